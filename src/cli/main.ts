@@ -1,0 +1,160 @@
+import { Command, InvalidArgumentError } from 'commander';
+import { ConfigError, loadConfig, type Config } from '../config/load.ts';
+import { verifyChain } from '../core/audit/chain.ts';
+import { ROLES, type Role } from '../core/model.ts';
+import { createDeps, openStore } from '../runtime.ts';
+import { invite } from '../services/invitations.ts';
+import { startServer } from '../server.ts';
+import type { Deps } from '../services/deps.ts';
+import { DatabaseUrlError } from '../store/db.ts';
+
+/** Runs `work` against the configured database, then closes it. */
+async function withDeps<T>(work: (deps: Deps, config: Config) => Promise<T>): Promise<T> {
+  const config = loadConfig();
+  const { db, store } = await openStore(config);
+  try {
+    return await work(await createDeps({ config, store }), config);
+  } finally {
+    await db.close();
+  }
+}
+
+function fail(message: string): never {
+  process.stderr.write(`keybound: ${message}\n`);
+  process.exit(1);
+}
+
+const program = new Command();
+program.name('keybound').description('Keybound, a passwordless-first identity server').showHelpAfterError();
+
+program
+  .command('serve', { isDefault: true })
+  .description('run the server (configuration from KEYBOUND_* environment variables)')
+  .action(async () => {
+    const server = await startServer(loadConfig());
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      server.app.log.info({ signal }, 'shutting down');
+      server.close().then(
+        () => process.exit(0),
+        (error: unknown) => {
+          server.app.log.error({ err: error }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
+    };
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
+  });
+
+const parseRole = (value: string): Role => {
+  if (!(ROLES as readonly string[]).includes(value)) throw new InvalidArgumentError(`role must be one of ${ROLES.join(', ')}`);
+  return value as Role;
+};
+const parseSeconds = (value: string): number => {
+  if (!/^\d+$/.test(value) || Number(value) < 60) throw new InvalidArgumentError('a whole number of seconds, at least 60');
+  return Number(value);
+};
+
+program
+  .command('invite')
+  .description('create an account (or a new enrolment link for one) and print its single-use enrolment link')
+  .argument('<username>', 'lower-case letters, digits and . _ @ -')
+  .option('--role <role>', `${ROLES.join(' | ')}`, parseRole)
+  .option('--display-name <name>', 'name shown to the person')
+  .option('--email <address>', 'address for security notices')
+  .option('--ttl <seconds>', 'link lifetime (default KEYBOUND_INVITATION_TTL)', parseSeconds)
+  .option('--json', 'print {"url", "token", "expiresAt"} as JSON')
+  .action(async (username: string, options: { role?: Role; displayName?: string; email?: string; ttl?: number; json?: boolean }) => {
+    const result = await withDeps((deps) =>
+      invite(deps, {
+        username,
+        ...(options.role ? { role: options.role } : {}),
+        ...(options.displayName ? { displayName: options.displayName } : {}),
+        email: options.email ?? null,
+        createdBy: 'cli',
+        ...(options.ttl ? { ttlMs: options.ttl * 1000 } : {}),
+      }),
+    );
+    if (!result.ok) fail(result.message ?? result.code);
+    const { url, token, expiresAt, account } = result.value;
+    if (options.json) {
+      process.stdout.write(`${JSON.stringify({ url, token, expiresAt: new Date(expiresAt).toISOString(), account: { id: account.id, username: account.username, role: account.role, status: account.status } })}\n`);
+    } else {
+      process.stdout.write(`Enrolment link for ${account.username} (${account.role}), single use, valid until ${new Date(expiresAt).toISOString()}:\n${url}\n`);
+    }
+  });
+
+const accounts = program.command('accounts').description('inspect accounts');
+accounts
+  .command('list')
+  .description('list accounts')
+  .option('--json', 'print JSON')
+  .action(async (options: { json?: boolean }) => {
+    const rows = await withDeps(async (deps) =>
+      Promise.all(
+        (await deps.store.accounts.list()).map(async (a) => {
+          const passkeys = await deps.store.passkeys.listByAccount(a.id);
+          return {
+            id: a.id,
+            username: a.username,
+            displayName: a.displayName,
+            role: a.role,
+            status: a.status,
+            passkeys: passkeys.length,
+            deviceBoundPasskeys: passkeys.filter((p) => !p.backupEligible).length,
+            createdAt: new Date(a.createdAt).toISOString(),
+          };
+        }),
+      ),
+    );
+    if (options.json) {
+      process.stdout.write(`${JSON.stringify(rows)}\n`);
+      return;
+    }
+    const header = ['USERNAME', 'ROLE', 'STATUS', 'PASSKEYS', 'CREATED'];
+    const table = [header, ...rows.map((r) => [r.username, r.role, r.status, `${r.passkeys} (${r.deviceBoundPasskeys} device-bound)`, r.createdAt])];
+    const widths = header.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
+    for (const row of table) process.stdout.write(`${row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ')}\n`);
+  });
+
+program
+  .command('migrate')
+  .description('apply database migrations and exit')
+  .action(async () => {
+    const config = loadConfig();
+    const { db, applied } = await openStore(config);
+    await db.close();
+    process.stdout.write(applied.length ? `Applied migrations ${applied.join(', ')} to ${db.description}\n` : `${db.description} is up to date\n`);
+  });
+
+const audit = program.command('audit').description('the audit trail');
+audit
+  .command('verify')
+  .description('check the hash chain of the whole audit trail')
+  .action(async () => {
+    const result = await withDeps(async (deps) => {
+      let prev = { seq: 0, hash: '' };
+      let checked = 0;
+      for (;;) {
+        const batch = await deps.store.audit.scan(prev.seq + 1, 1000);
+        if (batch.length === 0) return { ok: true, checked };
+        const check = verifyChain(batch.map((e) => ({ ...e, details: e.detailsJson })), prev);
+        checked += check.checked;
+        if (!check.ok) return { ok: false, checked, brokenAt: check.brokenAt };
+        const last = batch[batch.length - 1]!;
+        prev = { seq: last.seq, hash: last.hash };
+      }
+    });
+    if (!result.ok) fail(`audit chain broken at event ${result.brokenAt} (${result.checked} events verified before it)`);
+    process.stdout.write(`Audit chain intact: ${result.checked} events\n`);
+  });
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof ConfigError || error instanceof DatabaseUrlError) fail(error.message);
+  throw error;
+}

@@ -1,0 +1,221 @@
+import { readFileSync } from 'node:fs';
+import { CONFIG_KEYS, type ConfigKey, type KeySpec } from './defaults.ts';
+
+/** Validated configuration. Built once at start; nothing else reads the environment. */
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  readonly origins: readonly string[];
+  /** The first origin: base of every link Keybound prints or sends. */
+  readonly publicUrl: string;
+  readonly rpId: string;
+  readonly rpName: string;
+  readonly databaseUrl: string;
+  readonly logLevel: string;
+  readonly trustProxy: boolean;
+  readonly allowedTopOrigins: readonly string[];
+  readonly attestation: 'none' | 'direct';
+  readonly attestationAaguids: readonly string[];
+  /** PEM text of each configured trust anchor. */
+  readonly attestationTrustAnchors: readonly string[];
+  readonly roles: Readonly<Record<'admin' | 'member', { readonly allowSyncedPasskeys: boolean }>>;
+  readonly challengeTtlMs: number;
+  readonly invitationTtlMs: number;
+  readonly freshAuthMaxAgeMs: number;
+  readonly sessionLimits: Readonly<Record<1 | 2 | 3, { readonly idleMs: number; readonly maxMs: number }>>;
+  readonly rateLimit: { readonly ceremonyMax: number; readonly windowMs: number };
+  readonly bodyLimit: number;
+  readonly requestTimeoutMs: number;
+  readonly keepAliveTimeoutMs: number;
+  readonly shutdownGraceMs: number;
+  /** Cookies get `Secure` unless every origin is plain-HTTP localhost. */
+  readonly secureCookies: boolean;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+type Raw = Partial<Record<ConfigKey, string>>;
+
+/**
+ * Reads configuration from `env`, on top of the JSON file named by `KEYBOUND_CONFIG_FILE` when set
+ * (the file holds the same keys; the environment wins). Throws `ConfigError` naming every bad key.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const raw: Raw = {};
+  const file = env.KEYBOUND_CONFIG_FILE;
+  if (file) Object.assign(raw, readConfigFile(file));
+  for (const spec of CONFIG_KEYS) {
+    const value = env[spec.env];
+    if (value !== undefined && value !== '') raw[spec.env] = value;
+  }
+  const problems: string[] = [];
+  const values = new Map<ConfigKey, unknown>();
+  for (const spec of CONFIG_KEYS) {
+    const text = raw[spec.env] ?? spec.default;
+    const parsed = parseValue(spec, text.trim());
+    if (typeof parsed === 'object' && parsed !== null && 'problem' in parsed) {
+      problems.push(`${spec.env}=${JSON.stringify(text)}: ${parsed.problem}`);
+    } else {
+      values.set(spec.env, parsed);
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+  const get = <T>(key: ConfigKey): T => values.get(key) as T;
+  const origins = get<string[]>('KEYBOUND_ORIGIN');
+  if (origins.length === 0) throw new ConfigError('Invalid configuration:\n  KEYBOUND_ORIGIN: at least one origin is required');
+  const rpId = get<string>('KEYBOUND_RP_ID');
+  const strayOrigins = origins.filter((o) => !originMatchesRpId(o, rpId));
+  if (strayOrigins.length > 0) {
+    throw new ConfigError(
+      `Invalid configuration:\n  KEYBOUND_RP_ID=${rpId} is not the host (or a parent domain of the host) of ${strayOrigins.join(', ')}`,
+    );
+  }
+  const anchorFiles = get<string[]>('KEYBOUND_ATTESTATION_TRUST_ANCHORS');
+  const anchors = anchorFiles.flatMap((path) => readPemFile(path));
+  const aaguids = get<string[]>('KEYBOUND_ATTESTATION_AAGUIDS').map((a) => a.toLowerCase());
+  const badAaguid = aaguids.find((a) => !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(a));
+  if (badAaguid) throw new ConfigError(`Invalid configuration:\n  KEYBOUND_ATTESTATION_AAGUIDS: ${badAaguid} is not an AAGUID (8-4-4-4-12 hex digits)`);
+  const attestation = get<'none' | 'direct'>('KEYBOUND_ATTESTATION');
+  if (attestation === 'direct' && anchors.length === 0 && aaguids.length === 0) {
+    throw new ConfigError(
+      'Invalid configuration:\n  KEYBOUND_ATTESTATION=direct needs KEYBOUND_ATTESTATION_AAGUIDS or KEYBOUND_ATTESTATION_TRUST_ANCHORS, or no passkey could ever be accepted',
+    );
+  }
+  const seconds = (key: ConfigKey) => get<number>(key) * 1000;
+  return {
+    port: get('KEYBOUND_PORT'),
+    host: get('KEYBOUND_HOST'),
+    origins,
+    publicUrl: origins[0]!,
+    rpId,
+    rpName: get('KEYBOUND_RP_NAME'),
+    databaseUrl: get('KEYBOUND_DATABASE_URL'),
+    logLevel: get('KEYBOUND_LOG_LEVEL'),
+    trustProxy: get('KEYBOUND_TRUST_PROXY'),
+    allowedTopOrigins: get('KEYBOUND_ALLOWED_TOP_ORIGINS'),
+    attestation,
+    attestationAaguids: aaguids,
+    attestationTrustAnchors: anchors,
+    roles: {
+      admin: { allowSyncedPasskeys: get('KEYBOUND_ADMIN_ALLOW_SYNCED_PASSKEYS') },
+      member: { allowSyncedPasskeys: get('KEYBOUND_MEMBER_ALLOW_SYNCED_PASSKEYS') },
+    },
+    challengeTtlMs: seconds('KEYBOUND_CHALLENGE_TTL'),
+    invitationTtlMs: seconds('KEYBOUND_INVITATION_TTL'),
+    freshAuthMaxAgeMs: seconds('KEYBOUND_FRESH_AUTH_MAX_AGE'),
+    sessionLimits: {
+      1: { idleMs: seconds('KEYBOUND_SESSION_AAL1_IDLE'), maxMs: seconds('KEYBOUND_SESSION_AAL1_MAX') },
+      2: { idleMs: seconds('KEYBOUND_SESSION_AAL2_IDLE'), maxMs: seconds('KEYBOUND_SESSION_AAL2_MAX') },
+      3: { idleMs: seconds('KEYBOUND_SESSION_AAL3_IDLE'), maxMs: seconds('KEYBOUND_SESSION_AAL3_MAX') },
+    },
+    rateLimit: { ceremonyMax: get('KEYBOUND_RATE_LIMIT_CEREMONY'), windowMs: seconds('KEYBOUND_RATE_LIMIT_WINDOW') },
+    bodyLimit: get('KEYBOUND_BODY_LIMIT'),
+    requestTimeoutMs: seconds('KEYBOUND_REQUEST_TIMEOUT'),
+    keepAliveTimeoutMs: seconds('KEYBOUND_KEEP_ALIVE_TIMEOUT'),
+    shutdownGraceMs: seconds('KEYBOUND_SHUTDOWN_GRACE'),
+    secureCookies: !origins.every((o) => /^http:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/.test(o)),
+  };
+}
+
+/** Warnings for settings that are allowed but weaken security; printed at boot. */
+export function configWarnings(config: Config): string[] {
+  const warnings: string[] = [];
+  if (config.roles.admin.allowSyncedPasskeys) {
+    warnings.push('KEYBOUND_ADMIN_ALLOW_SYNCED_PASSKEYS=true: administrators may sign in with passkeys that sync to other devices.');
+  }
+  const plain = config.origins.filter((o) => o.startsWith('http:') && !/^http:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/.test(o));
+  if (plain.length > 0) warnings.push(`Plain-HTTP origins outside localhost: ${plain.join(', ')}. Session cookies travel unencrypted.`);
+  if (config.rateLimit.ceremonyMax === 0) warnings.push('KEYBOUND_RATE_LIMIT_CEREMONY=0: passkey ceremonies are not rate limited.');
+  if (config.trustProxy) warnings.push('KEYBOUND_TRUST_PROXY=true: client addresses are taken from X-Forwarded-For.');
+  return warnings;
+}
+
+function readConfigFile(path: string): Raw {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new ConfigError(`KEYBOUND_CONFIG_FILE=${path}: cannot read it as JSON (${(error as Error).message})`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new ConfigError(`KEYBOUND_CONFIG_FILE=${path}: expected a JSON object of KEYBOUND_* keys`);
+  }
+  const known = new Set<string>(CONFIG_KEYS.map((k) => k.env));
+  const raw: Raw = {};
+  for (const [key, value] of Object.entries(parsed)) {
+    if (!known.has(key)) throw new ConfigError(`KEYBOUND_CONFIG_FILE=${path}: unknown key ${key}`);
+    raw[key as ConfigKey] = Array.isArray(value) ? value.join(',') : String(value);
+  }
+  return raw;
+}
+
+function readPemFile(path: string): string[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`KEYBOUND_ATTESTATION_TRUST_ANCHORS: cannot read ${path} (${(error as Error).message})`);
+  }
+  const pems = text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  if (pems.length === 0) throw new ConfigError(`KEYBOUND_ATTESTATION_TRUST_ANCHORS: ${path} holds no PEM certificate`);
+  return pems;
+}
+
+type Parsed = unknown | { problem: string };
+
+function parseValue(spec: KeySpec, text: string): Parsed {
+  const integer = (min: number, max: number): Parsed => {
+    if (!/^\d+$/.test(text)) return { problem: 'expected a whole number' };
+    const n = Number(text);
+    return n < min || n > max ? { problem: `expected a number from ${min} to ${max}` } : n;
+  };
+  switch (spec.kind) {
+    case 'port':
+      return integer(0, 65535);
+    case 'seconds':
+      return integer(1, 10 * 365 * 86400);
+    case 'count':
+      return integer(0, 1_000_000_000);
+    case 'bytes':
+      return integer(1024, 64 * 1024 * 1024);
+    case 'bool':
+      if (['true', '1', 'yes'].includes(text)) return true;
+      if (['false', '0', 'no'].includes(text)) return false;
+      return { problem: 'expected true or false' };
+    case 'enum':
+      return spec.values?.includes(text) ? text : { problem: `expected one of ${spec.values?.join(', ')}` };
+    case 'list':
+      return splitList(text);
+    case 'origins': {
+      const origins = splitList(text);
+      for (const o of origins) {
+        let url: URL;
+        try {
+          url = new URL(o);
+        } catch {
+          return { problem: `${o} is not a URL` };
+        }
+        if (url.origin !== o.replace(/\/$/, '')) return { problem: `${o} is not an origin (scheme://host[:port], no path)` };
+        if (url.protocol !== 'https:' && url.protocol !== 'http:') return { problem: `${o} must be http or https` };
+      }
+      return origins.map((o) => new URL(o).origin);
+    }
+    case 'string':
+      return text.length === 0 ? { problem: 'must not be empty' } : text;
+  }
+}
+
+function splitList(text: string): string[] {
+  return text
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}
+
+/** WebAuthn §5.1.4.1 / HTML: an RP ID must equal the origin's host or be a registrable suffix of it. */
+function originMatchesRpId(origin: string, rpId: string): boolean {
+  const host = new URL(origin).hostname;
+  return host === rpId || host.endsWith(`.${rpId}`);
+}

@@ -1,0 +1,93 @@
+/**
+ * The error registry: every failure Keybound reports to a client has one of these stable codes, an
+ * HTTP status and a sentence a person can act on. Expected failures travel as `Failure` values;
+ * exceptions are for bugs and infrastructure faults.
+ */
+export const ERRORS = {
+  // Requests
+  invalid_request: [400, 'The request is malformed. Check the fields and their types.'],
+  request_too_large: [413, 'The request body is larger than this server accepts.'],
+  unsupported_media_type: [415, 'Send the request body as application/json.'],
+  not_found: [404, 'There is nothing at this address.'],
+  method_not_allowed: [405, 'This address does not accept that method.'],
+  origin_not_allowed: [403, 'The request came from a web origin this server does not trust.'],
+  rate_limited: [429, 'Too many attempts from your network. Wait a moment and try again.'],
+  // Sessions
+  session_required: [401, 'Sign in to continue.'],
+  session_expired: [401, 'Your session has ended. Sign in again.'],
+  fresh_auth_required: [403, 'For this change, sign in again with a passkey first (your last sign-in is too old).'],
+  // Enrolment
+  enrolment_token_unknown: [404, 'This enrolment link is not valid. Ask your administrator for a new one.'],
+  enrolment_token_expired: [410, 'This enrolment link has expired. Ask your administrator for a new one.'],
+  enrolment_token_used: [410, 'This enrolment link has already been used. Sign in, or ask your administrator for a new link.'],
+  account_not_active: [403, 'This account is not active. Contact your administrator.'],
+  // WebAuthn ceremonies
+  passkey_challenge_unknown: [400, 'This sign-in attempt is not known or was already used. Start again.'],
+  passkey_challenge_expired: [400, 'This attempt took too long and expired. Start again.'],
+  passkey_challenge_mismatch: [400, 'The passkey answered a different challenge. Start again.'],
+  passkey_ceremony_type_mismatch: [400, 'The passkey response is for a different kind of ceremony.'],
+  passkey_origin_mismatch: [400, 'The passkey was used from a web origin this server does not trust.'],
+  passkey_cross_origin_not_allowed: [400, 'Passkeys cannot be used from inside a frame of another site here.'],
+  passkey_rp_id_mismatch: [400, 'The passkey belongs to a different site.'],
+  passkey_user_not_present: [400, 'The authenticator did not confirm that you were present. Try again and touch or unlock it.'],
+  passkey_user_not_verified: [400, 'Your authenticator did not verify you (no PIN, fingerprint or face check). Use an authenticator with a screen lock, PIN or biometric.'],
+  passkey_unsupported_algorithm: [400, 'This passkey uses a signature algorithm this server does not accept. Use another authenticator.'],
+  passkey_malformed: [400, 'The passkey response could not be read.'],
+  passkey_signature_invalid: [400, 'The passkey signature did not verify.'],
+  passkey_unknown_credential: [400, 'This passkey is not registered here. Use another passkey or ask for an enrolment link.'],
+  passkey_user_handle_mismatch: [400, 'This passkey belongs to a different account.'],
+  passkey_sign_count_regressed: [400, 'This passkey reported a signature counter that went backwards, a sign it may have been cloned. It has been flagged; use another passkey and tell your administrator.'],
+  passkey_backup_eligibility_changed: [400, 'This passkey changed whether it can be synced, which a genuine passkey never does. Use another passkey.'],
+  passkey_flagged: [403, 'This passkey has been disabled after a security check. Use another passkey and tell your administrator.'],
+  passkey_synced_not_allowed: [403, 'Your role requires a device-bound passkey, and this one syncs to other devices. Use a security key, or a platform authenticator that keeps the key on this device.'],
+  passkey_already_registered: [409, 'This authenticator is already registered to your account.'],
+  passkey_attestation_invalid: [400, 'The authenticator\'s attestation statement did not verify.'],
+  passkey_attestation_untrusted: [403, 'This server only accepts authenticator models it trusts, and this authenticator is not one of them. Use an approved security key.'],
+  passkey_attestation_unsupported_format: [400, 'The authenticator used an attestation format this server does not know.'],
+  passkey_not_found: [404, 'No such passkey on your account.'],
+  passkey_last_one: [409, 'This is your only passkey. Add another before removing it, so you can still sign in.'],
+  account_not_found: [404, 'No such account.'],
+  username_taken: [409, 'That username is already in use.'],
+  session_not_found: [404, 'No such session.'],
+  // Infrastructure
+  service_unavailable: [503, 'The service is briefly unavailable. Try again in a few seconds.'],
+  internal_error: [500, 'Something went wrong on our side. It has been logged.'],
+} as const satisfies Record<string, readonly [number, string]>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+/** An expected failure: a stable code, and optionally a sentence that replaces the default. */
+export interface Failure {
+  readonly ok: false;
+  readonly code: ErrorCode;
+  readonly message?: string;
+  /** Seconds to wait before retrying, where a limit applies. */
+  readonly retryAfter?: number;
+}
+
+export interface Success<T> {
+  readonly ok: true;
+  readonly value: T;
+}
+
+export type Result<T> = Success<T> | Failure;
+
+export const ok = <T>(value: T): Success<T> => ({ ok: true, value });
+
+export const fail = (code: ErrorCode, extra: { message?: string; retryAfter?: number } = {}): Failure => ({
+  ok: false,
+  code,
+  ...extra,
+});
+
+export function errorStatus(code: ErrorCode): number {
+  return ERRORS[code][0];
+}
+
+export function errorMessage(code: ErrorCode): string {
+  return ERRORS[code][1];
+}
+
+export function isErrorCode(value: string): value is ErrorCode {
+  return Object.hasOwn(ERRORS, value);
+}

@@ -1,0 +1,88 @@
+import cookie from '@fastify/cookie';
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import { isErrorCode, type ErrorCode } from '../core/errors.ts';
+import type { Deps } from '../services/deps.ts';
+import { isDatabaseUnavailable } from '../store/db.ts';
+import { sendFailure } from './reply.ts';
+import { securityHeaders, originCheck } from './security.ts';
+import { registerOpsRoutes } from './routes/ops.ts';
+import { registerPasskeyRoutes } from './routes/passkeys.ts';
+import { registerSessionRoutes } from './routes/session.ts';
+import { registerAccountRoutes } from './routes/account.ts';
+import { registerPageRoutes } from './routes/pages.ts';
+import { renderErrorPage } from './pages/error.ts';
+
+export interface AppOptions {
+  /** Log level; omit for no logs (tests). */
+  readonly logLevel?: string;
+  /** Where logs go (default stdout). */
+  readonly logStream?: NodeJS.WritableStream;
+}
+
+/** Removes anything secret from a URL before it is logged: enrolment tokens and every query string. */
+export function redactUrl(url: string): string {
+  const path = url.split('?')[0] ?? '';
+  return path.replace(/^\/enrol\/[^/]+/, '/enrol/[redacted]') + (url.includes('?') ? '?[redacted]' : '');
+}
+
+/** Builds the HTTP application over the services. Listening is the caller's business. */
+export async function buildApp(deps: Deps, options: AppOptions = {}): Promise<FastifyInstance> {
+  const { config } = deps;
+  const app = Fastify({
+    logger: options.logLevel
+      ? {
+          level: options.logLevel,
+          ...(options.logStream ? { stream: options.logStream } : {}),
+          serializers: {
+            req: (req: { method: string; url: string; ip?: string }) => ({ method: req.method, url: redactUrl(req.url), ip: req.ip }),
+            res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+          },
+        }
+      : false,
+    bodyLimit: config.bodyLimit,
+    trustProxy: config.trustProxy,
+    requestTimeout: config.requestTimeoutMs,
+    connectionTimeout: config.requestTimeoutMs,
+    keepAliveTimeout: config.keepAliveTimeoutMs,
+    routerOptions: { maxParamLength: 256 },
+    return503OnClosing: true,
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+    http: { maxHeaderSize: 16 * 1024 },
+  });
+  await app.register(cookie);
+  app.addHook('onRequest', originCheck(config));
+  app.addHook('onSend', securityHeaders(config));
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    deps.metrics.httpDuration.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+  });
+
+  app.setNotFoundHandler(async (request, reply) => {
+    if (request.url.startsWith('/api/')) return sendFailure(reply, { code: 'not_found' });
+    return reply.code(404).type('text/html; charset=utf-8').send(renderErrorPage({ code: 'not_found' }));
+  });
+
+  app.setErrorHandler(async (error: FastifyError, request, reply) => {
+    if (isDatabaseUnavailable(error)) {
+      request.log.warn({ err: { message: error.message, code: error.code } }, 'database unavailable');
+      return sendFailure(reply, { code: 'service_unavailable', retryAfter: 2 });
+    }
+    const status = error.statusCode ?? 500;
+    if (status >= 400 && status < 500) {
+      const code: ErrorCode = status === 413 ? 'request_too_large' : status === 415 ? 'unsupported_media_type' : status === 404 ? 'not_found' : status === 405 ? 'method_not_allowed' : 'invalid_request';
+      // Validation messages name the field and the rule, never a value: safe to show.
+      const message = error.validation ? `Invalid request: ${error.message}.` : undefined;
+      return sendFailure(reply, { code, ...(message ? { message } : {}) });
+    }
+    if (status === 503 && error.code && isErrorCode(error.code)) return sendFailure(reply, { code: 'service_unavailable', retryAfter: 2 });
+    request.log.error({ err: error }, 'unhandled error');
+    return sendFailure(reply, { code: 'internal_error' });
+  });
+
+  registerOpsRoutes(app, deps);
+  registerPasskeyRoutes(app, deps);
+  registerSessionRoutes(app, deps);
+  registerAccountRoutes(app, deps);
+  await registerPageRoutes(app, deps);
+  return app;
+}

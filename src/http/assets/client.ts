@@ -1,0 +1,172 @@
+/**
+ * The hosted pages' script: passkey ceremonies through @simplewebauthn/browser and the JSON API.
+ * Each page names its behaviour in <body data-page>; everything else is plain HTML.
+ */
+import { WebAuthnAbortService, browserSupportsWebAuthn, browserSupportsWebAuthnAutofill, startAuthentication, startRegistration } from '@simplewebauthn/browser';
+
+class ApiError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+async function api<T>(path: string, body?: unknown, method = 'POST'): Promise<T> {
+  const response = await fetch(path, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? null : JSON.stringify(body),
+    credentials: 'same-origin',
+  });
+  if (response.status === 204) return undefined as T;
+  const data = (await response.json().catch(() => ({}))) as { error?: string; message?: string };
+  if (!response.ok) throw new ApiError(data.error ?? 'unknown_error', data.message ?? `The server answered ${response.status}.`);
+  return data as T;
+}
+
+function show(message: string, kind: 'error' | 'info' = 'error'): void {
+  const element = document.getElementById('message');
+  if (!element) return;
+  element.textContent = message;
+  element.dataset.kind = kind;
+  element.hidden = false;
+}
+
+/** A sentence for whatever went wrong: the server's own, or the browser's ceremony error in words. */
+function explain(error: unknown): string {
+  if (error instanceof ApiError) return error.message;
+  const name = (error as { name?: string }).name;
+  const code = (error as { code?: string }).code;
+  if (code === 'ERROR_AUTHENTICATOR_PREVIOUSLY_REGISTERED') return 'This authenticator is already registered to your account.';
+  if (name === 'NotAllowedError') {
+    return 'The passkey prompt was closed, timed out, or your authenticator could not verify you (this server requires a PIN, fingerprint or face check). Try again, or use another authenticator.';
+  }
+  if (name === 'InvalidStateError') return 'This authenticator is already registered to your account.';
+  if (name === 'NotSupportedError' || name === 'ConstraintError') {
+    return 'Your authenticator cannot do what this server requires (a discoverable passkey with user verification). Use another authenticator.';
+  }
+  return (error as Error).message || 'Something went wrong.';
+}
+
+function busy(button: HTMLButtonElement | null, on: boolean): void {
+  if (button) button.disabled = on;
+}
+
+async function login(): Promise<void> {
+  const next = document.body.dataset.next ?? '/account';
+  const finish = async (response: unknown) => {
+    await api('/api/v1/passkeys/authentication/verify', { response });
+    location.assign(next);
+  };
+  if (!browserSupportsWebAuthn()) show('This browser does not support passkeys.');
+  // Passkey autofill: the browser offers saved passkeys in the username field.
+  if (await browserSupportsWebAuthnAutofill()) {
+    api('/api/v1/passkeys/authentication/options', {})
+      .then((optionsJSON) => startAuthentication({ optionsJSON: optionsJSON as never, useBrowserAutofill: true }))
+      .then(finish)
+      .catch((error: unknown) => {
+        if ((error as { name?: string }).name !== 'AbortError' && (error as { code?: string }).code !== 'ERROR_CEREMONY_ABORTED') show(explain(error));
+      });
+  }
+  const form = document.getElementById('login-form') as HTMLFormElement;
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const button = document.getElementById('sign-in') as HTMLButtonElement;
+    busy(button, true);
+    try {
+      WebAuthnAbortService.cancelCeremony();
+      const username = (document.getElementById('username') as HTMLInputElement).value.trim();
+      const optionsJSON = await api('/api/v1/passkeys/authentication/options', username ? { username } : {});
+      await finish(await startAuthentication({ optionsJSON: optionsJSON as never }));
+    } catch (error) {
+      show(explain(error));
+    } finally {
+      busy(button, false);
+    }
+  });
+}
+
+async function register(body: Record<string, unknown>, nickname: string): Promise<void> {
+  const optionsJSON = await api('/api/v1/passkeys/registration/options', body);
+  const response = await startRegistration({ optionsJSON: optionsJSON as never });
+  await api('/api/v1/passkeys/registration/verify', { response, ...(nickname ? { nickname } : {}) });
+}
+
+function enrol(): void {
+  const token = document.body.dataset.token ?? '';
+  const form = document.getElementById('enrol-form') as HTMLFormElement;
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const button = document.getElementById('create-passkey') as HTMLButtonElement;
+    busy(button, true);
+    try {
+      await register({ enrolmentToken: token }, (document.getElementById('nickname') as HTMLInputElement).value.trim());
+      location.assign('/account');
+    } catch (error) {
+      show(explain(error));
+    } finally {
+      busy(button, false);
+    }
+  });
+}
+
+function account(): void {
+  document.getElementById('add-passkey-form')?.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const button = document.getElementById('add-passkey') as HTMLButtonElement;
+    busy(button, true);
+    try {
+      await register({}, (document.getElementById('nickname') as HTMLInputElement).value.trim());
+      location.reload();
+    } catch (error) {
+      show(explain(error));
+    } finally {
+      busy(button, false);
+    }
+  });
+  for (const button of document.querySelectorAll<HTMLButtonElement>('button.rename')) {
+    button.addEventListener('click', async () => {
+      const nickname = prompt('New name for this passkey', button.dataset.nickname ?? '');
+      if (!nickname) return;
+      try {
+        await api(`/api/v1/passkeys/${button.dataset.id}`, { nickname }, 'PATCH');
+        location.reload();
+      } catch (error) {
+        show(explain(error));
+      }
+    });
+  }
+  for (const button of document.querySelectorAll<HTMLButtonElement>('button.remove')) {
+    button.addEventListener('click', async () => {
+      if (!confirm('Remove this passkey? It will no longer sign you in.')) return;
+      try {
+        await api(`/api/v1/passkeys/${button.dataset.id}`, undefined, 'DELETE');
+        location.reload();
+      } catch (error) {
+        show(explain(error));
+      }
+    });
+  }
+  for (const button of document.querySelectorAll<HTMLButtonElement>('button.revoke')) {
+    button.addEventListener('click', async () => {
+      try {
+        await api(`/api/v1/sessions/${button.dataset.id}`, undefined, 'DELETE');
+        location.reload();
+      } catch (error) {
+        show(explain(error));
+      }
+    });
+  }
+}
+
+document.getElementById('sign-out')?.addEventListener('click', async () => {
+  await api('/api/v1/session', undefined, 'DELETE').catch(() => undefined);
+  location.assign('/login');
+});
+
+const page = document.body.dataset.page;
+if (page === 'login') void login();
+else if (page === 'enrol') enrol();
+else if (page === 'account') account();

@@ -1,0 +1,21 @@
+import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import type { Result } from '../core/errors.ts';
+import type { Deps } from '../services/deps.ts';
+import { checkRateLimit } from '../services/rateLimit.ts';
+import { resolveSession, type ActiveSession } from '../services/sessions.ts';
+import { sessionToken } from './context.ts';
+import { sendFailure } from './reply.ts';
+
+/** The session a request's cookie names, checked against the database. */
+export function authenticate(deps: Deps, request: FastifyRequest): Promise<Result<ActiveSession>> {
+  return resolveSession(deps, sessionToken(request, deps.config));
+}
+
+/** Per-address limit on the passkey ceremony endpoints. */
+export function ceremonyRateLimit(deps: Deps): preHandlerAsyncHookHandler {
+  return async (request: FastifyRequest, reply: FastifyReply) => {
+    const { ceremonyMax, windowMs } = deps.config.rateLimit;
+    const result = await checkRateLimit(deps, `ceremony:${request.ip}`, { max: ceremonyMax, windowMs });
+    if (!result.ok) return sendFailure(reply, result);
+  };
+}

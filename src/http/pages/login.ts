@@ -1,0 +1,15 @@
+import { html, layout } from './html.ts';
+
+export function renderLoginPage(input: { next: string }): string {
+  return layout(
+    { title: 'Sign in', page: 'login', data: { next: input.next } },
+    html`<h1>Sign in</h1>
+<p>Sign in with a passkey: your device checks it is you (fingerprint, face or screen lock) and no code or password crosses the network.</p>
+<form id="login-form" autocomplete="on">
+  <label for="username">Username <span class="muted">(optional)</span></label>
+  <input id="username" name="username" type="text" autocomplete="username webauthn" autocapitalize="none" spellcheck="false" maxlength="64">
+  <button type="submit" id="sign-in">Sign in with a passkey</button>
+</form>
+<p class="muted">No passkey yet? Ask your administrator for an enrolment link.</p>`,
+  );
+}

@@ -1,0 +1,18 @@
+import type { FastifyReply } from 'fastify';
+import { errorMessage, errorStatus, type ErrorCode, type Failure } from '../core/errors.ts';
+
+/** The JSON body of every error: a stable code, a sentence for a person, and `retry_after` where a limit applies. */
+export interface ErrorBody {
+  readonly error: ErrorCode;
+  readonly message: string;
+  readonly retry_after?: number;
+}
+
+export function errorBody(code: ErrorCode, message?: string, retryAfter?: number): ErrorBody {
+  return { error: code, message: message ?? errorMessage(code), ...(retryAfter !== undefined ? { retry_after: retryAfter } : {}) };
+}
+
+export function sendFailure(reply: FastifyReply, failure: Pick<Failure, 'code' | 'message' | 'retryAfter'>): FastifyReply {
+  if (failure.retryAfter !== undefined) reply.header('retry-after', String(failure.retryAfter));
+  return reply.code(errorStatus(failure.code)).type('application/json; charset=utf-8').send(errorBody(failure.code, failure.message, failure.retryAfter));
+}

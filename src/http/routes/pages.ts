@@ -1,0 +1,64 @@
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance } from 'fastify';
+import type { Deps } from '../../services/deps.ts';
+import { checkEnrolmentToken } from '../../services/invitations.ts';
+import { listPasskeys } from '../../services/passkeys/management.ts';
+import { isFresh, listSessions } from '../../services/sessions.ts';
+import { errorStatus } from '../../core/errors.ts';
+import { bundleClientScript } from '../assets/bundle.ts';
+import { authenticate } from '../auth.ts';
+import { renderAccountPage } from '../pages/account.ts';
+import { renderEnrolPage } from '../pages/enrol.ts';
+import { renderErrorPage } from '../pages/error.ts';
+import { renderLoginPage } from '../pages/login.ts';
+
+/** Only local paths may follow a sign-in, so `next` cannot send anyone to another site. */
+export function safeNext(value: unknown): string {
+  return typeof value === 'string' && /^\/(?![/\\])[\x21-\x7e]{0,512}$/.test(value) ? value : '/account';
+}
+
+/** The hosted pages and their assets. */
+export async function registerPageRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
+  const script = await bundleClientScript();
+  const css = await readFile(fileURLToPath(new URL('../assets/style.css', import.meta.url)), 'utf8');
+  const page = (status: number, body: string) => ({ status, body });
+
+  app.get('/assets/keybound.js', async (_request, reply) => reply.type('text/javascript; charset=utf-8').header('cache-control', 'no-cache').send(script));
+  app.get('/assets/style.css', async (_request, reply) => reply.type('text/css; charset=utf-8').header('cache-control', 'no-cache').send(css));
+
+  app.get('/', async (request, reply) => {
+    const active = await authenticate(deps, request);
+    return reply.redirect(active.ok ? '/account' : '/login', 303);
+  });
+
+  app.get<{ Querystring: { next?: string } }>('/login', async (request, reply) => {
+    return reply.type('text/html; charset=utf-8').send(renderLoginPage({ next: safeNext(request.query.next) }));
+  });
+
+  app.get<{ Params: { token: string } }>('/enrol/:token', async (request, reply) => {
+    const checked = await checkEnrolmentToken(deps, request.params.token);
+    const result = checked.ok
+      ? page(
+          200,
+          renderEnrolPage({
+            token: request.params.token,
+            account: checked.value.account,
+            expiresAt: checked.value.invitation.expiresAt,
+            deviceBoundOnly: !deps.policies[checked.value.account.role].allowSyncedPasskeys,
+          }),
+        )
+      : page(errorStatus(checked.code), renderErrorPage({ code: checked.code, title: 'This enrolment link cannot be used' }));
+    return reply.code(result.status).type('text/html; charset=utf-8').header('referrer-policy', 'no-referrer').send(result.body);
+  });
+
+  app.get('/account', async (request, reply) => {
+    const active = await authenticate(deps, request);
+    if (!active.ok) return reply.redirect('/login?next=/account', 303);
+    const { account, session } = active.value;
+    const [passkeys, sessions] = await Promise.all([listPasskeys(deps, account.id), listSessions(deps, active.value)]);
+    return reply.type('text/html; charset=utf-8').send(
+      renderAccountPage({ account, session, passkeys, sessions, fresh: isFresh(deps, session), allowSyncedPasskeys: deps.policies[account.role].allowSyncedPasskeys }),
+    );
+  });
+}

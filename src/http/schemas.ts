@@ -1,0 +1,98 @@
+/**
+ * JSON Schemas of the API's request bodies: types and bounds are checked at the edge, before any
+ * service runs. Sizes follow WebAuthn (credential ids ≤ 1023 bytes) with room for real attestations.
+ */
+const b64url = (maxLength: number) => ({ type: 'string', pattern: '^[A-Za-z0-9_-]*$', maxLength }) as const;
+
+const CREDENTIAL_ID = b64url(1364); // 1023 bytes
+const CLIENT_DATA = b64url(12_000);
+
+export const nicknameSchema = { type: 'string', minLength: 1, maxLength: 64, pattern: '^[^\\u0000-\\u001f\\u007f]*$' } as const;
+export const usernameSchema = { type: 'string', minLength: 1, maxLength: 64 } as const;
+
+const extensionResults = { type: 'object', maxProperties: 16 } as const;
+
+export const registrationResponseSchema = {
+  type: 'object',
+  required: ['id', 'rawId', 'type', 'response'],
+  properties: {
+    id: CREDENTIAL_ID,
+    rawId: CREDENTIAL_ID,
+    type: { const: 'public-key' },
+    authenticatorAttachment: { type: 'string', maxLength: 32 },
+    clientExtensionResults: extensionResults,
+    response: {
+      type: 'object',
+      required: ['clientDataJSON', 'attestationObject'],
+      properties: {
+        clientDataJSON: CLIENT_DATA,
+        attestationObject: b64url(48_000),
+        authenticatorData: b64url(16_000),
+        publicKey: b64url(4_000),
+        publicKeyAlgorithm: { type: 'integer' },
+        transports: { type: 'array', maxItems: 8, items: { type: 'string', maxLength: 32 } },
+      },
+    },
+  },
+} as const;
+
+export const authenticationResponseSchema = {
+  type: 'object',
+  required: ['id', 'rawId', 'type', 'response'],
+  properties: {
+    id: CREDENTIAL_ID,
+    rawId: CREDENTIAL_ID,
+    type: { const: 'public-key' },
+    authenticatorAttachment: { type: 'string', maxLength: 32 },
+    clientExtensionResults: extensionResults,
+    response: {
+      type: 'object',
+      required: ['clientDataJSON', 'authenticatorData', 'signature'],
+      properties: {
+        clientDataJSON: CLIENT_DATA,
+        authenticatorData: b64url(16_000),
+        signature: b64url(2_000),
+        userHandle: b64url(128),
+      },
+    },
+  },
+} as const;
+
+export const registrationOptionsBody = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { enrolmentToken: { type: 'string', minLength: 1, maxLength: 128 } },
+} as const;
+
+export const registrationVerifyBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['response'],
+  properties: { response: registrationResponseSchema, nickname: nicknameSchema },
+} as const;
+
+export const authenticationOptionsBody = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { username: usernameSchema },
+} as const;
+
+export const authenticationVerifyBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['response'],
+  properties: { response: authenticationResponseSchema },
+} as const;
+
+export const renamePasskeyBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['nickname'],
+  properties: { nickname: nicknameSchema },
+} as const;
+
+export const idParams = {
+  type: 'object',
+  required: ['id'],
+  properties: { id: { type: 'string', minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' } },
+} as const;

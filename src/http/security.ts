@@ -1,0 +1,60 @@
+import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler, onSendAsyncHookHandler } from 'fastify';
+import type { Config } from '../config/load.ts';
+import { sendFailure } from './reply.ts';
+import { sessionCookieName } from './context.ts';
+
+const PAGE_CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+  "base-uri 'none'",
+].join('; ');
+const API_CSP = "default-src 'none'; frame-ancestors 'none'";
+
+/** Headers every answer carries; pages get a strict CSP, JSON is never cached. */
+export function securityHeaders(config: Config): onSendAsyncHookHandler {
+  return async (_request: FastifyRequest, reply: FastifyReply, payload) => {
+    const type = String(reply.getHeader('content-type') ?? '');
+    reply.header('x-content-type-options', 'nosniff');
+    reply.header('referrer-policy', 'no-referrer');
+    reply.header('x-frame-options', 'DENY');
+    reply.header('cross-origin-opener-policy', 'same-origin');
+    reply.header('cross-origin-resource-policy', 'same-origin');
+    reply.header('permissions-policy', 'publickey-credentials-get=(self), publickey-credentials-create=(self), camera=(), microphone=(), geolocation=()');
+    if (config.secureCookies) reply.header('strict-transport-security', 'max-age=31536000; includeSubDomains');
+    if (type.startsWith('text/html')) {
+      reply.header('content-security-policy', PAGE_CSP);
+      reply.header('cache-control', 'no-store');
+    } else if (!reply.hasHeader('content-security-policy')) {
+      reply.header('content-security-policy', API_CSP);
+    }
+    if (type.startsWith('application/json') && !reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
+    return payload;
+  };
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * Cross-site request forgery defence for the cookie-authenticated API: a state-changing request
+ * that carries the session cookie must come from an allowed origin (Origin header, or
+ * Sec-Fetch-Site: same-origin). Any request naming a foreign Origin is refused outright.
+ */
+export function originCheck(config: Config): onRequestAsyncHookHandler {
+  const cookieName = sessionCookieName(config);
+  return async (request: FastifyRequest, reply: FastifyReply) => {
+    if (SAFE_METHODS.has(request.method) || !request.url.startsWith('/api/')) return;
+    const origin = request.headers.origin;
+    if (origin !== undefined) {
+      if (!config.origins.includes(origin)) return sendFailure(reply, { code: 'origin_not_allowed' });
+      return;
+    }
+    const cookieHeader = request.headers.cookie ?? '';
+    const hasSession = cookieHeader.split(';').some((part) => part.trim().startsWith(`${cookieName}=`));
+    if (hasSession && request.headers['sec-fetch-site'] !== 'same-origin') return sendFailure(reply, { code: 'origin_not_allowed' });
+  };
+}

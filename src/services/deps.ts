@@ -1,0 +1,19 @@
+import type { Config } from '../config/load.ts';
+import type { RolePolicies } from '../core/policy.ts';
+import type { Clock, Random } from '../core/tokens.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import type { Store } from '../store/index.ts';
+import type { PublicKeyCache } from '../webauthn/cose.ts';
+
+/** Everything a service needs, passed in: no service reads the clock, randomness or config itself. */
+export interface Deps {
+  readonly store: Store;
+  readonly config: Config;
+  readonly policies: RolePolicies;
+  readonly clock: Clock;
+  readonly random: Random;
+  readonly keys: PublicKeyCache;
+  readonly metrics: Metrics;
+  /** Installation secret (settings table) that derives stand-in credential ids for unknown usernames. */
+  readonly installSecret: Uint8Array;
+}

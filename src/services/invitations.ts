@@ -1,0 +1,97 @@
+import { randomUUID } from 'node:crypto';
+import { base64url } from '../core/bytes.ts';
+import { fail, ok, type Result } from '../core/errors.ts';
+import type { Account, Invitation, Role } from '../core/model.ts';
+import { hashSecret, newToken, parseToken, secretMatches } from '../core/tokens.ts';
+import type { Deps } from './deps.ts';
+
+export const USERNAME_PATTERN = /^[a-z0-9](?:[a-z0-9._@-]{0,62}[a-z0-9])?$/;
+
+export interface Invited {
+  readonly account: Account;
+  /** The enrolment token, `id.secret`; shown once, only its hash is kept. */
+  readonly token: string;
+  readonly url: string;
+  readonly expiresAt: number;
+}
+
+/**
+ * Issues an enrolment link. A new username gets an account in state `invited`; an existing invited
+ * or active account gets a fresh link (adding a passkey, say after losing a device) and any earlier
+ * unused link stops working.
+ */
+export async function invite(
+  deps: Deps,
+  input: { username: string; role?: Role; displayName?: string; email?: string | null; createdBy: string | null; ttlMs?: number },
+): Promise<Result<Invited>> {
+  const username = input.username.trim().toLowerCase();
+  if (!USERNAME_PATTERN.test(username)) {
+    return fail('invalid_request', { message: 'A username is 1-64 characters: lower-case letters, digits, and . _ @ - inside.' });
+  }
+  const now = deps.clock();
+  const ttl = input.ttlMs ?? deps.config.invitationTtlMs;
+  const token = newToken(deps.random);
+  return deps.store.transaction(async (tx) => {
+    let account = await tx.accounts.findByUsername(username);
+    if (account && (account.status === 'suspended' || account.status === 'offboarded')) {
+      return fail('account_not_active', { message: `Account ${username} is ${account.status}; it cannot be sent an enrolment link.` });
+    }
+    if (!account) {
+      account = {
+        id: randomUUID(),
+        username,
+        displayName: input.displayName?.trim() || username,
+        role: input.role ?? 'member',
+        status: 'invited',
+        userHandle: base64url.encode(deps.random(32)),
+        email: input.email ?? null,
+        createdAt: now,
+      };
+      if (!(await tx.accounts.create(account))) return fail('username_taken');
+      await tx.audit.append({ type: 'account.created', outcome: 'success', accountId: account.id, at: now, details: { username, role: account.role, by: input.createdBy } });
+    } else {
+      await tx.accounts.lock(account.id);
+      if (input.role && input.role !== account.role) {
+        await tx.accounts.setRole(account.id, input.role, now);
+        account = { ...account, role: input.role };
+      }
+      await tx.invitations.revokeForAccount(account.id, now);
+    }
+    const invitation: Invitation = {
+      id: token.id,
+      accountId: account.id,
+      secretHash: hashSecret(token.secret),
+      createdBy: input.createdBy,
+      createdAt: now,
+      expiresAt: now + ttl,
+      usedAt: null,
+    };
+    await tx.invitations.create(invitation);
+    await tx.audit.append({
+      type: 'invitation.created',
+      outcome: 'success',
+      accountId: account.id,
+      at: now,
+      details: { invitation: invitation.id, expiresAt: invitation.expiresAt, by: input.createdBy, existingAccount: account.status !== 'invited' },
+    });
+    return ok({ account, token: token.token, url: enrolmentUrl(deps.config.publicUrl, token.token), expiresAt: invitation.expiresAt });
+  });
+}
+
+export function enrolmentUrl(publicUrl: string, token: string): string {
+  return `${publicUrl}/enrol/${token}`;
+}
+
+/** Looks up an enrolment token without using it: unknown, expired and used tokens each get their code. */
+export async function checkEnrolmentToken(deps: Deps, token: string): Promise<Result<{ invitation: Invitation; account: Account }>> {
+  const parts = parseToken(token);
+  if (!parts) return fail('enrolment_token_unknown');
+  const invitation = await deps.store.invitations.find(parts.id);
+  if (!invitation || !secretMatches(parts.secret, invitation.secretHash)) return fail('enrolment_token_unknown');
+  if (invitation.usedAt !== null) return fail('enrolment_token_used');
+  if (invitation.expiresAt <= deps.clock()) return fail('enrolment_token_expired');
+  const account = await deps.store.accounts.findById(invitation.accountId);
+  if (!account) return fail('enrolment_token_unknown');
+  if (account.status === 'suspended' || account.status === 'offboarded') return fail('account_not_active');
+  return ok({ invitation, account });
+}

@@ -1,0 +1,130 @@
+import { createHmac } from 'node:crypto';
+import type { AuthenticationResponseJSON, PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
+import { base64url } from '../../core/bytes.ts';
+import { fail, ok, type Failure, type Result } from '../../core/errors.ts';
+import type { RequestContext } from '../../core/model.ts';
+import { passkeyAllowed } from '../../core/policy.ts';
+import { hashSecret } from '../../core/tokens.ts';
+import { decodeAssertion, verifyAssertion } from '../../webauthn/assertion.ts';
+import { CoseKeyError, type PublicKey } from '../../webauthn/cose.ts';
+import type { Deps } from '../deps.ts';
+import { completeSignIn, recordSignInFailure, type SignedIn } from '../signIn.ts';
+
+/**
+ * Starts a sign-in (WebAuthn §5.5). Without a username the browser offers every discoverable
+ * passkey for this site (and passkey autofill); with one, the account's passkeys are listed. An
+ * unknown username gets stand-in credential ids derived from a server secret, so the answer does
+ * not tell which usernames exist.
+ */
+export async function beginAuthentication(deps: Deps, input: { username?: string | undefined }): Promise<PublicKeyCredentialRequestOptionsJSON> {
+  const now = deps.clock();
+  const challenge = base64url.encode(deps.random(32));
+  let accountId: string | null = null;
+  let allowCredentials: PublicKeyCredentialRequestOptionsJSON['allowCredentials'];
+  if (input.username !== undefined) {
+    const username = input.username.trim().toLowerCase();
+    const account = await deps.store.accounts.findByUsername(username);
+    const passkeys = account ? (await deps.store.passkeys.listByAccount(account.id)).filter((p) => p.status === 'active') : [];
+    if (account && passkeys.length > 0) {
+      accountId = account.id;
+      allowCredentials = passkeys.map((p) => ({ id: p.credentialId, type: 'public-key', transports: p.transports as AuthenticatorTransport[] }));
+    } else {
+      const standIn = createHmac('sha256', deps.installSecret).update(`credential:${username}`).digest();
+      allowCredentials = [{ id: base64url.encode(standIn), type: 'public-key', transports: ['internal', 'hybrid'] }];
+    }
+  }
+  await deps.store.ceremonies.create({
+    challengeHash: hashSecret(challenge),
+    kind: 'authentication',
+    accountId,
+    invitationId: null,
+    createdAt: now,
+    expiresAt: now + deps.config.challengeTtlMs,
+  });
+  return {
+    challenge,
+    rpId: deps.config.rpId,
+    timeout: deps.config.challengeTtlMs,
+    userVerification: 'required',
+    ...(allowCredentials ? { allowCredentials } : {}),
+  };
+}
+
+/**
+ * Finishes a sign-in: consumes the ceremony (once, whatever the outcome), finds the passkey,
+ * verifies the assertion, applies role policy, and hands the evidence to `completeSignIn`, which
+ * moves the sign counter in the same transaction as the new session.
+ */
+export async function finishAuthentication(deps: Deps, input: { response: AuthenticationResponseJSON; context: RequestContext }): Promise<Result<SignedIn>> {
+  const { context } = input;
+  const refuse = (failure: Failure, accountId: string | null = null, details?: Record<string, unknown>) =>
+    recordSignInFailure(deps, failure, { method: 'passkey', accountId, context, ...(details ? { details } : {}) });
+
+  const decoded = decodeAssertion(input.response);
+  if (!decoded.ok) return refuse(decoded);
+  const ceremony = await deps.store.ceremonies.consume(hashSecret(decoded.value.clientData.challenge));
+  if (!ceremony || ceremony.kind !== 'authentication') return refuse(fail('passkey_challenge_unknown'));
+  const now = deps.clock();
+  if (ceremony.expiresAt <= now) return refuse(fail('passkey_challenge_expired'), ceremony.accountId);
+
+  const credentialId = base64url.encode(decoded.value.credentialId);
+  const passkey = await deps.store.passkeys.findByCredentialId(credentialId);
+  if (!passkey || (ceremony.accountId !== null && passkey.accountId !== ceremony.accountId)) {
+    return refuse(fail('passkey_unknown_credential'), ceremony.accountId);
+  }
+  const account = await deps.store.accounts.findById(passkey.accountId);
+  if (!account) return refuse(fail('passkey_unknown_credential'));
+  // §7.2 step 6: a returned user handle must be the credential's owner.
+  if (decoded.value.userHandle && base64url.encode(decoded.value.userHandle) !== account.userHandle) {
+    return refuse(fail('passkey_user_handle_mismatch'), account.id, { passkey: passkey.id });
+  }
+  if (passkey.status !== 'active') return refuse(fail('passkey_flagged'), account.id, { passkey: passkey.id });
+
+  let publicKey: PublicKey;
+  try {
+    publicKey = deps.keys.get(passkey.publicKey);
+  } catch (error) {
+    if (error instanceof CoseKeyError) return refuse(fail('passkey_unsupported_algorithm'), account.id, { passkey: passkey.id });
+    throw error;
+  }
+  const verified = verifyAssertion(
+    decoded.value,
+    { publicKey, signCount: passkey.signCount, backupEligible: passkey.backupEligible },
+    {
+      challenge: decoded.value.clientData.challenge,
+      origins: deps.config.origins,
+      rpIds: [deps.config.rpId],
+      requireUserVerification: true,
+      allowedTopOrigins: deps.config.allowedTopOrigins,
+    },
+  );
+  if (!verified.ok) {
+    if (verified.code === 'passkey_sign_count_regressed') {
+      // WebAuthn §6.1.1: a counter that does not grow suggests a cloned authenticator. Disable it.
+      await deps.store.passkeys.flag(passkey.id, 'sign_count_regressed');
+      await deps.store.audit.append({ type: 'passkey.flagged', outcome: 'success', reason: 'sign_count_regressed', accountId: account.id, context, at: now, details: { passkey: passkey.id } });
+    }
+    return refuse(verified, account.id, { passkey: passkey.id });
+  }
+  const policyProblem = passkeyAllowed(deps.policies[account.role], passkey);
+  if (policyProblem) return refuse(fail(policyProblem), account.id, { passkey: passkey.id });
+
+  const flags = verified.value.authenticatorData.flags;
+  return completeSignIn(deps, {
+    account,
+    method: 'passkey',
+    factors: [{ kind: 'passkey', userPresent: flags.up, userVerified: flags.uv, backupEligible: flags.be, attestationTrusted: passkey.attestationTrusted }],
+    passkeyId: passkey.id,
+    context,
+    commit: async (tx) => {
+      const recorded = await tx.passkeys.recordUse(passkey.id, {
+        expectedSignCount: passkey.signCount,
+        signCount: verified.value.newSignCount,
+        backupState: flags.bs,
+        now,
+      });
+      // Another sign-in moved the counter (or flagged the passkey) since we read it.
+      return recorded ? null : fail('passkey_sign_count_regressed');
+    },
+  });
+}

@@ -1,0 +1,179 @@
+import { randomUUID } from 'node:crypto';
+import type { PublicKeyCredentialCreationOptionsJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
+import { base64url } from '../../core/bytes.ts';
+import { fail, ok, type Failure, type Result } from '../../core/errors.ts';
+import type { Account, Passkey, RequestContext, Session } from '../../core/model.ts';
+import { passkeyAllowed } from '../../core/policy.ts';
+import { hashSecret } from '../../core/tokens.ts';
+import { authenticatorName } from '../../webauthn/aaguids.ts';
+import { decodeClientData } from '../../webauthn/clientData.ts';
+import { REGISTRATION_ALGORITHMS, verifyRegistration } from '../../webauthn/registration.ts';
+import type { Deps } from '../deps.ts';
+import { checkEnrolmentToken } from '../invitations.ts';
+import { completeSignIn, type SignedIn } from '../signIn.ts';
+import { isFresh } from '../sessions.ts';
+
+/** Who a registration is for: a holder of an enrolment link, or a signed-in account holder. */
+export type Registrant = { readonly enrolmentToken: string } | { readonly session: Session; readonly account: Account };
+
+/** Starts a registration (WebAuthn §5.4): stores the pending ceremony and returns the options. */
+export async function beginRegistration(deps: Deps, who: Registrant): Promise<Result<PublicKeyCredentialCreationOptionsJSON>> {
+  let account: Account;
+  let invitationId: string | null = null;
+  if ('enrolmentToken' in who) {
+    const checked = await checkEnrolmentToken(deps, who.enrolmentToken);
+    if (!checked.ok) return checked;
+    account = checked.value.account;
+    invitationId = checked.value.invitation.id;
+  } else {
+    if (!isFresh(deps, who.session)) return fail('fresh_auth_required');
+    account = who.account;
+  }
+  const now = deps.clock();
+  const challenge = base64url.encode(deps.random(32));
+  await deps.store.ceremonies.create({
+    challengeHash: hashSecret(challenge),
+    kind: 'registration',
+    accountId: account.id,
+    invitationId,
+    createdAt: now,
+    expiresAt: now + deps.config.challengeTtlMs,
+  });
+  const existing = await deps.store.passkeys.listByAccount(account.id);
+  return ok({
+    challenge,
+    rp: { name: deps.config.rpName, id: deps.config.rpId },
+    user: { id: account.userHandle, name: account.username, displayName: account.displayName },
+    pubKeyCredParams: REGISTRATION_ALGORITHMS.map((alg) => ({ type: 'public-key' as const, alg })),
+    timeout: deps.config.challengeTtlMs,
+    excludeCredentials: existing.map((p) => ({ id: p.credentialId, type: 'public-key' as const, transports: p.transports as AuthenticatorTransport[] })),
+    authenticatorSelection: { residentKey: 'required', requireResidentKey: true, userVerification: 'required' },
+    attestation: deps.config.attestation,
+    extensions: { credProps: true },
+  } as PublicKeyCredentialCreationOptionsJSON);
+}
+
+export interface Registered {
+  readonly passkey: Passkey;
+  /** Set when the registration enrolled the account: the first sign-in. */
+  readonly signedIn: SignedIn | null;
+}
+
+/**
+ * Finishes a registration: consumes the ceremony, verifies the response, applies role and
+ * attestation policy, then stores the passkey. An enrolment also consumes the invitation,
+ * activates the account and signs it in, all in one transaction.
+ */
+export async function finishRegistration(
+  deps: Deps,
+  input: { response: RegistrationResponseJSON; nickname?: string | undefined; context: RequestContext; session?: Session | null },
+): Promise<Result<Registered>> {
+  const refuse = async (failure: Failure, accountId: string | null = null): Promise<Failure> => {
+    deps.metrics.enrolments.inc({ result: failure.code });
+    await deps.store.audit.append({
+      type: 'passkey.registered',
+      outcome: 'failure',
+      reason: failure.code,
+      accountId,
+      context: input.context,
+      at: deps.clock(),
+    });
+    return failure;
+  };
+  const challenge = challengeOf(input.response);
+  if (challenge === null) return refuse(fail('passkey_malformed'));
+  const ceremony = await deps.store.ceremonies.consume(hashSecret(challenge));
+  if (!ceremony || ceremony.kind !== 'registration' || ceremony.accountId === null) return refuse(fail('passkey_challenge_unknown'));
+  const now = deps.clock();
+  if (ceremony.expiresAt <= now) return refuse(fail('passkey_challenge_expired'), ceremony.accountId);
+  if (ceremony.invitationId === null && input.session?.accountId !== ceremony.accountId) return refuse(fail('session_required'), ceremony.accountId);
+  const account = await deps.store.accounts.findById(ceremony.accountId);
+  if (!account || account.status === 'suspended' || account.status === 'offboarded') return refuse(fail('account_not_active'), ceremony.accountId);
+
+  const verified = await verifyRegistration(input.response, {
+    challenge,
+    origins: deps.config.origins,
+    rpIds: [deps.config.rpId],
+    requireUserVerification: true,
+    allowedTopOrigins: deps.config.allowedTopOrigins,
+    algorithms: REGISTRATION_ALGORITHMS,
+    trust: { aaguids: deps.config.attestationAaguids, anchors: deps.config.attestationTrustAnchors },
+    requireTrustedAttestation: deps.config.attestation === 'direct',
+    now,
+  });
+  if (!verified.ok) return refuse(verified, account.id);
+  const credential = verified.value;
+  const policyProblem = passkeyAllowed(deps.policies[account.role], credential);
+  if (policyProblem) return refuse(fail(policyProblem), account.id);
+
+  const passkey: Passkey = {
+    id: randomUUID(),
+    accountId: account.id,
+    credentialId: base64url.encode(credential.credentialId),
+    publicKey: base64url.encode(credential.publicKey),
+    alg: credential.alg,
+    signCount: credential.signCount,
+    transports: credential.transports,
+    aaguid: credential.aaguid,
+    backupEligible: credential.backupEligible,
+    backupState: credential.backupState,
+    userVerified: credential.userVerified,
+    attestationFormat: credential.attestationFormat,
+    attestationTrusted: credential.attestationTrusted,
+    nickname: input.nickname?.trim() || authenticatorName(credential.aaguid) || 'Passkey',
+    status: 'active',
+    flaggedReason: null,
+    createdAt: now,
+    lastUsedAt: null,
+  };
+  const auditDetails = {
+    passkey: passkey.id,
+    aaguid: passkey.aaguid,
+    backupEligible: passkey.backupEligible,
+    attestationFormat: passkey.attestationFormat,
+    attestationTrusted: passkey.attestationTrusted,
+    trustReason: credential.trustReason,
+  };
+  const store = async (tx: Deps['store']): Promise<Failure | null> => {
+    await tx.accounts.lock(account.id);
+    if (ceremony.invitationId !== null) {
+      if (!(await tx.invitations.consume(ceremony.invitationId, now))) {
+        const invitation = await tx.invitations.find(ceremony.invitationId);
+        return fail(invitation?.usedAt != null ? 'enrolment_token_used' : 'enrolment_token_expired');
+      }
+    }
+    if (!(await tx.passkeys.insert(passkey))) return fail('passkey_already_registered');
+    await tx.audit.append({ type: 'passkey.registered', outcome: 'success', accountId: account.id, context: input.context, at: now, details: auditDetails });
+    if (account.status === 'invited') {
+      await tx.accounts.setStatus(account.id, 'active', now);
+      await tx.audit.append({ type: 'account.enrolled', outcome: 'success', accountId: account.id, context: input.context, at: now, details: { passkey: passkey.id } });
+    }
+    return null;
+  };
+
+  if (ceremony.invitationId === null) {
+    // Adding a passkey to a signed-in account: no new session.
+    const refused = await deps.store.transaction(store);
+    if (refused) return refuse(refused, account.id);
+    deps.metrics.enrolments.inc({ result: 'success' });
+    return ok({ passkey, signedIn: null });
+  }
+  const signedIn = await completeSignIn(deps, {
+    account,
+    method: 'enrolment',
+    factors: [{ kind: 'passkey', userPresent: true, userVerified: credential.userVerified, backupEligible: credential.backupEligible, attestationTrusted: credential.attestationTrusted }],
+    passkeyId: passkey.id,
+    context: input.context,
+    commit: store,
+  });
+  if (!signedIn.ok) return refuse(signedIn, account.id);
+  deps.metrics.enrolments.inc({ result: 'success' });
+  return ok({ passkey, signedIn: signedIn.value });
+}
+
+/** The challenge a registration response answers, read from its client data; `null` if unreadable. */
+function challengeOf(response: RegistrationResponseJSON): string | null {
+  const bytes = base64url.decode(response.response.clientDataJSON);
+  const clientData = bytes && decodeClientData(bytes);
+  return clientData ? clientData.challenge : null;
+}

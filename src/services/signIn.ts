@@ -1,0 +1,119 @@
+import { assess, type Assurance, type FactorEvidence } from '../core/assurance/level.ts';
+import { fail, ok, type Failure, type Result } from '../core/errors.ts';
+import type { Account, RequestContext, Session } from '../core/model.ts';
+import { hashSecret, newToken } from '../core/tokens.ts';
+import type { Store } from '../store/index.ts';
+import type { Deps } from './deps.ts';
+
+export type SignInMethod = 'passkey' | 'enrolment' | 'totp' | 'sms_code' | 'email_code' | 'recovery_code';
+
+export interface SignInRequest {
+  readonly account: Account;
+  readonly method: SignInMethod;
+  /** Every factor verified in this sign-in; the level is computed from these and nothing else. */
+  readonly factors: readonly FactorEvidence[];
+  readonly passkeyId: string | null;
+  readonly context: RequestContext;
+  /**
+   * Writes that must commit with the session or not at all (consume an invitation, move a sign
+   * counter, store a TOTP time step). Return a failure to roll everything back.
+   */
+  readonly commit?: (tx: Store) => Promise<Failure | null>;
+  /** Extra audit details (never secrets). */
+  readonly details?: Record<string, unknown>;
+}
+
+export interface SignedIn {
+  readonly account: Account;
+  readonly session: Session;
+  /** The session token, `id.secret`: handed to the client once, never stored. */
+  readonly token: string;
+  readonly assurance: Assurance;
+}
+
+class RollBack extends Error {
+  constructor(readonly failure: Failure) {
+    super(failure.code);
+  }
+}
+
+/**
+ * The one place a session is issued. Every sign-in path ends here: it computes the assurance level
+ * from the verified factors, refuses accounts that may not sign in, writes the session and the
+ * audit event in the same transaction as the path's own writes, and counts the sign-in.
+ */
+export async function completeSignIn(deps: Deps, request: SignInRequest): Promise<Result<SignedIn>> {
+  const { account, context } = request;
+  const now = deps.clock();
+  const refuse = (failure: Failure) =>
+    recordSignInFailure(deps, failure, { method: request.method, accountId: account.id, context, details: { passkey: request.passkeyId } });
+  if (account.status !== 'active' && request.method !== 'enrolment') return refuse(fail('account_not_active'));
+  const assurance = assess(request.factors);
+  const limits = deps.config.sessionLimits[assurance.aal];
+  const token = newToken(deps.random);
+  const session: Session = {
+    id: token.id,
+    accountId: account.id,
+    secretHash: hashSecret(token.secret),
+    aal: assurance.aal,
+    acr: assurance.acr,
+    amr: assurance.amr,
+    authTime: now,
+    passkeyId: request.passkeyId,
+    createdAt: now,
+    lastSeenAt: now,
+    idleExpiresAt: Math.min(now + limits.idleMs, now + limits.maxMs),
+    expiresAt: now + limits.maxMs,
+    ip: context.ip,
+    userAgent: context.userAgent,
+    revokedAt: null,
+  };
+  try {
+    await deps.store.transaction(async (tx) => {
+      const refused = request.commit ? await request.commit(tx) : null;
+      if (refused) throw new RollBack(refused);
+      await tx.sessions.create(session);
+      await tx.audit.append({
+        type: 'sign_in',
+        outcome: 'success',
+        accountId: account.id,
+        context,
+        at: now,
+        details: {
+          method: request.method,
+          session: session.id,
+          passkey: request.passkeyId,
+          aal: assurance.aal,
+          acr: assurance.acr,
+          amr: assurance.amr,
+          reasons: assurance.reasons,
+          ...request.details,
+        },
+      });
+    });
+  } catch (error) {
+    if (error instanceof RollBack) return refuse(error.failure);
+    throw error;
+  }
+  deps.metrics.signIns.inc({ method: request.method, result: 'success' });
+  return ok({ account: request.method === 'enrolment' ? { ...account, status: 'active' } : account, session, token: token.token, assurance });
+}
+
+/** Records a refused sign-in (with its reason) in the audit trail and the metrics. */
+export async function recordSignInFailure(
+  deps: Deps,
+  failure: Failure,
+  info: { method: SignInMethod; accountId?: string | null; context: RequestContext; details?: Record<string, unknown> },
+): Promise<Failure> {
+  deps.metrics.signIns.inc({ method: info.method, result: failure.code });
+  await deps.store.audit.append({
+    type: 'sign_in',
+    outcome: 'failure',
+    reason: failure.code,
+    accountId: info.accountId ?? null,
+    context: info.context,
+    at: deps.clock(),
+    details: { method: info.method, ...info.details },
+  });
+  return failure;
+}

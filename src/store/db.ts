@@ -1,0 +1,109 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import pg from 'pg';
+import type { Database } from './schema.ts';
+
+export type Dialect = 'sqlite' | 'postgres';
+
+export interface Db {
+  readonly kysely: Kysely<Database>;
+  readonly dialect: Dialect;
+  /** Human-readable place of the data, without credentials. */
+  readonly description: string;
+  /** PostgreSQL schema the tables live in (`public` unless the URL names one). */
+  readonly schema: string;
+  close(): Promise<void>;
+}
+
+export class DatabaseUrlError extends Error {
+  override readonly name = 'DatabaseUrlError';
+}
+
+/** Opens the database `url` names: `sqlite:<path>` (`sqlite::memory:` for tests) or `postgres://...`. */
+export function openDatabase(url: string): Db {
+  if (url.startsWith('sqlite:')) return openSqlite(url.slice('sqlite:'.length));
+  if (url.startsWith('postgres://') || url.startsWith('postgresql://')) return openPostgres(url);
+  throw new DatabaseUrlError(`KEYBOUND_DATABASE_URL must start with sqlite: or postgres:// (got ${url.split(':')[0]}:)`);
+}
+
+function openSqlite(path: string): Db {
+  if (path.length === 0) throw new DatabaseUrlError('KEYBOUND_DATABASE_URL=sqlite: needs a file path, as in sqlite:./data/keybound.db');
+  const memory = path === ':memory:';
+  if (!memory) mkdirSync(dirname(resolve(path)), { recursive: true });
+  const sqlite = new BetterSqlite3(path);
+  // WAL lets the CLI and readers work beside the server; a committed transaction survives a crash of
+  // the process (synchronous=NORMAL only risks the last commits on power loss, not on kill -9).
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('synchronous = NORMAL');
+  sqlite.pragma('busy_timeout = 5000');
+  sqlite.pragma('foreign_keys = ON');
+  // Kysely prepares every statement anew; the same few statements run on every request, so keep them.
+  const statements = new Map<string, BetterSqlite3.Statement>();
+  const database = {
+    close: () => sqlite.close(),
+    prepare: (text: string) => {
+      let statement = statements.get(text);
+      if (!statement) {
+        statement = sqlite.prepare(text);
+        if (statements.size < 500) statements.set(text, statement);
+      }
+      return statement;
+    },
+  };
+  const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: database as unknown as BetterSqlite3.Database }) });
+  return {
+    kysely,
+    dialect: 'sqlite',
+    description: memory ? 'SQLite in memory' : `SQLite at ${resolve(path)}`,
+    schema: 'main',
+    close: () => kysely.destroy(),
+  };
+}
+
+function openPostgres(url: string): Db {
+  const parsed = new URL(url);
+  const schema = parsed.searchParams.get('schema');
+  const poolSize = Number(parsed.searchParams.get('pool') ?? '10');
+  parsed.searchParams.delete('schema');
+  parsed.searchParams.delete('pool');
+  if (schema !== null && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
+    throw new DatabaseUrlError('KEYBOUND_DATABASE_URL: schema must be lower-case letters, digits and _');
+  }
+  if (!Number.isInteger(poolSize) || poolSize < 1 || poolSize > 200) throw new DatabaseUrlError('KEYBOUND_DATABASE_URL: pool must be 1 to 200');
+  const pool = new pg.Pool({
+    connectionString: parsed.toString(),
+    max: poolSize,
+    connectionTimeoutMillis: 3000,
+    idleTimeoutMillis: 30_000,
+    // Every time column is a bigint of milliseconds, well inside Number's exact range.
+    types: { getTypeParser: (oid: number, format?: string) => (oid === 20 ? Number : pg.types.getTypeParser(oid, format as 'text')) },
+    ...(schema ? { options: `-c search_path=${schema}` } : {}),
+  });
+  // An idle client losing its connection must not crash the process; the next query reconnects.
+  pool.on('error', () => {});
+  const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return {
+    kysely,
+    dialect: 'postgres',
+    schema: schema ?? 'public',
+    description: `PostgreSQL at ${parsed.hostname}:${parsed.port || 5432}${parsed.pathname}${schema ? ` (schema ${schema})` : ''}`,
+    close: () => kysely.destroy(),
+  };
+}
+
+/**
+ * Whether an error means "the database cannot be reached right now" (answer 503, retry later)
+ * rather than a bug: refused or cut connections, PostgreSQL shutting down, a busy SQLite file.
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const e = error as { code?: unknown; message?: unknown };
+  const code = typeof e.code === 'string' ? e.code : '';
+  if (['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'SQLITE_BUSY', 'SQLITE_LOCKED'].includes(code)) return true;
+  // SQLSTATE classes 08 (connection exception) and 57P (operator intervention), 53300 too many connections.
+  if (/^(08...|57P0[1-4]|53300)$/.test(code)) return true;
+  const message = typeof e.message === 'string' ? e.message : '';
+  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|connection is closed/i.test(message);
+}

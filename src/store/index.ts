@@ -1,0 +1,43 @@
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { Db } from './db.ts';
+import { currentVersion } from './migrate.ts';
+import type { Store } from './ports.ts';
+import type { Database } from './schema.ts';
+import { SqlAccountStore } from './sql/accounts.ts';
+import { SqlAuditStore } from './sql/audit.ts';
+import { SqlCeremonyStore } from './sql/ceremonies.ts';
+import { SqlInvitationStore } from './sql/invitations.ts';
+import { SqlPasskeyStore } from './sql/passkeys.ts';
+import { SqlRateLimitStore } from './sql/rateLimits.ts';
+import { SqlSessionStore } from './sql/sessions.ts';
+import { SqlSettingsStore } from './sql/settings.ts';
+
+export type { Store } from './ports.ts';
+
+/** Builds the store over an open database. */
+export function createStore(db: Db): Store {
+  return build(db, db.kysely, null);
+}
+
+function build(db: Db, k: Kysely<Database>, tx: Transaction<Database> | null): Store {
+  const transaction = <T>(work: (store: Store) => Promise<T>): Promise<T> =>
+    tx ? work(store) : db.kysely.transaction().execute((t) => work(build(db, t, t)));
+  const inTransaction = <T>(work: (k: Kysely<Database>) => Promise<T>): Promise<T> =>
+    tx ? work(tx) : db.kysely.transaction().execute((t) => work(t));
+  const store: Store = {
+    accounts: new SqlAccountStore(k, db.dialect),
+    invitations: new SqlInvitationStore(k),
+    passkeys: new SqlPasskeyStore(k),
+    ceremonies: new SqlCeremonyStore(k),
+    sessions: new SqlSessionStore(k),
+    audit: new SqlAuditStore(k, db.dialect, inTransaction),
+    rateLimits: new SqlRateLimitStore(k),
+    settings: new SqlSettingsStore(k),
+    transaction,
+    ping: async () => {
+      await sql`select 1`.execute(k);
+    },
+    schemaVersion: () => currentVersion(db),
+  };
+  return store;
+}

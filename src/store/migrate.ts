@@ -1,0 +1,65 @@
+import { sql, type Kysely } from 'kysely';
+import type { Db, Dialect } from './db.ts';
+import * as m001 from './migrations/001_initial.ts';
+
+interface Migration {
+  readonly version: number;
+  readonly name: string;
+  up(db: Kysely<unknown>, dialect: Dialect): Promise<void>;
+}
+
+/** Every migration, in order. A migration, once released, never changes: add a new one. */
+export const MIGRATIONS: readonly Migration[] = [{ version: 1, name: 'initial', up: m001.up }];
+
+export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
+
+/**
+ * Applies pending migrations in one transaction. Instances starting together are safe: on
+ * PostgreSQL the first takes an advisory lock and the others wait for it, then find nothing to do;
+ * on SQLite `BEGIN IMMEDIATE` serialises writers the same way.
+ * @returns the versions applied by this call.
+ */
+export async function migrate(db: Db, now: number = Date.now()): Promise<number[]> {
+  const run = async (tx: Kysely<any>): Promise<number[]> => {
+    await sql`create table if not exists schema_migrations (version integer primary key, name text not null, applied_at bigint not null)`.execute(tx);
+    const rows = await tx.selectFrom('schema_migrations').select('version').execute();
+    const applied = new Set(rows.map((r: { version: number }) => Number(r.version)));
+    const done: number[] = [];
+    for (const migration of MIGRATIONS) {
+      if (applied.has(migration.version)) continue;
+      await migration.up(tx, db.dialect);
+      await tx.insertInto('schema_migrations').values({ version: migration.version, name: migration.name, applied_at: now }).execute();
+      done.push(migration.version);
+    }
+    return done;
+  };
+  if (db.dialect === 'postgres') {
+    return db.kysely.transaction().execute(async (tx) => {
+      await sql`select pg_advisory_xact_lock(hashtext(${'keybound.migrate.' + db.schema}))`.execute(tx);
+      await sql`create schema if not exists ${sql.id(db.schema)}`.execute(tx);
+      return run(tx);
+    });
+  }
+  return db.kysely.connection().execute(async (conn) => {
+    await sql`begin immediate`.execute(conn);
+    try {
+      const done = await run(conn);
+      await sql`commit`.execute(conn);
+      return done;
+    } catch (error) {
+      await sql`rollback`.execute(conn);
+      throw error;
+    }
+  });
+}
+
+/** The highest version applied, or 0 on an empty database. */
+export async function currentVersion(db: Db): Promise<number> {
+  try {
+    const row = await db.kysely.selectFrom('schema_migrations').select((eb) => eb.fn.max('version').as('v')).executeTakeFirst();
+    return Number(row?.v ?? 0);
+  } catch (error) {
+    if (/schema_migrations/.test(String((error as Error).message))) return 0;
+    throw error;
+  }
+}

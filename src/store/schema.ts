@@ -1,0 +1,126 @@
+/**
+ * Row types of every table, as Kysely sees them. Times are milliseconds since the epoch; flags are
+ * 0/1 integers and lists are JSON text, so both backends store the same values.
+ */
+import type { Generated } from 'kysely';
+
+export interface AccountsTable {
+  id: string;
+  username: string;
+  display_name: string;
+  role: string;
+  status: string;
+  /** WebAuthn user handle (base64url of 32 random bytes); never the username. */
+  user_handle: string;
+  email: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface InvitationsTable {
+  id: string;
+  account_id: string;
+  secret_hash: string;
+  created_by: string | null;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+}
+
+export interface PasskeysTable {
+  id: string;
+  account_id: string;
+  credential_id: string;
+  public_key: string;
+  alg: number;
+  sign_count: number;
+  transports: string;
+  aaguid: string;
+  backup_eligible: number;
+  backup_state: number;
+  user_verified: number;
+  attestation_format: string;
+  attestation_trusted: number;
+  nickname: string;
+  status: string;
+  flagged_reason: string | null;
+  created_at: number;
+  last_used_at: number | null;
+}
+
+export interface CeremoniesTable {
+  challenge_hash: string;
+  kind: string;
+  account_id: string | null;
+  invitation_id: string | null;
+  created_at: number;
+  expires_at: number;
+}
+
+export interface SessionsTable {
+  id: string;
+  account_id: string;
+  secret_hash: string;
+  aal: number;
+  acr: string;
+  amr: string;
+  auth_time: number;
+  passkey_id: string | null;
+  created_at: number;
+  last_seen_at: number;
+  idle_expires_at: number;
+  expires_at: number;
+  ip: string;
+  user_agent: string;
+  revoked_at: number | null;
+}
+
+export interface AuditEventsTable {
+  seq: Generated<number>;
+  at: number;
+  type: string;
+  outcome: string;
+  reason: string | null;
+  account_id: string | null;
+  ip: string | null;
+  user_agent: string | null;
+  details: string;
+  prev_hash: string;
+  hash: string;
+}
+
+export interface AuditHeadTable {
+  id: number;
+  last_seq: number;
+  last_hash: string;
+}
+
+export interface RateLimitsTable {
+  key: string;
+  window_start: number;
+  count: number;
+}
+
+export interface SettingsTable {
+  key: string;
+  value: string;
+}
+
+export interface SchemaMigrationsTable {
+  version: number;
+  name: string;
+  applied_at: number;
+}
+
+export interface Database {
+  accounts: AccountsTable;
+  invitations: InvitationsTable;
+  passkeys: PasskeysTable;
+  ceremonies: CeremoniesTable;
+  sessions: SessionsTable;
+  audit_events: AuditEventsTable;
+  audit_head: AuditHeadTable;
+  rate_limits: RateLimitsTable;
+  settings: SettingsTable;
+  schema_migrations: SchemaMigrationsTable;
+}

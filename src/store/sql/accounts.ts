@@ -1,0 +1,89 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { Account, AccountStatus, Role } from '../../core/model.ts';
+import type { Dialect } from '../db.ts';
+import type { AccountStore } from '../ports.ts';
+import type { AccountsTable, Database } from '../schema.ts';
+import { isUniqueViolation } from './errors.ts';
+
+export function toAccount(row: Selectable<AccountsTable>): Account {
+  return {
+    id: row.id,
+    username: row.username,
+    displayName: row.display_name,
+    role: row.role as Role,
+    status: row.status as AccountStatus,
+    userHandle: row.user_handle,
+    email: row.email,
+    createdAt: Number(row.created_at),
+  };
+}
+
+export class SqlAccountStore implements AccountStore {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly dialect: Dialect,
+  ) {}
+
+  async create(a: Account): Promise<boolean> {
+    try {
+      await this.db
+        .insertInto('accounts')
+        .values({
+          id: a.id,
+          username: a.username,
+          display_name: a.displayName,
+          role: a.role,
+          status: a.status,
+          user_handle: a.userHandle,
+          email: a.email,
+          created_at: a.createdAt,
+          updated_at: a.createdAt,
+        })
+        .execute();
+      return true;
+    } catch (error) {
+      if (isUniqueViolation(error)) return false;
+      throw error;
+    }
+  }
+
+  async findById(id: string): Promise<Account | undefined> {
+    const row = await this.db.selectFrom('accounts').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && toAccount(row);
+  }
+
+  async findByUsername(username: string): Promise<Account | undefined> {
+    const row = await this.db.selectFrom('accounts').selectAll().where('username', '=', username).executeTakeFirst();
+    return row && toAccount(row);
+  }
+
+  async findByUserHandle(userHandle: string): Promise<Account | undefined> {
+    const row = await this.db.selectFrom('accounts').selectAll().where('user_handle', '=', userHandle).executeTakeFirst();
+    return row && toAccount(row);
+  }
+
+  async list(): Promise<Account[]> {
+    const rows = await this.db.selectFrom('accounts').selectAll().orderBy('created_at').orderBy('username').execute();
+    return rows.map(toAccount);
+  }
+
+  async count(): Promise<number> {
+    const row = await this.db.selectFrom('accounts').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  async setStatus(id: string, status: AccountStatus, now: number): Promise<boolean> {
+    const result = await this.db.updateTable('accounts').set({ status, updated_at: now }).where('id', '=', id).executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  async setRole(id: string, role: Role, now: number): Promise<boolean> {
+    const result = await this.db.updateTable('accounts').set({ role, updated_at: now }).where('id', '=', id).executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  async lock(id: string): Promise<void> {
+    // SQLite serialises writers already; PostgreSQL needs the row lock.
+    if (this.dialect === 'postgres') await this.db.selectFrom('accounts').select('id').where('id', '=', id).forUpdate().execute();
+  }
+}

@@ -1,0 +1,84 @@
+import type { Kysely, Selectable } from 'kysely';
+import { chainHash } from '../../core/audit/chain.ts';
+import type { AuditEvent, AuditEventInput, AuditOutcome } from '../../core/model.ts';
+import type { Dialect } from '../db.ts';
+import type { AuditStore } from '../ports.ts';
+import type { AuditEventsTable, Database } from '../schema.ts';
+
+function toEvent(row: Selectable<AuditEventsTable>): AuditEvent {
+  return {
+    seq: Number(row.seq),
+    at: Number(row.at),
+    type: row.type,
+    outcome: row.outcome as AuditOutcome,
+    reason: row.reason,
+    accountId: row.account_id,
+    ip: row.ip,
+    userAgent: row.user_agent,
+    details: JSON.parse(row.details) as Record<string, unknown>,
+    detailsJson: row.details,
+    prevHash: row.prev_hash,
+    hash: row.hash,
+  };
+}
+
+export class SqlAuditStore implements AuditStore {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly dialect: Dialect,
+    /** Runs work in a transaction when this store is not already inside one. */
+    private readonly inTransaction: <T>(work: (db: Kysely<Database>) => Promise<T>) => Promise<T>,
+  ) {}
+
+  append(input: AuditEventInput): Promise<AuditEvent> {
+    return this.inTransaction(async (db) => {
+      // The head row is the chain's lock: appends queue on it, so sequence numbers have no gaps and
+      // each event links to the one before.
+      let head = db.selectFrom('audit_head').select(['last_seq', 'last_hash']).where('id', '=', 1);
+      if (this.dialect === 'postgres') head = head.forUpdate();
+      const { last_seq, last_hash } = await head.executeTakeFirstOrThrow();
+      const fields = {
+        seq: Number(last_seq) + 1,
+        at: input.at,
+        type: input.type,
+        outcome: input.outcome,
+        reason: input.reason ?? null,
+        accountId: input.accountId ?? null,
+        ip: input.context?.ip ?? null,
+        userAgent: input.context?.userAgent ?? null,
+        details: JSON.stringify(input.details ?? {}),
+      };
+      const hash = chainHash(last_hash, fields);
+      await db
+        .insertInto('audit_events')
+        .values({
+          seq: fields.seq,
+          at: fields.at,
+          type: fields.type,
+          outcome: fields.outcome,
+          reason: fields.reason,
+          account_id: fields.accountId,
+          ip: fields.ip,
+          user_agent: fields.userAgent,
+          details: fields.details,
+          prev_hash: last_hash,
+          hash,
+        })
+        .execute();
+      await db.updateTable('audit_head').set({ last_seq: fields.seq, last_hash: hash }).where('id', '=', 1).execute();
+      return { ...fields, details: input.details ?? {}, detailsJson: fields.details, prevHash: last_hash, hash } satisfies AuditEvent;
+    });
+  }
+
+  async list(filter: { accountId?: string; limit: number; beforeSeq?: number }): Promise<AuditEvent[]> {
+    let query = this.db.selectFrom('audit_events').selectAll().orderBy('seq', 'desc').limit(filter.limit);
+    if (filter.accountId !== undefined) query = query.where('account_id', '=', filter.accountId);
+    if (filter.beforeSeq !== undefined) query = query.where('seq', '<', filter.beforeSeq);
+    return (await query.execute()).map(toEvent);
+  }
+
+  async scan(fromSeq: number, limit: number): Promise<AuditEvent[]> {
+    const rows = await this.db.selectFrom('audit_events').selectAll().where('seq', '>=', fromSeq).orderBy('seq').limit(limit).execute();
+    return rows.map(toEvent);
+  }
+}

@@ -1,0 +1,53 @@
+import type { Kysely } from 'kysely';
+import type { Invitation } from '../../core/model.ts';
+import type { InvitationStore } from '../ports.ts';
+import type { Database } from '../schema.ts';
+
+export class SqlInvitationStore implements InvitationStore {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async create(i: Invitation): Promise<void> {
+    await this.db
+      .insertInto('invitations')
+      .values({
+        id: i.id,
+        account_id: i.accountId,
+        secret_hash: i.secretHash,
+        created_by: i.createdBy,
+        created_at: i.createdAt,
+        expires_at: i.expiresAt,
+        used_at: i.usedAt,
+      })
+      .execute();
+  }
+
+  async find(id: string): Promise<Invitation | undefined> {
+    const row = await this.db.selectFrom('invitations').selectAll().where('id', '=', id).executeTakeFirst();
+    return (
+      row && {
+        id: row.id,
+        accountId: row.account_id,
+        secretHash: row.secret_hash,
+        createdBy: row.created_by,
+        createdAt: Number(row.created_at),
+        expiresAt: Number(row.expires_at),
+        usedAt: row.used_at === null ? null : Number(row.used_at),
+      }
+    );
+  }
+
+  async consume(id: string, now: number): Promise<boolean> {
+    const result = await this.db
+      .updateTable('invitations')
+      .set({ used_at: now })
+      .where('id', '=', id)
+      .where('used_at', 'is', null)
+      .where('expires_at', '>', now)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  async revokeForAccount(accountId: string, now: number): Promise<void> {
+    await this.db.updateTable('invitations').set({ expires_at: now }).where('account_id', '=', accountId).where('used_at', 'is', null).where('expires_at', '>', now).execute();
+  }
+}

@@ -1,0 +1,114 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { Passkey, PasskeyStatus } from '../../core/model.ts';
+import type { PasskeyStore } from '../ports.ts';
+import type { Database, PasskeysTable } from '../schema.ts';
+import { isUniqueViolation } from './errors.ts';
+
+function toPasskey(row: Selectable<PasskeysTable>): Passkey {
+  return {
+    id: row.id,
+    accountId: row.account_id,
+    credentialId: row.credential_id,
+    publicKey: row.public_key,
+    alg: Number(row.alg),
+    signCount: Number(row.sign_count),
+    transports: JSON.parse(row.transports) as string[],
+    aaguid: row.aaguid,
+    backupEligible: Number(row.backup_eligible) === 1,
+    backupState: Number(row.backup_state) === 1,
+    userVerified: Number(row.user_verified) === 1,
+    attestationFormat: row.attestation_format,
+    attestationTrusted: Number(row.attestation_trusted) === 1,
+    nickname: row.nickname,
+    status: row.status as PasskeyStatus,
+    flaggedReason: row.flagged_reason,
+    createdAt: Number(row.created_at),
+    lastUsedAt: row.last_used_at === null ? null : Number(row.last_used_at),
+  };
+}
+
+export class SqlPasskeyStore implements PasskeyStore {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async insert(p: Passkey): Promise<boolean> {
+    try {
+      await this.db
+        .insertInto('passkeys')
+        .values({
+          id: p.id,
+          account_id: p.accountId,
+          credential_id: p.credentialId,
+          public_key: p.publicKey,
+          alg: p.alg,
+          sign_count: p.signCount,
+          transports: JSON.stringify(p.transports),
+          aaguid: p.aaguid,
+          backup_eligible: p.backupEligible ? 1 : 0,
+          backup_state: p.backupState ? 1 : 0,
+          user_verified: p.userVerified ? 1 : 0,
+          attestation_format: p.attestationFormat,
+          attestation_trusted: p.attestationTrusted ? 1 : 0,
+          nickname: p.nickname,
+          status: p.status,
+          flagged_reason: p.flaggedReason,
+          created_at: p.createdAt,
+          last_used_at: p.lastUsedAt,
+        })
+        .execute();
+      return true;
+    } catch (error) {
+      if (isUniqueViolation(error)) return false;
+      throw error;
+    }
+  }
+
+  async findByCredentialId(credentialId: string): Promise<Passkey | undefined> {
+    const row = await this.db.selectFrom('passkeys').selectAll().where('credential_id', '=', credentialId).executeTakeFirst();
+    return row && toPasskey(row);
+  }
+
+  async findById(id: string): Promise<Passkey | undefined> {
+    const row = await this.db.selectFrom('passkeys').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && toPasskey(row);
+  }
+
+  async listByAccount(accountId: string): Promise<Passkey[]> {
+    const rows = await this.db.selectFrom('passkeys').selectAll().where('account_id', '=', accountId).orderBy('created_at').execute();
+    return rows.map(toPasskey);
+  }
+
+  async recordUse(id: string, use: { expectedSignCount: number; signCount: number; backupState: boolean; now: number }): Promise<boolean> {
+    const result = await this.db
+      .updateTable('passkeys')
+      .set({ sign_count: use.signCount, backup_state: use.backupState ? 1 : 0, last_used_at: use.now })
+      .where('id', '=', id)
+      .where('sign_count', '=', use.expectedSignCount)
+      .where('status', '=', 'active')
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  async flag(id: string, reason: string): Promise<void> {
+    await this.db.updateTable('passkeys').set({ status: 'flagged', flagged_reason: reason }).where('id', '=', id).execute();
+  }
+
+  async rename(accountId: string, id: string, nickname: string): Promise<boolean> {
+    const result = await this.db.updateTable('passkeys').set({ nickname }).where('id', '=', id).where('account_id', '=', accountId).executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  async remove(accountId: string, id: string): Promise<boolean> {
+    const result = await this.db.deleteFrom('passkeys').where('id', '=', id).where('account_id', '=', accountId).executeTakeFirst();
+    return Number(result.numDeletedRows) === 1;
+  }
+
+  async countActive(accountId: string): Promise<number> {
+    const row = await this.db
+      .selectFrom('passkeys')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .where('account_id', '=', accountId)
+      .where('status', '=', 'active')
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+}

@@ -1,0 +1,95 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { Acr } from '../../core/assurance/level.ts';
+import type { Session } from '../../core/model.ts';
+import type { SessionStore } from '../ports.ts';
+import type { Database, SessionsTable } from '../schema.ts';
+
+function toSession(row: Selectable<SessionsTable>): Session {
+  return {
+    id: row.id,
+    accountId: row.account_id,
+    secretHash: row.secret_hash,
+    aal: Number(row.aal) as 1 | 2 | 3,
+    acr: row.acr as Acr,
+    amr: JSON.parse(row.amr) as string[],
+    authTime: Number(row.auth_time),
+    passkeyId: row.passkey_id,
+    createdAt: Number(row.created_at),
+    lastSeenAt: Number(row.last_seen_at),
+    idleExpiresAt: Number(row.idle_expires_at),
+    expiresAt: Number(row.expires_at),
+    ip: row.ip,
+    userAgent: row.user_agent,
+    revokedAt: row.revoked_at === null ? null : Number(row.revoked_at),
+  };
+}
+
+export class SqlSessionStore implements SessionStore {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async create(s: Session): Promise<void> {
+    await this.db
+      .insertInto('sessions')
+      .values({
+        id: s.id,
+        account_id: s.accountId,
+        secret_hash: s.secretHash,
+        aal: s.aal,
+        acr: s.acr,
+        amr: JSON.stringify(s.amr),
+        auth_time: s.authTime,
+        passkey_id: s.passkeyId,
+        created_at: s.createdAt,
+        last_seen_at: s.lastSeenAt,
+        idle_expires_at: s.idleExpiresAt,
+        expires_at: s.expiresAt,
+        ip: s.ip,
+        user_agent: s.userAgent,
+        revoked_at: s.revokedAt,
+      })
+      .execute();
+  }
+
+  async findById(id: string): Promise<Session | undefined> {
+    const row = await this.db.selectFrom('sessions').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && toSession(row);
+  }
+
+  async touch(id: string, now: number, idleExpiresAt: number): Promise<void> {
+    await this.db
+      .updateTable('sessions')
+      .set({ last_seen_at: now, idle_expires_at: idleExpiresAt })
+      .where('id', '=', id)
+      .where('revoked_at', 'is', null)
+      .execute();
+  }
+
+  async revoke(accountId: string, id: string, now: number): Promise<boolean> {
+    const result = await this.db
+      .updateTable('sessions')
+      .set({ revoked_at: now })
+      .where('id', '=', id)
+      .where('account_id', '=', accountId)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  async revokeAllForAccount(accountId: string, now: number): Promise<number> {
+    const result = await this.db.updateTable('sessions').set({ revoked_at: now }).where('account_id', '=', accountId).where('revoked_at', 'is', null).executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
+  async listActive(accountId: string, now: number): Promise<Session[]> {
+    const rows = await this.db
+      .selectFrom('sessions')
+      .selectAll()
+      .where('account_id', '=', accountId)
+      .where('revoked_at', 'is', null)
+      .where('expires_at', '>', now)
+      .where('idle_expires_at', '>', now)
+      .orderBy('created_at', 'desc')
+      .execute();
+    return rows.map(toSession);
+  }
+}

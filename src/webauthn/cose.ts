@@ -1,0 +1,171 @@
+import { createPublicKey, verify as verifySignature, constants, type KeyObject } from 'node:crypto';
+import { decodeCbor, type CborMap } from './cbor.ts';
+import { base64url } from '../core/bytes.ts';
+
+/**
+ * COSE public keys (RFC 9052/9053, WebAuthn §6.5.1.1) turned into node:crypto `KeyObject`s, and the
+ * signature check for each algorithm. Registration policy decides which algorithms may be enrolled;
+ * this module can verify every algorithm node:crypto implements, so stored keys keep working if the
+ * policy narrows.
+ */
+
+export const COSE_ALG = {
+  ES256: -7,
+  EdDSA: -8,
+  ES384: -35,
+  ES512: -36,
+  PS256: -37,
+  PS384: -38,
+  PS512: -39,
+  Ed25519: -19,
+  Ed448: -53,
+  ESP256: -9,
+  RS256: -257,
+  RS384: -258,
+  RS512: -259,
+} as const;
+
+/** What an algorithm needs from `crypto.verify`. */
+interface AlgorithmParams {
+  readonly kty: 1 | 2 | 3;
+  readonly hash: 'sha256' | 'sha384' | 'sha512' | null;
+  readonly crv?: readonly number[];
+  readonly pss?: boolean;
+}
+
+const PARAMS: Record<number, AlgorithmParams> = {
+  [COSE_ALG.ES256]: { kty: 2, hash: 'sha256', crv: [1] },
+  [COSE_ALG.ESP256]: { kty: 2, hash: 'sha256', crv: [1] },
+  [COSE_ALG.ES384]: { kty: 2, hash: 'sha384', crv: [2] },
+  [COSE_ALG.ES512]: { kty: 2, hash: 'sha512', crv: [3] },
+  [COSE_ALG.EdDSA]: { kty: 1, hash: null, crv: [6, 7] },
+  [COSE_ALG.Ed25519]: { kty: 1, hash: null, crv: [6] },
+  [COSE_ALG.Ed448]: { kty: 1, hash: null, crv: [7] },
+  [COSE_ALG.RS256]: { kty: 3, hash: 'sha256' },
+  [COSE_ALG.RS384]: { kty: 3, hash: 'sha384' },
+  [COSE_ALG.RS512]: { kty: 3, hash: 'sha512' },
+  [COSE_ALG.PS256]: { kty: 3, hash: 'sha256', pss: true },
+  [COSE_ALG.PS384]: { kty: 3, hash: 'sha384', pss: true },
+  [COSE_ALG.PS512]: { kty: 3, hash: 'sha512', pss: true },
+};
+
+const EC_CURVES: Record<number, { name: string; size: number }> = {
+  1: { name: 'P-256', size: 32 },
+  2: { name: 'P-384', size: 48 },
+  3: { name: 'P-521', size: 66 },
+};
+const OKP_CURVES: Record<number, { name: string; size: number }> = {
+  6: { name: 'Ed25519', size: 32 },
+  7: { name: 'Ed448', size: 57 },
+};
+
+export interface PublicKey {
+  readonly alg: number;
+  readonly key: KeyObject;
+}
+
+export class CoseKeyError extends Error {
+  override readonly name = 'CoseKeyError';
+  constructor(
+    readonly reason: 'malformed' | 'unsupported_algorithm',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Decodes a COSE_Key and imports it; throws `CoseKeyError` for a bad or unsupported key. */
+export function importCoseKey(cose: Uint8Array): PublicKey {
+  let map: unknown;
+  try {
+    map = decodeCbor(cose);
+  } catch (error) {
+    throw new CoseKeyError('malformed', `COSE key is not valid CBOR: ${(error as Error).message}`);
+  }
+  if (!(map instanceof Map)) throw new CoseKeyError('malformed', 'COSE key is not a map');
+  return importCoseMap(map);
+}
+
+export function importCoseMap(map: CborMap): PublicKey {
+  const kty = map.get(1);
+  const alg = map.get(3);
+  if (typeof alg !== 'number') throw new CoseKeyError('malformed', 'COSE key has no integer alg');
+  const params = PARAMS[alg];
+  if (!params) throw new CoseKeyError('unsupported_algorithm', `COSE algorithm ${alg} is not supported`);
+  if (kty !== params.kty) throw new CoseKeyError('malformed', `COSE key type ${String(kty)} does not fit algorithm ${alg}`);
+  const bytes = (label: number): string => {
+    const value = map.get(label);
+    if (!(value instanceof Uint8Array)) throw new CoseKeyError('malformed', `COSE key parameter ${label} missing`);
+    return base64url.encode(value);
+  };
+  let jwk: Record<string, string>;
+  if (kty === 2) {
+    const crv = map.get(-1);
+    const curve = typeof crv === 'number' && params.crv?.includes(crv) ? EC_CURVES[crv] : undefined;
+    if (!curve) throw new CoseKeyError('malformed', `EC curve ${String(crv)} does not fit algorithm ${alg}`);
+    const x = map.get(-2);
+    const y = map.get(-3);
+    if (!(x instanceof Uint8Array) || !(y instanceof Uint8Array) || x.byteLength !== curve.size || y.byteLength !== curve.size) {
+      throw new CoseKeyError('malformed', 'EC coordinates missing or of the wrong size');
+    }
+    jwk = { kty: 'EC', crv: curve.name, x: base64url.encode(x), y: base64url.encode(y) };
+  } else if (kty === 1) {
+    const crv = map.get(-1);
+    const curve = typeof crv === 'number' && params.crv?.includes(crv) ? OKP_CURVES[crv] : undefined;
+    if (!curve) throw new CoseKeyError('malformed', `OKP curve ${String(crv)} does not fit algorithm ${alg}`);
+    const x = map.get(-2);
+    if (!(x instanceof Uint8Array) || x.byteLength !== curve.size) throw new CoseKeyError('malformed', 'OKP key of the wrong size');
+    jwk = { kty: 'OKP', crv: curve.name, x: base64url.encode(x) };
+  } else {
+    jwk = { kty: 'RSA', n: bytes(-1), e: bytes(-2) };
+  }
+  try {
+    // node:crypto refuses EC points that are not on the curve.
+    const key = createPublicKey({ key: jwk, format: 'jwk' });
+    if (kty === 3 && (key.asymmetricKeyDetails?.modulusLength ?? 0) < 2048) {
+      throw new CoseKeyError('malformed', 'RSA keys shorter than 2048 bits are refused');
+    }
+    return { alg, key };
+  } catch (error) {
+    if (error instanceof CoseKeyError) throw error;
+    throw new CoseKeyError('malformed', `COSE key cannot be imported: ${(error as Error).message}`);
+  }
+}
+
+/** Verifies a WebAuthn signature (DER-encoded for ECDSA, WebAuthn §6.5.5). Never throws. */
+export function verifyWithKey(publicKey: PublicKey, data: Uint8Array, signature: Uint8Array): boolean {
+  const params = PARAMS[publicKey.alg];
+  if (!params) return false;
+  try {
+    if (params.kty === 2) return verifySignature(params.hash, data, { key: publicKey.key, dsaEncoding: 'der' }, signature);
+    if (params.kty === 1) return verifySignature(null, data, publicKey.key, signature);
+    if (params.pss) {
+      const saltLength = params.hash === 'sha256' ? 32 : params.hash === 'sha384' ? 48 : 64;
+      return verifySignature(params.hash, data, { key: publicKey.key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength }, signature);
+    }
+    return verifySignature(params.hash, data, publicKey.key, signature);
+  } catch {
+    // A signature of the wrong shape for the key (say, DER ECDSA against RSA) is simply not valid.
+    return false;
+  }
+}
+
+/**
+ * Imported keys by their COSE encoding. Importing costs far more than verifying, and stored public
+ * keys never change, so a bounded cache is safe to keep per process.
+ */
+export class PublicKeyCache {
+  private readonly entries = new Map<string, PublicKey>();
+  constructor(private readonly capacity = 50_000) {}
+
+  get(coseB64: string): PublicKey {
+    const hit = this.entries.get(coseB64);
+    if (hit) return hit;
+    const cose = base64url.decode(coseB64);
+    if (!cose) throw new CoseKeyError('malformed', 'stored public key is not base64url');
+    const key = importCoseKey(cose);
+    if (this.entries.size >= this.capacity) this.entries.delete(this.entries.keys().next().value!);
+    this.entries.set(coseB64, key);
+    return key;
+  }
+}

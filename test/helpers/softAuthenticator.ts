@@ -1,0 +1,140 @@
+import { createHash, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
+import { encodeCbor, type Encodable } from './cbor.ts';
+
+const b64u = (bytes: Uint8Array | Buffer) => Buffer.from(bytes).toString('base64url');
+
+export type SoftAlg = 'ES256' | 'Ed25519';
+
+export interface Flags {
+  up?: boolean;
+  uv?: boolean;
+  be?: boolean;
+  bs?: boolean;
+}
+
+/** Per-call faults a test can inject into one response. */
+export interface Tamper {
+  origin?: string;
+  rpId?: string;
+  type?: string;
+  challenge?: string;
+  flags?: Flags;
+  signCount?: number;
+  crossOrigin?: boolean;
+  topOrigin?: string;
+  /** Flip a bit of the signature. */
+  badSignature?: boolean;
+  credentialId?: Uint8Array;
+  userHandle?: string | null;
+}
+
+interface Credential {
+  id: Uint8Array;
+  privateKey: KeyObject;
+  cose: Uint8Array;
+  userHandle: string;
+  signCount: number;
+}
+
+/**
+ * A software WebAuthn authenticator for tests: real keys (node:crypto ES256 or Ed25519), real
+ * signatures, `none` attestation, and knobs for every fault a relying party must refuse.
+ */
+export class SoftAuthenticator {
+  readonly credentials: Credential[] = [];
+  readonly alg: SoftAlg;
+  readonly flags: Required<Flags>;
+  readonly aaguid: Uint8Array;
+  /** Added to the sign count on each assertion; 0 models passkeys that never count. */
+  counterStep: number;
+  origin: string;
+  rpId: string;
+
+  constructor(options: { alg?: SoftAlg; flags?: Flags; aaguid?: Uint8Array; counterStep?: number; origin?: string; rpId?: string } = {}) {
+    this.alg = options.alg ?? 'ES256';
+    this.flags = { up: true, uv: true, be: false, bs: false, ...options.flags };
+    this.aaguid = options.aaguid ?? new Uint8Array(16);
+    this.counterStep = options.counterStep ?? 1;
+    this.origin = options.origin ?? 'http://localhost:8080';
+    this.rpId = options.rpId ?? 'localhost';
+  }
+
+  get credential(): Credential {
+    const c = this.credentials[this.credentials.length - 1];
+    if (!c) throw new Error('no credential yet');
+    return c;
+  }
+
+  /** navigator.credentials.create(): returns a RegistrationResponseJSON. */
+  create(options: { challenge: string; user: { id: string }; rp?: { id?: string } }, tamper: Tamper = {}) {
+    const { publicKey, privateKey } = this.alg === 'ES256' ? generateKeyPairSync('ec', { namedCurve: 'P-256' }) : generateKeyPairSync('ed25519');
+    const jwk = publicKey.export({ format: 'jwk' });
+    const cose =
+      this.alg === 'ES256'
+        ? encodeCbor(new Map<number, number | Uint8Array>([[1, 2], [3, -7], [-1, 1], [-2, Buffer.from(jwk.x!, 'base64url')], [-3, Buffer.from(jwk.y!, 'base64url')]]))
+        : encodeCbor(new Map<number, number | Uint8Array>([[1, 1], [3, -8], [-1, 6], [-2, Buffer.from(jwk.x!, 'base64url')]]));
+    const id = tamper.credentialId ?? new Uint8Array(randomBytes(32));
+    const credential: Credential = { id, privateKey, cose, userHandle: options.user.id, signCount: 0 };
+    const rpId = tamper.rpId ?? options.rp?.id ?? this.rpId;
+    const clientDataJSON = this.clientData('webauthn.create', options.challenge, tamper);
+    const attested = Buffer.concat([Buffer.from(this.aaguid), Buffer.from([id.length >> 8, id.length & 0xff]), Buffer.from(id), Buffer.from(cose)]);
+    const authData = Buffer.concat([this.authDataHead(rpId, { ...tamper.flags }, 0, 0x40), attested]);
+    const attestationObject = encodeCbor(new Map<string, Encodable>([['fmt', 'none'], ['attStmt', new Map()], ['authData', new Uint8Array(authData)]]));
+    this.credentials.push(credential);
+    return {
+      id: b64u(id),
+      rawId: b64u(id),
+      type: 'public-key' as const,
+      response: { clientDataJSON: b64u(clientDataJSON), attestationObject: b64u(attestationObject), transports: ['internal'] },
+      clientExtensionResults: {},
+    };
+  }
+
+  /** navigator.credentials.get(): returns an AuthenticationResponseJSON signed by the newest (or given) credential. */
+  get(options: { challenge: string; rpId?: string }, tamper: Tamper = {}, credential: Credential = this.credential) {
+    credential.signCount += this.counterStep;
+    const count = tamper.signCount ?? credential.signCount;
+    const rpId = tamper.rpId ?? options.rpId ?? this.rpId;
+    const clientDataJSON = this.clientData('webauthn.get', options.challenge, tamper);
+    const authData = this.authDataHead(rpId, { ...tamper.flags }, count, 0);
+    const signed = Buffer.concat([authData, createHash('sha256').update(clientDataJSON).digest()]);
+    const signature = this.alg === 'ES256' ? sign('sha256', signed, credential.privateKey) : sign(null, signed, credential.privateKey);
+    if (tamper.badSignature) signature[signature.length - 1]! ^= 0x01;
+    const id = tamper.credentialId ?? credential.id;
+    const userHandle = tamper.userHandle === undefined ? credential.userHandle : tamper.userHandle;
+    return {
+      id: b64u(id),
+      rawId: b64u(id),
+      type: 'public-key' as const,
+      response: {
+        clientDataJSON: b64u(clientDataJSON),
+        authenticatorData: b64u(authData),
+        signature: b64u(signature),
+        ...(userHandle !== null ? { userHandle } : {}),
+      },
+      clientExtensionResults: {},
+    };
+  }
+
+  private clientData(type: string, challenge: string, tamper: Tamper): Buffer {
+    return Buffer.from(
+      JSON.stringify({
+        type: tamper.type ?? type,
+        challenge: tamper.challenge ?? challenge,
+        origin: tamper.origin ?? this.origin,
+        crossOrigin: tamper.crossOrigin ?? false,
+        ...(tamper.topOrigin ? { topOrigin: tamper.topOrigin } : {}),
+      }),
+    );
+  }
+
+  private authDataHead(rpId: string, flags: Flags, signCount: number, extraFlags: number): Buffer {
+    const f = { ...this.flags, ...flags };
+    const byte = (f.up ? 0x01 : 0) | (f.uv ? 0x04 : 0) | (f.be ? 0x08 : 0) | (f.bs ? 0x10 : 0) | extraFlags;
+    const head = Buffer.alloc(37);
+    createHash('sha256').update(rpId).digest().copy(head, 0);
+    head[32] = byte;
+    head.writeUInt32BE(signCount >>> 0, 33);
+    return head;
+  }
+}
