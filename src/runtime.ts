@@ -10,6 +10,8 @@ import { createStore, type Store } from './store/index.ts';
 import { migrate } from './store/migrate.ts';
 import { PublicKeyCache } from './webauthn/cose.ts';
 import { base64url } from './core/bytes.ts';
+import type { DataKeyring } from './crypto/dataKeys.ts';
+import { resolveDataKeys } from './crypto/keyFile.ts';
 
 export const systemClock: Clock = () => Date.now();
 export const systemRandom: Random = (length) => new Uint8Array(randomBytes(length));
@@ -19,7 +21,7 @@ export function rolePolicies(config: Config): RolePolicies {
 }
 
 /** Wires the services over a store. Tests pass their own clock and randomness. */
-export async function createDeps(input: { config: Config; store: Store; clock?: Clock; random?: Random; metrics?: Metrics }): Promise<Deps> {
+export async function createDeps(input: { config: Config; store: Store; clock?: Clock; random?: Random; metrics?: Metrics; dataKeys?: DataKeyring }): Promise<Deps> {
   const random = input.random ?? systemRandom;
   const installSecret = await input.store.settings.getOrCreate('install.secret', base64url.encode(random(32)));
   return {
@@ -31,6 +33,7 @@ export async function createDeps(input: { config: Config; store: Store; clock?: 
     keys: new PublicKeyCache(),
     metrics: input.metrics ?? createMetrics(),
     installSecret: base64url.decode(installSecret) ?? new Uint8Array(Buffer.from(installSecret)),
+    dataKeys: input.dataKeys ?? resolveDataKeys(input.config).keyring,
   };
 }
 

@@ -7,6 +7,7 @@ import { invite } from '../services/invitations.ts';
 import { startServer } from '../server.ts';
 import type { Deps } from '../services/deps.ts';
 import { DatabaseUrlError } from '../store/db.ts';
+import { generateDataKey } from '../crypto/dataKeys.ts';
 
 /** Runs `work` against the configured database, then closes it. */
 async function withDeps<T>(work: (deps: Deps, config: Config) => Promise<T>): Promise<T> {
@@ -128,6 +129,15 @@ program
     const { db, applied } = await openStore(config);
     await db.close();
     process.stdout.write(applied.length ? `Applied migrations ${applied.join(', ')} to ${db.description}\n` : `${db.description} is up to date\n`);
+  });
+
+const keys = program.command('keys').description('encryption and signing keys');
+keys
+  .command('generate-data-key')
+  .description('print a new value for KEYBOUND_DATA_KEYS (put the new key first and keep the old ones to rotate)')
+  .option('--id <id>', 'key id', `k${new Date().toISOString().slice(0, 10).replace(/-/g, '')}`)
+  .action((options: { id: string }) => {
+    process.stdout.write(`${generateDataKey(options.id)}\n`);
   });
 
 const audit = program.command('audit').description('the audit trail');

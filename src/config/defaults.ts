@@ -4,7 +4,7 @@
  * checked against this list by a test.
  */
 
-export type KeyKind = 'port' | 'string' | 'origins' | 'list' | 'seconds' | 'count' | 'bool' | 'enum' | 'bytes';
+export type KeyKind = 'port' | 'string' | 'optional' | 'origins' | 'list' | 'seconds' | 'count' | 'bool' | 'enum' | 'bytes';
 
 export interface KeySpec {
   readonly env: string;
@@ -22,6 +22,7 @@ export const CONFIG_KEYS = [
   { env: 'KEYBOUND_RP_ID', kind: 'string', default: 'localhost', doc: 'WebAuthn relying-party id: the registrable domain passkeys are bound to.' },
   { env: 'KEYBOUND_RP_NAME', kind: 'string', default: 'Keybound', doc: 'Relying-party name shown by authenticators.' },
   { env: 'KEYBOUND_DATABASE_URL', kind: 'string', default: 'sqlite:./data/keybound.db', doc: '`sqlite:<path>` or `postgres://user@host:port/db` (add `?schema=<name>` to use a schema other than `public`).' },
+  { env: 'KEYBOUND_DATA_KEYS', kind: 'optional', default: '', doc: 'Keys that encrypt secrets Keybound must read back (TOTP seeds, token-signing keys): `id:base64(32 bytes)`, comma-separated, the first encrypts, all decrypt. Unset with SQLite: a key file is made beside the database. Required with PostgreSQL. `npx keybound keys generate-data-key` prints one.' },
   { env: 'KEYBOUND_LOG_LEVEL', kind: 'enum', default: 'info', values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], doc: 'Log level of the JSON logs on stdout.' },
   { env: 'KEYBOUND_TRUST_PROXY', kind: 'bool', default: 'false', doc: 'Take the client address from `X-Forwarded-For` (only behind a proxy you run).' },
   { env: 'KEYBOUND_ALLOWED_TOP_ORIGINS', kind: 'origins', default: '', doc: 'Top-level origins allowed to embed passkey ceremonies in a cross-origin iframe; empty refuses cross-origin ceremonies.' },

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { CONFIG_KEYS, type ConfigKey, type KeySpec } from './defaults.ts';
+import { DataKeyError, parseDataKeys, type DataKey } from '../crypto/dataKeys.ts';
 
 /** Validated configuration. Built once at start; nothing else reads the environment. */
 export interface Config {
@@ -11,6 +12,8 @@ export interface Config {
   readonly rpId: string;
   readonly rpName: string;
   readonly databaseUrl: string;
+  /** Configured data keys, or `null` to use (or make) the key file beside a SQLite database. */
+  readonly dataKeys: readonly DataKey[] | null;
   readonly logLevel: string;
   readonly trustProxy: boolean;
   readonly allowedTopOrigins: readonly string[];
@@ -84,6 +87,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     );
   }
   const seconds = (key: ConfigKey) => get<number>(key) * 1000;
+  const databaseUrl = get<string>('KEYBOUND_DATABASE_URL');
+  let dataKeys: DataKey[] | null = null;
+  const dataKeysText = get<string>('KEYBOUND_DATA_KEYS');
+  if (dataKeysText) {
+    try {
+      dataKeys = parseDataKeys(dataKeysText);
+    } catch (error) {
+      throw new ConfigError(`Invalid configuration:\n  KEYBOUND_DATA_KEYS: ${(error as DataKeyError).message}`);
+    }
+  } else if (!databaseUrl.startsWith('sqlite:')) {
+    throw new ConfigError(
+      'Invalid configuration:\n  KEYBOUND_DATA_KEYS is required with PostgreSQL (every instance must share it); make one with `npx keybound keys generate-data-key`',
+    );
+  }
   return {
     port: get('KEYBOUND_PORT'),
     host: get('KEYBOUND_HOST'),
@@ -91,7 +108,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     publicUrl: origins[0]!,
     rpId,
     rpName: get('KEYBOUND_RP_NAME'),
-    databaseUrl: get('KEYBOUND_DATABASE_URL'),
+    databaseUrl,
+    dataKeys,
     logLevel: get('KEYBOUND_LOG_LEVEL'),
     trustProxy: get('KEYBOUND_TRUST_PROXY'),
     allowedTopOrigins: get('KEYBOUND_ALLOWED_TOP_ORIGINS'),
@@ -204,6 +222,8 @@ function parseValue(spec: KeySpec, text: string): Parsed {
     }
     case 'string':
       return text.length === 0 ? { problem: 'must not be empty' } : text;
+    case 'optional':
+      return text;
   }
 }
 

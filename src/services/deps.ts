@@ -1,4 +1,5 @@
 import type { Config } from '../config/load.ts';
+import type { DataKeyring } from '../crypto/dataKeys.ts';
 import type { RolePolicies } from '../core/policy.ts';
 import type { Clock, Random } from '../core/tokens.ts';
 import type { Metrics } from '../observability/metrics.ts';
@@ -16,4 +17,6 @@ export interface Deps {
   readonly metrics: Metrics;
   /** Installation secret (settings table) that derives stand-in credential ids for unknown usernames. */
   readonly installSecret: Uint8Array;
+  /** Encrypts secrets that must be read back (TOTP seeds, signing keys); see crypto/dataKeys.ts. */
+  readonly dataKeys: DataKeyring;
 }

@@ -11,6 +11,8 @@ import { freshDatabase, type Backend, type TestDatabase } from './db.ts';
 import { SoftAuthenticator } from './softAuthenticator.ts';
 
 export const ORIGIN = 'http://localhost:8080';
+/** A fixed data key for tests (never used outside them). */
+export const TEST_DATA_KEYS = `test:${Buffer.alloc(32, 7).toString('base64')}`;
 
 /** A clock tests move by hand. */
 export class ManualClock {
@@ -37,7 +39,7 @@ export interface TestApp {
 /** The in-process app on a fresh database; rate limits lifted unless `env` sets them. */
 export async function startTestApp(options: { backend?: Backend; env?: Record<string, string>; clock?: ManualClock } = {}): Promise<TestApp> {
   const database = await freshDatabase(options.backend ?? 'sqlite');
-  const config = loadConfig({ KEYBOUND_DATABASE_URL: database.url, KEYBOUND_RATE_LIMIT_CEREMONY: '0', ...options.env });
+  const config = loadConfig({ KEYBOUND_DATABASE_URL: database.url, KEYBOUND_RATE_LIMIT_CEREMONY: '0', KEYBOUND_DATA_KEYS: TEST_DATA_KEYS, ...options.env });
   const { db, store } = await openStore(config);
   const clock = options.clock ?? new ManualClock();
   const deps = await createDeps({ config, store, clock: clock.read, metrics: createMetrics({ processMetrics: false }) });

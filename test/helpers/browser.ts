@@ -1,0 +1,97 @@
+/**
+ * Headless Chromium for browser tests: Debian's `/usr/bin/chromium` driven by playwright-core (no
+ * browser download), and CDP virtual authenticators (WebAuthn domain) standing in for a passkey.
+ */
+import { chromium, type Browser, type CDPSession, type Page } from 'playwright-core';
+
+/** Override with KEYBOUND_TEST_CHROMIUM to use another Chromium build. */
+export const CHROMIUM_PATH = process.env.KEYBOUND_TEST_CHROMIUM ?? '/usr/bin/chromium';
+
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+/** Launches headless Chromium; close it with `browser.close()`. */
+export function launchChromium(options: { args?: readonly string[]; timeoutMs?: number } = {}): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM_PATH, args: [...CHROMIUM_ARGS, ...(options.args ?? [])], timeout: options.timeoutMs ?? 30_000 });
+}
+
+/** The subset of CDP `WebAuthn.VirtualAuthenticatorOptions` the tests set. */
+export interface AuthenticatorOptions {
+  readonly protocol: 'ctap2' | 'u2f';
+  readonly ctap2Version?: 'ctap2_0' | 'ctap2_1' | 'ctap2_2';
+  readonly transport: 'usb' | 'nfc' | 'ble' | 'cable' | 'hybrid' | 'internal';
+  readonly hasResidentKey: boolean;
+  readonly hasUserVerification: boolean;
+  readonly isUserVerified: boolean;
+  readonly automaticPresenceSimulation: boolean;
+  /** BE flag of credentials it creates: `true` makes a syncable passkey. */
+  readonly defaultBackupEligibility?: boolean;
+  readonly defaultBackupState?: boolean;
+}
+
+/** A platform authenticator with resident keys and successful user verification: a device-bound passkey. */
+export const PLATFORM_AUTHENTICATOR: AuthenticatorOptions = {
+  protocol: 'ctap2',
+  ctap2Version: 'ctap2_1',
+  transport: 'internal',
+  hasResidentKey: true,
+  hasUserVerification: true,
+  isUserVerified: true,
+  automaticPresenceSimulation: true,
+};
+
+/** A credential as the virtual authenticator holds it (CDP `WebAuthn.Credential`, base64 fields). */
+export interface VirtualCredential {
+  readonly credentialId: string;
+  readonly isResidentCredential: boolean;
+  readonly rpId?: string;
+  readonly userHandle?: string;
+  readonly signCount: number;
+  readonly backupEligibility?: boolean;
+  readonly backupState?: boolean;
+  readonly userName?: string;
+}
+
+export interface VirtualAuthenticator {
+  readonly id: string;
+  readonly cdp: CDPSession;
+  /** The credentials it stores. */
+  credentials(): Promise<VirtualCredential[]>;
+  /** Makes later user-verification checks succeed or fail. */
+  setUserVerified(verified: boolean): Promise<void>;
+  remove(): Promise<void>;
+}
+
+/** CDP encodes credential ids as standard base64; WebAuthn JSON and the API use base64url without padding. */
+export function base64ToBase64url(value: string): string {
+  return value.replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+/**
+ * Attaches a virtual authenticator to `page` (it applies to that page's target and survives same-tab
+ * navigation). Options override {@link PLATFORM_AUTHENTICATOR}.
+ */
+export async function addVirtualAuthenticator(page: Page, options: Partial<AuthenticatorOptions> = {}): Promise<VirtualAuthenticator> {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('WebAuthn.enable', { enableUI: false });
+  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', { options: { ...PLATFORM_AUTHENTICATOR, ...options } });
+  return {
+    id: authenticatorId,
+    cdp,
+    credentials: async () => (await cdp.send('WebAuthn.getCredentials', { authenticatorId })).credentials as VirtualCredential[],
+    setUserVerified: async (isUserVerified) => {
+      await cdp.send('WebAuthn.setUserVerified', { authenticatorId, isUserVerified });
+    },
+    remove: async () => {
+      await cdp.send('WebAuthn.removeVirtualAuthenticator', { authenticatorId });
+    },
+  };
+}
