@@ -1,0 +1,65 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { CONFIG_KEYS } from './defaults.ts';
+import { ConfigError, loadConfig } from './load.ts';
+
+describe('loadConfig', () => {
+  it('has working defaults for npm start', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      port: 8080,
+      origins: ['http://localhost:8080'],
+      publicUrl: 'http://localhost:8080',
+      rpId: 'localhost',
+      databaseUrl: 'sqlite:./data/keybound.db',
+      attestation: 'none',
+      secureCookies: false,
+      challengeTtlMs: 300_000,
+      roles: { admin: { allowSyncedPasskeys: false }, member: { allowSyncedPasskeys: true } },
+    });
+    expect(config.sessionLimits[3]).toEqual({ idleMs: 15 * 60_000, maxMs: 12 * 3600_000 });
+    expect(config.sessionLimits[2]).toEqual({ idleMs: 3600_000, maxMs: 24 * 3600_000 });
+  });
+
+  it('takes several origins and marks cookies Secure outside plain localhost', () => {
+    const config = loadConfig({ KEYBOUND_ORIGIN: 'https://id.example.com, https://login.example.com', KEYBOUND_RP_ID: 'example.com', KEYBOUND_DATA_KEYS: '' });
+    expect(config.origins).toEqual(['https://id.example.com', 'https://login.example.com']);
+    expect(config.secureCookies).toBe(true);
+  });
+
+  it.each([
+    [{ KEYBOUND_PORT: 'eighty' }, /KEYBOUND_PORT.*whole number/],
+    [{ KEYBOUND_PORT: '70000' }, /KEYBOUND_PORT.*0 to 65535/],
+    [{ KEYBOUND_ORIGIN: 'localhost:8080' }, /KEYBOUND_ORIGIN/],
+    [{ KEYBOUND_ORIGIN: 'https://a.example/path' }, /not an origin/],
+    [{ KEYBOUND_RP_ID: 'example.com' }, /KEYBOUND_RP_ID=example.com is not the host/],
+    [{ KEYBOUND_ATTESTATION: 'indirect' }, /expected one of none, direct/],
+    [{ KEYBOUND_ATTESTATION: 'direct' }, /needs KEYBOUND_ATTESTATION_AAGUIDS or KEYBOUND_ATTESTATION_TRUST_ANCHORS/],
+    [{ KEYBOUND_ATTESTATION_AAGUIDS: 'not-a-guid' }, /not an AAGUID/],
+    [{ KEYBOUND_MEMBER_ALLOW_SYNCED_PASSKEYS: 'maybe' }, /expected true or false/],
+    [{ KEYBOUND_DATABASE_URL: 'postgres://localhost/x' }, /KEYBOUND_DATA_KEYS is required with PostgreSQL/],
+    [{ KEYBOUND_DATA_KEYS: 'k1:short' }, /KEYBOUND_DATA_KEYS/],
+  ])('refuses %o with a clear message', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  it('reports every bad key at once', () => {
+    expect(() => loadConfig({ KEYBOUND_PORT: 'x', KEYBOUND_CHALLENGE_TTL: '-1' })).toThrow(/KEYBOUND_PORT[\s\S]*KEYBOUND_CHALLENGE_TTL/);
+  });
+
+  it('lets a benchmark lift the rate limit', () => {
+    expect(loadConfig({ KEYBOUND_RATE_LIMIT_CEREMONY: '0' }).rateLimit.ceremonyMax).toBe(0);
+  });
+});
+
+describe('README', () => {
+  it('documents every configuration key with its default', () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    for (const key of CONFIG_KEYS) {
+      const row = readme.split('\n').find((line) => line.startsWith(`| \`${key.env}\` |`));
+      expect(row, `${key.env} missing from README`).toBeDefined();
+      if (key.default !== '') expect(row, `${key.env} default`).toContain(`\`${key.default}\``);
+    }
+  });
+});

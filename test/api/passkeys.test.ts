@@ -1,0 +1,172 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { invite } from '../../src/services/invitations.ts';
+import { enrol, ORIGIN, sessionCookie, signIn, startTestApp, type TestApp } from '../helpers/app.ts';
+import { SoftAuthenticator, type Tamper } from '../helpers/softAuthenticator.ts';
+
+/**
+ * The JSON API driven by software authenticators (node:crypto ES256 and Ed25519) through every
+ * refusal a relying party owes: each fault is injected alone into an otherwise valid response.
+ */
+describe.each(['ES256', 'Ed25519'] as const)('passkey API with %s authenticators', (alg) => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(async () => t?.close());
+
+  async function registrationAttempt(username: string, tamper: Tamper, authenticator = new SoftAuthenticator({ alg })) {
+    const invited = await invite(t.deps, { username, createdBy: 'test' });
+    if (!invited.ok) throw new Error(invited.code);
+    const options = await t.post('/api/v1/passkeys/registration/options', { enrolmentToken: invited.value.token });
+    expect(options.statusCode).toBe(200);
+    const response = await t.post('/api/v1/passkeys/registration/verify', { response: authenticator.create(options.json(), tamper) });
+    return { response, token: invited.value.token, account: invited.value.account };
+  }
+
+  it('enrols, signs in usernameless and username-first, and reports AAL2 phishing-resistant', async () => {
+    const { body, authenticator } = await enrol(t, `ok-${alg.toLowerCase()}`, new SoftAuthenticator({ alg }));
+    expect(body).toMatchObject({ acr: 'urn:keybound:aal2:phr', aal: 2, passkey: { kind: 'device-bound', nickname: 'Test key' } });
+    expect(body.amr).toEqual(expect.arrayContaining(['pop', 'hwk', 'mfa']));
+    const usernameless = await signIn(t, authenticator);
+    expect(usernameless.statusCode, usernameless.body).toBe(200);
+    expect(usernameless.json().account.username).toBe(`ok-${alg.toLowerCase()}`);
+    const options = await t.post('/api/v1/passkeys/authentication/options', { username: `ok-${alg.toLowerCase()}` });
+    expect(options.json().allowCredentials).toEqual([expect.objectContaining({ id: authenticator.credential.id ? Buffer.from(authenticator.credential.id).toString('base64url') : '' })]);
+    const usernameFirst = await t.post('/api/v1/passkeys/authentication/verify', { response: authenticator.get(options.json()) });
+    expect(usernameFirst.statusCode, usernameFirst.body).toBe(200);
+    const session = await t.get('/api/v1/session', sessionCookie(usernameFirst));
+    expect(session.json()).toMatchObject({ account: { username: `ok-${alg.toLowerCase()}` }, acr: 'urn:keybound:aal2:phr' });
+  });
+
+  describe('registration refusals', () => {
+    const cases: [string, Tamper, string][] = [
+      ['wrong origin', { origin: 'https://evil.example' }, 'passkey_origin_mismatch'],
+      ['wrong relying-party id hash', { rpId: 'evil.example' }, 'passkey_rp_id_mismatch'],
+      ['user presence missing', { flags: { up: false } }, 'passkey_user_not_present'],
+      ['user verification missing', { flags: { uv: false } }, 'passkey_user_not_verified'],
+      ['wrong ceremony type', { type: 'webauthn.get' }, 'passkey_ceremony_type_mismatch'],
+      ['cross-origin iframe', { crossOrigin: true, topOrigin: 'https://evil.example' }, 'passkey_cross_origin_not_allowed'],
+    ];
+    it.each(cases)('%s', async (name, tamper, code) => {
+      const { response, account } = await registrationAttempt(`reg-${alg}-${name.replace(/\W+/g, '-')}`.toLowerCase(), tamper);
+      expect(response.statusCode).toBe(400);
+      expect(response.json()).toMatchObject({ error: code, message: expect.any(String) });
+      expect(await t.store.passkeys.listByAccount(account.id)).toHaveLength(0);
+      expect((await t.store.accounts.findById(account.id))?.status).toBe('invited');
+    });
+
+    it('an unknown challenge (never issued)', async () => {
+      const authenticator = new SoftAuthenticator({ alg });
+      const response = await t.post('/api/v1/passkeys/registration/verify', { response: authenticator.create({ challenge: 'bm90LWlzc3VlZA', user: { id: 'AAAA' } }) });
+      expect(response.json()).toMatchObject({ error: 'passkey_challenge_unknown' });
+    });
+
+    it('a syncable passkey for a role that requires device-bound ones, with a message that says what to use', async () => {
+      const invited = await invite(t.deps, { username: `admin-${alg}`.toLowerCase(), role: 'admin', createdBy: 'test' });
+      if (!invited.ok) throw new Error(invited.code);
+      const options = await t.post('/api/v1/passkeys/registration/options', { enrolmentToken: invited.value.token });
+      const synced = new SoftAuthenticator({ alg, flags: { be: true, bs: true } });
+      const refused = await t.post('/api/v1/passkeys/registration/verify', { response: synced.create(options.json()) });
+      expect(refused.statusCode).toBe(403);
+      expect(refused.json().error).toBe('passkey_synced_not_allowed');
+      expect(refused.json().message).toMatch(/device-bound/);
+      // The link still works with a device-bound authenticator.
+      const again = await t.post('/api/v1/passkeys/registration/options', { enrolmentToken: invited.value.token });
+      const ok = await t.post('/api/v1/passkeys/registration/verify', { response: new SoftAuthenticator({ alg }).create(again.json()) });
+      expect(ok.statusCode, ok.body).toBe(201);
+    });
+  });
+
+  describe('authentication refusals', () => {
+    let authenticator: SoftAuthenticator;
+    let accountId: string;
+    beforeAll(async () => {
+      const enrolled = await enrol(t, `auth-${alg}`.toLowerCase(), new SoftAuthenticator({ alg }));
+      authenticator = enrolled.authenticator;
+      accountId = enrolled.account.id;
+    });
+
+    const cases: [string, Tamper, string][] = [
+      ['wrong origin', { origin: 'https://evil.example' }, 'passkey_origin_mismatch'],
+      ['wrong relying-party id hash', { rpId: 'evil.example' }, 'passkey_rp_id_mismatch'],
+      ['user presence missing', { flags: { up: false } }, 'passkey_user_not_present'],
+      ['user verification missing', { flags: { uv: false } }, 'passkey_user_not_verified'],
+      ['bad signature', { badSignature: true }, 'passkey_signature_invalid'],
+      ['wrong ceremony type', { type: 'webauthn.create' }, 'passkey_ceremony_type_mismatch'],
+      ['user handle of another account', { userHandle: Buffer.alloc(32, 1).toString('base64url') }, 'passkey_user_handle_mismatch'],
+      ['unknown credential', { credentialId: new Uint8Array(32).fill(9) }, 'passkey_unknown_credential'],
+    ];
+    it.each(cases)('%s', async (_name, tamper, code) => {
+      const before = await t.store.passkeys.listByAccount(accountId);
+      const response = await signIn(t, authenticator, tamper);
+      expect(response.statusCode).toBe(400);
+      expect(response.json()).toMatchObject({ error: code });
+      expect(response.cookies.find((c) => c.name.endsWith('keybound_session'))).toBeUndefined();
+      // A refused assertion leaves the stored counter alone (the soft authenticator already moved its own).
+      expect((await t.store.passkeys.listByAccount(accountId))[0]!.signCount).toBe(before[0]!.signCount);
+      authenticator.credential.signCount = before[0]!.signCount;
+    });
+
+    it('a replayed challenge', async () => {
+      const options = await t.post('/api/v1/passkeys/authentication/options', {});
+      const first = await t.post('/api/v1/passkeys/authentication/verify', { response: authenticator.get(options.json()) });
+      expect(first.statusCode).toBe(200);
+      const replay = await t.post('/api/v1/passkeys/authentication/verify', { response: authenticator.get(options.json()) });
+      expect(replay.json()).toMatchObject({ error: 'passkey_challenge_unknown' });
+    });
+
+    it('an expired challenge (5 minutes)', async () => {
+      const options = await t.post('/api/v1/passkeys/authentication/options', {});
+      t.clock.advance(5 * 60 * 1000 + 1);
+      const response = await t.post('/api/v1/passkeys/authentication/verify', { response: authenticator.get(options.json()) });
+      expect(response.json()).toMatchObject({ error: 'passkey_challenge_expired' });
+    });
+
+    it('a sign count that does not increase flags the passkey', async () => {
+      const stored = (await t.store.passkeys.listByAccount(accountId))[0]!;
+      expect(stored.signCount).toBeGreaterThan(0);
+      const response = await signIn(t, authenticator, { signCount: stored.signCount });
+      expect(response.json()).toMatchObject({ error: 'passkey_sign_count_regressed' });
+      const flagged = (await t.store.passkeys.listByAccount(accountId))[0]!;
+      expect(flagged).toMatchObject({ status: 'flagged', flaggedReason: 'sign_count_regressed' });
+      // Once flagged, even a good assertion is refused.
+      const later = await signIn(t, authenticator);
+      expect(later.json()).toMatchObject({ error: 'passkey_flagged' });
+      const audit = await t.store.audit.list({ accountId, limit: 50 });
+      expect(audit.some((e) => e.type === 'passkey.flagged' && e.reason === 'sign_count_regressed')).toBe(true);
+    });
+
+    it('a backup-eligibility flag that changes', async () => {
+      const { authenticator: other } = await enrol(t, `be-${alg}`.toLowerCase(), new SoftAuthenticator({ alg }));
+      const response = await signIn(t, other, { flags: { be: true } });
+      expect(response.json()).toMatchObject({ error: 'passkey_backup_eligibility_changed' });
+    });
+  });
+
+  it('answers malformed bodies with 4xx and a stable code, never 5xx', async () => {
+    const bad: [string, unknown][] = [
+      ['not an object', '"hello"'],
+      ['missing response', {}],
+      ['wrong types', { response: { id: 1, rawId: 2, type: 'public-key', response: {} } }],
+      ['bad base64url', { response: { id: 'a+b/', rawId: 'a+b/', type: 'public-key', response: { clientDataJSON: '!!', authenticatorData: 'x', signature: 'y' } } }],
+      ['truncated authenticator data', { response: { id: 'AAAA', rawId: 'AAAA', type: 'public-key', response: { clientDataJSON: Buffer.from('{"type":"webauthn.get","challenge":"x","origin":"http://localhost:8080"}').toString('base64url'), authenticatorData: 'AAAA', signature: 'AAAA' } } }],
+      ['clientDataJSON not JSON', { response: { id: 'AAAA', rawId: 'AAAA', type: 'public-key', response: { clientDataJSON: 'AAAA', authenticatorData: 'AAAA', signature: 'AAAA' } } }],
+      ['extra property', { response: { id: 'AAAA', rawId: 'AAAA', type: 'public-key', response: { clientDataJSON: 'AAAA', authenticatorData: 'AAAA', signature: 'AAAA' } }, admin: true }],
+    ];
+    for (const [name, body] of bad) {
+      for (const url of ['/api/v1/passkeys/authentication/verify', '/api/v1/passkeys/registration/verify']) {
+        const response = await t.app.inject({ method: 'POST', url, payload: typeof body === 'string' ? body : JSON.stringify(body), headers: { 'content-type': 'application/json', origin: ORIGIN } });
+        expect(response.statusCode, `${name} → ${url}: ${response.body}`).toBeGreaterThanOrEqual(400);
+        expect(response.statusCode, name).toBeLessThan(500);
+        expect(typeof response.json().error, name).toBe('string');
+      }
+    }
+    const truncatedCbor = await t.post('/api/v1/passkeys/registration/verify', {
+      response: { id: 'AAAA', rawId: 'AAAA', type: 'public-key', response: { clientDataJSON: Buffer.from('{"type":"webauthn.create","challenge":"x","origin":"http://localhost:8080"}').toString('base64url'), attestationObject: 'o2NmbXQ' } },
+    });
+    expect(truncatedCbor.statusCode).toBe(400);
+    const oversized = await t.app.inject({ method: 'POST', url: '/api/v1/passkeys/authentication/options', payload: JSON.stringify({ username: 'x'.repeat(70_000) }), headers: { 'content-type': 'application/json' } });
+    expect(oversized.statusCode).toBe(413);
+    expect(oversized.json().error).toBe('request_too_large');
+  });
+});
