@@ -10,9 +10,9 @@ import type { Store } from '../../src/store/index.ts';
 import { freshDatabase, type Backend, type TestDatabase } from './db.ts';
 import { SoftAuthenticator } from './softAuthenticator.ts';
 
-export const ORIGIN = 'http://localhost:8080';
-/** A fixed data key for tests (never used outside them). */
-export const TEST_DATA_KEYS = `test:${Buffer.alloc(32, 7).toString('base64')}`;
+import { ORIGIN, TEST_DATA_KEYS } from './constants.ts';
+
+export { ORIGIN, TEST_DATA_KEYS };
 
 /** A clock tests move by hand. */
 export class ManualClock {

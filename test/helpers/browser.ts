@@ -40,7 +40,6 @@ export interface AuthenticatorOptions {
 /** A platform authenticator with resident keys and successful user verification: a device-bound passkey. */
 export const PLATFORM_AUTHENTICATOR: AuthenticatorOptions = {
   protocol: 'ctap2',
-  ctap2Version: 'ctap2_1',
   transport: 'internal',
   hasResidentKey: true,
   hasUserVerification: true,

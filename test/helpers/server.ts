@@ -6,6 +6,7 @@
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { TEST_DATA_KEYS } from './constants.ts';
 import { freshDatabase, type Backend, type TestDatabase } from './db.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -18,7 +19,10 @@ export interface ServerOptions {
   readonly backend?: Backend;
   /** Use this database instead (e.g. a PostgreSQL URL, or the `databaseUrl` of an earlier server); never dropped. */
   readonly databaseUrl?: string;
-  /** Extra KEYBOUND_* settings; they win over the defaults below. */
+  /**
+   * Extra KEYBOUND_* settings; they win over the defaults (ceremony rate limit lifted, log level `warn`,
+   * the tests' shared KEYBOUND_DATA_KEYS; set that to `''` for SQLite's key file beside the database).
+   */
   readonly env?: Readonly<Record<string, string>>;
   /** Fixed port; by default a free one is picked. */
   readonly port?: number;
@@ -71,6 +75,7 @@ function baseEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Starts `keybound serve` on a fresh database and resolves once `/readyz` answers 200. */
@@ -86,6 +91,7 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerPr
     KEYBOUND_DATABASE_URL: databaseUrl,
     KEYBOUND_LOG_LEVEL: 'warn',
     KEYBOUND_RATE_LIMIT_CEREMONY: '0',
+    KEYBOUND_DATA_KEYS: TEST_DATA_KEYS,
     ...options.env,
   };
 

@@ -45,6 +45,7 @@ export function layout(options: LayoutOptions, body: Html): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${options.title} · Keybound</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="/assets/style.css">
 ${options.page ? html`<script type="module" src="/assets/keybound.js"></script>` : ''}
 </head>
