@@ -4,7 +4,6 @@ import { verifyChain } from '../core/audit/chain.ts';
 import { ROLES, type Role } from '../core/model.ts';
 import { createDeps, openStore } from '../runtime.ts';
 import { invite } from '../services/invitations.ts';
-import { startServer } from '../server.ts';
 import type { Deps } from '../services/deps.ts';
 import { DatabaseUrlError } from '../store/db.ts';
 import { generateDataKey } from '../crypto/dataKeys.ts';
@@ -32,6 +31,8 @@ program
   .command('serve', { isDefault: true })
   .description('run the server (configuration from KEYBOUND_* environment variables)')
   .action(async () => {
+    // Loaded here so the other commands do not pay for the HTTP stack.
+    const { startServer } = await import('../server.ts');
     const server = await startServer(loadConfig());
     let stopping = false;
     const stop = (signal: string) => {

@@ -13,7 +13,10 @@ export class CborError extends Error {
 }
 
 const MAX_DEPTH = 16;
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+// `ignoreBOM: true` keeps a leading U+FEFF as a character. The default would silently drop it, so
+// the text strings "\uFEFFfmt" and "fmt" would decode alike (a map key could alias another, or a
+// repeated key go unnoticed); RFC 8949 §3.1 makes a text string exactly its UTF-8 code points.
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** Decodes exactly one item that fills `bytes`; trailing bytes are an error. */
 export function decodeCbor(bytes: Uint8Array): CborValue {
@@ -51,12 +54,15 @@ class Reader {
         return typeof argument === 'bigint' ? -1n - argument : -1 - argument;
       case 2:
         return this.take(this.length(argument)).slice();
-      case 3:
+      case 3: {
+        // Take the bytes outside the try: a length past the end must be reported as such, not as bad UTF-8.
+        const text = this.take(this.length(argument));
         try {
-          return utf8.decode(this.take(this.length(argument)));
+          return utf8.decode(text);
         } catch {
           throw new CborError('CBOR text string is not valid UTF-8');
         }
+      }
       case 4: {
         const count = this.length(argument);
         const items: CborValue[] = [];
