@@ -41,7 +41,7 @@ export async function migrate(db: Db, now: number = Date.now()): Promise<number[
     });
   }
   return db.kysely.connection().execute(async (conn) => {
-    await sql`begin immediate`.execute(conn);
+    await beginImmediate(conn);
     try {
       const done = await run(conn);
       await sql`commit`.execute(conn);
@@ -51,6 +51,36 @@ export async function migrate(db: Db, now: number = Date.now()): Promise<number[
       throw error;
     }
   });
+}
+
+/** How long a starting instance waits for another one's migration on the same SQLite file. */
+const SQLITE_MIGRATION_WAIT_MS = 60_000;
+
+/**
+ * `BEGIN IMMEDIATE`, waiting for the write lock without blocking the event loop. better-sqlite3
+ * is synchronous: with the connection's busy timeout, a second handle in the same process would
+ * sleep the whole thread while the lock holder (on that same thread) cannot finish, then fail with
+ * SQLITE_BUSY. A migration in another process may also outlast the busy timeout. So try without a
+ * busy timeout and retry on a timer, for longer.
+ */
+async function beginImmediate(conn: Kysely<any>): Promise<void> {
+  const { rows } = await sql<{ timeout: number }>`pragma busy_timeout`.execute(conn);
+  const busyTimeout = Number(rows[0]?.timeout ?? 0);
+  await sql`pragma busy_timeout = 0`.execute(conn);
+  try {
+    const deadline = Date.now() + SQLITE_MIGRATION_WAIT_MS;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await sql`begin immediate`.execute(conn);
+        return;
+      } catch (error) {
+        if ((error as { code?: unknown }).code !== 'SQLITE_BUSY' || Date.now() >= deadline) throw error;
+        await new Promise((resolve) => setTimeout(resolve, Math.min(5 * 2 ** attempt, 100) * (0.5 + Math.random())));
+      }
+    }
+  } finally {
+    await sql`pragma busy_timeout = ${sql.raw(String(busyTimeout))}`.execute(conn);
+  }
 }
 
 /** The highest version applied, or 0 on an empty database. */

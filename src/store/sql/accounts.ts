@@ -3,7 +3,6 @@ import type { Account, AccountStatus, Role } from '../../core/model.ts';
 import type { Dialect } from '../db.ts';
 import type { AccountStore } from '../ports.ts';
 import type { AccountsTable, Database } from '../schema.ts';
-import { isUniqueViolation } from './errors.ts';
 
 export function toAccount(row: Selectable<AccountsTable>): Account {
   return {
@@ -25,26 +24,24 @@ export class SqlAccountStore implements AccountStore {
   ) {}
 
   async create(a: Account): Promise<boolean> {
-    try {
-      await this.db
-        .insertInto('accounts')
-        .values({
-          id: a.id,
-          username: a.username,
-          display_name: a.displayName,
-          role: a.role,
-          status: a.status,
-          user_handle: a.userHandle,
-          email: a.email,
-          created_at: a.createdAt,
-          updated_at: a.createdAt,
-        })
-        .execute();
-      return true;
-    } catch (error) {
-      if (isUniqueViolation(error)) return false;
-      throw error;
-    }
+    // ON CONFLICT DO NOTHING rather than catching the unique violation: on PostgreSQL an error aborts
+    // the surrounding transaction, so a caller inside one could not go on after the expected `false`.
+    const result = await this.db
+      .insertInto('accounts')
+      .values({
+        id: a.id,
+        username: a.username,
+        display_name: a.displayName,
+        role: a.role,
+        status: a.status,
+        user_handle: a.userHandle,
+        email: a.email,
+        created_at: a.createdAt,
+        updated_at: a.createdAt,
+      })
+      .onConflict((oc) => oc.doNothing())
+      .executeTakeFirst();
+    return Number(result.numInsertedOrUpdatedRows) === 1;
   }
 
   async findById(id: string): Promise<Account | undefined> {

@@ -2,7 +2,6 @@ import type { Kysely, Selectable } from 'kysely';
 import type { Passkey, PasskeyStatus } from '../../core/model.ts';
 import type { PasskeyStore } from '../ports.ts';
 import type { Database, PasskeysTable } from '../schema.ts';
-import { isUniqueViolation } from './errors.ts';
 
 function toPasskey(row: Selectable<PasskeysTable>): Passkey {
   return {
@@ -31,35 +30,33 @@ export class SqlPasskeyStore implements PasskeyStore {
   constructor(private readonly db: Kysely<Database>) {}
 
   async insert(p: Passkey): Promise<boolean> {
-    try {
-      await this.db
-        .insertInto('passkeys')
-        .values({
-          id: p.id,
-          account_id: p.accountId,
-          credential_id: p.credentialId,
-          public_key: p.publicKey,
-          alg: p.alg,
-          sign_count: p.signCount,
-          transports: JSON.stringify(p.transports),
-          aaguid: p.aaguid,
-          backup_eligible: p.backupEligible ? 1 : 0,
-          backup_state: p.backupState ? 1 : 0,
-          user_verified: p.userVerified ? 1 : 0,
-          attestation_format: p.attestationFormat,
-          attestation_trusted: p.attestationTrusted ? 1 : 0,
-          nickname: p.nickname,
-          status: p.status,
-          flagged_reason: p.flaggedReason,
-          created_at: p.createdAt,
-          last_used_at: p.lastUsedAt,
-        })
-        .execute();
-      return true;
-    } catch (error) {
-      if (isUniqueViolation(error)) return false;
-      throw error;
-    }
+    // ON CONFLICT DO NOTHING rather than catching the unique violation: on PostgreSQL an error aborts
+    // the surrounding transaction (registration inserts inside one), so `false` must not be an error.
+    const result = await this.db
+      .insertInto('passkeys')
+      .values({
+        id: p.id,
+        account_id: p.accountId,
+        credential_id: p.credentialId,
+        public_key: p.publicKey,
+        alg: p.alg,
+        sign_count: p.signCount,
+        transports: JSON.stringify(p.transports),
+        aaguid: p.aaguid,
+        backup_eligible: p.backupEligible ? 1 : 0,
+        backup_state: p.backupState ? 1 : 0,
+        user_verified: p.userVerified ? 1 : 0,
+        attestation_format: p.attestationFormat,
+        attestation_trusted: p.attestationTrusted ? 1 : 0,
+        nickname: p.nickname,
+        status: p.status,
+        flagged_reason: p.flaggedReason,
+        created_at: p.createdAt,
+        last_used_at: p.lastUsedAt,
+      })
+      .onConflict((oc) => oc.doNothing())
+      .executeTakeFirst();
+    return Number(result.numInsertedOrUpdatedRows) === 1;
   }
 
   async findByCredentialId(credentialId: string): Promise<Passkey | undefined> {

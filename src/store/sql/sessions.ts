@@ -61,6 +61,9 @@ export class SqlSessionStore implements SessionStore {
       .set({ last_seen_at: now, idle_expires_at: idleExpiresAt })
       .where('id', '=', id)
       .where('revoked_at', 'is', null)
+      // Live means unexpired too: touching an idle-expired session would bring it back to life.
+      .where('expires_at', '>', now)
+      .where('idle_expires_at', '>', now)
       .execute();
   }
 
