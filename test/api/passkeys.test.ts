@@ -170,3 +170,22 @@ describe.each(['ES256', 'Ed25519'] as const)('passkey API with %s authenticators
     expect(oversized.json().error).toBe('request_too_large');
   });
 });
+
+describe('role policy at sign-in', () => {
+  it('refuses a syncable passkey once the role no longer allows it, in the one place sessions are issued', async () => {
+    const t = await startTestApp();
+    try {
+      const { authenticator, account } = await enrol(t, 'mover', new SoftAuthenticator({ flags: { be: true, bs: true } }));
+      expect((await signIn(t, authenticator)).statusCode).toBe(200);
+      await t.store.accounts.setRole(account.id, 'admin', t.clock.now);
+      const refused = await signIn(t, authenticator);
+      expect(refused.statusCode).toBe(403);
+      expect(refused.json().error).toBe('passkey_synced_not_allowed');
+      expect(refused.cookies.find((c) => c.name.endsWith('keybound_session'))).toBeUndefined();
+      const events = await t.store.audit.list({ accountId: account.id, limit: 5 });
+      expect(events[0]).toMatchObject({ type: 'sign_in', outcome: 'failure', reason: 'passkey_synced_not_allowed' });
+    } finally {
+      await t.close();
+    }
+  });
+});

@@ -3,7 +3,6 @@ import type { AuthenticationResponseJSON, PublicKeyCredentialRequestOptionsJSON 
 import { base64url } from '../../core/bytes.ts';
 import { fail, ok, type Failure, type Result } from '../../core/errors.ts';
 import type { RequestContext } from '../../core/model.ts';
-import { passkeyAllowed } from '../../core/policy.ts';
 import { hashSecret } from '../../core/tokens.ts';
 import { decodeAssertion, verifyAssertion } from '../../webauthn/assertion.ts';
 import { CoseKeyError, type PublicKey } from '../../webauthn/cose.ts';
@@ -52,7 +51,7 @@ export async function beginAuthentication(deps: Deps, input: { username?: string
 
 /**
  * Finishes a sign-in: consumes the ceremony (once, whatever the outcome), finds the passkey,
- * verifies the assertion, applies role policy, and hands the evidence to `completeSignIn`, which
+ * verifies the assertion, and hands the evidence to `completeSignIn`, which applies role policy and
  * moves the sign counter in the same transaction as the new session.
  */
 export async function finishAuthentication(deps: Deps, input: { response: AuthenticationResponseJSON; context: RequestContext }): Promise<Result<SignedIn>> {
@@ -106,8 +105,6 @@ export async function finishAuthentication(deps: Deps, input: { response: Authen
     }
     return refuse(verified, account.id, { passkey: passkey.id });
   }
-  const policyProblem = passkeyAllowed(deps.policies[account.role], passkey);
-  if (policyProblem) return refuse(fail(policyProblem), account.id, { passkey: passkey.id });
 
   const flags = verified.value.authenticatorData.flags;
   return completeSignIn(deps, {
