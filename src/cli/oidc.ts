@@ -1,0 +1,139 @@
+import { readFileSync } from 'node:fs';
+import { InvalidArgumentError, type Command } from 'commander';
+import type { Config } from '../config/load.ts';
+import { createClient, deleteClient, describeClient, GRANT_TYPES, type GrantType, type MetadataValidator } from '../oidc/clients.ts';
+import { ensureSigningKey, rotateSigningKey } from '../oidc/keys.ts';
+import type { ClientMetadata } from 'oidc-provider';
+import type { Deps } from '../services/deps.ts';
+
+type WithDeps = <T>(work: (deps: Deps, config: Config) => Promise<T>) => Promise<T>;
+
+const quiet = { info: () => undefined, error: () => undefined };
+
+function fail(message: string): never {
+  process.stderr.write(`keybound: ${message}\n`);
+  process.exit(1);
+}
+
+const print = (json: boolean, value: unknown, text: string) => process.stdout.write(json ? `${JSON.stringify(value)}\n` : `${text}\n`);
+
+/** oidc-provider validates client metadata exactly as it will read it. */
+async function providerValidator(deps: Deps): Promise<MetadataValidator> {
+  await ensureSigningKey(deps);
+  // Loaded only by the commands that validate clients: oidc-provider is large and warns on Node 20.
+  const { buildProvider } = await import('../oidc/provider.ts');
+  const { provider } = await buildProvider(deps, quiet);
+  return async (metadata) => {
+    try {
+      await provider.Client.validate(metadata as unknown as ClientMetadata);
+      return null;
+    } catch (error) {
+      const e = error as { error_description?: string; message: string };
+      return e.error_description ?? e.message;
+    }
+  };
+}
+
+const parseGrantTypes = (value: string): GrantType[] => {
+  const list = value.split(',').map((s) => s.trim()).filter(Boolean);
+  const bad = list.find((g) => !(GRANT_TYPES as readonly string[]).includes(g));
+  if (bad) throw new InvalidArgumentError(`unknown grant type ${bad}; use ${GRANT_TYPES.join(', ')}`);
+  return list as GrantType[];
+};
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+/** A JWK Set (or one JWK) of public keys, for private_key_jwt. */
+function readJwks(path: string): { keys: Record<string, unknown>[] } {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new InvalidArgumentError(`cannot read ${path} as JSON (${(error as Error).message})`);
+  }
+  const keys = Array.isArray((parsed as { keys?: unknown }).keys) ? (parsed as { keys: unknown[] }).keys : [parsed];
+  if (keys.length === 0 || !keys.every((k) => typeof k === 'object' && k !== null && typeof (k as { kty?: unknown }).kty === 'string')) {
+    throw new InvalidArgumentError(`${path} holds no JWK`);
+  }
+  if (keys.some((k) => 'd' in (k as object))) throw new InvalidArgumentError(`${path} holds a private key; give the client's public keys only`);
+  return { keys: keys as Record<string, unknown>[] };
+}
+
+/** `keybound clients ...` and `keybound keys rotate-signing|list-signing` (docs/oidc.md). */
+export function registerOidcCommands(program: Command, withDeps: WithDeps): void {
+  const clients = program.command('clients').description('OpenID Connect clients (applications and services)');
+  clients
+    .command('create')
+    .description('register a client; prints its client_id (a shared secret, if any, is shown only here)')
+    .requiredOption('--name <name>', 'name shown to people signing in')
+    .option('--redirect-uri <uri>', 'allowed redirect URI (repeat for more)', collect, [])
+    .option('--post-logout-redirect-uri <uri>', 'allowed post-logout redirect URI (repeat for more)', collect, [])
+    .option('--public', 'public client (browser or native app): no client authentication, PKCE')
+    .option('--jwks <file>', "the client's public keys (JWK Set) for private_key_jwt", readJwks)
+    .option('--grant-types <list>', `comma-separated: ${GRANT_TYPES.join(', ')}`, parseGrantTypes, ['authorization_code', 'refresh_token'] as GrantType[])
+    .option('--require-dpop', 'only issue DPoP-bound access tokens to it (RFC 9449)')
+    .option('--json', 'print the client as JSON')
+    .action(async (o: { name: string; redirectUri: string[]; postLogoutRedirectUri: string[]; public?: boolean; jwks?: { keys: Record<string, unknown>[] }; grantTypes: GrantType[]; requireDpop?: boolean; json?: boolean }) => {
+      const result = await withDeps(async (deps) =>
+        createClient(
+          deps,
+          { name: o.name, redirectUris: o.redirectUri, postLogoutRedirectUris: o.postLogoutRedirectUri, public: o.public ?? false, jwks: o.jwks ?? null, grantTypes: o.grantTypes, requireDpop: o.requireDpop ?? false },
+          await providerValidator(deps),
+        ),
+      );
+      if (!result.ok) fail(result.message ?? result.code);
+      const { client, secret } = result.value;
+      const shown = { ...describeClient(client), ...(secret ? { client_secret: secret } : {}) };
+      print(
+        o.json ?? false,
+        shown,
+        `Client ${client.name}: client_id ${client.clientId} (${String(client.metadata.token_endpoint_auth_method)})${secret ? `\nShared secret (shown once): ${secret}` : ''}`,
+      );
+    });
+  clients
+    .command('list')
+    .description('list clients')
+    .option('--json', 'print JSON')
+    .action(async (o: { json?: boolean }) => {
+      const rows = await withDeps(async (deps) => (await deps.store.oidcClients.list()).map(describeClient));
+      const lines = rows.map((c) => `${String(c.client_id)}  ${String(c.name)}  ${String(c.token_endpoint_auth_method)}  ${(c.grant_types as string[]).join(',')}`);
+      print(o.json ?? false, rows, lines.length ? lines.join('\n') : 'No clients.');
+    });
+  clients
+    .command('delete')
+    .description('delete a client: its refresh tokens stop working at once; JWT access tokens live until they expire')
+    .argument('<client_id>')
+    .action(async (clientId: string) => {
+      const result = await withDeps((deps) => deleteClient(deps, clientId));
+      if (!result.ok) fail(`no client ${clientId}`);
+      process.stdout.write(`Deleted client ${clientId}\n`);
+    });
+
+  const keys = program.commands.find((c) => c.name() === 'keys') ?? program.command('keys').description('encryption and signing keys');
+  keys
+    .command('rotate-signing')
+    .description('make a new token-signing key; the old one verifies for KEYBOUND_OIDC_KEY_OVERLAP more')
+    .option('--overlap <seconds>', 'how long the old key keeps verifying', (v) => {
+      if (!/^\d+$/.test(v)) throw new InvalidArgumentError('a whole number of seconds');
+      return Number(v);
+    })
+    .option('--json', 'print JSON')
+    .action(async (o: { overlap?: number; json?: boolean }) => {
+      const rotation = await withDeps(async (deps) => {
+        await ensureSigningKey(deps);
+        return rotateSigningKey(deps, o.overlap !== undefined ? { overlapMs: o.overlap * 1000 } : {});
+      });
+      const until = rotation.retired ? new Date(rotation.retired.until).toISOString() : null;
+      print(o.json ?? false, { kid: rotation.kid, alg: rotation.alg, retired: rotation.retired?.kid ?? null, retiredUntil: until }, `New signing key ${rotation.kid} (${rotation.alg})${rotation.retired ? `; ${rotation.retired.kid} verifies until ${until}` : ''}`);
+    });
+  keys
+    .command('list-signing')
+    .description('list the token-signing keys in the JWKS')
+    .option('--json', 'print JSON')
+    .action(async (o: { json?: boolean }) => {
+      const rows = await withDeps(async (deps) =>
+        (await deps.store.oidcKeys.listLive(deps.clock())).map((k) => ({ kid: k.kid, alg: k.alg, status: k.status, createdAt: new Date(k.createdAt).toISOString(), retireAt: k.retireAt ? new Date(k.retireAt).toISOString() : null })),
+      );
+      print(o.json ?? false, rows, rows.map((k) => `${k.kid}  ${k.alg}  ${k.status}${k.retireAt ? ` until ${k.retireAt}` : ''}`).join('\n') || 'No signing keys yet (one is made on first start).');
+    });
+}

@@ -1,0 +1,122 @@
+import { errors, type Adapter, type AdapterFactory, type AdapterPayload } from 'oidc-provider';
+import { hashSecret } from '../core/tokens.ts';
+import type { Deps } from '../services/deps.ts';
+import { openClientMetadata } from './clients.ts';
+
+/**
+ * oidc-provider's storage adapter over the project's store (one instance per model name). Rows are
+ * keyed by SHA-256 of the model id, because the id of a code, token or session is the bearer value
+ * itself; the payload is stored without its `jti` and gets it back from the id on `find`.
+ */
+class PayloadAdapter implements Adapter {
+  constructor(
+    private readonly deps: Deps,
+    private readonly model: string,
+  ) {}
+
+  private get store() {
+    return this.deps.store.oidcPayloads;
+  }
+
+  async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
+    const { jti: _jti, ...rest } = payload;
+    await this.store.upsert({
+      model: this.model,
+      key: hashSecret(id),
+      // DeviceCode is found by its user code and needs its id back to be consumed.
+      payload: JSON.stringify(this.model === 'DeviceCode' ? payload : rest),
+      grantId: payload.grantId ?? null,
+      uid: payload.uid ?? null,
+      userCode: payload.userCode ? hashSecret(payload.userCode) : null,
+      accountId: payload.accountId ?? null,
+      expiresAt: expiresIn ? this.deps.clock() + expiresIn * 1000 : null,
+    });
+  }
+
+  async find(id: string): Promise<AdapterPayload | undefined> {
+    const stored = await this.store.find(this.model, hashSecret(id), this.deps.clock());
+    return stored && { ...this.parse(stored), jti: id };
+  }
+
+  async findByUid(uid: string): Promise<AdapterPayload | undefined> {
+    const stored = await this.store.findByUid(this.model, uid, this.deps.clock());
+    return stored && this.parse(stored);
+  }
+
+  async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
+    const stored = await this.store.findByUserCode(this.model, hashSecret(userCode), this.deps.clock());
+    return stored && this.parse(stored);
+  }
+
+  /**
+   * oidc-provider reads `consumed` and then calls consume(), two steps another request can fall
+   * between. The store's consume is one conditional UPDATE, so exactly one caller wins. A loser is
+   * a replay: it is refused and, as oidc-provider does for a replay it sees itself, everything
+   * issued from the grant is revoked (RFC 6749 §4.1.2 for codes; RFC 9700 §4.14.2 for rotated
+   * refresh tokens).
+   */
+  async consume(id: string): Promise<void> {
+    const key = hashSecret(id);
+    if (await this.store.consume(this.model, key, this.deps.clock())) return;
+    const stored = await this.store.find(this.model, key, this.deps.clock());
+    const grantId = stored ? (JSON.parse(stored.payload) as { grantId?: string }).grantId : undefined;
+    if (grantId) await revokeGrant(this.deps, grantId);
+    if (this.model === 'PushedAuthorizationRequest') throw new errors.InvalidRequestUri('request_uri already used');
+    throw new errors.InvalidGrant(`${this.model === 'RefreshToken' ? 'refresh token' : 'authorization code'} already used`);
+  }
+
+  async destroy(id: string): Promise<void> {
+    await this.store.destroy(this.model, hashSecret(id));
+  }
+
+  async revokeByGrantId(grantId: string): Promise<void> {
+    await this.store.revokeByGrantId(this.model, grantId);
+  }
+
+  private parse(stored: { payload: string; consumedAt: number | null }): AdapterPayload {
+    const payload = JSON.parse(stored.payload) as AdapterPayload;
+    return stored.consumedAt === null ? payload : { ...payload, consumed: Math.floor(stored.consumedAt / 1000) };
+  }
+}
+
+/** Clients come from the `keybound clients` commands; the provider only reads them. */
+class ClientAdapter implements Adapter {
+  constructor(private readonly deps: Deps) {}
+
+  async find(id: string): Promise<AdapterPayload | undefined> {
+    const client = await this.deps.store.oidcClients.find(id);
+    return client && (openClientMetadata(this.deps, client) as AdapterPayload);
+  }
+
+  async upsert(): Promise<void> {
+    throw new Error('clients are managed with `keybound clients`, not through the provider');
+  }
+
+  async destroy(): Promise<void> {
+    throw new Error('clients are managed with `keybound clients`, not through the provider');
+  }
+
+  async findByUid(): Promise<undefined> {
+    return undefined;
+  }
+
+  async findByUserCode(): Promise<undefined> {
+    return undefined;
+  }
+
+  async consume(): Promise<void> {}
+
+  async revokeByGrantId(): Promise<void> {}
+}
+
+const GRANT_MODELS = ['AccessToken', 'RefreshToken', 'AuthorizationCode', 'DeviceCode', 'BackchannelAuthenticationRequest'] as const;
+
+/** What oidc-provider's own revoke() does: every token of the grant, then the grant itself. */
+async function revokeGrant(deps: Deps, grantId: string): Promise<void> {
+  for (const model of GRANT_MODELS) await deps.store.oidcPayloads.revokeByGrantId(model, grantId);
+  await deps.store.oidcPayloads.destroy('Grant', hashSecret(grantId));
+}
+
+export function adapterFactory(deps: Deps): AdapterFactory {
+  return (name: string) => (name === 'Client' ? new ClientAdapter(deps) : new PayloadAdapter(deps, name));
+}

@@ -1,0 +1,123 @@
+import { errors, type Client, type Configuration, type JWKS, type KoaContextWithOIDC } from 'oidc-provider';
+import { ACR_VALUES } from '../core/assurance/level.ts';
+import type { Deps } from '../services/deps.ts';
+import { findAccount } from './account.ts';
+import { adapterFactory } from './adapter.ts';
+import { renderLoggedOutPage, renderLogoutPage, renderProviderErrorPage } from './pages.ts';
+import { keyboundPolicy } from './policy.ts';
+
+/** Client authentication (RFC 7523 keys; shared secrets only when a setting allows them). */
+const ASYMMETRIC_ALGS = ['ES256', 'EdDSA', 'Ed25519', 'PS256', 'RS256'] as const;
+
+/**
+ * oidc-provider's configuration, built from Keybound's (config/defaults.ts holds every default).
+ * Every default function oidc-provider would warn about is given here, so boot is quiet and each
+ * choice is visible.
+ */
+export function providerConfiguration(deps: Deps, input: { jwks: JWKS; cookieKeys: string[] }): Configuration {
+  const { oidc, secureCookies } = deps.config;
+  const shared = oidc.allowSharedSecrets;
+  const cookie = { httpOnly: true, sameSite: 'lax' as const, secure: secureCookies, overwrite: true };
+  return {
+    adapter: adapterFactory(deps),
+    jwks: input.jwks,
+    cookies: {
+      keys: input.cookieKeys,
+      names: { session: 'keybound_oidc_session', interaction: 'keybound_oidc_interaction', resume: 'keybound_oidc_resume' },
+      long: cookie,
+      short: cookie,
+    },
+    findAccount: findAccount(deps),
+    scopes: ['openid', 'offline_access', 'profile', 'email'],
+    // acr, amr and auth_time are in every ID token (oidc-provider otherwise adds acr only when
+    // acr_values is sent): applications must see the level actually reached (DESIGN.md principle 2).
+    claims: { openid: ['sub', 'acr', 'amr', 'auth_time'], profile: ['name', 'preferred_username'], email: ['email'] },
+    acrValues: [...ACR_VALUES],
+    responseTypes: ['code'],
+    clientAuthMethods: ['none', 'private_key_jwt', ...(shared ? (['client_secret_basic', 'client_secret_post'] as const) : [])],
+    clientDefaults: { grant_types: ['authorization_code'], response_types: ['code'], id_token_signed_response_alg: oidc.signingAlg, token_endpoint_auth_method: 'private_key_jwt' },
+    enabledJWA: {
+      idTokenSigningAlgValues: [oidc.signingAlg],
+      clientAuthSigningAlgValues: [...ASYMMETRIC_ALGS, ...(shared ? (['HS256'] as const) : [])],
+      dPoPSigningAlgValues: ['ES256', 'EdDSA', 'Ed25519', 'PS256'],
+    },
+    // RFC 9700 §2.1.1: PKCE for every client; oidc-provider 9 only speaks S256 (no `plain`).
+    pkce: { required: () => true },
+    features: {
+      devInteractions: { enabled: false },
+      registration: { enabled: false },
+      clientCredentials: { enabled: true },
+      introspection: { enabled: true, allowedPolicy: introspectionAllowed },
+      revocation: { enabled: true, allowedPolicy: revocationAllowed },
+      dPoP: { enabled: true },
+      userinfo: { enabled: true },
+      rpInitiatedLogout: {
+        enabled: true,
+        logoutSource: async (ctx, form) => {
+          ctx.body = renderLogoutPage(form, ctx.oidc.client?.clientName ?? null);
+        },
+        postLogoutSuccessSource: async (ctx) => {
+          ctx.body = renderLoggedOutPage(ctx.oidc.client?.clientName ?? null);
+        },
+      },
+      resourceIndicators: {
+        enabled: true,
+        defaultResource: async (_ctx, _client, oneOf) => oneOf,
+        // Token requests may leave `resource` out and get the one granted at authorization (RFC 8707 §2.2).
+        useGrantedResource: async () => true,
+        getResourceServerInfo: async (_ctx, indicator) => {
+          if (!oidc.resources.includes(indicator)) throw new errors.InvalidTarget(`${indicator} is not a resource this server issues tokens for`);
+          return {
+            audience: indicator,
+            scope: oidc.resourceScopes.join(' '),
+            accessTokenTTL: oidc.accessTokenTtlS,
+            accessTokenFormat: 'jwt',
+            jwt: { sign: { alg: oidc.signingAlg } },
+          };
+        },
+      },
+    },
+    extraTokenClaims: async (ctx) => assuranceClaims(ctx),
+    interactions: { policy: keyboundPolicy(deps), url: async (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    // Every client allowed the refresh_token grant gets one; without `offline_access` it ends with the session.
+    issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+    // RFC 9700 §4.14.2: a refresh token is used once; each use returns a new one.
+    rotateRefreshToken: true,
+    renderError: async (ctx, out) => {
+      ctx.type = 'html';
+      ctx.body = renderProviderErrorPage(out);
+    },
+    ttl: {
+      AccessToken: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? oidc.accessTokenTtlS,
+      ClientCredentials: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? oidc.accessTokenTtlS,
+      AuthorizationCode: oidc.codeTtlS,
+      IdToken: oidc.idTokenTtlS,
+      RefreshToken: oidc.refreshTokenTtlS,
+      Interaction: oidc.interactionTtlS,
+      // The provider session mirrors the Keybound session (policy.ts), which has its own limits.
+      Session: Math.ceil(deps.config.sessionLimits[1].maxMs / 1000),
+      Grant: oidc.refreshTokenTtlS,
+    },
+  };
+}
+
+/**
+ * RFC 9068 §2.2.1 and RFC 9470 §3: access tokens say how the person authenticated. The code or
+ * refresh token being redeemed carries what the sign-in proved; client credentials carry nothing.
+ */
+function assuranceClaims(ctx: KoaContextWithOIDC | undefined): Record<string, unknown> | undefined {
+  const source = ctx?.oidc?.entities.RefreshToken ?? ctx?.oidc?.entities.AuthorizationCode;
+  if (!source?.accountId || !source.acr) return undefined;
+  return { acr: source.acr, amr: source.amr, auth_time: source.authTime };
+}
+
+/** A client may introspect its own tokens; a confidential client (a resource server) any token. */
+async function introspectionAllowed(ctx: KoaContextWithOIDC, client: Client, token: { clientId?: string | undefined }): Promise<boolean> {
+  return client.clientAuthMethod !== 'none' || token.clientId === ctx.oidc.client?.clientId;
+}
+
+/** RFC 7009 §2.1: a client may revoke only tokens issued to it. */
+async function revocationAllowed(_ctx: KoaContextWithOIDC, client: Client, token: { clientId?: string | undefined }): Promise<boolean> {
+  if (token.clientId === client.clientId) return true;
+  throw new errors.InvalidRequest('client is not authorized to revoke the presented token');
+}

@@ -1,0 +1,26 @@
+import type { FastifyInstance } from 'fastify';
+import type { Deps } from '../services/deps.ts';
+import { ProviderHolder } from './holder.ts';
+import { registerInteractionRoutes } from './interaction.ts';
+import { mountProvider } from './mount.ts';
+
+/**
+ * The OpenID Connect provider (docs/oidc.md): oidc-provider mounted at /oidc in the same server,
+ * its sign-in interaction at /interaction/:uid. Every instance re-reads the signing keys every
+ * KEYBOUND_OIDC_KEY_REFRESH and drops expired provider state on the same beat.
+ */
+export async function registerOidc(app: FastifyInstance, deps: Deps): Promise<ProviderHolder> {
+  const holder = await ProviderHolder.create(deps, app.log);
+  mountProvider(app, holder, deps.config);
+  registerInteractionRoutes(app, deps, holder);
+  const tick = async () => {
+    await holder.refresh();
+    await deps.store.oidcPayloads.purgeExpired(deps.clock());
+  };
+  const timer = setInterval(() => {
+    tick().catch((error: unknown) => app.log.warn({ err: { message: (error as Error).message } }, 'oidc housekeeping failed'));
+  }, deps.config.oidc.keyRefreshMs);
+  timer.unref();
+  app.addHook('onClose', async () => clearInterval(timer));
+  return holder;
+}

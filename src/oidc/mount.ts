@@ -1,0 +1,51 @@
+import type { IncomingMessage } from 'node:http';
+import type { FastifyInstance, HTTPMethods, onRequestAsyncHookHandler } from 'fastify';
+import type { Config } from '../config/load.ts';
+import type { ProviderHolder } from './holder.ts';
+import { clientAddress } from '../http/context.ts';
+
+export const MOUNT_PATH = '/oidc';
+// The methods the provider's endpoints answer; anything else gets Keybound's JSON 404 from Fastify.
+const METHODS: HTTPMethods[] = ['GET', 'HEAD', 'POST', 'OPTIONS'];
+
+/**
+ * Hands every request under /oidc to oidc-provider, untouched: it is hijacked in `onRequest`, before
+ * Fastify would parse (and so consume) the body, and the path is rewritten the way a mounted Koa
+ * app expects (`originalUrl` keeps the prefix, from which the provider builds its URLs).
+ */
+export function mountProvider(app: FastifyInstance, holder: ProviderHolder, config: Config): void {
+  const issuer = new URL(config.oidc.issuer);
+  const forward =
+    (rewrite: (url: string) => { url: string; originalUrl: string }): onRequestAsyncHookHandler =>
+    async (request, reply) => {
+      reply.hijack();
+      const raw = request.raw as IncomingMessage & { originalUrl?: string };
+      const { url, originalUrl } = rewrite(raw.url ?? '/');
+      raw.originalUrl = originalUrl;
+      raw.url = url;
+      // The provider builds every URL it prints (discovery, redirects) from the request's host and
+      // scheme. Pin both to the configured issuer so a forged Host header cannot move them.
+      raw.headers.host = issuer.host;
+      raw.headers['x-forwarded-host'] = issuer.host;
+      raw.headers['x-forwarded-proto'] = issuer.protocol.slice(0, -1);
+      // The provider trusts X-Forwarded-For (`proxy = true`) and would take its first entry, which a
+      // client writes itself; hand it the one address Keybound trusts (clientAddress: one proxy hop).
+      raw.headers['x-forwarded-for'] = clientAddress(request);
+      await holder.handle(raw, reply.raw);
+    };
+  const underPrefix = forward((url) => {
+    const rest = url.slice(MOUNT_PATH.length);
+    return { originalUrl: url, url: rest.startsWith('/') ? rest : `/${rest}` };
+  });
+  const noop = async () => undefined;
+  app.route({ method: METHODS, url: MOUNT_PATH, onRequest: underPrefix, handler: noop });
+  app.route({ method: METHODS, url: `${MOUNT_PATH}/*`, onRequest: underPrefix, handler: noop });
+  // RFC 8414 §3.1: metadata of an issuer with a path lives at /.well-known/oauth-authorization-server/<path>.
+  const metadata = '/.well-known/oauth-authorization-server';
+  app.route({
+    method: ['GET', 'OPTIONS'],
+    url: `${metadata}${MOUNT_PATH}`,
+    onRequest: forward(() => ({ url: metadata, originalUrl: `${MOUNT_PATH}${metadata}` })),
+    handler: noop,
+  });
+}

@@ -1,0 +1,57 @@
+import { interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
+import { isAcr } from '../core/assurance/level.ts';
+import type { Deps } from '../services/deps.ts';
+import { resolveSession } from '../services/sessions.ts';
+import { sessionCookieName } from '../http/context.ts';
+import { loginRequirement, unmetBy, type RequestParams } from './requirements.ts';
+
+const { Check, base } = interactionPolicy;
+
+/**
+ * The interaction policy: oidc-provider's login and consent prompts, with two named checks added
+ * to login and its exact-match `essential_acr(s)` checks replaced (our levels are ordered, so a
+ * stronger level meets a request for a weaker one; requirements.ts decides):
+ *
+ * - `keybound_session`: the provider's session must mirror a live Keybound session (same account,
+ *   level and authentication time). Signing out of Keybound, a revoked session, or a new sign-in
+ *   at another level therefore ends or refreshes single sign-on at the next authorization request.
+ * - `acr_unmet`: the level the session reached must meet `acr_values` / an essential `acr` claim,
+ *   which oidc-provider otherwise treats as voluntary and ignores.
+ *
+ * `max_age` and `prompt=login` keep oidc-provider's own checks (`max_age`, `login_prompt`).
+ * With `prompt=none` any of these answers `login_required` (Core §3.1.2.6).
+ */
+export function keyboundPolicy(deps: Deps): interactionPolicy.DefaultPolicy {
+  const policy = base();
+  const login = policy.get('login')!;
+  login.checks.remove('essential_acr');
+  login.checks.remove('essential_acrs');
+  const afterNoSession = login.checks.findIndex((c) => c.reason === 'no_session') + 1;
+  login.checks.add(new Check('keybound_session', 'the Keybound session ended, or changed since this single sign-on began', (ctx) => mirrorsKeyboundSession(deps, ctx)), afterNoSession);
+  login.checks.add(
+    new Check(
+      'acr_unmet',
+      'the authentication level asked for was not reached',
+      (ctx) => {
+        const { session, params } = ctx.oidc;
+        const requirement = loginRequirement((params ?? {}) as RequestParams);
+        if (!requirement.acr && !requirement.unreachable) return Check.NO_NEED_TO_PROMPT;
+        if (!session?.accountId || !session.acr || !isAcr(session.acr) || requirement.unreachable) return Check.REQUEST_PROMPT;
+        const unmet = unmetBy({ acr: session.acr, authTime: (session.loginTs ?? 0) * 1000 }, { ...requirement, fresh: false, maxAgeS: null }, 0);
+        return unmet.length > 0 ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT;
+      },
+      ({ oidc }) => ({ acr_values: oidc.params?.acr_values }),
+    ),
+  );
+  return policy;
+}
+
+async function mirrorsKeyboundSession(deps: Deps, ctx: KoaContextWithOIDC): Promise<boolean> {
+  const { session } = ctx.oidc;
+  if (!session?.accountId) return Check.NO_NEED_TO_PROMPT; // `no_session` asks for the sign-in.
+  const active = await resolveSession(deps, ctx.cookies.get(sessionCookieName(deps.config)) ?? undefined);
+  if (!active.ok) return Check.REQUEST_PROMPT;
+  const kb = active.value.session;
+  const same = kb.accountId === session.accountId && kb.acr === session.acr && Math.floor(kb.authTime / 1000) === session.loginTs;
+  return same ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT;
+}

@@ -1,0 +1,48 @@
+import type { FastifyBaseLogger } from 'fastify';
+import Provider, { type KoaContextWithOIDC } from 'oidc-provider';
+import type { Deps } from '../services/deps.ts';
+import { providerConfiguration } from './configuration.ts';
+import { securityHeaders } from './headers.ts';
+import { loadCookieKeys, loadSigningKeys } from './keys.ts';
+import { endKeyboundSessionOnLogout } from './logout.ts';
+import { installAtomicReplayDetection } from './replay.ts';
+
+/** Where provider events are logged (Fastify's logger in the server, nothing in the CLI). */
+export type ProviderLog = Pick<FastifyBaseLogger, 'info' | 'error'>;
+
+export interface BuiltProvider {
+  readonly provider: Provider;
+  /** The Node request handler (made once: `callback()` composes the middleware anew on each call). */
+  readonly handle: ReturnType<Provider['callback']>;
+  /** Identifies the signing keys it was built with. */
+  readonly fingerprint: string;
+}
+
+/** Errors the provider reports to clients (4xx) are logged with their RFC code only, never a token. */
+const CLIENT_ERROR_EVENTS = [
+  'authorization.error',
+  'grant.error',
+  'introspection.error',
+  'revocation.error',
+  'end_session.error',
+  'userinfo.error',
+  'backchannel.error',
+] as const;
+
+/** Builds oidc-provider over the store and the current signing keys. */
+export async function buildProvider(deps: Deps, log: ProviderLog): Promise<BuiltProvider> {
+  const [keys, cookieKeys] = await Promise.all([loadSigningKeys(deps), loadCookieKeys(deps)]);
+  const provider = new Provider(deps.config.oidc.issuer, providerConfiguration(deps, { jwks: keys.jwks, cookieKeys }));
+  // mount.ts sets the forwarded host and scheme from the issuer (and drops X-Forwarded-For unless trusted).
+  provider.proxy = true;
+  installAtomicReplayDetection(provider, deps);
+  provider.use(securityHeaders(deps.config));
+  provider.use(endKeyboundSessionOnLogout(deps));
+  provider.on('server_error', (_ctx: KoaContextWithOIDC, error: Error) => log.error({ err: error }, 'oidc provider error'));
+  for (const event of CLIENT_ERROR_EVENTS) {
+    provider.on(event as 'grant.error', (ctx: KoaContextWithOIDC, error: { error?: string; status?: number }) =>
+      log.info({ event, error: error.error, status: error.status, client: ctx.oidc?.client?.clientId }, 'oidc request refused'),
+    );
+  }
+  return { provider, handle: provider.callback(), fingerprint: keys.fingerprint };
+}

@@ -1,0 +1,67 @@
+/**
+ * The demo relying party (src/demo) end to end: it signs in through Keybound, shows the acr/amr it
+ * received, calls its sensitive API with an AAL2 token, gets the RFC 9470 challenge, sends the
+ * person to step up with a device-bound passkey, and the action then succeeds at AAL3.
+ */
+import type { Browser } from 'playwright-core';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildDemo } from '../../src/demo/app.ts';
+import { addVirtualAuthenticator, launchChromium } from '../helpers/browser.ts';
+import { freePort, startServer, type ServerProcess } from '../helpers/server.ts';
+import { enrolInBrowser, openBrowserPage } from '../helpers/oidc.ts';
+
+const CHROMIUM_VIRTUAL_AAGUID = '01020304-0506-0708-0102-030405060708';
+
+describe('the demo relying party', () => {
+  let server: ServerProcess;
+  let browser: Browser;
+  let demo: FastifyInstance;
+  let origin: string;
+
+  beforeAll(async () => {
+    const port = await freePort();
+    origin = `http://localhost:${port}`;
+    [server, browser] = await Promise.all([
+      startServer({ env: { KEYBOUND_ATTESTATION: 'direct', KEYBOUND_ATTESTATION_AAGUIDS: CHROMIUM_VIRTUAL_AAGUID, KEYBOUND_OIDC_RESOURCES: `${origin}/api` } }),
+      launchChromium(),
+    ]);
+    const created = await server.cliJson<{ client_id: string }>(['clients', 'create', '--name', 'Demo', '--public', '--redirect-uri', `${origin}/callback`, '--post-logout-redirect-uri', `${origin}/`, '--json']);
+    demo = await buildDemo({ issuer: `${server.baseUrl}/oidc`, clientId: created.client_id, origin, requirement: { acr: 'urn:keybound:aal3', maxAgeS: 300 }, insecure: true });
+    await demo.listen({ port, host: 'localhost' });
+  });
+
+  afterAll(async () => {
+    await browser?.close().catch(() => undefined);
+    await demo?.close();
+    await server?.stop();
+  });
+
+  it('signs in at AAL2, is challenged by its API, steps up to AAL3 and completes the sensitive action', async () => {
+    const context = await browser.newContext();
+    const { page, virtual, errors } = await openBrowserPage(context, { defaultBackupEligibility: true, defaultBackupState: true });
+    await enrolInBrowser(server, page, 'demo-dana');
+    // Add a device-bound security key to the account (fresh sign-in allows it), kept on its own authenticator.
+    await virtual.remove();
+    await addVirtualAuthenticator(page, { transport: 'usb' });
+    await page.getByLabel('Add another passkey').fill('Security key');
+    await page.getByRole('button', { name: 'Add a passkey' }).click();
+    await expect.poll(() => page.locator('tr[data-passkey]').count()).toBe(2);
+
+    await page.goto(origin);
+    await page.getByRole('link', { name: 'Sign in with Keybound' }).click();
+    await page.waitForURL(`${origin}/`);
+    expect(await page.locator('#acr').textContent()).toBe('urn:keybound:aal2:phr');
+    expect(await page.locator('#amr').textContent()).toContain('swk');
+
+    await page.getByRole('button', { name: 'Run the sensitive action' }).click();
+    // The API's challenge sent the browser to Keybound, asking for AAL3.
+    await page.waitForURL((u) => u.pathname.startsWith('/interaction/'));
+    expect(await page.locator('body').textContent()).toContain('device-bound security key');
+    await page.getByRole('button', { name: 'Continue with a passkey' }).click();
+    await page.waitForURL(`${origin}/`);
+    expect(await page.locator('#result').textContent()).toContain('The sensitive action succeeded');
+    expect(await page.locator('#acr').textContent()).toBe('urn:keybound:aal3');
+    expect(errors).toEqual([]);
+  });
+});
