@@ -1,0 +1,94 @@
+import QRCode from 'qrcode';
+import { otpauthUri } from '../../codes/totp.ts';
+import { fail, ok, type Result } from '../../core/errors.ts';
+import type { RequestContext } from '../../core/model.ts';
+import { codeFactorAllowed } from '../../core/policy.ts';
+import type { Deps } from '../deps.ts';
+import { isFresh, type ActiveSession } from '../sessions.ts';
+import { newId } from './attempts.ts';
+import { checkCode, normaliseCode, totpSealContext } from './check.ts';
+import { summariseCodeFactor, type FactorSummary } from './factors.ts';
+import { admitGuess, recordCheck, type GuardSubject, addressThrottleKey } from './guard.ts';
+import { notifyHolder } from './notify.ts';
+
+/** RFC 4226 §4 R6: the shared secret should be 160 bits. */
+const SEED_BYTES = 20;
+
+/**
+ * Starts binding an authenticator app: only from a session signed in with a passkey no older than
+ * `KEYBOUND_FRESH_AUTH_MAX_AGE`, only for roles that allow TOTP. The seed is sealed (AES-256-GCM,
+ * bound to the authenticator's id) before it is stored; the `otpauth://` URI and its QR code are the
+ * only time it leaves the server. It is not usable until confirmed with a first code.
+ */
+export async function beginTotpEnrolment(deps: Deps, active: ActiveSession, context: RequestContext): Promise<Result<{ otpauthUri: string; qrSvg: string }>> {
+  const { account, session } = active;
+  const refused = codeFactorAllowed(deps.policies[account.role], 'totp');
+  if (refused) return fail(refused);
+  if (!isFresh(deps, session)) return fail('fresh_auth_required');
+  const now = deps.clock();
+  const id = newId(deps);
+  const seed = deps.random(SEED_BYTES);
+  const params = { algorithm: deps.config.codes.totp.algorithm, digits: deps.config.codes.totp.digits, period: deps.config.codes.totp.period };
+  await deps.store.transaction(async (tx) => {
+    await tx.accounts.lock(account.id);
+    await tx.authenticators.removePending(account.id, 'totp');
+    await tx.authenticators.insert({
+      id,
+      accountId: account.id,
+      kind: 'totp',
+      status: 'pending',
+      secret: deps.dataKeys.seal(seed, totpSealContext(id)),
+      totp: params,
+      destination: null,
+      lastStep: null,
+      failures: 0,
+      disabledReason: null,
+      createdAt: now,
+      confirmedAt: null,
+      lastUsedAt: null,
+    });
+    await tx.audit.append({ type: 'factor.binding_started', outcome: 'success', accountId: account.id, context, at: now, details: { factor: 'totp', authenticator: id } });
+  });
+  const uri = otpauthUri({ secret: seed, issuer: deps.config.rpName, accountName: account.username, params });
+  const qrSvg = await QRCode.toString(uri, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
+  return ok({ otpauthUri: uri, qrSvg });
+}
+
+/**
+ * Confirms the app with a first code, through the same limits as any code. The accepted time step
+ * is stored as the last used one, so the confirming code cannot then sign in. A new app replaces
+ * any earlier one, and a disabled one (this is how it is rebound).
+ */
+export async function confirmTotpEnrolment(deps: Deps, active: ActiveSession, input: { code: string; context: RequestContext }): Promise<Result<FactorSummary>> {
+  const { account, session } = active;
+  const { context } = input;
+  const now = deps.clock();
+  const refused = codeFactorAllowed(deps.policies[account.role], 'totp');
+  if (refused) return fail(refused);
+  if (session.passkeyId === null) return fail('fresh_auth_required');
+  const pending = await deps.store.authenticators.findPending(account.id, 'totp');
+  if (!pending || pending.createdAt + deps.config.codes.ttlMs <= now) return fail('factor_setup_unknown');
+  const code = normaliseCode(deps, 'totp', pending, input.code);
+  if (code === null) return fail('code_malformed');
+  const subject: GuardSubject = { factor: 'totp', authenticator: pending, throttleKey: `acct:${account.id}`, accountId: account.id, context };
+  const admitted = await admitGuess(deps, subject);
+  if (!admitted.ok) return admitted;
+  const check = await checkCode(deps, { factor: 'totp', authenticator: pending, code });
+  await recordCheck(deps, subject, { result: check.result, reserved: admitted.value.reserved ?? 0 });
+  if (check.result !== 'match') {
+    await deps.store.audit.append({ type: 'factor.binding', outcome: 'failure', reason: 'code_invalid', accountId: account.id, context, at: now, details: { factor: 'totp', authenticator: pending.id, checked: true } });
+    return fail('code_invalid');
+  }
+  const bound = await deps.store.transaction(async (tx) => {
+    await tx.accounts.lock(account.id);
+    if (!(await tx.authenticators.bind(pending.id, { now, step: check.step! }))) return false;
+    await tx.codeThrottles.reset(`acct:${account.id}`);
+    await tx.codeThrottles.forgive(addressThrottleKey(context));
+    await tx.audit.append({ type: 'factor.bound', outcome: 'success', accountId: account.id, context, at: now, details: { factor: 'totp', authenticator: pending.id } });
+    return true;
+  });
+  if (!bound) return fail('factor_setup_unknown');
+  await notifyHolder(deps, account, { kind: 'factor_bound', factor: 'totp' }, context);
+  const authenticator = await deps.store.authenticators.findById(pending.id);
+  return ok(await summariseCodeFactor(deps, authenticator!, account.role));
+}

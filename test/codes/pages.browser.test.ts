@@ -1,0 +1,77 @@
+/**
+ * The code pages in headless Chromium against `keybound serve`: binding an authenticator app from
+ * the account page (QR code as an image, key shown once), every factor listed with its strength,
+ * and "Use a code instead" on the sign-in page. No inline script or style: the page runs under the
+ * server's CSP, and any violation would be a page error.
+ */
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { base32Decode } from '../../src/codes/base32.ts';
+import { totp } from '../../src/codes/totp.ts';
+import { addVirtualAuthenticator, launchChromium } from '../helpers/browser.ts';
+import { startServer, type ServerProcess } from '../helpers/server.ts';
+
+describe('one-time codes on the hosted pages', () => {
+  let server: ServerProcess;
+  let browser: Browser;
+  beforeAll(async () => {
+    [server, browser] = await Promise.all([startServer(), launchChromium()]);
+  });
+  afterAll(async () => {
+    await browser?.close().catch(() => undefined);
+    await server?.stop();
+  });
+
+  it('binds an authenticator app from the account page, then signs in with a code instead of a passkey', async () => {
+    const context = await browser.newContext();
+    context.setDefaultTimeout(15_000);
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    page.on('console', (message) => message.type() === 'error' && errors.push(message.text()));
+    await addVirtualAuthenticator(page);
+
+    const invited = await server.cliJson<{ url: string }>(['invite', 'paula', '--json']);
+    await page.goto(invited.url);
+    await page.getByLabel('Name this passkey').fill('Laptop');
+    await page.getByRole('button', { name: 'Create passkey' }).click();
+    await page.waitForURL(`${server.baseUrl}/account`);
+
+    const section = page.locator('#factors');
+    await expect.poll(() => section.locator('tr[data-factor="passkey"] td').nth(1).textContent()).toBe('phishing-resistant');
+    expect(await section.textContent()).toMatch(/One-time codes are weaker/);
+
+    await page.getByRole('button', { name: 'Set up an authenticator app' }).click();
+    const qr = page.getByAltText("QR code holding your authenticator app's key");
+    await expect.poll(() => qr.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0)).toBe(true);
+    expect(await qr.getAttribute('src')).toMatch(/^data:image\/svg\+xml;base64,/);
+    const key = (await page.locator('#totp-key').textContent())!.replace(/\s/g, '');
+    const seed = base32Decode(key)!;
+    const params = { algorithm: 'SHA1', digits: 6, period: 30 } as const;
+    await page.getByLabel('Code the app shows now').fill(totp(seed, Date.now(), params));
+    await page.getByRole('button', { name: 'Confirm' }).click();
+    await expect.poll(() => section.locator('tr[data-factor="totp"] td').nth(1).textContent()).toBe('can be phished');
+
+    await context.close();
+
+    // Another browser, without the passkey (where it is, autofill would sign in with it at once).
+    const elsewhere = await browser.newContext();
+    elsewhere.setDefaultTimeout(15_000);
+    const login = await elsewhere.newPage();
+    login.on('pageerror', (error) => errors.push(error.message));
+    login.on('console', (message) => message.type() === 'error' && errors.push(message.text()));
+    await login.goto(`${server.baseUrl}/login`);
+    await login.getByText('Use a code instead').click();
+    expect(await login.locator('#code-sign-in .notice').textContent()).toMatch(/weaker than a passkey/);
+    await login.getByLabel('Username', { exact: true }).last().fill('paula');
+    await login.getByLabel('Where your code comes from').selectOption('totp');
+    await login.getByRole('button', { name: 'Continue' }).click();
+    // The confirmation used this step; the next one is within the window.
+    await login.getByLabel('Code', { exact: true }).fill(totp(seed, Date.now() + 30_000, params));
+    await login.getByRole('button', { name: 'Sign in with the code' }).click();
+    await login.waitForURL(`${server.baseUrl}/account`);
+    expect(await login.locator('[data-acr]').textContent()).toBe('AAL1');
+    expect(errors).toEqual([]);
+    await elsewhere.close();
+  });
+});

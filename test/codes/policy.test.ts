@@ -1,0 +1,117 @@
+import { createHash } from 'node:crypto';
+import type { LightMyRequestResponse } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError, configWarnings, loadConfig } from '../../src/config/load.ts';
+import { ACR, acrSatisfies, isAcr } from '../../src/core/assurance/level.ts';
+import { createClient } from '../../src/oidc/clients.ts';
+import { enrol, sessionCookie, startTestApp, type TestApp } from '../helpers/app.ts';
+import { codeSignIn, enrolTotp } from './support.ts';
+
+/** Issue 4, required test 6: role policy for code factors, and codes never reaching AAL2. */
+describe('code factors and role policy', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ env: { KEYBOUND_CODE_FREE_FAILURES: '1000' } });
+  });
+  afterAll(async () => t?.close());
+
+  it('an admin can enrol no code factor', async () => {
+    const { cookie } = await enrol(t, 'root', undefined, 'admin');
+    for (const path of ['/api/v1/totp', '/api/v1/recovery-codes', '/api/v1/email-codes']) {
+      const refused = await t.post(path, {}, cookie);
+      expect(refused.statusCode, path).toBe(403);
+      expect(refused.json().error, path).toBe('factor_not_allowed');
+    }
+    expect((await t.post('/api/v1/sms', { phone: '+15555550100' }, cookie)).json().error).toBe('factor_not_allowed');
+  });
+
+  it('an admin cannot sign in with codes, even with a factor bound before promotion', async () => {
+    const { cookie, account } = await enrol(t, 'promoted');
+    const app = await enrolTotp(t, cookie);
+    await t.deps.store.accounts.setRole(account.id, 'admin', t.clock.now);
+    const refused = await codeSignIn(t, 'promoted', 'totp', app.code(t.clock.now, 1));
+    expect(refused.statusCode).toBe(403);
+    expect(refused.json().error).toBe('factor_not_allowed');
+    // Starting looks the same as for anyone: the role is only named to whoever holds the factor.
+    expect((await t.post('/api/v1/codes/sign-in/start', { username: 'promoted', factor: 'totp' })).statusCode).toBe(200);
+    // The refusal spent no guess.
+    expect((await t.deps.store.authenticators.findBound(account.id, 'totp'))!.failures).toBe(0);
+  });
+
+  it("a member's code sign-in is AAL1 and cannot satisfy a request for AAL2", async () => {
+    const { cookie } = await enrol(t, 'mia');
+    const app = await enrolTotp(t, cookie);
+    const signedIn = await codeSignIn(t, 'mia', 'totp', app.code(t.clock.now, 1));
+    expect(signedIn.statusCode).toBe(200);
+    const { acr, amr, aal } = signedIn.json();
+    expect({ acr, amr, aal }).toEqual({ acr: ACR.aal1, amr: ['otp'], aal: 1 });
+    expect(isAcr(acr) && acrSatisfies(acr, ACR.aal2)).toBe(false);
+    const session = (await t.get('/api/v1/session', sessionCookie(signedIn))).json();
+    expect(session).toMatchObject({ acr: ACR.aal1, aal: 1 });
+
+    // Through the OpenID provider: acr_values=aal2 with this session gives no authorization code;
+    // the interaction asks for a passkey. The same session does get a code when AAL1 is enough.
+    const client = await createClient(
+      t.deps,
+      { name: 'Policy test', redirectUris: ['http://localhost:9999/cb'], postLogoutRedirectUris: [], public: true, jwks: null, grantTypes: ['authorization_code'], requireDpop: false },
+      async () => null,
+    );
+    if (!client.ok) throw new Error(client.code);
+    const clientId = client.value.client.clientId;
+    const aal2 = await authorize(t, clientId, sessionCookie(signedIn), ACR.aal2);
+    expect(aal2.code).toBeNull();
+    expect(aal2.last.statusCode).toBe(200);
+    expect(aal2.last.body).toMatch(/Continue with a passkey/);
+    const aal1 = await authorize(t, clientId, sessionCookie(signedIn), ACR.aal1);
+    expect(aal1.code).not.toBeNull();
+  });
+
+  it('refuses configurations where codes could never be used as allowed', () => {
+    expect(() => loadConfig({ KEYBOUND_MEMBER_CODE_FACTORS: 'totp', KEYBOUND_MEMBER_MIN_AAL: '2' })).toThrow(/codes alone are AAL1/);
+    expect(() => loadConfig({ KEYBOUND_MEMBER_CODE_FACTORS: 'email' })).toThrow(/KEYBOUND_SMTP_URL/);
+    expect(() => loadConfig({ KEYBOUND_MEMBER_CODE_FACTORS: 'sms' })).toThrow(/KEYBOUND_SMS_PROVIDER=none/);
+    expect(() => loadConfig({ KEYBOUND_MEMBER_CODE_FACTORS: 'totp,password' })).toThrow(ConfigError);
+    expect(() => loadConfig({ KEYBOUND_CODE_MAX_FAILURES: '101' })).toThrow(/1 to 100/);
+    expect(() => loadConfig({ KEYBOUND_CODE_TTL: '601' })).toThrow(/KEYBOUND_CODE_TTL/);
+    expect(() => loadConfig({ KEYBOUND_CODE_DIGITS: '4' })).toThrow(/KEYBOUND_CODE_DIGITS/);
+    const risky = configWarnings(
+      loadConfig({ KEYBOUND_ADMIN_MIN_AAL: '1', KEYBOUND_ADMIN_CODE_FACTORS: 'totp', KEYBOUND_MEMBER_CODE_FACTORS: 'sms,email', KEYBOUND_SMS_PROVIDER: 'console', KEYBOUND_SMTP_URL: 'smtp://127.0.0.1:2525' }),
+    ).join('\n');
+    expect(risky).toMatch(/KEYBOUND_ADMIN_CODE_FACTORS=totp: administrators may sign in with one-time codes/);
+    expect(risky).toMatch(/includes sms: SMS is a restricted authenticator/);
+    expect(risky).toMatch(/includes email: email codes are not an authenticator NIST SP 800-63B-4 accepts/);
+    expect(risky).toMatch(/KEYBOUND_SMS_PROVIDER=console/);
+    expect(configWarnings(loadConfig({}))).toEqual([]);
+    const defaults = loadConfig({});
+    expect(defaults.roles.admin).toMatchObject({ codeFactors: [], minAal: 2 });
+    expect(defaults.roles.member).toMatchObject({ codeFactors: ['totp', 'recovery'], minAal: 1 });
+  });
+});
+
+/** Follows an authorization request (PKCE S256) through the provider's redirects, cookies kept; the code it returns, if any. */
+async function authorize(t: TestApp, clientId: string, sessionCookie: string, acr: string): Promise<{ code: string | null; last: LightMyRequestResponse }> {
+  const verifier = 'v'.repeat(43);
+  const query = new URLSearchParams({
+    client_id: clientId,
+    redirect_uri: 'http://localhost:9999/cb',
+    response_type: 'code',
+    scope: 'openid',
+    code_challenge: createHash('sha256').update(verifier).digest('base64url'),
+    code_challenge_method: 'S256',
+    state: 'state-1',
+    nonce: 'nonce-1',
+    acr_values: acr,
+  });
+  const jar = new Map<string, string>([sessionCookie.split('=', 2) as [string, string]]);
+  let url = `/oidc/auth?${query}`;
+  for (let hop = 0; hop < 8; hop++) {
+    const response = await t.app.inject({ method: 'GET', url, headers: { cookie: [...jar].map(([k, v]) => `${k}=${v}`).join('; ') } });
+    for (const c of response.cookies) jar.set(c.name, c.value);
+    const location = response.headers.location;
+    if (response.statusCode < 300 || response.statusCode >= 400 || typeof location !== 'string') return { code: null, last: response };
+    const next = new URL(location, 'http://localhost:8080');
+    if (next.origin === 'http://localhost:9999') return { code: next.searchParams.get('code'), last: response };
+    url = next.pathname + next.search;
+  }
+  throw new Error('too many redirects');
+}

@@ -1,0 +1,53 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ACR } from '../../src/core/assurance/level.ts';
+import { invite } from '../../src/services/invitations.ts';
+import { enrol, sessionCookie, signIn, startTestApp, type TestApp } from '../helpers/app.ts';
+import { codeSignIn, startMailSink, type MailSink } from './support.ts';
+
+describe('recovery codes', () => {
+  let t: TestApp;
+  let mail: MailSink;
+  beforeAll(async () => {
+    mail = await startMailSink();
+    t = await startTestApp({ env: { KEYBOUND_SMTP_URL: mail.url, KEYBOUND_CODE_FREE_FAILURES: '1000' } });
+  });
+  afterAll(async () => {
+    await t?.close();
+    await mail?.close();
+  });
+
+  it('come as a set of 10 shown once, sign in once each at AAL1, and every use is audited and announced', async () => {
+    const invited = await invite(t.deps, { username: 'rita', email: 'rita@example.test', createdBy: 'test' });
+    if (!invited.ok) throw new Error(invited.code);
+    const { cookie, account, authenticator } = await enrol(t, 'rita');
+    const made = await t.post('/api/v1/recovery-codes', {}, cookie);
+    expect(made.statusCode).toBe(201);
+    const codes: string[] = made.json().codes;
+    expect(codes).toHaveLength(10);
+    expect(new Set(codes).size).toBe(10);
+    // Stored hashed: no row holds a code.
+    const stored = await t.deps.store.authenticators.findBound(account.id, 'recovery_codes');
+    expect(stored).toMatchObject({ status: 'active', secret: null });
+    const seen = mail.messages.length;
+    const used = await codeSignIn(t, 'rita', 'recovery', codes[3]!.toLowerCase());
+    expect(used.statusCode, used.body).toBe(200);
+    expect(used.json()).toMatchObject({ acr: ACR.aal1, amr: ['otp'], recoveryCodesLeft: 9, factor: { kind: 'recovery' } });
+    const notice = await mail.messageFor('rita@example.test', seen);
+    expect(notice.raw).toMatch(/Subject: A recovery code was used to sign in/);
+    expect(notice.raw).toMatch(/9 unused codes are left/);
+    const events = await t.deps.store.audit.list({ accountId: account.id, limit: 50 });
+    expect(events.find((e) => e.type === 'recovery_code.used')?.details).toMatchObject({ remaining: 9 });
+    // Once only.
+    expect((await codeSignIn(t, 'rita', 'recovery', codes[3]!)).json().error).toBe('code_invalid');
+    expect((await codeSignIn(t, 'rita', 'recovery', 'not a code')).json().error).toBe('code_malformed');
+
+    // A new set replaces the whole old one; it needs a fresh passkey sign-in.
+    t.clock.advance(10 * 60_000);
+    expect((await t.post('/api/v1/recovery-codes', {}, cookie)).json().error).toBe('fresh_auth_required');
+    expect((await t.post('/api/v1/recovery-codes', {}, sessionCookie(used))).json().error).toBe('fresh_auth_required');
+    const fresh = sessionCookie(await signIn(t, authenticator));
+    const next: string[] = (await t.post('/api/v1/recovery-codes', {}, fresh)).json().codes;
+    expect((await codeSignIn(t, 'rita', 'recovery', codes[4]!)).json().error).toBe('code_invalid');
+    expect((await codeSignIn(t, 'rita', 'recovery', next[0]!)).statusCode).toBe(200);
+  });
+});
