@@ -1,0 +1,94 @@
+/**
+ * Every stored string has a bound (issue 5, "Limits"): the longest text, in characters, each column may
+ * hold, whatever a client sends. The bounds come from the edge (JSON schemas, services) and from what
+ * Keybound itself writes. `checkStringBounds` measures a database against them and also fails on any
+ * text column missing here: a new column must say how long its values can get, and why.
+ */
+import { sql, type Kysely } from 'kysely';
+import type { Db } from '../../../src/store/db.ts';
+
+const ID = 36; // UUIDs
+const HASH = 64; // base64url SHA-256 (43) with room
+const TOKEN_ID = 32; // base64url of 12 random bytes (16)
+
+export const STRING_BOUNDS: Readonly<Record<string, Readonly<Record<string, number>>>> = {
+  accounts: { id: ID, username: 64, display_name: 128, role: 16, status: 16, user_handle: 64, email: 254 },
+  invitations: { id: TOKEN_ID, account_id: ID, secret_hash: HASH, created_by: 64 },
+  // credential_id: 1023 bytes in base64url (schemas.ts); public_key: inside an attestation object of
+  // at most 48 000 base64url characters; transports: at most 8 known names.
+  passkeys: {
+    id: ID,
+    account_id: ID,
+    credential_id: 1364,
+    public_key: 36_000,
+    transports: 128,
+    aaguid: 36,
+    attestation_format: 32,
+    nickname: 64,
+    status: 16,
+    flagged_reason: 64,
+  },
+  ceremonies: { challenge_hash: HASH, kind: 32, account_id: ID, invitation_id: TOKEN_ID },
+  // ip: clientAddress() keeps 64 characters; user_agent: requestContext() keeps 512.
+  sessions: { id: TOKEN_ID, account_id: ID, secret_hash: HASH, acr: 64, amr: 128, passkey_id: ID, ip: 64, user_agent: 512 },
+  audit_events: { type: 64, outcome: 16, reason: 64, account_id: ID, ip: 64, user_agent: 512, details: 8192, prev_hash: HASH, hash: HASH },
+  audit_head: { last_hash: HASH },
+  settings: { key: 128, value: 4096 },
+  rate_limits: { key: 128 },
+  schema_migrations: { name: 64 },
+  // One-time codes (migration 003): sealed seeds, phone numbers and addresses, hashes.
+  authenticators: { id: ID, account_id: ID, kind: 32, status: 16, secret: 1024, totp_params: 256, destination: 320, disabled_reason: 64 },
+  code_attempts: { id_hash: HASH, purpose: 32, factor: 32, account_id: ID, authenticator_id: ID, throttle_key: 128, code_hash: 256, refused_reason: 64 },
+  code_throttles: { key: 128 },
+  recovery_codes: { id: ID, authenticator_id: ID, code_hash: 256 },
+  // OpenID provider (migration 002): model payloads are JSON the provider writes, bounded by the
+  // request parameters it accepts; client metadata is set by administrators.
+  oidc_payloads: { model: 64, key: HASH, payload: 65_536, grant_id: 128, uid: 128, user_code: 64, account_id: ID },
+  oidc_clients: { client_id: 128, name: 128, metadata: 16_384 },
+  oidc_signing_keys: { kid: 128, alg: 16, status: 16, private_jwk: 16_384, public_jwk: 8192 },
+};
+
+export interface BoundsCheck {
+  /** `table.column: longest > bound` for each column over its bound. */
+  readonly over: string[];
+  /** `table.column` of text columns with no declared bound. */
+  readonly undeclared: string[];
+  /** Columns measured. */
+  readonly columns: number;
+}
+
+async function textColumns(db: Db): Promise<[string, string][]> {
+  const k = db.kysely as Kysely<any>;
+  if (db.dialect === 'sqlite') {
+    const tables = (await sql<{ name: string }>`select name from sqlite_master where type = 'table' and name not like 'sqlite_%'`.execute(k)).rows;
+    const out: [string, string][] = [];
+    for (const { name } of tables) {
+      const columns = (await sql.raw<{ name: string; type: string }>(`pragma table_info(${name})`).execute(k)).rows;
+      for (const c of columns) if (/text|char|clob/i.test(c.type)) out.push([name, c.name]);
+    }
+    return out;
+  }
+  const rows = (
+    await sql<{ table_name: string; column_name: string }>`select table_name, column_name from information_schema.columns where table_schema = ${db.schema} and data_type in ('text', 'character varying', 'character')`.execute(k)
+  ).rows;
+  return rows.map((r) => [r.table_name, r.column_name]);
+}
+
+/** Measures the longest value of every text column against STRING_BOUNDS. */
+export async function checkStringBounds(db: Db): Promise<BoundsCheck> {
+  const k = db.kysely as Kysely<any>;
+  const over: string[] = [];
+  const undeclared: string[] = [];
+  const columns = await textColumns(db);
+  for (const [table, column] of columns) {
+    const bound = STRING_BOUNDS[table]?.[column];
+    if (bound === undefined) {
+      undeclared.push(`${table}.${column}`);
+      continue;
+    }
+    const { rows } = await sql.raw<{ n: number | string | null }>(`select max(length(${column})) as n from ${table}`).execute(k);
+    const longest = Number(rows[0]?.n ?? 0);
+    if (longest > bound) over.push(`${table}.${column}: ${longest} > ${bound}`);
+  }
+  return { over, undeclared, columns: columns.length };
+}
