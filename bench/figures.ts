@@ -1,0 +1,46 @@
+/** Turning a measured phase into the figures of a scenario line. */
+import type { PhaseResult } from './protocol.ts';
+
+export interface Measured {
+  readonly result: PhaseResult;
+  readonly cpuSeconds: number;
+  /** Share of that CPU time spent in the kernel (system calls: sockets, file writes). */
+  readonly systemShare: number;
+  readonly peakRssMb: number;
+}
+
+export const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
+const latency = (r: PhaseResult) => ({ p50: round(r.latencyMs.p50, 2), p95: round(r.latencyMs.p95, 2), p99: round(r.latencyMs.p99, 2), max: round(r.latencyMs.max, 2) });
+
+export function signInFigures(m: Measured) {
+  const seconds = m.result.elapsedMs / 1000;
+  return {
+    signIns: m.result.ops,
+    errors: m.result.errors,
+    durationS: round(seconds, 2),
+    signInsPerSecond: round(m.result.ops / seconds),
+    latencyMs: latency(m.result),
+    serverCpuUsPerSignIn: round((m.cpuSeconds / m.result.ops) * 1e6),
+    serverCpuCores: round(m.cpuSeconds / seconds, 2),
+    serverSystemCpuShare: round(m.systemShare, 2),
+    serverPeakRssMb: round(m.peakRssMb),
+    clientCpuCores: round(m.result.clientCpuMs / m.result.elapsedMs, 2),
+  };
+}
+
+export function requestFigures(m: Measured) {
+  const seconds = m.result.elapsedMs / 1000;
+  return {
+    requests: m.result.ops,
+    errors: m.result.errors,
+    durationS: round(seconds, 2),
+    requestsPerSecond: round(m.result.ops / seconds),
+    latencyMs: latency(m.result),
+    serverCpuUsPerRequest: round((m.cpuSeconds / m.result.ops) * 1e6),
+    serverCpuCores: round(m.cpuSeconds / seconds, 2),
+    serverSystemCpuShare: round(m.systemShare, 2),
+    serverPeakRssMb: round(m.peakRssMb),
+    clientCpuCores: round(m.result.clientCpuMs / m.result.elapsedMs, 2),
+  };
+}
+

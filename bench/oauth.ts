@@ -1,0 +1,58 @@
+/**
+ * The OAuth side of the load generator: client credentials with `private_key_jwt` (RFC 7523) and
+ * optionally DPoP (RFC 9449), signed with node:crypto (compact JWS, ES256), one fresh `jti` per
+ * assertion and per proof, as a well-behaved service would send them.
+ */
+import { createPrivateKey, createPublicKey, generateKeyPairSync, randomUUID, sign, type KeyObject } from 'node:crypto';
+import type { HttpClient } from './http.ts';
+import { FlowError } from './flows.ts';
+import type { ClientCredentialsParams } from './protocol.ts';
+
+const b64json = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+
+function jws(header: Record<string, unknown>, payload: Record<string, unknown>, key: KeyObject): string {
+  const input = `${b64json(header)}.${b64json(payload)}`;
+  return `${input}.${sign('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' }).toString('base64url')}`;
+}
+
+/** A client's ES256 key pair: the private JWK for the load generator, the public one for `keybound clients create --jwks`. */
+export function clientKeyPair(): { privateJwk: Record<string, string>; publicJwk: Record<string, string> } {
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  return { privateJwk: privateKey.export({ format: 'jwk' }) as Record<string, string>, publicJwk: { ...(publicKey.export({ format: 'jwk' }) as Record<string, string>), alg: 'ES256', use: 'sig' } };
+}
+
+export interface TokenClient {
+  /** One token request; resolves when a token came back. */
+  token(http: HttpClient): Promise<void>;
+}
+
+export function tokenClient(baseUrl: string, params: ClientCredentialsParams): TokenClient {
+  const issuer = `${baseUrl}/oidc`;
+  const tokenEndpoint = `${issuer}/token`;
+  const clientKey = createPrivateKey({ key: params.privateJwk, format: 'jwk' });
+  // One DPoP key per token client (the load generator makes one per virtual user).
+  const dpopKey = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const { kty, crv, x, y } = createPublicKey(dpopKey.privateKey).export({ format: 'jwk' }) as Record<string, string>;
+  const dpopJwk = { kty, crv, x, y };
+  const expected = params.dpop ? 'DPoP' : 'Bearer';
+  return {
+    async token(http) {
+      const now = Math.floor(Date.now() / 1000);
+      const assertion = jws({ alg: 'ES256' }, { iss: params.clientId, sub: params.clientId, aud: issuer, jti: randomUUID(), iat: now, exp: now + 60 }, clientKey);
+      const body = new URLSearchParams({
+        grant_type: 'client_credentials',
+        resource: params.resource,
+        scope: 'read',
+        client_id: params.clientId,
+        client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+        client_assertion: assertion,
+      }).toString();
+      const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
+      if (params.dpop) headers.dpop = jws({ alg: 'ES256', typ: 'dpop+jwt', jwk: dpopJwk }, { htm: 'POST', htu: tokenEndpoint, iat: now, jti: randomUUID() }, dpopKey.privateKey);
+      const response = await http.send('POST', '/oidc/token', headers, body, 'application/x-www-form-urlencoded');
+      if (response.status !== 200) throw new FlowError('token', response);
+      const tokenType = (JSON.parse(response.body) as { token_type?: string }).token_type;
+      if (tokenType?.toLowerCase() !== expected.toLowerCase()) throw new FlowError(`token (type ${tokenType}, expected ${expected})`, response);
+    },
+  };
+}

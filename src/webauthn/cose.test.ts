@@ -1,0 +1,43 @@
+import { createECDH, createHash, sign } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { base64url } from '../core/bytes.ts';
+import { PublicKeyCache, verifyWithKey } from './cose.ts';
+
+/** A COSE_Key (EC2, P-256, ES256) and its private scalar, derived from `seed`. */
+function es256(seed: string): { cose: string; privateScalar: Buffer; point: Buffer } {
+  const ecdh = createECDH('prime256v1');
+  const privateScalar = createHash('sha256').update(seed).digest();
+  ecdh.setPrivateKey(privateScalar);
+  const point = ecdh.getPublicKey();
+  const cose = Buffer.concat([Buffer.from([0xa5, 0x01, 0x02, 0x03, 0x26, 0x20, 0x01, 0x21, 0x58, 0x20]), point.subarray(1, 33), Buffer.from([0x22, 0x58, 0x20]), point.subarray(33)]);
+  return { cose: base64url.encode(cose), privateScalar, point };
+}
+
+describe('PublicKeyCache', () => {
+  it('imports a key once and verifies with it', () => {
+    const cache = new PublicKeyCache(4);
+    const { cose, privateScalar, point } = es256('a');
+    const key = cache.get(cose);
+    expect(cache.get(cose)).toBe(key);
+    const jwk = { kty: 'EC', crv: 'P-256', d: privateScalar.toString('base64url'), x: point.subarray(1, 33).toString('base64url'), y: point.subarray(33).toString('base64url') };
+    const data = Buffer.from('signed data');
+    const signature = sign('sha256', data, { key: jwk, format: 'jwk' });
+    expect(verifyWithKey(key, data, signature)).toBe(true);
+  });
+
+  it('when full, admits a key on its second miss and evicts the least recently used', () => {
+    const cache = new PublicKeyCache(2);
+    const [a, b, c] = ['a', 'b', 'c'].map((s) => es256(s).cose) as [string, string, string];
+    const keyA = cache.get(a);
+    const keyB = cache.get(b);
+    expect(cache.get(a)).toBe(keyA); // a is now the most recently used
+    const firstC = cache.get(c); // full: c is not admitted on its first miss
+    expect(cache.get(b)).toBe(keyB);
+    expect(cache.get(a)).toBe(keyA);
+    const secondC = cache.get(c); // second miss: admitted, evicting b (least recently used)
+    expect(secondC).not.toBe(firstC);
+    expect(cache.get(c)).toBe(secondC);
+    expect(cache.get(a)).toBe(keyA);
+    expect(cache.get(b)).not.toBe(keyB);
+  });
+});
