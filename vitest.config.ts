@@ -7,6 +7,7 @@ export default defineConfig({
     maxWorkers: 2,
     testTimeout: 60_000,
     hookTimeout: 60_000,
-    reporters: ['default'],
+    // The second prints the reliability table (issue 5) when reliability tests ran.
+    reporters: ['default', './test/reliability/support/reporter.ts'],
   },
 });

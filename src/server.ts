@@ -42,7 +42,13 @@ export async function startServer(config: Config, options: { log?: (line: string
 
   const housekeeping = setInterval(() => {
     const now = deps.clock();
-    Promise.all([store.ceremonies.purgeExpired(now), store.rateLimits.purge(now - 24 * 3600_000)]).catch((error: unknown) =>
+    Promise.all([
+      store.ceremonies.purgeExpired(now),
+      store.rateLimits.purge(now - 24 * 3600_000),
+      // Code attempts past their lifetime; failure delays untouched for a day start again from zero.
+      store.codeAttempts.purgeExpired(now),
+      store.codeThrottles.purge(now - 24 * 3600_000),
+    ]).catch((error: unknown) =>
       app.log.warn({ err: { message: (error as Error).message } }, 'housekeeping failed'),
     );
   }, HOUSEKEEPING_INTERVAL_MS);

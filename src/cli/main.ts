@@ -7,6 +7,7 @@ import { invite } from '../services/invitations.ts';
 import type { Deps } from '../services/deps.ts';
 import { DatabaseUrlError } from '../store/db.ts';
 import { generateDataKey } from '../crypto/dataKeys.ts';
+import { registerOidcCommands } from './oidc.ts';
 
 /** Runs `work` against the configured database, then closes it. */
 async function withDeps<T>(work: (deps: Deps, config: Config) => Promise<T>): Promise<T> {
@@ -140,6 +141,8 @@ keys
   .action((options: { id: string }) => {
     process.stdout.write(`${generateDataKey(options.id)}\n`);
   });
+
+registerOidcCommands(program, withDeps);
 
 const audit = program.command('audit').description('the audit trail');
 audit

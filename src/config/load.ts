@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { CONFIG_KEYS, type ConfigKey, type KeySpec } from './defaults.ts';
 import { DataKeyError, parseDataKeys, type DataKey } from '../crypto/dataKeys.ts';
+import { isCodeFactor, type CodeFactor } from '../codes/factors.ts';
+import type { TotpParams } from '../codes/totp.ts';
 
 /** Validated configuration. Built once at start; nothing else reads the environment. */
 export interface Config {
@@ -12,6 +14,8 @@ export interface Config {
   readonly rpId: string;
   readonly rpName: string;
   readonly databaseUrl: string;
+  /** Bound on one PostgreSQL statement, stalls included (not migrations). */
+  readonly databaseTimeoutMs: number;
   /** Configured data keys, or `null` to use (or make) the key file beside a SQLite database. */
   readonly dataKeys: readonly DataKey[] | null;
   readonly logLevel: string;
@@ -21,7 +25,7 @@ export interface Config {
   readonly attestationAaguids: readonly string[];
   /** PEM text of each configured trust anchor. */
   readonly attestationTrustAnchors: readonly string[];
-  readonly roles: Readonly<Record<'admin' | 'member', { readonly allowSyncedPasskeys: boolean }>>;
+  readonly roles: Readonly<Record<'admin' | 'member', RoleConfig>>;
   readonly challengeTtlMs: number;
   readonly invitationTtlMs: number;
   readonly freshAuthMaxAgeMs: number;
@@ -31,8 +35,59 @@ export interface Config {
   readonly requestTimeoutMs: number;
   readonly keepAliveTimeoutMs: number;
   readonly shutdownGraceMs: number;
+  readonly oidc: OidcConfig;
+  readonly codes: CodesConfig;
+  readonly sms: SmsConfig;
+  readonly mail: MailConfig;
   /** Cookies get `Secure` unless every origin is plain-HTTP localhost. */
   readonly secureCookies: boolean;
+}
+
+export interface RoleConfig {
+  readonly allowSyncedPasskeys: boolean;
+  /** One-time-code factors the role may enrol and sign in with. */
+  readonly codeFactors: readonly CodeFactor[];
+  /** Lowest level a sign-in may have; codes alone give AAL1, so `2` refuses them. */
+  readonly minAal: 1 | 2;
+}
+
+/** One-time codes (README "One-time codes"). */
+export interface CodesConfig {
+  readonly totp: TotpParams & { readonly window: number };
+  readonly ttlMs: number;
+  readonly digits: number;
+  readonly maxFailures: number;
+  readonly throttle: { readonly free: number; readonly baseMs: number; readonly maxMs: number };
+  readonly maxSends: number;
+}
+
+export interface SmsConfig {
+  readonly provider: 'none' | 'http' | 'console';
+  readonly url: string | null;
+  readonly token: string | null;
+  readonly simChangeWindowMs: number;
+}
+
+export interface MailConfig {
+  readonly smtpUrl: string | null;
+  readonly from: string;
+}
+
+/** The OpenID provider's settings (docs/oidc.md). */
+export interface OidcConfig {
+  /** `${publicUrl}/oidc`: the provider is mounted under /oidc. */
+  readonly issuer: string;
+  readonly signingAlg: 'ES256' | 'EdDSA' | 'PS256';
+  readonly keyOverlapMs: number;
+  readonly keyRefreshMs: number;
+  readonly resources: readonly string[];
+  readonly resourceScopes: readonly string[];
+  readonly accessTokenTtlS: number;
+  readonly idTokenTtlS: number;
+  readonly refreshTokenTtlS: number;
+  readonly codeTtlS: number;
+  readonly interactionTtlS: number;
+  readonly allowSharedSecrets: boolean;
 }
 
 export class ConfigError extends Error {
@@ -101,6 +156,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       'Invalid configuration:\n  KEYBOUND_DATA_KEYS is required with PostgreSQL (every instance must share it); make one with `npx keybound keys generate-data-key`',
     );
   }
+  const resources = get<string[]>('KEYBOUND_OIDC_RESOURCES');
+  // RFC 8707 §2: a resource indicator is an absolute URI without a fragment.
+  const badResource = resources.find((r) => !URL.canParse(r) || r.includes('#'));
+  if (badResource) throw new ConfigError(`Invalid configuration:\n  KEYBOUND_OIDC_RESOURCES: ${badResource} is not an absolute URI without a fragment`);
+  const publicUrl = origins[0]!;
+  const { roles: codeRoles, ...codeSettings } = codeConfig(get);
   return {
     port: get('KEYBOUND_PORT'),
     host: get('KEYBOUND_HOST'),
@@ -109,6 +170,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rpId,
     rpName: get('KEYBOUND_RP_NAME'),
     databaseUrl,
+    databaseTimeoutMs: seconds('KEYBOUND_DATABASE_TIMEOUT'),
     dataKeys,
     logLevel: get('KEYBOUND_LOG_LEVEL'),
     trustProxy: get('KEYBOUND_TRUST_PROXY'),
@@ -117,8 +179,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     attestationAaguids: aaguids,
     attestationTrustAnchors: anchors,
     roles: {
-      admin: { allowSyncedPasskeys: get('KEYBOUND_ADMIN_ALLOW_SYNCED_PASSKEYS') },
-      member: { allowSyncedPasskeys: get('KEYBOUND_MEMBER_ALLOW_SYNCED_PASSKEYS') },
+      admin: { allowSyncedPasskeys: get('KEYBOUND_ADMIN_ALLOW_SYNCED_PASSKEYS'), ...codeRoles.admin },
+      member: { allowSyncedPasskeys: get('KEYBOUND_MEMBER_ALLOW_SYNCED_PASSKEYS'), ...codeRoles.member },
     },
     challengeTtlMs: seconds('KEYBOUND_CHALLENGE_TTL'),
     invitationTtlMs: seconds('KEYBOUND_INVITATION_TTL'),
@@ -133,6 +195,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     requestTimeoutMs: seconds('KEYBOUND_REQUEST_TIMEOUT'),
     keepAliveTimeoutMs: seconds('KEYBOUND_KEEP_ALIVE_TIMEOUT'),
     shutdownGraceMs: seconds('KEYBOUND_SHUTDOWN_GRACE'),
+    oidc: {
+      issuer: `${publicUrl}/oidc`,
+      signingAlg: get('KEYBOUND_OIDC_SIGNING_ALG'),
+      keyOverlapMs: seconds('KEYBOUND_OIDC_KEY_OVERLAP'),
+      keyRefreshMs: seconds('KEYBOUND_OIDC_KEY_REFRESH'),
+      resources,
+      resourceScopes: get<string[]>('KEYBOUND_OIDC_RESOURCE_SCOPES'),
+      accessTokenTtlS: get('KEYBOUND_OIDC_ACCESS_TOKEN_TTL'),
+      idTokenTtlS: get('KEYBOUND_OIDC_ID_TOKEN_TTL'),
+      refreshTokenTtlS: get('KEYBOUND_OIDC_REFRESH_TOKEN_TTL'),
+      codeTtlS: get('KEYBOUND_OIDC_CODE_TTL'),
+      interactionTtlS: get('KEYBOUND_OIDC_INTERACTION_TTL'),
+      allowSharedSecrets: get('KEYBOUND_OIDC_ALLOW_SHARED_SECRETS'),
+    },
+    ...codeSettings,
     secureCookies: !origins.every((o) => /^http:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/.test(o)),
   };
 }
@@ -146,8 +223,67 @@ export function configWarnings(config: Config): string[] {
   const plain = config.origins.filter((o) => o.startsWith('http:') && !/^http:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/.test(o));
   if (plain.length > 0) warnings.push(`Plain-HTTP origins outside localhost: ${plain.join(', ')}. Session cookies travel unencrypted.`);
   if (config.rateLimit.ceremonyMax === 0) warnings.push('KEYBOUND_RATE_LIMIT_CEREMONY=0: passkey ceremonies are not rate limited.');
+  if (config.oidc.allowSharedSecrets) warnings.push('KEYBOUND_OIDC_ALLOW_SHARED_SECRETS=true: OpenID clients may authenticate with shared secrets instead of private_key_jwt.');
+  for (const role of ['admin', 'member'] as const) {
+    const factors = config.roles[role].codeFactors;
+    if (role === 'admin' && factors.length > 0) warnings.push(`KEYBOUND_ADMIN_CODE_FACTORS=${factors.join(',')}: administrators may sign in with one-time codes, which can be phished (AAL1).`);
+    if (factors.includes('sms')) warnings.push(`KEYBOUND_${role.toUpperCase()}_CODE_FACTORS includes sms: SMS is a restricted authenticator (NIST SP 800-63B-4 §3.1.3.3) and can be intercepted by SIM swap.`);
+    if (factors.includes('email')) warnings.push(`KEYBOUND_${role.toUpperCase()}_CODE_FACTORS includes email: email codes are not an authenticator NIST SP 800-63B-4 accepts.`);
+  }
+  if (config.sms.provider === 'console') warnings.push('KEYBOUND_SMS_PROVIDER=console: SMS codes are printed on stdout instead of sent. For development only.');
+  if (config.codes.throttle.free > 20) warnings.push(`KEYBOUND_CODE_FREE_FAILURES=${config.codes.throttle.free}: code guesses are barely slowed down.`);
   if (config.trustProxy) warnings.push('KEYBOUND_TRUST_PROXY=true: client addresses are taken from X-Forwarded-For.');
   return warnings;
+}
+
+/** Code factors per role, code limits, SMS and mail: read and checked together, since they depend on each other. */
+function codeConfig(get: <T>(key: ConfigKey) => T): { roles: Record<'admin' | 'member', Omit<RoleConfig, 'allowSyncedPasskeys'>>; codes: CodesConfig; sms: SmsConfig; mail: MailConfig } {
+  const problems: string[] = [];
+  const role = (factorsKey: ConfigKey, aalKey: ConfigKey) => {
+    const listed = get<string[]>(factorsKey).map((f) => f.toLowerCase());
+    const unknown = listed.filter((f) => !isCodeFactor(f));
+    if (unknown.length > 0) problems.push(`${factorsKey}: ${unknown.join(', ')} is not one of totp, sms, email, recovery`);
+    const codeFactors = [...new Set(listed.filter(isCodeFactor))];
+    const minAal = Number(get<string>(aalKey)) as 1 | 2;
+    // A code sign-in is AAL1 (NIST SP 800-63B-4 §2.1): a role that needs AAL2 can never use one.
+    if (codeFactors.length > 0 && minAal > 1) problems.push(`${factorsKey} lists code factors, but ${aalKey}=${minAal} refuses every sign-in they give (codes alone are AAL1)`);
+    return { codeFactors, minAal };
+  };
+  const roles = { admin: role('KEYBOUND_ADMIN_CODE_FACTORS', 'KEYBOUND_ADMIN_MIN_AAL'), member: role('KEYBOUND_MEMBER_CODE_FACTORS', 'KEYBOUND_MEMBER_MIN_AAL') };
+  const seconds = (key: ConfigKey) => get<number>(key) * 1000;
+  const ranged = (key: ConfigKey, min: number, max: number) => {
+    const value = get<number>(key);
+    if (value < min || value > max) problems.push(`${key}=${value}: expected a number from ${min} to ${max}`);
+    return value;
+  };
+  const codes: CodesConfig = {
+    totp: {
+      algorithm: get('KEYBOUND_TOTP_ALGORITHM'),
+      digits: Number(get<string>('KEYBOUND_TOTP_DIGITS')) as 6 | 8,
+      period: get('KEYBOUND_TOTP_PERIOD'),
+      window: ranged('KEYBOUND_TOTP_WINDOW', 0, 10),
+    },
+    // NIST SP 800-63B-4 §3.1.3: out-of-band secrets valid at most 10 minutes, at least 6 digits;
+    // §3.2.2: at most 100 consecutive failures.
+    ttlMs: ranged('KEYBOUND_CODE_TTL', 1, 600) * 1000,
+    digits: ranged('KEYBOUND_CODE_DIGITS', 6, 10),
+    maxFailures: ranged('KEYBOUND_CODE_MAX_FAILURES', 1, 100),
+    throttle: { free: get('KEYBOUND_CODE_FREE_FAILURES'), baseMs: seconds('KEYBOUND_CODE_DELAY_BASE'), maxMs: seconds('KEYBOUND_CODE_DELAY_MAX') },
+    maxSends: get('KEYBOUND_CODE_MAX_SENDS'),
+  };
+  const provider = get<SmsConfig['provider']>('KEYBOUND_SMS_PROVIDER');
+  const smsUrl = get<string>('KEYBOUND_SMS_URL') || null;
+  if (provider === 'http' && (!smsUrl || !/^https?:\/\//.test(smsUrl) || !URL.canParse(smsUrl))) problems.push('KEYBOUND_SMS_PROVIDER=http needs KEYBOUND_SMS_URL, an http(s) URL');
+  const sms: SmsConfig = { provider, url: smsUrl, token: get<string>('KEYBOUND_SMS_TOKEN') || null, simChangeWindowMs: seconds('KEYBOUND_SMS_SIM_CHANGE_WINDOW') };
+  const smtpUrl = get<string>('KEYBOUND_SMTP_URL') || null;
+  if (smtpUrl && !/^smtps?:\/\//.test(smtpUrl)) problems.push('KEYBOUND_SMTP_URL must start with smtp:// or smtps://');
+  const mail: MailConfig = { smtpUrl, from: get('KEYBOUND_MAIL_FROM') };
+  for (const [name, r] of Object.entries(roles)) {
+    if (r.codeFactors.includes('sms') && provider === 'none') problems.push(`KEYBOUND_${name.toUpperCase()}_CODE_FACTORS allows sms, but KEYBOUND_SMS_PROVIDER=none`);
+    if (r.codeFactors.includes('email') && !smtpUrl) problems.push(`KEYBOUND_${name.toUpperCase()}_CODE_FACTORS allows email, but KEYBOUND_SMTP_URL is not set`);
+  }
+  if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+  return { roles, codes, sms, mail };
 }
 
 function readConfigFile(path: string): Raw {

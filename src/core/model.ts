@@ -1,5 +1,7 @@
 /** The domain model shared by services and the store (DESIGN.md "Domain model"). */
 import type { Acr } from './assurance/level.ts';
+import type { CodeAuthenticatorKind, CodeFactor } from '../codes/factors.ts';
+import type { TotpParams } from '../codes/totp.ts';
 
 export const ROLES = ['admin', 'member'] as const;
 export type Role = (typeof ROLES)[number];
@@ -118,4 +120,57 @@ export interface AuditEvent {
   readonly detailsJson: string;
   readonly prevHash: string;
   readonly hash: string;
+}
+
+/** A one-time-code authenticator (codes/factors.ts): never a passkey, never phishing-resistant. */
+export type CodeAuthenticatorStatus = 'pending' | 'active' | 'disabled';
+
+export interface CodeAuthenticator {
+  readonly id: string;
+  readonly accountId: string;
+  readonly kind: CodeAuthenticatorKind;
+  /** `pending` until confirmed by a first code; `disabled` after too many failures, until rebound. */
+  readonly status: CodeAuthenticatorStatus;
+  /** TOTP seed sealed with the data keys (context bound to this id); null for other kinds. */
+  readonly secret: string | null;
+  readonly totp: TotpParams | null;
+  /** Phone number (E.164) or email address the codes go to; null for TOTP and recovery codes. */
+  readonly destination: string | null;
+  /** Last accepted TOTP time step (RFC 6238 §5.2: never accept it again). */
+  readonly lastStep: number | null;
+  /** Consecutive failed guesses (NIST SP 800-63B-4 §3.2.2: at most 100, then disabled). */
+  readonly failures: number;
+  readonly disabledReason: string | null;
+  readonly createdAt: number;
+  readonly confirmedAt: number | null;
+  readonly lastUsedAt: number | null;
+}
+
+export type CodeAttemptPurpose = 'sign_in' | 'bind';
+
+/** One request for a code: a sign-in attempt, or the confirmation of a new delivered factor. */
+export interface CodeAttempt {
+  /** SHA-256 of the attempt id handed to the client. */
+  readonly idHash: string;
+  readonly purpose: CodeAttemptPurpose;
+  readonly factor: CodeFactor;
+  /** Null when the username is unknown: the attempt exists anyway, so the answer reveals nothing. */
+  readonly accountId: string | null;
+  readonly authenticatorId: string | null;
+  /** Which per-account delay applies (the account, or a stand-in for an unknown username). */
+  readonly throttleKey: string;
+  /** Hash of the code sent for this attempt (delivered factors only). */
+  readonly codeHash: string | null;
+  /** Why any code for this attempt is refused (for example `sms_sim_changed`), recorded at delivery. */
+  readonly refusedReason: string | null;
+  readonly createdAt: number;
+  readonly expiresAt: number;
+  readonly consumedAt: number | null;
+}
+
+export interface RecoveryCode {
+  readonly id: string;
+  readonly authenticatorId: string;
+  readonly codeHash: string;
+  readonly usedAt: number | null;
 }

@@ -1,5 +1,5 @@
 import cookie from '@fastify/cookie';
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { isErrorCode, type ErrorCode } from '../core/errors.ts';
 import type { Deps } from '../services/deps.ts';
 import { isDatabaseUnavailable } from '../store/db.ts';
@@ -9,8 +9,14 @@ import { registerOpsRoutes } from './routes/ops.ts';
 import { registerPasskeyRoutes } from './routes/passkeys.ts';
 import { registerSessionRoutes } from './routes/session.ts';
 import { registerAccountRoutes } from './routes/account.ts';
+import { registerCodeRoutes } from './routes/codes.ts';
+import { registerTotpRoutes } from './routes/totp.ts';
+import { registerRecoveryCodeRoutes } from './routes/recoveryCodes.ts';
+import { registerFactorRoutes } from './routes/factors.ts';
 import { registerPageRoutes } from './routes/pages.ts';
 import { renderErrorPage } from './pages/error.ts';
+import { clientErrorHandler, httpServerOptions } from './connections.ts';
+import { registerOidc } from '../oidc/index.ts';
 
 export interface AppOptions {
   /** Log level; omit for no logs (tests). */
@@ -40,25 +46,53 @@ export async function buildApp(deps: Deps, options: AppOptions = {}): Promise<Fa
         }
       : false,
     bodyLimit: config.bodyLimit,
-    trustProxy: config.trustProxy,
+    // Trust one hop, the proxy in front of Keybound: the client address is the last X-Forwarded-For
+    // entry, the one that proxy appends. `true` took the first, which the client writes itself, so an
+    // attacker could claim a new address with every request and never meet a rate limit.
+    trustProxy: config.trustProxy ? (_address: string, hop: number) => hop === 0 : false,
     requestTimeout: config.requestTimeoutMs,
     connectionTimeout: config.requestTimeoutMs,
     keepAliveTimeout: config.keepAliveTimeoutMs,
     routerOptions: { maxParamLength: 256 },
-    return503OnClosing: true,
+    // A malformed percent-encoding or a path segment past maxParamLength would get Fastify's own
+    // answer (400/414 with a body outside the error registry): answer like any other bad request.
+    // These answers skip the onSend hooks, so they get the security headers here.
+    frameworkErrors: async (_error, rawRequest, rawReply) => {
+      const request = rawRequest as unknown as FastifyRequest;
+      const reply = rawReply as unknown as FastifyReply;
+      const api = request.url.startsWith('/api/');
+      reply.type(api ? 'application/json; charset=utf-8' : 'text/html; charset=utf-8');
+      await (securityHeaders(config) as (request: FastifyRequest, reply: FastifyReply, payload: unknown) => Promise<unknown>)(request, reply, null);
+      if (api) return sendFailure(reply, { code: 'invalid_request', message: 'The request address is malformed.' });
+      return reply.code(400).send(renderErrorPage({ code: 'invalid_request', message: 'This address is malformed.' }));
+    },
+    // During a graceful shutdown a request that still arrives on an open connection is served, with
+    // `Connection: close` (below), rather than refused with Fastify's own 503 body (not in the registry).
+    return503OnClosing: false,
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
-    http: { maxHeaderSize: 16 * 1024 },
+    http: httpServerOptions(config),
+    clientErrorHandler,
   });
   await app.register(cookie);
   app.addHook('onRequest', originCheck(config));
   app.addHook('onSend', securityHeaders(config));
+  // Once shutdown starts, every answer closes its connection: a request already in flight finishes,
+  // and its keep-alive connection does not linger (or take another request) until the grace period ends.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (closing) reply.header('connection', 'close');
+    return payload;
+  });
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     deps.metrics.httpDuration.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
   });
 
   app.setNotFoundHandler(async (request, reply) => {
-    if (request.url.startsWith('/api/')) return sendFailure(reply, { code: 'not_found' });
+    if (request.url.startsWith('/api/') || request.url.startsWith('/oidc')) return sendFailure(reply, { code: 'not_found' });
     return reply.code(404).type('text/html; charset=utf-8').send(renderErrorPage({ code: 'not_found' }));
   });
 
@@ -83,6 +117,11 @@ export async function buildApp(deps: Deps, options: AppOptions = {}): Promise<Fa
   registerPasskeyRoutes(app, deps);
   registerSessionRoutes(app, deps);
   registerAccountRoutes(app, deps);
+  registerCodeRoutes(app, deps);
+  registerTotpRoutes(app, deps);
+  registerRecoveryCodeRoutes(app, deps);
+  registerFactorRoutes(app, deps);
   await registerPageRoutes(app, deps);
+  await registerOidc(app, deps);
   return app;
 }

@@ -3,7 +3,7 @@ import type { Result } from '../core/errors.ts';
 import type { Deps } from '../services/deps.ts';
 import { checkRateLimit } from '../services/rateLimit.ts';
 import { resolveSession, type ActiveSession } from '../services/sessions.ts';
-import { sessionToken } from './context.ts';
+import { clientAddress, sessionToken } from './context.ts';
 import { sendFailure } from './reply.ts';
 
 /** The session a request's cookie names, checked against the database. */
@@ -15,7 +15,7 @@ export function authenticate(deps: Deps, request: FastifyRequest): Promise<Resul
 export function ceremonyRateLimit(deps: Deps): preHandlerAsyncHookHandler {
   return async (request: FastifyRequest, reply: FastifyReply) => {
     const { ceremonyMax, windowMs } = deps.config.rateLimit;
-    const result = await checkRateLimit(deps, `ceremony:${request.ip}`, { max: ceremonyMax, windowMs });
+    const result = await checkRateLimit(deps, `ceremony:${clientAddress(request)}`, { max: ceremonyMax, windowMs });
     if (!result.ok) return sendFailure(reply, result);
   };
 }

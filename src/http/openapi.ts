@@ -1,5 +1,6 @@
 import type { Config } from '../config/load.ts';
 import { ERRORS } from '../core/errors.ts';
+import { codeApiPaths } from './openapiCodes.ts';
 import {
   authenticationOptionsBody,
   authenticationVerifyBody,
@@ -83,6 +84,7 @@ export function openApiDocument(config: Config) {
       '/api/v1/sessions/{id}': {
         delete: { summary: 'Revoke one of your sessions', security: [{ session: [] }], parameters: [{ name: 'id', in: 'path', required: true }], responses: { 204: { description: 'Revoked' }, '4XX': error } },
       },
+      ...codeApiPaths,
       '/api/v1/passkeys': { get: { summary: 'Your passkeys', security: [{ session: [] }], responses: { 200: { description: 'Passkeys' }, 401: error } } },
       '/api/v1/passkeys/{id}': {
         patch: {

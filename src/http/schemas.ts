@@ -96,3 +96,38 @@ export const idParams = {
   required: ['id'],
   properties: { id: { type: 'string', minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' } },
 } as const;
+
+// One-time codes (routes/codes.ts, totp.ts, recoveryCodes.ts, factors.ts)
+const attemptIdSchema = { type: 'string', minLength: 16, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' } as const;
+/** Generous: spaces and hyphens are normalised away by the service, which says what is wrong. */
+const codeSchema = { type: 'string', minLength: 1, maxLength: 64 } as const;
+
+export const codeSignInStartBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['username', 'factor'],
+  properties: { username: usernameSchema, factor: { type: 'string', enum: ['totp', 'sms', 'email', 'recovery'] } },
+} as const;
+
+export const codeSignInVerifyBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['attemptId', 'code'],
+  properties: { attemptId: attemptIdSchema, code: codeSchema },
+} as const;
+
+export const codeConfirmBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['code'],
+  properties: { code: codeSchema },
+} as const;
+
+export const smsBindBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['phone'],
+  properties: { phone: { type: 'string', minLength: 1, maxLength: 32 } },
+} as const;
+
+export const emptyBody = { type: 'object', additionalProperties: false, properties: {} } as const;

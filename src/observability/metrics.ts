@@ -6,6 +6,9 @@ export interface Metrics {
   readonly signIns: Counter<'method' | 'result'>;
   readonly enrolments: Counter<'result'>;
   readonly httpDuration: Histogram<'method' | 'route' | 'status'>;
+  /** Codes actually compared (after every limit let them through), by factor and `match`/`mismatch`. */
+  readonly codeChecks: Counter<'factor' | 'result'>;
+  readonly codeDeliveries: Counter<'channel' | 'result'>;
 }
 
 export function createMetrics(options: { processMetrics?: boolean } = {}): Metrics {
@@ -30,6 +33,18 @@ export function createMetrics(options: { processMetrics?: boolean } = {}): Metri
       help: 'HTTP request latency by method, route pattern and status.',
       labelNames: ['method', 'route', 'status'],
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    }),
+    codeChecks: new Counter({
+      name: 'keybound_code_checks_total',
+      help: 'One-time codes compared against an authenticator (guesses the limits let through), by factor and result (match, mismatch).',
+      labelNames: ['factor', 'result'],
+      registers: [registry],
+    }),
+    codeDeliveries: new Counter({
+      name: 'keybound_code_deliveries_total',
+      help: 'Codes and notices sent, by channel (sms, email) and result (sent, or the failure reason).',
+      labelNames: ['channel', 'result'],
       registers: [registry],
     }),
   };

@@ -1,5 +1,7 @@
 import type { Config } from '../config/load.ts';
 import type { DataKeyring } from '../crypto/dataKeys.ts';
+import type { Mailer } from '../delivery/mail.ts';
+import type { SmsProvider } from '../delivery/sms.ts';
 import type { RolePolicies } from '../core/policy.ts';
 import type { Clock, Random } from '../core/tokens.ts';
 import type { Metrics } from '../observability/metrics.ts';
@@ -19,4 +21,8 @@ export interface Deps {
   readonly installSecret: Uint8Array;
   /** Encrypts secrets that must be read back (TOTP seeds, signing keys); see crypto/dataKeys.ts. */
   readonly dataKeys: DataKeyring;
+  /** Email (codes and security notices); `null` when no SMTP server is configured. */
+  readonly mailer: Mailer | null;
+  /** Text messages; `null` when SMS is off. */
+  readonly sms: SmsProvider | null;
 }

@@ -6,6 +6,10 @@ import { hashSecret, newToken, parseToken, secretMatches } from '../core/tokens.
 import type { Deps } from './deps.ts';
 
 export const USERNAME_PATTERN = /^[a-z0-9](?:[a-z0-9._@-]{0,62}[a-z0-9])?$/;
+/** Every stored string has a bound: a display name is shown on pages and by authenticators. */
+export const MAX_DISPLAY_NAME = 128;
+/** RFC 5321 §4.5.3.1.3 with §4.1.2: a usable address is at most 254 characters. */
+export const MAX_EMAIL = 254;
 
 export interface Invited {
   readonly account: Account;
@@ -28,6 +32,10 @@ export async function invite(
   if (!USERNAME_PATTERN.test(username)) {
     return fail('invalid_request', { message: 'A username is 1-64 characters: lower-case letters, digits, and . _ @ - inside.' });
   }
+  if ((input.displayName?.trim().length ?? 0) > MAX_DISPLAY_NAME) {
+    return fail('invalid_request', { message: `A display name is at most ${MAX_DISPLAY_NAME} characters.` });
+  }
+  if (input.email != null && input.email.length > MAX_EMAIL) return fail('invalid_request', { message: `An email address is at most ${MAX_EMAIL} characters.` });
   const now = deps.clock();
   const ttl = input.ttlMs ?? deps.config.invitationTtlMs;
   const token = newToken(deps.random);

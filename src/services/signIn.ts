@@ -1,7 +1,8 @@
 import { assess, type Assurance, type FactorEvidence } from '../core/assurance/level.ts';
 import { fail, ok, type Failure, type Result } from '../core/errors.ts';
 import type { Account, RequestContext, Session } from '../core/model.ts';
-import { passkeyAllowed } from '../core/policy.ts';
+import { EVIDENCE_FACTOR } from '../codes/factors.ts';
+import { codeFactorAllowed, passkeyAllowed } from '../core/policy.ts';
 import { hashSecret, newToken } from '../core/tokens.ts';
 import type { Store } from '../store/index.ts';
 import type { Deps } from './deps.ts';
@@ -50,11 +51,13 @@ export async function completeSignIn(deps: Deps, request: SignInRequest): Promis
     recordSignInFailure(deps, failure, { method: request.method, accountId: account.id, context, details: { passkey: request.passkeyId } });
   if (account.status !== 'active' && request.method !== 'enrolment') return refuse(fail('account_not_active'));
   // Role policy is enforced here, where every path passes, not only in the paths that know of it.
+  const policy = deps.policies[account.role];
   for (const factor of request.factors) {
-    const problem = factor.kind === 'passkey' ? passkeyAllowed(deps.policies[account.role], factor) : null;
+    const problem = factor.kind === 'passkey' ? passkeyAllowed(policy, factor) : codeFactorAllowed(policy, EVIDENCE_FACTOR[factor.kind]);
     if (problem) return refuse(fail(problem));
   }
   const assurance = assess(request.factors);
+  if (assurance.aal < policy.minAal) return refuse(fail('factor_not_allowed'));
   const limits = deps.config.sessionLimits[assurance.aal];
   const token = newToken(deps.random);
   const session: Session = {

@@ -21,10 +21,19 @@ export class DatabaseUrlError extends Error {
   override readonly name = 'DatabaseUrlError';
 }
 
+export interface OpenOptions {
+  /**
+   * PostgreSQL: the longest one statement may take, enforced by the server (`statement_timeout`) and,
+   * for a server that stopped answering at all, by the client (`query_timeout`). Unset: unbounded,
+   * for migrations, which may rightly take long.
+   */
+  readonly statementTimeoutMs?: number;
+}
+
 /** Opens the database `url` names: `sqlite:<path>` (`sqlite::memory:` for tests) or `postgres://...`. */
-export function openDatabase(url: string): Db {
+export function openDatabase(url: string, options: OpenOptions = {}): Db {
   if (url.startsWith('sqlite:')) return openSqlite(url.slice('sqlite:'.length));
-  if (url.startsWith('postgres://') || url.startsWith('postgresql://')) return openPostgres(url);
+  if (url.startsWith('postgres://') || url.startsWith('postgresql://')) return openPostgres(url, options);
   throw new DatabaseUrlError(`KEYBOUND_DATABASE_URL must start with sqlite: or postgres:// (got ${url.split(':')[0]}:)`);
 }
 
@@ -62,7 +71,7 @@ function openSqlite(path: string): Db {
   };
 }
 
-function openPostgres(url: string): Db {
+function openPostgres(url: string, options: OpenOptions): Db {
   const parsed = new URL(url);
   const schema = parsed.searchParams.get('schema');
   const poolSize = Number(parsed.searchParams.get('pool') ?? '10');
@@ -77,12 +86,26 @@ function openPostgres(url: string): Db {
     max: poolSize,
     connectionTimeoutMillis: 3000,
     idleTimeoutMillis: 30_000,
+    // Names Keybound's connections in pg_stat_activity (an `application_name` in the URL wins), so an
+    // operator (or a test) can tell them apart and act on exactly them.
+    fallback_application_name: 'keybound',
+    // A database that stalls (frozen, partitioned, a lock held forever) must not hang requests: the
+    // server cancels a statement after the bound, and the client gives up a little later if the
+    // server cannot even say so. Either way the request answers 503 and can be retried.
+    ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs, query_timeout: options.statementTimeoutMs + 1000 } : {}),
     // Every time column is a bigint of milliseconds, well inside Number's exact range.
     types: { getTypeParser: (oid: number, format?: string) => (oid === 20 ? Number : pg.types.getTypeParser(oid, format as 'text')) },
     ...(schema ? { options: `-c search_path=${schema}` } : {}),
   });
   // An idle client losing its connection must not crash the process; the next query reconnects.
   pool.on('error', () => {});
+  // Nor may a checked-out one: pg-pool listens for errors only while a client is idle, so a connection
+  // cut between two queries of a transaction (pg_terminate_backend, a PostgreSQL restart) raised an
+  // unhandled 'error' event and killed the server. The client is marked unusable either way: its next
+  // query fails (503 service_unavailable) and the pool discards it on release.
+  pool.on('connect', (client) => {
+    client.on('error', () => {});
+  });
   const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return {
     kysely,
@@ -102,8 +125,9 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   const e = error as { code?: unknown; message?: unknown };
   const code = typeof e.code === 'string' ? e.code : '';
   if (['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'SQLITE_BUSY', 'SQLITE_LOCKED'].includes(code)) return true;
-  // SQLSTATE classes 08 (connection exception) and 57P (operator intervention), 53300 too many connections.
-  if (/^(08...|57P0[1-4]|53300)$/.test(code)) return true;
+  // SQLSTATE classes 08 (connection exception) and 57P (operator intervention), 53300 too many
+  // connections, 57014 a statement cancelled (statement_timeout: the database is too slow right now).
+  if (/^(08...|57P0[1-4]|53300|57014)$/.test(code)) return true;
   const message = typeof e.message === 'string' ? e.message : '';
-  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|connection is closed/i.test(message);
+  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|connection is closed|Query read timeout|Postgres connection has been discarded/i.test(message);
 }

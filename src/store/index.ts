@@ -11,6 +11,13 @@ import { SqlPasskeyStore } from './sql/passkeys.ts';
 import { SqlRateLimitStore } from './sql/rateLimits.ts';
 import { SqlSessionStore } from './sql/sessions.ts';
 import { SqlSettingsStore } from './sql/settings.ts';
+import { SqlOidcClientStore } from './sql/oidcClients.ts';
+import { SqlOidcKeyStore } from './sql/oidcKeys.ts';
+import { SqlOidcPayloadStore } from './sql/oidcPayloads.ts';
+import { SqlAuthenticatorStore } from './sql/authenticators.ts';
+import { SqlCodeAttemptStore } from './sql/codeAttempts.ts';
+import { SqlCodeThrottleStore } from './sql/codeThrottles.ts';
+import { SqlRecoveryCodeStore } from './sql/recoveryCodes.ts';
 
 export type { Store } from './ports.ts';
 
@@ -33,6 +40,13 @@ function build(db: Db, k: Kysely<Database>, tx: Transaction<Database> | null): S
     audit: new SqlAuditStore(k, db.dialect, inTransaction),
     rateLimits: new SqlRateLimitStore(k),
     settings: new SqlSettingsStore(k),
+    oidcPayloads: new SqlOidcPayloadStore(k),
+    oidcClients: new SqlOidcClientStore(k),
+    oidcKeys: new SqlOidcKeyStore(k),
+    authenticators: new SqlAuthenticatorStore(k),
+    codeAttempts: new SqlCodeAttemptStore(k),
+    recoveryCodes: new SqlRecoveryCodeStore(k),
+    codeThrottles: new SqlCodeThrottleStore(k),
     transaction,
     ping: async () => {
       await sql`select 1`.execute(k);

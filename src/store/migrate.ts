@@ -1,6 +1,9 @@
 import { sql, type Kysely } from 'kysely';
 import type { Db, Dialect } from './db.ts';
 import * as m001 from './migrations/001_initial.ts';
+import * as m002 from './migrations/002_oidc.ts';
+import * as m003 from './migrations/003_codes.ts';
+import * as m004 from './migrations/004_lean_ceremonies.ts';
 
 interface Migration {
   readonly version: number;
@@ -9,7 +12,12 @@ interface Migration {
 }
 
 /** Every migration, in order. A migration, once released, never changes: add a new one. */
-export const MIGRATIONS: readonly Migration[] = [{ version: 1, name: 'initial', up: m001.up }];
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: 'initial', up: m001.up },
+  { version: 2, name: 'oidc', up: m002.up },
+  { version: 3, name: 'codes', up: m003.up },
+  { version: 4, name: 'lean_ceremonies', up: m004.up },
+];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
 

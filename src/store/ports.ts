@@ -3,6 +3,9 @@
  * statement or one small transaction; one-time values are consumed by a single atomic statement.
  */
 import type { Account, AccountStatus, AuditEvent, AuditEventInput, Ceremony, Invitation, Passkey, Role, Session } from '../core/model.ts';
+import type { CodeAttempt, CodeAuthenticator, RecoveryCode } from '../core/model.ts';
+import type { CodeAuthenticatorKind } from '../codes/factors.ts';
+import type { ThrottlePolicy } from '../codes/throttle.ts';
 
 export interface AccountStore {
   /** `false` when the username is taken. */
@@ -81,6 +84,146 @@ export interface SettingsStore {
   getOrCreate(key: string, value: string): Promise<string>;
 }
 
+/** One stored oidc-provider model instance (oidc/adapter.ts). */
+export interface OidcPayloadRow {
+  readonly model: string;
+  /** SHA-256 of the instance id: for codes, tokens and sessions the id is the credential itself. */
+  readonly key: string;
+  /** JSON of the payload, without its `jti`. */
+  readonly payload: string;
+  readonly grantId: string | null;
+  readonly uid: string | null;
+  readonly userCode: string | null;
+  readonly accountId: string | null;
+  /** Milliseconds; `null` never expires. */
+  readonly expiresAt: number | null;
+}
+
+export interface StoredOidcPayload {
+  readonly payload: string;
+  readonly consumedAt: number | null;
+}
+
+export interface OidcPayloadStore {
+  upsert(row: OidcPayloadRow): Promise<void>;
+  /** Inserts unless a live row has the key: `true` for exactly one of any number of racing callers. */
+  insertOnce(row: OidcPayloadRow, now: number): Promise<boolean>;
+  /** The live (unexpired) row, consumed or not. */
+  find(model: string, key: string, now: number): Promise<StoredOidcPayload | undefined>;
+  findByUid(model: string, uid: string, now: number): Promise<StoredOidcPayload | undefined>;
+  findByUserCode(model: string, userCode: string, now: number): Promise<StoredOidcPayload | undefined>;
+  /** Marks the row consumed if it is not yet: `true` for exactly one caller (one atomic statement). */
+  consume(model: string, key: string, now: number): Promise<boolean>;
+  destroy(model: string, key: string): Promise<void>;
+  /** Deletes the model's rows that belong to a grant; returns how many. */
+  revokeByGrantId(model: string, grantId: string): Promise<number>;
+  /** Deletes every row (any model) that names the account: its sessions, grants, codes and tokens. */
+  revokeByAccount(accountId: string): Promise<number>;
+  purgeExpired(now: number): Promise<number>;
+}
+
+export interface OidcClientRow {
+  readonly clientId: string;
+  readonly name: string;
+  /** Client metadata as oidc-provider reads it; a shared secret in it is sealed. */
+  readonly metadata: Readonly<Record<string, unknown>>;
+  readonly sharedSecret: boolean;
+  readonly createdAt: number;
+}
+
+export interface OidcClientStore {
+  /** `false` when the client id is taken. */
+  create(client: OidcClientRow): Promise<boolean>;
+  find(clientId: string): Promise<OidcClientRow | undefined>;
+  list(): Promise<OidcClientRow[]>;
+  delete(clientId: string): Promise<boolean>;
+}
+
+export interface SigningKeyRow {
+  readonly kid: string;
+  readonly alg: string;
+  readonly status: 'current' | 'retiring';
+  /** The private JWK, sealed with the data keys. */
+  readonly privateJwk: string;
+  readonly publicJwk: Readonly<Record<string, unknown>>;
+  readonly createdAt: number;
+  readonly retireAt: number | null;
+}
+
+export interface OidcKeyStore {
+  /** Keys that still verify at `now`: the current one first, then retiring ones, newest first. */
+  listLive(now: number): Promise<SigningKeyRow[]>;
+  /** Inserts `key` as the current key unless there is one: `true` when inserted. */
+  insertCurrent(key: SigningKeyRow): Promise<boolean>;
+  /** Demotes the current key to `retiring` until `retireAt`; returns how many keys changed (0 or 1). */
+  retireCurrent(retireAt: number): Promise<number>;
+  purgeRetired(now: number): Promise<number>;
+}
+
+/** One-time-code authenticators. Failure counting is atomic: a guess is reserved before it is checked. */
+export interface AuthenticatorStore {
+  insert(authenticator: CodeAuthenticator): Promise<void>;
+  findById(id: string): Promise<CodeAuthenticator | undefined>;
+  /** The bound (active or disabled) authenticator of a kind, if the account has one. */
+  findBound(accountId: string, kind: CodeAuthenticatorKind): Promise<CodeAuthenticator | undefined>;
+  /** Bound authenticators of the account, oldest first. */
+  listBound(accountId: string): Promise<CodeAuthenticator[]>;
+  /** The newest authenticator of a kind waiting for its first code. */
+  findPending(accountId: string, kind: CodeAuthenticatorKind): Promise<CodeAuthenticator | undefined>;
+  /** Forgets unconfirmed set-ups of a kind (a new set-up replaces them). */
+  removePending(accountId: string, kind: CodeAuthenticatorKind): Promise<number>;
+  /**
+   * Counts one failure in advance if the authenticator is usable (active, or pending confirmation)
+   * and has fewer than `limit` consecutive failures: one atomic statement, so any number of racing
+   * guesses reserve at most `limit`. Returns the new count, or `null` when no guess may be checked.
+   */
+  reserveGuess(id: string, limit: number): Promise<number | null>;
+  /** Disables the authenticator if it reached `limit` failures: `true` for exactly one caller. */
+  disableIfExhausted(id: string, limit: number, reason: string): Promise<boolean>;
+  /**
+   * Records an accepted code: clears the failure count, and for TOTP moves the last accepted step
+   * forward with a compare-and-set (`false` when that step or a later one was already used).
+   */
+  recordUse(id: string, use: { now: number; step?: number }): Promise<boolean>;
+  /** Makes the pending authenticator `id` the bound one of its kind, replacing the previous one. */
+  bind(id: string, use: { now: number; step?: number }): Promise<boolean>;
+  remove(accountId: string, id: string): Promise<boolean>;
+  /** Replaces the sealed secret (a TOTP seed sealed again under the current data key). */
+  reseal(id: string, sealed: string): Promise<void>;
+}
+
+export interface CodeAttemptStore {
+  create(attempt: CodeAttempt): Promise<void>;
+  find(idHash: string): Promise<CodeAttempt | undefined>;
+  /** Marks the attempt used if it is unused and unexpired: `true` for exactly one caller. */
+  consume(idHash: string, now: number): Promise<boolean>;
+  purgeExpired(now: number): Promise<number>;
+}
+
+export interface RecoveryCodeStore {
+  insertSet(authenticatorId: string, codes: readonly { id: string; codeHash: string }[]): Promise<void>;
+  findUnused(authenticatorId: string, codeHash: string): Promise<RecoveryCode | undefined>;
+  /** Marks the code used if it is not yet: `true` for exactly one caller. */
+  markUsed(id: string, now: number): Promise<boolean>;
+  countUnused(authenticatorId: string): Promise<number>;
+}
+
+export type ThrottleAdmission = { readonly admitted: true; readonly failures: number } | { readonly admitted: false; readonly blockedUntil: number };
+
+/** Increasing delays after failures (codes/throttle.ts), applied in one atomic statement. */
+export interface CodeThrottleStore {
+  /** Admits one attempt on `key` unless it must wait; an admitted attempt counts as a failure until `reset`. */
+  admit(key: string, now: number, policy: ThrottlePolicy): Promise<ThrottleAdmission>;
+  reset(key: string): Promise<void>;
+  /**
+   * Takes back the one attempt a right code was admitted with. For a shared key (a client address,
+   * which a whole office may share behind NAT) successes must not add up to a delay; a reset would
+   * also wipe the failures of others.
+   */
+  forgive(key: string): Promise<void>;
+  purge(olderThan: number): Promise<number>;
+}
+
 export interface Store {
   readonly accounts: AccountStore;
   readonly invitations: InvitationStore;
@@ -90,6 +233,13 @@ export interface Store {
   readonly audit: AuditStore;
   readonly rateLimits: RateLimitStore;
   readonly settings: SettingsStore;
+  readonly oidcPayloads: OidcPayloadStore;
+  readonly oidcClients: OidcClientStore;
+  readonly oidcKeys: OidcKeyStore;
+  readonly authenticators: AuthenticatorStore;
+  readonly codeAttempts: CodeAttemptStore;
+  readonly recoveryCodes: RecoveryCodeStore;
+  readonly codeThrottles: CodeThrottleStore;
   /** Runs `work` in one transaction; the `Store` it gets writes inside it. */
   transaction<T>(work: (tx: Store) => Promise<T>): Promise<T>;
   /** Cheap round trip, for readiness checks. */

@@ -106,6 +106,86 @@ export interface SettingsTable {
   value: string;
 }
 
+/** oidc-provider model instances (migration 002); `key` is SHA-256 of the instance id. */
+export interface OidcPayloadsTable {
+  model: string;
+  key: string;
+  payload: string;
+  grant_id: string | null;
+  uid: string | null;
+  user_code: string | null;
+  account_id: string | null;
+  expires_at: number | null;
+  consumed_at: number | null;
+}
+
+export interface OidcClientsTable {
+  client_id: string;
+  name: string;
+  /** Client metadata as oidc-provider reads it (JSON). */
+  metadata: string;
+  shared_secret: number;
+  created_at: number;
+}
+
+export interface OidcSigningKeysTable {
+  kid: string;
+  alg: string;
+  status: string;
+  /** Private JWK sealed with the data keys. */
+  private_jwk: string;
+  public_jwk: string;
+  created_at: number;
+  retire_at: number | null;
+}
+
+/** One-time-code authenticators (migration 003); `secret` is a sealed TOTP seed. */
+export interface AuthenticatorsTable {
+  id: string;
+  account_id: string;
+  kind: string;
+  status: string;
+  secret: string | null;
+  /** JSON of the TOTP parameters. */
+  totp_params: string | null;
+  destination: string | null;
+  last_step: number | null;
+  failures: Generated<number>;
+  disabled_reason: string | null;
+  created_at: number;
+  confirmed_at: number | null;
+  last_used_at: number | null;
+}
+
+export interface CodeAttemptsTable {
+  id_hash: string;
+  purpose: string;
+  factor: string;
+  account_id: string | null;
+  authenticator_id: string | null;
+  throttle_key: string;
+  code_hash: string | null;
+  refused_reason: string | null;
+  created_at: number;
+  expires_at: number;
+  consumed_at: number | null;
+}
+
+export interface RecoveryCodesTable {
+  id: string;
+  authenticator_id: string;
+  code_hash: string;
+  used_at: number | null;
+}
+
+export interface CodeThrottlesTable {
+  key: string;
+  failures: number;
+  delay_ms: number;
+  blocked_until: number;
+  updated_at: number;
+}
+
 export interface SchemaMigrationsTable {
   version: number;
   name: string;
@@ -123,4 +203,11 @@ export interface Database {
   rate_limits: RateLimitsTable;
   settings: SettingsTable;
   schema_migrations: SchemaMigrationsTable;
+  oidc_payloads: OidcPayloadsTable;
+  oidc_clients: OidcClientsTable;
+  oidc_signing_keys: OidcSigningKeysTable;
+  authenticators: AuthenticatorsTable;
+  code_attempts: CodeAttemptsTable;
+  recovery_codes: RecoveryCodesTable;
+  code_throttles: CodeThrottlesTable;
 }

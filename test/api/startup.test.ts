@@ -11,6 +11,8 @@ describe('first start', () => {
   it('creates the admin account, prints a single-use 15-minute link once, and the CLI sees the same database', async () => {
     const first = await startServer({ env: { KEYBOUND_LOG_LEVEL: 'info' } });
     servers.push(first);
+    // /readyz can answer before the parent has read the banner from the child's pipe.
+    for (let i = 0; i < 100 && !/valid until \S+\)[\s\S]*\/enrol\//.test(first.output()); i++) await new Promise((r) => setTimeout(r, 50));
     const output = first.output();
     const link = output.match(/http:\/\/localhost:\d+\/enrol\/([A-Za-z0-9_-]{16}\.[A-Za-z0-9_-]{43})/);
     expect(link, output).not.toBeNull();

@@ -2,6 +2,7 @@
  * The hosted pages' script: passkey ceremonies through @simplewebauthn/browser and the JSON API.
  * Each page names its behaviour in <body data-page>; everything else is plain HTML.
  */
+import { attachCodeFactors, attachCodeSignIn } from './codes.ts';
 import { WebAuthnAbortService, browserSupportsWebAuthn, browserSupportsWebAuthnAutofill, startAuthentication, startRegistration } from '@simplewebauthn/browser';
 
 class ApiError extends Error {
@@ -161,6 +162,37 @@ function account(): void {
   }
 }
 
+/**
+ * The OpenID provider's sign-in (src/oidc/interaction.ts): a passkey ceremony through the
+ * interaction's own endpoints, then on to wherever the provider says. Cancel returns to the app.
+ */
+function interaction(): void {
+  const base = `/interaction/${encodeURIComponent(document.body.dataset.uid ?? '')}`;
+  const proceed = (result: { redirectTo: string }) => location.assign(result.redirectTo);
+  document.getElementById('abort')?.addEventListener('click', async () => {
+    try {
+      proceed(await api<{ redirectTo: string }>(`${base}/abort`, {}));
+    } catch (error) {
+      show(explain(error));
+    }
+  });
+  document.getElementById('interaction-form')?.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const button = document.getElementById('sign-in') as HTMLButtonElement;
+    busy(button, true);
+    try {
+      const username = (document.getElementById('username') as HTMLInputElement | null)?.value.trim() ?? '';
+      const optionsJSON = await api(`${base}/options`, username ? { username } : {});
+      const response = await startAuthentication({ optionsJSON: optionsJSON as never });
+      proceed(await api<{ redirectTo: string }>(`${base}/verify`, { response }));
+    } catch (error) {
+      show(explain(error));
+    } finally {
+      busy(button, false);
+    }
+  });
+}
+
 document.getElementById('sign-out')?.addEventListener('click', async () => {
   await api('/api/v1/session', undefined, 'DELETE').catch(() => undefined);
   location.assign('/login');
@@ -170,3 +202,8 @@ const page = document.body.dataset.page;
 if (page === 'login') void login();
 else if (page === 'enrol') enrol();
 else if (page === 'account') account();
+else if (page === 'interaction') interaction();
+// One-time codes (assets/codes.ts), beside the passkey behaviour of the same pages.
+const helpers = { api, show, explain, busy };
+if (page === 'login') attachCodeSignIn(helpers);
+else if (page === 'account') attachCodeFactors(helpers);

@@ -1,5 +1,6 @@
 import type { Account, Session } from '../../core/model.ts';
 import type { PasskeySummary } from '../../services/passkeys/management.ts';
+import { renderFactorsSection, type FactorsView } from './factors.ts';
 import { html, layout } from './html.ts';
 
 const when = (iso: string | null) => (iso ? html`<time datetime="${iso}">${iso.replace('T', ' ').slice(0, 16)} UTC</time>` : html`never`);
@@ -11,6 +12,8 @@ export function renderAccountPage(input: {
   sessions: readonly Session[];
   fresh: boolean;
   allowSyncedPasskeys: boolean;
+  /** Every sign-in method with its strength, and the code factors the role allows. */
+  factors?: FactorsView;
 }): string {
   const { account, session } = input;
   const activeCount = input.passkeys.filter((p) => p.status === 'active').length;
@@ -46,6 +49,8 @@ ${
 }
 ${input.allowSyncedPasskeys ? '' : html`<p class="muted">Your role accepts device-bound passkeys only.</p>`}
 </section>
+
+${input.factors ? renderFactorsSection(input.factors) : ''}
 
 <section aria-labelledby="sessions-heading">
 <h2 id="sessions-heading">Sessions</h2>

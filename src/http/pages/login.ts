@@ -1,6 +1,8 @@
+import type { CodeFactor } from '../../codes/factors.ts';
+import { renderCodeSignIn } from './codeSignIn.ts';
 import { html, layout } from './html.ts';
 
-export function renderLoginPage(input: { next: string }): string {
+export function renderLoginPage(input: { next: string; codeFactors?: readonly CodeFactor[] }): string {
   return layout(
     { title: 'Sign in', page: 'login', data: { next: input.next } },
     html`<h1>Sign in</h1>
@@ -10,6 +12,7 @@ export function renderLoginPage(input: { next: string }): string {
   <input id="username" name="username" type="text" autocomplete="username webauthn" autocapitalize="none" spellcheck="false" maxlength="64">
   <button type="submit" id="sign-in">Sign in with a passkey</button>
 </form>
-<p class="muted">No passkey yet? Ask your administrator for an enrolment link.</p>`,
+<p class="muted">No passkey yet? Ask your administrator for an enrolment link.</p>
+${input.codeFactors?.length ? renderCodeSignIn(input.codeFactors) : ''}`,
   );
 }

@@ -12,6 +12,9 @@ import { renderAccountPage } from '../pages/account.ts';
 import { renderEnrolPage } from '../pages/enrol.ts';
 import { renderErrorPage } from '../pages/error.ts';
 import { renderLoginPage } from '../pages/login.ts';
+import { CODE_FACTORS } from '../../codes/factors.ts';
+import { codeFactorAllowed } from '../../core/policy.ts';
+import { listFactors } from '../../services/codes/factors.ts';
 
 /** Only local paths may follow a sign-in, so `next` cannot send anyone to another site. */
 export function safeNext(value: unknown): string {
@@ -33,7 +36,8 @@ export async function registerPageRoutes(app: FastifyInstance, deps: Deps): Prom
   });
 
   app.get<{ Querystring: { next?: string } }>('/login', async (request, reply) => {
-    return reply.type('text/html; charset=utf-8').send(renderLoginPage({ next: safeNext(request.query.next) }));
+    const codeFactors = CODE_FACTORS.filter((f) => Object.values(deps.policies).some((policy) => codeFactorAllowed(policy, f) === null));
+    return reply.type('text/html; charset=utf-8').send(renderLoginPage({ next: safeNext(request.query.next), codeFactors }));
   });
 
   app.get<{ Params: { token: string } }>('/enrol/:token', async (request, reply) => {
@@ -56,9 +60,11 @@ export async function registerPageRoutes(app: FastifyInstance, deps: Deps): Prom
     const active = await authenticate(deps, request);
     if (!active.ok) return reply.redirect('/login?next=/account', 303);
     const { account, session } = active.value;
-    const [passkeys, sessions] = await Promise.all([listPasskeys(deps, account.id), listSessions(deps, active.value)]);
+    const [passkeys, sessions, factorList] = await Promise.all([listPasskeys(deps, account.id), listSessions(deps, active.value), listFactors(deps, account)]);
+    const policy = deps.policies[account.role];
+    const factors = { factors: factorList, allowed: CODE_FACTORS.filter((f) => codeFactorAllowed(policy, f) === null), fresh: isFresh(deps, session), hasEmail: account.email !== null };
     return reply.type('text/html; charset=utf-8').send(
-      renderAccountPage({ account, session, passkeys, sessions, fresh: isFresh(deps, session), allowSyncedPasskeys: deps.policies[account.role].allowSyncedPasskeys }),
+      renderAccountPage({ account, session, passkeys, sessions, fresh: isFresh(deps, session), allowSyncedPasskeys: policy.allowSyncedPasskeys, factors }),
     );
   });
 }

@@ -2,7 +2,11 @@ import type { Kysely, Selectable } from 'kysely';
 import type { Account, AccountStatus, Role } from '../../core/model.ts';
 import type { Dialect } from '../db.ts';
 import type { AccountStore } from '../ports.ts';
+import { prepared } from '../prepared.ts';
 import type { AccountsTable, Database } from '../schema.ts';
+
+const byId = prepared((db, id: string) => db.selectFrom('accounts').selectAll().where('id', '=', id));
+const byUsername = prepared((db, username: string) => db.selectFrom('accounts').selectAll().where('username', '=', username));
 
 export function toAccount(row: Selectable<AccountsTable>): Account {
   return {
@@ -45,12 +49,12 @@ export class SqlAccountStore implements AccountStore {
   }
 
   async findById(id: string): Promise<Account | undefined> {
-    const row = await this.db.selectFrom('accounts').selectAll().where('id', '=', id).executeTakeFirst();
+    const [row] = (await byId(this.db, id)).rows;
     return row && toAccount(row);
   }
 
   async findByUsername(username: string): Promise<Account | undefined> {
-    const row = await this.db.selectFrom('accounts').selectAll().where('username', '=', username).executeTakeFirst();
+    const [row] = (await byUsername(this.db, username)).rows;
     return row && toAccount(row);
   }
 

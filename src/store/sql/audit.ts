@@ -3,7 +3,13 @@ import { chainHash } from '../../core/audit/chain.ts';
 import type { AuditEvent, AuditEventInput, AuditOutcome } from '../../core/model.ts';
 import type { Dialect } from '../db.ts';
 import type { AuditStore } from '../ports.ts';
+import { prepared } from '../prepared.ts';
 import type { AuditEventsTable, Database } from '../schema.ts';
+
+const head = prepared((db) => db.selectFrom('audit_head').select(['last_seq', 'last_hash']).where('id', '=', 1));
+const headForUpdate = prepared((db) => db.selectFrom('audit_head').select(['last_seq', 'last_hash']).where('id', '=', 1).forUpdate());
+const insertEvent = prepared((db, row: Selectable<AuditEventsTable>) => db.insertInto('audit_events').values(row));
+const moveHead = prepared((db, seq: number, hash: string) => db.updateTable('audit_head').set({ last_seq: seq, last_hash: hash }).where('id', '=', 1));
 
 function toEvent(row: Selectable<AuditEventsTable>): AuditEvent {
   return {
@@ -34,9 +40,9 @@ export class SqlAuditStore implements AuditStore {
     return this.inTransaction(async (db) => {
       // The head row is the chain's lock: appends queue on it, so sequence numbers have no gaps and
       // each event links to the one before.
-      let head = db.selectFrom('audit_head').select(['last_seq', 'last_hash']).where('id', '=', 1);
-      if (this.dialect === 'postgres') head = head.forUpdate();
-      const { last_seq, last_hash } = await head.executeTakeFirstOrThrow();
+      const [current] = (await (this.dialect === 'postgres' ? headForUpdate : head)(db)).rows;
+      if (!current) throw new Error('audit_head row is missing');
+      const { last_seq, last_hash } = current;
       const fields = {
         seq: Number(last_seq) + 1,
         at: input.at,
@@ -49,23 +55,20 @@ export class SqlAuditStore implements AuditStore {
         details: JSON.stringify(input.details ?? {}),
       };
       const hash = chainHash(last_hash, fields);
-      await db
-        .insertInto('audit_events')
-        .values({
-          seq: fields.seq,
-          at: fields.at,
-          type: fields.type,
-          outcome: fields.outcome,
-          reason: fields.reason,
-          account_id: fields.accountId,
-          ip: fields.ip,
-          user_agent: fields.userAgent,
-          details: fields.details,
-          prev_hash: last_hash,
-          hash,
-        })
-        .execute();
-      await db.updateTable('audit_head').set({ last_seq: fields.seq, last_hash: hash }).where('id', '=', 1).execute();
+      await insertEvent(db, {
+        seq: fields.seq,
+        at: fields.at,
+        type: fields.type,
+        outcome: fields.outcome,
+        reason: fields.reason,
+        account_id: fields.accountId,
+        ip: fields.ip,
+        user_agent: fields.userAgent,
+        details: fields.details,
+        prev_hash: last_hash,
+        hash,
+      });
+      await moveHead(db, fields.seq, hash);
       return { ...fields, details: input.details ?? {}, detailsJson: fields.details, prevHash: last_hash, hash } satisfies AuditEvent;
     });
   }

@@ -3,7 +3,36 @@ import type { CodeAuthenticatorKind } from '../../codes/factors.ts';
 import type { TotpParams } from '../../codes/totp.ts';
 import type { CodeAuthenticator, CodeAuthenticatorStatus } from '../../core/model.ts';
 import type { AuthenticatorStore } from '../ports.ts';
+import { prepared } from '../prepared.ts';
 import type { AuthenticatorsTable, Database } from '../schema.ts';
+
+const byId = prepared((db, id: string) => db.selectFrom('authenticators').selectAll().where('id', '=', id));
+const bound = prepared((db, accountId: string, kind: string) =>
+  db.selectFrom('authenticators').selectAll().where('account_id', '=', accountId).where('kind', '=', kind).where('status', '<>', 'pending'),
+);
+// The guess is counted before it is checked, in one statement: of any number of racing guesses,
+// at most `limit` ever find `failures < limit` (NIST SP 800-63B-4 §3.2.2).
+const reserve = prepared((db, id: string, limit: number) =>
+  db
+    .updateTable('authenticators')
+    .set((eb) => ({ failures: eb('failures', '+', 1) }))
+    .where('id', '=', id)
+    .where('status', 'in', ['active', 'pending'])
+    .where('failures', '<', limit)
+    .returning('failures'),
+);
+const used = prepared((db, id: string, now: number) =>
+  db.updateTable('authenticators').set({ failures: 0, last_used_at: now }).where('id', '=', id).where('status', '=', 'active'),
+);
+// RFC 6238 §5.2: a step, once accepted, is never accepted again (nor any step before it).
+const usedStep = prepared((db, id: string, now: number, step: number) =>
+  db
+    .updateTable('authenticators')
+    .set({ failures: 0, last_used_at: now, last_step: step })
+    .where('id', '=', id)
+    .where('status', '=', 'active')
+    .where((eb) => eb.or([eb('last_step', 'is', null), eb('last_step', '<', step)])),
+);
 
 const num = (v: number | null) => (v === null ? null : Number(v));
 
@@ -50,18 +79,12 @@ export class SqlAuthenticatorStore implements AuthenticatorStore {
   }
 
   async findById(id: string): Promise<CodeAuthenticator | undefined> {
-    const row = await this.db.selectFrom('authenticators').selectAll().where('id', '=', id).executeTakeFirst();
+    const [row] = (await byId(this.db, id)).rows;
     return row && toAuthenticator(row);
   }
 
   async findBound(accountId: string, kind: CodeAuthenticatorKind): Promise<CodeAuthenticator | undefined> {
-    const row = await this.db
-      .selectFrom('authenticators')
-      .selectAll()
-      .where('account_id', '=', accountId)
-      .where('kind', '=', kind)
-      .where('status', '<>', 'pending')
-      .executeTakeFirst();
+    const [row] = (await bound(this.db, accountId, kind)).rows;
     return row && toAuthenticator(row);
   }
 
@@ -88,16 +111,7 @@ export class SqlAuthenticatorStore implements AuthenticatorStore {
   }
 
   async reserveGuess(id: string, limit: number): Promise<number | null> {
-    // The guess is counted before it is checked, in one statement: of any number of racing guesses,
-    // at most `limit` ever find `failures < limit` (NIST SP 800-63B-4 §3.2.2).
-    const row = await this.db
-      .updateTable('authenticators')
-      .set((eb) => ({ failures: eb('failures', '+', 1) }))
-      .where('id', '=', id)
-      .where('status', 'in', ['active', 'pending'])
-      .where('failures', '<', limit)
-      .returning('failures')
-      .executeTakeFirst();
+    const [row] = (await reserve(this.db, id, limit)).rows;
     return row ? Number(row.failures) : null;
   }
 
@@ -113,15 +127,8 @@ export class SqlAuthenticatorStore implements AuthenticatorStore {
   }
 
   async recordUse(id: string, use: { now: number; step?: number }): Promise<boolean> {
-    let query = this.db
-      .updateTable('authenticators')
-      .set({ failures: 0, last_used_at: use.now, ...(use.step !== undefined ? { last_step: use.step } : {}) })
-      .where('id', '=', id)
-      .where('status', '=', 'active');
-    // RFC 6238 §5.2: a step, once accepted, is never accepted again (nor any step before it).
-    if (use.step !== undefined) query = query.where((eb) => eb.or([eb('last_step', 'is', null), eb('last_step', '<', use.step!)]));
-    const result = await query.executeTakeFirst();
-    return Number(result.numUpdatedRows) === 1;
+    const result = use.step === undefined ? await used(this.db, id, use.now) : await usedStep(this.db, id, use.now, use.step);
+    return Number(result.numAffectedRows) === 1;
   }
 
   async bind(id: string, use: { now: number; step?: number }): Promise<boolean> {

@@ -1,29 +1,30 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import type { Ceremony, CeremonyKind } from '../../core/model.ts';
 import type { CeremonyStore } from '../ports.ts';
-import type { Database } from '../schema.ts';
+import { prepared } from '../prepared.ts';
+import type { CeremoniesTable, Database } from '../schema.ts';
+
+const insertCeremony = prepared((db, row: Selectable<CeremoniesTable>) => db.insertInto('ceremonies').values(row));
+// DELETE ... RETURNING is one atomic statement on both backends: of any number of concurrent
+// callers, exactly one gets the row.
+const deleteCeremony = prepared((db, challengeHash: string) => db.deleteFrom('ceremonies').where('challenge_hash', '=', challengeHash).returningAll());
 
 export class SqlCeremonyStore implements CeremonyStore {
   constructor(private readonly db: Kysely<Database>) {}
 
   async create(c: Ceremony): Promise<void> {
-    await this.db
-      .insertInto('ceremonies')
-      .values({
-        challenge_hash: c.challengeHash,
-        kind: c.kind,
-        account_id: c.accountId,
-        invitation_id: c.invitationId,
-        created_at: c.createdAt,
-        expires_at: c.expiresAt,
-      })
-      .execute();
+    await insertCeremony(this.db, {
+      challenge_hash: c.challengeHash,
+      kind: c.kind,
+      account_id: c.accountId,
+      invitation_id: c.invitationId,
+      created_at: c.createdAt,
+      expires_at: c.expiresAt,
+    });
   }
 
   async consume(challengeHash: string): Promise<Ceremony | undefined> {
-    // DELETE ... RETURNING is one atomic statement on both backends: of any number of concurrent
-    // callers, exactly one gets the row.
-    const row = await this.db.deleteFrom('ceremonies').where('challenge_hash', '=', challengeHash).returningAll().executeTakeFirst();
+    const [row] = (await deleteCeremony(this.db, challengeHash)).rows;
     return (
       row && {
         challengeHash: row.challenge_hash,

@@ -1,7 +1,18 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { Passkey, PasskeyStatus } from '../../core/model.ts';
 import type { PasskeyStore } from '../ports.ts';
+import { prepared } from '../prepared.ts';
 import type { Database, PasskeysTable } from '../schema.ts';
+
+const byCredentialId = prepared((db, credentialId: string) => db.selectFrom('passkeys').selectAll().where('credential_id', '=', credentialId));
+const recordUse = prepared((db, id: string, expectedSignCount: number, signCount: number, backupState: number, now: number) =>
+  db
+    .updateTable('passkeys')
+    .set({ sign_count: signCount, backup_state: backupState, last_used_at: now })
+    .where('id', '=', id)
+    .where('sign_count', '=', expectedSignCount)
+    .where('status', '=', 'active'),
+);
 
 function toPasskey(row: Selectable<PasskeysTable>): Passkey {
   return {
@@ -60,7 +71,7 @@ export class SqlPasskeyStore implements PasskeyStore {
   }
 
   async findByCredentialId(credentialId: string): Promise<Passkey | undefined> {
-    const row = await this.db.selectFrom('passkeys').selectAll().where('credential_id', '=', credentialId).executeTakeFirst();
+    const [row] = (await byCredentialId(this.db, credentialId)).rows;
     return row && toPasskey(row);
   }
 
@@ -75,14 +86,8 @@ export class SqlPasskeyStore implements PasskeyStore {
   }
 
   async recordUse(id: string, use: { expectedSignCount: number; signCount: number; backupState: boolean; now: number }): Promise<boolean> {
-    const result = await this.db
-      .updateTable('passkeys')
-      .set({ sign_count: use.signCount, backup_state: use.backupState ? 1 : 0, last_used_at: use.now })
-      .where('id', '=', id)
-      .where('sign_count', '=', use.expectedSignCount)
-      .where('status', '=', 'active')
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows) === 1;
+    const result = await recordUse(this.db, id, use.expectedSignCount, use.signCount, use.backupState ? 1 : 0, use.now);
+    return Number(result.numAffectedRows) === 1;
   }
 
   async flag(id: string, reason: string): Promise<void> {

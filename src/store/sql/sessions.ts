@@ -2,7 +2,21 @@ import type { Kysely, Selectable } from 'kysely';
 import type { Acr } from '../../core/assurance/level.ts';
 import type { Session } from '../../core/model.ts';
 import type { SessionStore } from '../ports.ts';
+import { prepared } from '../prepared.ts';
 import type { Database, SessionsTable } from '../schema.ts';
+
+const insertSession = prepared((db, row: Selectable<SessionsTable>) => db.insertInto('sessions').values(row));
+const byId = prepared((db, id: string) => db.selectFrom('sessions').selectAll().where('id', '=', id));
+const touch = prepared((db, id: string, now: number, idleExpiresAt: number) =>
+  db
+    .updateTable('sessions')
+    .set({ last_seen_at: now, idle_expires_at: idleExpiresAt })
+    .where('id', '=', id)
+    .where('revoked_at', 'is', null)
+    // Live means unexpired too: touching an idle-expired session would bring it back to life.
+    .where('expires_at', '>', now)
+    .where('idle_expires_at', '>', now),
+);
 
 function toSession(row: Selectable<SessionsTable>): Session {
   return {
@@ -28,43 +42,32 @@ export class SqlSessionStore implements SessionStore {
   constructor(private readonly db: Kysely<Database>) {}
 
   async create(s: Session): Promise<void> {
-    await this.db
-      .insertInto('sessions')
-      .values({
-        id: s.id,
-        account_id: s.accountId,
-        secret_hash: s.secretHash,
-        aal: s.aal,
-        acr: s.acr,
-        amr: JSON.stringify(s.amr),
-        auth_time: s.authTime,
-        passkey_id: s.passkeyId,
-        created_at: s.createdAt,
-        last_seen_at: s.lastSeenAt,
-        idle_expires_at: s.idleExpiresAt,
-        expires_at: s.expiresAt,
-        ip: s.ip,
-        user_agent: s.userAgent,
-        revoked_at: s.revokedAt,
-      })
-      .execute();
+    await insertSession(this.db, {
+      id: s.id,
+      account_id: s.accountId,
+      secret_hash: s.secretHash,
+      aal: s.aal,
+      acr: s.acr,
+      amr: JSON.stringify(s.amr),
+      auth_time: s.authTime,
+      passkey_id: s.passkeyId,
+      created_at: s.createdAt,
+      last_seen_at: s.lastSeenAt,
+      idle_expires_at: s.idleExpiresAt,
+      expires_at: s.expiresAt,
+      ip: s.ip,
+      user_agent: s.userAgent,
+      revoked_at: s.revokedAt,
+    });
   }
 
   async findById(id: string): Promise<Session | undefined> {
-    const row = await this.db.selectFrom('sessions').selectAll().where('id', '=', id).executeTakeFirst();
+    const [row] = (await byId(this.db, id)).rows;
     return row && toSession(row);
   }
 
   async touch(id: string, now: number, idleExpiresAt: number): Promise<void> {
-    await this.db
-      .updateTable('sessions')
-      .set({ last_seen_at: now, idle_expires_at: idleExpiresAt })
-      .where('id', '=', id)
-      .where('revoked_at', 'is', null)
-      // Live means unexpired too: touching an idle-expired session would bring it back to life.
-      .where('expires_at', '>', now)
-      .where('idle_expires_at', '>', now)
-      .execute();
+    await touch(this.db, id, now, idleExpiresAt);
   }
 
   async revoke(accountId: string, id: string, now: number): Promise<boolean> {
