@@ -3,8 +3,11 @@ import type { FastifyInstance, HTTPMethods, onRequestAsyncHookHandler } from 'fa
 import type { Config } from '../config/load.ts';
 import type { ProviderHolder } from './holder.ts';
 import { clientAddress } from '../http/context.ts';
+import { sendFailure } from '../http/reply.ts';
 
 export const MOUNT_PATH = '/oidc';
+/** Largest body a provider endpoint accepts (README: OpenID Connect). */
+export const OIDC_BODY_LIMIT = 16 * 1024;
 // The methods the provider's endpoints answer; anything else gets Keybound's JSON 404 from Fastify.
 const METHODS: HTTPMethods[] = ['GET', 'HEAD', 'POST', 'OPTIONS'];
 
@@ -18,6 +21,13 @@ export function mountProvider(app: FastifyInstance, holder: ProviderHolder, conf
   const forward =
     (rewrite: (url: string) => { url: string; originalUrl: string }): onRequestAsyncHookHandler =>
     async (request, reply) => {
+      // Protocol requests are small (a client assertion, a DPoP proof travels in a header); the
+      // provider's own limit is 56 KiB, and every parameter of an authorization request is stored
+      // with its interaction. Refuse larger bodies here, before anything is read or stored.
+      const length = request.headers['content-length'];
+      if (request.method === 'POST' && (length === undefined ? request.headers['transfer-encoding'] !== undefined : Number(length) > OIDC_BODY_LIMIT)) {
+        return sendFailure(reply, { code: 'request_too_large', message: `Requests to the OpenID provider carry at most ${OIDC_BODY_LIMIT} bytes, with a Content-Length.` });
+      }
       reply.hijack();
       const raw = request.raw as IncomingMessage & { originalUrl?: string };
       const { url, originalUrl } = rewrite(raw.url ?? '/');

@@ -100,6 +100,9 @@ describe('HTTP surface', () => {
     const wrongType = await t.app.inject({ method: 'POST', url: '/api/v1/passkeys/authentication/options', payload: 'username=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
     expect(wrongType.statusCode).toBe(415);
     expect(wrongType.json().error).toBe('unsupported_media_type');
+    const providerBody = await t.app.inject({ method: 'POST', url: '/oidc/token', payload: `grant_type=client_credentials&pad=${'x'.repeat(20_000)}`, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    expect(providerBody.statusCode).toBe(413);
+    expect(providerBody.json().error).toBe('request_too_large');
     const providerMethod = await t.app.inject({ method: 'PUT', url: '/oidc/token' });
     expect(providerMethod.statusCode).toBe(404);
     expect(providerMethod.json().error).toBe('not_found');

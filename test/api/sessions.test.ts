@@ -98,6 +98,17 @@ describe('sessions and the account holder’s own passkeys', () => {
     expect(last.json().error).toBe('passkey_last_one');
     expect(await t.store.passkeys.listByAccount(account.id)).toHaveLength(1);
 
+    // Removing a passkey ends the sessions it signed in, on other devices, but not the one asking.
+    const lost = new SoftAuthenticator();
+    const addLost = await t.post('/api/v1/passkeys/registration/options', {}, cookie);
+    expect((await t.post('/api/v1/passkeys/registration/verify', { response: lost.create(addLost.json()), nickname: 'Lost phone' }, cookie)).statusCode).toBe(201);
+    const lostSession = sessionCookie(await signIn(t, lost));
+    expect((await t.get('/api/v1/session', lostSession)).statusCode).toBe(200);
+    const lostId = ((await t.get('/api/v1/passkeys', cookie)).json().passkeys as { id: string; nickname: string }[]).find((p) => p.nickname === 'Lost phone')!.id;
+    expect((await remove(lostId)).statusCode).toBe(204);
+    expect((await t.get('/api/v1/session', lostSession)).json().error).toBe('session_expired');
+    expect((await t.get('/api/v1/session', cookie)).statusCode).toBe(200);
+
     t.clock.advance(5 * 60 * 1000 + 1);
     const stale = await t.post('/api/v1/passkeys/registration/options', {}, cookie);
     expect(stale.statusCode).toBe(403);

@@ -512,6 +512,20 @@ describe.each(BACKENDS)('store contract on %s', (backend: Backend) => {
       expect(await store.sessions.revokeAllForAccount(account.id, T0 + 6)).toBe(0);
     });
 
+    it('revokeByPasskey ends the live sessions one passkey signed in, but the one kept', async () => {
+      const byKey = aSession(account.id, { passkeyId: 'pk-lost' });
+      const kept = aSession(account.id, { passkeyId: 'pk-lost' });
+      const otherKey = aSession(account.id, { passkeyId: 'pk-other' });
+      const foreign = aSession(other.id, { passkeyId: 'pk-lost' });
+      for (const s of [byKey, kept, otherKey, foreign]) await store.sessions.create(s);
+      expect(await store.sessions.revokeByPasskey(account.id, 'pk-lost', T0 + 5, kept.id)).toBe(1);
+      expect((await store.sessions.findById(byKey.id))?.revokedAt).toBe(T0 + 5);
+      expect((await store.sessions.findById(kept.id))?.revokedAt).toBeNull();
+      expect((await store.sessions.findById(otherKey.id))?.revokedAt).toBeNull();
+      expect((await store.sessions.findById(foreign.id))?.revokedAt).toBeNull();
+      expect(await store.sessions.revokeByPasskey(account.id, 'pk-lost', T0 + 6, kept.id)).toBe(0);
+    });
+
     it('listActive leaves out revoked, expired, idle-expired and foreign sessions, newest first', async () => {
       const now = T0 + 2 * HOUR;
       const older = aSession(account.id, { createdAt: T0 + 1, idleExpiresAt: now + 1 });

@@ -55,7 +55,8 @@ export async function renamePasskey(deps: Deps, active: ActiveSession, id: strin
 
 /**
  * Removes a passkey, but never the last active one: an account without a usable passkey could not
- * sign in again. Needs a fresh sign-in, like any change to authenticators.
+ * sign in again. Needs a fresh sign-in, like any change to authenticators. The sessions that passkey
+ * signed in end with it (except the one asking).
  */
 export async function removePasskey(deps: Deps, active: ActiveSession, id: string, context: RequestContext): Promise<Result<null>> {
   const now = deps.clock();
@@ -65,7 +66,9 @@ export async function removePasskey(deps: Deps, active: ActiveSession, id: strin
     if (!passkey || passkey.accountId !== active.account.id) return fail('passkey_not_found');
     if (passkey.status === 'active' && (await tx.passkeys.countActive(active.account.id)) <= 1) return fail('passkey_last_one');
     await tx.passkeys.remove(active.account.id, id);
-    await tx.audit.append({ type: 'passkey.removed', outcome: 'success', accountId: active.account.id, context, at: now, details: { passkey: id, nickname: passkey.nickname } });
+    // A passkey removed because its device was lost must not leave that device signed in.
+    const revokedSessions = await tx.sessions.revokeByPasskey(active.account.id, id, now, active.session.id);
+    await tx.audit.append({ type: 'passkey.removed', outcome: 'success', accountId: active.account.id, context, at: now, details: { passkey: id, nickname: passkey.nickname, revokedSessions } });
     return ok(null);
   });
 }

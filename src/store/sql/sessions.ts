@@ -81,6 +81,18 @@ export class SqlSessionStore implements SessionStore {
     return Number(result.numUpdatedRows) === 1;
   }
 
+  async revokeByPasskey(accountId: string, passkeyId: string, now: number, keep: string): Promise<number> {
+    const result = await this.db
+      .updateTable('sessions')
+      .set({ revoked_at: now })
+      .where('account_id', '=', accountId)
+      .where('passkey_id', '=', passkeyId)
+      .where('id', '!=', keep)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
   async revokeAllForAccount(accountId: string, now: number): Promise<number> {
     const result = await this.db.updateTable('sessions').set({ revoked_at: now }).where('account_id', '=', accountId).where('revoked_at', 'is', null).executeTakeFirst();
     return Number(result.numUpdatedRows);
