@@ -16,6 +16,8 @@ export interface RunningServer {
 }
 
 const HOUSEKEEPING_INTERVAL_MS = 60_000;
+/** How long a session row outlives its end (the audit trail keeps the sign-in for good). */
+const SESSION_RETENTION_MS = 30 * 24 * 3600_000;
 
 /** Starts Keybound: database, migrations, first administrator, HTTP. */
 export async function startServer(config: Config, options: { log?: (line: string) => void } = {}): Promise<RunningServer> {
@@ -48,6 +50,8 @@ export async function startServer(config: Config, options: { log?: (line: string
       // Code attempts past their lifetime; failure delays untouched for a day start again from zero.
       store.codeAttempts.purgeExpired(now),
       store.codeThrottles.purge(now - 24 * 3600_000),
+      // Ended sessions are kept a while for the account page and investigations, then dropped.
+      store.sessions.purgeEnded(now - SESSION_RETENTION_MS),
     ]).catch((error: unknown) =>
       app.log.warn({ err: { message: (error as Error).message } }, 'housekeeping failed'),
     );

@@ -61,6 +61,8 @@ export interface SessionStore {
   touch(id: string, now: number, idleExpiresAt: number): Promise<void>;
   revoke(accountId: string, id: string, now: number): Promise<boolean>;
   revokeAllForAccount(accountId: string, now: number): Promise<number>;
+  /** Deletes sessions that ended (expired, idle-expired or revoked) before `before`; returns how many. */
+  purgeEnded(before: number): Promise<number>;
   /** Revokes the live sessions a passkey signed in, but `keep`; returns how many. */
   revokeByPasskey(accountId: string, passkeyId: string, now: number, keep: string): Promise<number>;
   listActive(accountId: string, now: number): Promise<Session[]>;

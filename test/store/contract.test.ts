@@ -526,6 +526,19 @@ describe.each(BACKENDS)('store contract on %s', (backend: Backend) => {
       expect(await store.sessions.revokeByPasskey(account.id, 'pk-lost', T0 + 6, kept.id)).toBe(0);
     });
 
+    it('purgeEnded drops sessions that ended before the cut-off, whatever ended them', async () => {
+      const cut = T0 + 10 * HOUR;
+      const live = aSession(account.id, { idleExpiresAt: cut + 1, expiresAt: cut + HOUR });
+      const expired = aSession(account.id, { idleExpiresAt: cut - 2, expiresAt: cut - 1 });
+      const idle = aSession(account.id, { idleExpiresAt: cut - 1, expiresAt: cut + HOUR });
+      const revoked = aSession(account.id, { idleExpiresAt: cut + 1, expiresAt: cut + HOUR, revokedAt: cut - 1 });
+      const revokedLater = aSession(account.id, { idleExpiresAt: cut + 1, expiresAt: cut + HOUR, revokedAt: cut + 1 });
+      for (const s of [live, expired, idle, revoked, revokedLater]) await store.sessions.create(s);
+      expect(await store.sessions.purgeEnded(cut)).toBe(3);
+      for (const s of [live, revokedLater]) expect(await store.sessions.findById(s.id)).toEqual(s);
+      for (const s of [expired, idle, revoked]) expect(await store.sessions.findById(s.id)).toBeUndefined();
+    });
+
     it('listActive leaves out revoked, expired, idle-expired and foreign sessions, newest first', async () => {
       const now = T0 + 2 * HOUR;
       const older = aSession(account.id, { createdAt: T0 + 1, idleExpiresAt: now + 1 });

@@ -81,6 +81,14 @@ export class SqlSessionStore implements SessionStore {
     return Number(result.numUpdatedRows) === 1;
   }
 
+  async purgeEnded(before: number): Promise<number> {
+    const result = await this.db
+      .deleteFrom('sessions')
+      .where((eb) => eb.or([eb('expires_at', '<', before), eb('idle_expires_at', '<', before), eb('revoked_at', '<', before)]))
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
   async revokeByPasskey(accountId: string, passkeyId: string, now: number, keep: string): Promise<number> {
     const result = await this.db
       .updateTable('sessions')
