@@ -1,3 +1,4 @@
+import type { CodeAuthenticator } from '../core/model.ts';
 /**
  * The one-time-code factors, under the names each layer uses, and what each is worth in words.
  * Codes are restricted, single-factor authenticators: none is phishing-resistant (NIST SP
@@ -50,3 +51,30 @@ export const FACTOR_NAME: Record<CodeFactor, string> = {
   email: 'Email codes',
   recovery: 'Recovery codes',
 };
+
+/** A new authenticator waiting for its first code: every set-up (TOTP, SMS, email, recovery codes) starts here. */
+export function pendingAuthenticator(input: {
+  id: string;
+  accountId: string;
+  kind: CodeAuthenticatorKind;
+  now: number;
+  secret?: string;
+  totp?: CodeAuthenticator['totp'];
+  destination?: string;
+}): CodeAuthenticator {
+  return {
+    id: input.id,
+    accountId: input.accountId,
+    kind: input.kind,
+    status: 'pending',
+    secret: input.secret ?? null,
+    totp: input.totp ?? null,
+    destination: input.destination ?? null,
+    lastStep: null,
+    failures: 0,
+    disabledReason: null,
+    createdAt: input.now,
+    confirmedAt: null,
+    lastUsedAt: null,
+  };
+}

@@ -1,5 +1,5 @@
 import { deliveredCodeHash, randomDigits } from '../../codes/delivered.ts';
-import { FACTOR_KIND } from '../../codes/factors.ts';
+import { FACTOR_KIND, pendingAuthenticator } from '../../codes/factors.ts';
 import { fail, ok, type ErrorCode, type Result } from '../../core/errors.ts';
 import type { RequestContext } from '../../core/model.ts';
 import { codeFactorAllowed } from '../../core/policy.ts';
@@ -55,10 +55,7 @@ export async function beginDeliveredBinding(
   await deps.store.transaction(async (tx) => {
     await tx.accounts.lock(account.id);
     await tx.authenticators.removePending(account.id, FACTOR_KIND[factor]);
-    await tx.authenticators.insert({
-      id, accountId: account.id, kind: FACTOR_KIND[factor], status: 'pending', secret: null, totp: null, destination,
-      lastStep: null, failures: 0, disabledReason: null, createdAt: now, confirmedAt: null, lastUsedAt: null,
-    });
+    await tx.authenticators.insert(pendingAuthenticator({ id, accountId: account.id, kind: FACTOR_KIND[factor], now, destination }));
     await tx.codeAttempts.create({
       idHash: hashSecret(attemptId), purpose: 'bind', factor, accountId: account.id, authenticatorId: id, throttleKey: `acct:${account.id}`,
       codeHash: deliveredCodeHash(attemptId, code), refusedReason, createdAt: now, expiresAt: now + deps.config.codes.ttlMs, consumedAt: null,

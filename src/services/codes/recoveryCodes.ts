@@ -1,3 +1,4 @@
+import { pendingAuthenticator } from '../../codes/factors.ts';
 import { newRecoveryCodeSet, normaliseRecoveryCode, recoveryCodeHash } from '../../codes/recovery.ts';
 import { fail, ok, type Result } from '../../core/errors.ts';
 import type { RequestContext } from '../../core/model.ts';
@@ -23,21 +24,7 @@ export async function generateRecoveryCodes(deps: Deps, active: ActiveSession, c
   await deps.store.transaction(async (tx) => {
     await tx.accounts.lock(account.id);
     await tx.authenticators.removePending(account.id, 'recovery_codes');
-    await tx.authenticators.insert({
-      id,
-      accountId: account.id,
-      kind: 'recovery_codes',
-      status: 'pending',
-      secret: null,
-      totp: null,
-      destination: null,
-      lastStep: null,
-      failures: 0,
-      disabledReason: null,
-      createdAt: now,
-      confirmedAt: null,
-      lastUsedAt: null,
-    });
+    await tx.authenticators.insert(pendingAuthenticator({ id, accountId: account.id, kind: 'recovery_codes', now }));
     await tx.recoveryCodes.insertSet(id, codes.map((code) => ({ id: newId(deps), codeHash: recoveryCodeHash(normaliseRecoveryCode(code)!) })));
     if (!(await tx.authenticators.bind(id, { now }))) throw new Error('a pending recovery-code set could not be bound in its own transaction');
     await tx.audit.append({ type: 'recovery_codes.generated', outcome: 'success', accountId: account.id, context, at: now, details: { authenticator: id, count: codes.length } });

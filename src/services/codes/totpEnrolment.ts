@@ -1,3 +1,4 @@
+import { pendingAuthenticator } from '../../codes/factors.ts';
 import QRCode from 'qrcode';
 import { otpauthUri } from '../../codes/totp.ts';
 import { fail, ok, type Result } from '../../core/errors.ts';
@@ -32,21 +33,7 @@ export async function beginTotpEnrolment(deps: Deps, active: ActiveSession, cont
   await deps.store.transaction(async (tx) => {
     await tx.accounts.lock(account.id);
     await tx.authenticators.removePending(account.id, 'totp');
-    await tx.authenticators.insert({
-      id,
-      accountId: account.id,
-      kind: 'totp',
-      status: 'pending',
-      secret: deps.dataKeys.seal(seed, totpSealContext(id)),
-      totp: params,
-      destination: null,
-      lastStep: null,
-      failures: 0,
-      disabledReason: null,
-      createdAt: now,
-      confirmedAt: null,
-      lastUsedAt: null,
-    });
+    await tx.authenticators.insert(pendingAuthenticator({ id, accountId: account.id, kind: 'totp', now, secret: deps.dataKeys.seal(seed, totpSealContext(id)), totp: params }));
     await tx.audit.append({ type: 'factor.binding_started', outcome: 'success', accountId: account.id, context, at: now, details: { factor: 'totp', authenticator: id } });
   });
   const uri = otpauthUri({ secret: seed, issuer: deps.config.rpName, accountName: account.username, params });
