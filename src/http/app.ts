@@ -25,10 +25,13 @@ export interface AppOptions {
   readonly logStream?: NodeJS.WritableStream;
 }
 
-/** Removes anything secret from a URL before it is logged: enrolment tokens and every query string. */
+/**
+ * Removes anything secret from a URL before it is logged: enrolment tokens, provider interaction
+ * ids (a handle on someone's sign-in in progress) and every query string (codes, states, tokens).
+ */
 export function redactUrl(url: string): string {
   const path = url.split('?')[0] ?? '';
-  return path.replace(/^\/enrol\/[^/]+/, '/enrol/[redacted]') + (url.includes('?') ? '?[redacted]' : '');
+  return path.replace(/^\/(enrol|interaction)\/[^/]+/, '/$1/[redacted]') + (url.includes('?') ? '?[redacted]' : '');
 }
 
 /** Builds the HTTP application over the services. Listening is the caller's business. */
