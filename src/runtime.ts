@@ -5,7 +5,7 @@ import type { RolePolicies } from './core/policy.ts';
 import type { Clock, Random } from './core/tokens.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
 import type { Deps } from './services/deps.ts';
-import { openDatabase, type Db } from './store/db.ts';
+import { isDatabaseUnavailable, openDatabase, type Db } from './store/db.ts';
 import { createStore, type Store } from './store/index.ts';
 import { migrate } from './store/migrate.ts';
 import { PublicKeyCache } from './webauthn/cose.ts';
@@ -59,11 +59,55 @@ export async function openStore(config: Config): Promise<{ db: Db; store: Store;
   try {
     applied = await migrate(migrating);
   } catch (error) {
-    await migrating.close();
+    await migrating.close().catch(() => undefined);
+    if (isDatabaseUnavailable(error)) throw new DatabaseUnreachableError(migrating.description, error);
     throw error;
   }
   if (migrating.dialect !== 'postgres') return { db: migrating, store: createStore(migrating), applied };
   await migrating.close();
   const db = openDatabase(config.databaseUrl, { statementTimeoutMs: config.databaseTimeoutMs });
   return { db, store: createStore(db), applied };
+}
+
+/** The database could not be reached (refused, cut, timed out, busy): worth trying again later. */
+export class DatabaseUnreachableError extends Error {
+  override readonly name = 'DatabaseUnreachableError';
+  constructor(
+    /** Where the data lives, without credentials. */
+    readonly database: string,
+    cause: unknown,
+  ) {
+    const reason = (cause as { code?: unknown }).code ?? (cause as Error).message;
+    super(`${database} cannot be reached (${String(reason)})`, { cause });
+  }
+}
+
+/**
+ * `openStore`, trying again while the database cannot be reached (it may be starting beside this
+ * server), with pauses growing from a quarter second to five, until `config.databaseStartWaitMs`
+ * has passed; then the last `DatabaseUnreachableError` is thrown. Any other error ends it at once.
+ */
+export async function openStoreWhenReachable(
+  config: Config,
+  onWait: (wait: { error: DatabaseUnreachableError; attempt: number; retryInMs: number }) => void,
+  signal?: AbortSignal,
+): Promise<{ db: Db; store: Store; applied: number[] }> {
+  const deadline = Date.now() + config.databaseStartWaitMs;
+  let pause = 250;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await openStore(config);
+    } catch (error) {
+      if (!(error instanceof DatabaseUnreachableError) || signal?.aborted) throw error;
+      const retryInMs = Math.min(pause, deadline - Date.now());
+      if (retryInMs <= 0) throw error;
+      onWait({ error, attempt, retryInMs });
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, retryInMs);
+        signal?.addEventListener('abort', () => { clearTimeout(timer); resolve(); }, { once: true });
+      });
+      if (signal?.aborted) throw error;
+      pause = Math.min(pause * 2, 5000);
+    }
+  }
 }

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { configWarnings, type Config } from './config/load.ts';
 import { buildApp } from './http/app.ts';
-import { createDeps, openStore } from './runtime.ts';
+import { createDeps, openStoreWhenReachable } from './runtime.ts';
 import { ensureFirstAdmin } from './services/bootstrap.ts';
 import type { Deps } from './services/deps.ts';
 import type { Db } from './store/db.ts';
@@ -20,9 +20,16 @@ const HOUSEKEEPING_INTERVAL_MS = 60_000;
 const SESSION_RETENTION_MS = 30 * 24 * 3600_000;
 
 /** Starts Keybound: database, migrations, first administrator, HTTP. */
-export async function startServer(config: Config, options: { log?: (line: string) => void } = {}): Promise<RunningServer> {
+export async function startServer(config: Config, options: { log?: (line: string) => void; signal?: AbortSignal } = {}): Promise<RunningServer> {
   const say = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const { db, store, applied } = await openStore(config);
+  const { db, store, applied } = await openStoreWhenReachable(
+    config,
+    // The logger comes with the HTTP app, which needs the database: until then, a line in the same JSON shape.
+    ({ error, attempt, retryInMs }) =>
+      ['warn', 'info', 'debug', 'trace'].includes(config.logLevel) &&
+      process.stdout.write(`${JSON.stringify({ level: 40, time: Date.now(), database: error.database, reason: (error.cause as { code?: string }).code ?? 'unreachable', attempt, retryInMs, msg: 'database not reachable yet, waiting' })}\n`),
+    options.signal,
+  );
   const deps = await createDeps({ config, store });
   const app = await buildApp(deps, { logLevel: config.logLevel });
   for (const warning of configWarnings(config)) app.log.warn({ setting: warning }, 'insecure setting');

@@ -2,7 +2,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { ConfigError, loadConfig, type Config } from '../config/load.ts';
 import { verifyChain } from '../core/audit/chain.ts';
 import { ROLES, type Role } from '../core/model.ts';
-import { createDeps, openStore } from '../runtime.ts';
+import { createDeps, DatabaseUnreachableError, openStore } from '../runtime.ts';
 import { invite } from '../services/invitations.ts';
 import type { Deps } from '../services/deps.ts';
 import { DatabaseUrlError } from '../store/db.ts';
@@ -20,6 +20,12 @@ async function withDeps<T>(work: (deps: Deps, config: Config) => Promise<T>): Pr
   }
 }
 
+/** A PostgreSQL error answered at connection or migration time: wrong password, no such database, no rights. */
+function isDatabaseRefusal(error: unknown): error is Error & { code: string } {
+  const e = error as { code?: unknown; severity?: unknown };
+  return error instanceof Error && typeof e.code === 'string' && /^(28|3D|42501)/.test(e.code) && typeof e.severity === 'string';
+}
+
 function fail(message: string): never {
   process.stderr.write(`keybound: ${message}\n`);
   process.exit(1);
@@ -34,7 +40,22 @@ program
   .action(async () => {
     // Loaded here so the other commands do not pay for the HTTP stack.
     const { startServer } = await import('../server.ts');
-    const server = await startServer(loadConfig());
+    const config = loadConfig();
+    // A signal while the server still waits for its database ends the wait: nothing is in flight yet.
+    const starting = new AbortController();
+    const stopEarly = () => starting.abort();
+    process.on('SIGTERM', stopEarly);
+    process.on('SIGINT', stopEarly);
+    let server: Awaited<ReturnType<typeof startServer>>;
+    try {
+      server = await startServer(config, { signal: starting.signal });
+    } catch (error) {
+      if (starting.signal.aborted) process.exit(0);
+      if (error instanceof DatabaseUnreachableError) fail(`${error.message}; gave up after KEYBOUND_DATABASE_START_WAIT (${config.databaseStartWaitMs / 1000} s)`);
+      throw error;
+    }
+    process.off('SIGTERM', stopEarly);
+    process.off('SIGINT', stopEarly);
     let stopping = false;
     const stop = (signal: string) => {
       if (stopping) return;
@@ -169,6 +190,7 @@ audit
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
-  if (error instanceof ConfigError || error instanceof DatabaseUrlError) fail(error.message);
+  if (error instanceof ConfigError || error instanceof DatabaseUrlError || error instanceof DatabaseUnreachableError) fail(error.message);
+  if (isDatabaseRefusal(error)) fail(`the database refused: ${error.message} (SQLSTATE ${error.code})`);
   throw error;
 }

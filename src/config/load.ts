@@ -16,6 +16,8 @@ export interface Config {
   readonly databaseUrl: string;
   /** Bound on one PostgreSQL statement, stalls included (not migrations). */
   readonly databaseTimeoutMs: number;
+  /** How long `serve` waits for an unreachable database at start. */
+  readonly databaseStartWaitMs: number;
   /** Configured data keys, or `null` to use (or make) the key file beside a SQLite database. */
   readonly dataKeys: readonly DataKey[] | null;
   readonly logLevel: string;
@@ -171,6 +173,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rpName: get('KEYBOUND_RP_NAME'),
     databaseUrl,
     databaseTimeoutMs: seconds('KEYBOUND_DATABASE_TIMEOUT'),
+    databaseStartWaitMs: seconds('KEYBOUND_DATABASE_START_WAIT'),
     dataKeys,
     logLevel: get('KEYBOUND_LOG_LEVEL'),
     trustProxy: get('KEYBOUND_TRUST_PROXY'),
