@@ -15,9 +15,19 @@ function jws(header: Record<string, unknown>, payload: Record<string, unknown>, 
   return `${input}.${sign('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' }).toString('base64url')}`;
 }
 
+/**
+ * A P-256 key pair rebuilt from DER, not the KeyObjects `generateKeyPairSync` returns: on Node.js 20 a
+ * garbage collection inside `export({ format: 'jwk' })` of those can deadlock the process (the
+ * finished generation job's destructor takes the lock the export holds).
+ */
+function freshP256(): { privateKey: KeyObject; publicKey: KeyObject } {
+  const der = generateKeyPairSync('ec', { namedCurve: 'P-256', publicKeyEncoding: { type: 'spki', format: 'der' }, privateKeyEncoding: { type: 'pkcs8', format: 'der' } });
+  return { privateKey: createPrivateKey({ key: der.privateKey, format: 'der', type: 'pkcs8' }), publicKey: createPublicKey({ key: der.publicKey, format: 'der', type: 'spki' }) };
+}
+
 /** A client's ES256 key pair: the private JWK for the load generator, the public one for `keybound clients create --jwks`. */
 export function clientKeyPair(): { privateJwk: Record<string, string>; publicJwk: Record<string, string> } {
-  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const { privateKey, publicKey } = freshP256();
   return { privateJwk: privateKey.export({ format: 'jwk' }) as Record<string, string>, publicJwk: { ...(publicKey.export({ format: 'jwk' }) as Record<string, string>), alg: 'ES256', use: 'sig' } };
 }
 
@@ -31,8 +41,8 @@ export function tokenClient(baseUrl: string, params: ClientCredentialsParams): T
   const tokenEndpoint = `${issuer}/token`;
   const clientKey = createPrivateKey({ key: params.privateJwk, format: 'jwk' });
   // One DPoP key per token client (the load generator makes one per virtual user).
-  const dpopKey = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const { kty, crv, x, y } = createPublicKey(dpopKey.privateKey).export({ format: 'jwk' }) as Record<string, string>;
+  const dpopKey = freshP256();
+  const { kty, crv, x, y } = dpopKey.publicKey.export({ format: 'jwk' }) as Record<string, string>;
   const dpopJwk = { kty, crv, x, y };
   const expected = params.dpop ? 'DPoP' : 'Bearer';
   return {

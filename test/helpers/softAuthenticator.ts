@@ -1,7 +1,26 @@
-import { createHash, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
 import { encodeCbor, type Encodable } from './cbor.ts';
 
 const b64u = (bytes: Uint8Array | Buffer) => Buffer.from(bytes).toString('base64url');
+
+/**
+ * A new key pair whose KeyObjects are not the ones the key-generation job made. On Node.js 20, a
+ * garbage collection inside `export({ format: 'jwk' })` of a key fresh from `generateKeyPairSync` can
+ * deadlock the process (the finished job's destructor takes the lock of the key being exported; seen
+ * here as a test worker hanging on a futex). Keys rebuilt from DER have locks of their own.
+ */
+export function freshKeyPair(alg: SoftAlg): { publicKey: KeyObject; privateKey: KeyObject } {
+  const publicKeyEncoding = { type: 'spki', format: 'der' } as const;
+  const privateKeyEncoding = { type: 'pkcs8', format: 'der' } as const;
+  const pair =
+    alg === 'ES256'
+      ? generateKeyPairSync('ec', { namedCurve: 'P-256', publicKeyEncoding, privateKeyEncoding })
+      : generateKeyPairSync('ed25519', { publicKeyEncoding, privateKeyEncoding });
+  return {
+    publicKey: createPublicKey({ key: pair.publicKey, format: 'der', type: 'spki' }),
+    privateKey: createPrivateKey({ key: pair.privateKey, format: 'der', type: 'pkcs8' }),
+  };
+}
 
 export type SoftAlg = 'ES256' | 'Ed25519';
 
@@ -67,7 +86,7 @@ export class SoftAuthenticator {
 
   /** navigator.credentials.create(): returns a RegistrationResponseJSON. */
   create(options: { challenge: string; user: { id: string }; rp?: { id?: string } }, tamper: Tamper = {}) {
-    const { publicKey, privateKey } = this.alg === 'ES256' ? generateKeyPairSync('ec', { namedCurve: 'P-256' }) : generateKeyPairSync('ed25519');
+    const { publicKey, privateKey } = freshKeyPair(this.alg);
     const jwk = publicKey.export({ format: 'jwk' });
     const cose =
       this.alg === 'ES256'
