@@ -23,6 +23,8 @@ export interface BenchOptions {
   readonly cpuProfDir: string | undefined;
   readonly updateBenchmarks: boolean;
   readonly keep: boolean;
+  /** Extra KEYBOUND_* settings for every Keybound server of the run (`--server-env`). */
+  readonly serverEnv: Readonly<Record<string, string>>;
 }
 
 export const USAGE = `npm run bench -- [flags]
@@ -38,12 +40,14 @@ export const USAGE = `npm run bench -- [flags]
   --accounts 10000        accounts seeded for the passkey, session and peer scenarios
   --scale-accounts 1000000  accounts of the large run of the scale scenario
   --scale-sample 60000    accounts of the large run that sign in (at random; more than Keybound's
-                          50,000-key cache holds, so the cache cannot hide the size)
+                          10,000-key cache holds, so the cache cannot hide the size)
   --scenarios LIST        any of ${SCENARIOS.join(', ')} (default: all)
   --no-peer               leave Better Auth out
   --cpu-prof DIR          run the servers under node --cpu-prof, profiles into DIR
   --update-benchmarks     write the results table into BENCHMARKS.md
-  --keep                  keep the databases (printed on stderr)`;
+  --keep                  keep the databases (printed on stderr)
+  --server-env K=V,...    extra KEYBOUND_* settings for the Keybound servers, e.g.
+                          KEYBOUND_PASSKEY_KEY_CACHE=0 (recorded in every JSON line)`;
 
 export function parseOptions(argv: readonly string[]): BenchOptions {
   const flags = new Map<string, string | true>();
@@ -59,7 +63,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     process.stdout.write(`${USAGE}\n`);
     process.exit(0);
   }
-  const known = ['quick', 'db', 'postgres-url', 'concurrency', 'fixed-concurrency', 'duration', 'warmup', 'accounts', 'scale-accounts', 'scale-sample', 'scenarios', 'no-peer', 'cpu-prof', 'update-benchmarks', 'keep'];
+  const known = ['quick', 'db', 'postgres-url', 'concurrency', 'fixed-concurrency', 'duration', 'warmup', 'accounts', 'scale-accounts', 'scale-sample', 'scenarios', 'no-peer', 'cpu-prof', 'update-benchmarks', 'keep', 'server-env'];
   for (const name of flags.keys()) if (!known.includes(name)) throw new Error(`unknown flag --${name}\n\n${USAGE}`);
   const quick = flags.has('quick');
   const text = (name: string) => {
@@ -85,6 +89,12 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     if (!(SCENARIOS as readonly string[]).includes(name)) throw new Error(`--scenarios: unknown scenario ${name} (known: ${SCENARIOS.join(', ')})`);
     scenarios.add(name as ScenarioName);
   }
+  const serverEnv: Record<string, string> = {};
+  for (const pair of (text('server-env') ?? '').split(',').filter(Boolean)) {
+    const [key, ...rest] = pair.split('=');
+    if (!key || !/^KEYBOUND_[A-Z0-9_]+$/.test(key) || rest.length === 0) throw new Error('--server-env takes KEYBOUND_NAME=value pairs, comma-separated');
+    serverEnv[key] = rest.join('=');
+  }
   const accounts = positive('accounts', quick ? 200 : 10_000);
   const scaleAccounts = positive('scale-accounts', quick ? 2_000 : 1_000_000);
   return {
@@ -104,5 +114,6 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     cpuProfDir: text('cpu-prof'),
     updateBenchmarks: flags.has('update-benchmarks'),
     keep: flags.has('keep'),
+    serverEnv,
   };
 }

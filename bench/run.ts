@@ -37,7 +37,7 @@ const lines: ScenarioLine[] = [];
 
 function emit(line: ScenarioLine): void {
   const { scenario, target, ...figures } = line;
-  const full = { scenario, ...(target ? { target } : {}), ...meta, db: options.db, ...figures };
+  const full = { scenario, ...(target ? { target } : {}), ...meta, db: options.db, ...(Object.keys(options.serverEnv).length ? { serverEnv: options.serverEnv } : {}), ...figures };
   lines.push(full as ScenarioLine);
   process.stdout.write(`${JSON.stringify(full)}\n`);
 }
@@ -82,7 +82,7 @@ async function withKeybound<T>(
   log(`seeding ${accounts.toLocaleString('en')} Keybound accounts${setup.totp ? ' with passkeys and TOTP' : ''} (${options.db})`);
   const seeded = await seedKeybound({ databaseUrl: database.url, secret, count: accounts, log: (l) => log(`  ${l}`), ...(setup.totp ? { sealTotpSeed: await totpSealer() } : {}) });
   log(`  seeded in ${seeded.seconds.toFixed(1)} s`);
-  const server = await startKeybound({ databaseUrl: database.url, dataKeys, cpuProfDir: options.cpuProfDir, env: setup.env ?? {} });
+  const server = await startKeybound({ databaseUrl: database.url, dataKeys, cpuProfDir: options.cpuProfDir, env: { ...setup.env, ...options.serverEnv } });
   try {
     return await work(server, seeded.seconds);
   } finally {
@@ -242,7 +242,7 @@ async function scaleScenario(loadgen: LoadGenerator): Promise<void> {
 
 function updateBenchmarksFile(): void {
   const file = join(ROOT, 'BENCHMARKS.md');
-  const settings = `${options.db}, ${options.accounts.toLocaleString('en')} accounts, ${options.durationMs / 1000} s per phase after ${options.warmupMs / 1000} s warm-up`;
+  const settings = `${options.db}, ${options.accounts.toLocaleString('en')} accounts, ${options.durationMs / 1000} s per phase after ${options.warmupMs / 1000} s warm-up${Object.keys(options.serverEnv).length ? `, Keybound with ${Object.entries(options.serverEnv).map(([k, v]) => `${k}=${v}`).join(' ')}` : ''}`;
   const table = markdownTable(lines, meta, settings);
   let text: string;
   try {

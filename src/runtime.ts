@@ -39,7 +39,7 @@ export async function createDeps(input: { config: Config; store: Store; clock?: 
     policies: rolePolicies(input.config),
     clock: input.clock ?? systemClock,
     random,
-    keys: new PublicKeyCache(),
+    keys: new PublicKeyCache(input.config.passkeyKeyCache),
     metrics: input.metrics ?? createMetrics(),
     installSecret: base64url.decode(installSecret) ?? new Uint8Array(Buffer.from(installSecret)),
     dataKeys: input.dataKeys ?? resolveDataKeys(input.config).keyring,

@@ -23,6 +23,8 @@ export interface Config {
   readonly logLevel: string;
   readonly trustProxy: boolean;
   readonly allowedTopOrigins: readonly string[];
+  /** Passkey public keys kept imported per process (0: none). */
+  readonly passkeyKeyCache: number;
   readonly attestation: 'none' | 'direct';
   readonly attestationAaguids: readonly string[];
   /** PEM text of each configured trust anchor. */
@@ -178,6 +180,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: get('KEYBOUND_LOG_LEVEL'),
     trustProxy: get('KEYBOUND_TRUST_PROXY'),
     allowedTopOrigins: get('KEYBOUND_ALLOWED_TOP_ORIGINS'),
+    passkeyKeyCache: get('KEYBOUND_PASSKEY_KEY_CACHE'),
     attestation,
     attestationAaguids: aaguids,
     attestationTrustAnchors: anchors,

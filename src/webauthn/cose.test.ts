@@ -26,7 +26,7 @@ describe('PublicKeyCache', () => {
   });
 
   it('when full, admits a key on its second miss and evicts the least recently used', () => {
-    const cache = new PublicKeyCache(2);
+    const cache = new PublicKeyCache(2, 0);
     const [a, b, c] = ['a', 'b', 'c'].map((s) => es256(s).cose) as [string, string, string];
     const keyA = cache.get(a);
     const keyB = cache.get(b);
@@ -39,5 +39,36 @@ describe('PublicKeyCache', () => {
     expect(cache.get(c)).toBe(secondC);
     expect(cache.get(a)).toBe(keyA);
     expect(cache.get(b)).not.toBe(keyB);
+  });
+
+  it('when full, admits at most one key per interval, and a refused second miss stays a candidate', () => {
+    let now = 1_000;
+    const cache = new PublicKeyCache(2, 100, () => now);
+    const [a, b, c, d] = ['a', 'b', 'c', 'd'].map((s) => es256(s).cose) as [string, string, string, string];
+    const keyA = cache.get(a);
+    const keyB = cache.get(b);
+    cache.get(c);
+    cache.get(d); // first misses: candidates
+    const admittedC = cache.get(c); // second miss: admitted (evicts a), and the interval starts
+    expect(cache.get(c)).toBe(admittedC);
+    now += 50;
+    const refusedD = cache.get(d); // second miss inside the interval: not admitted
+    expect(cache.get(d)).not.toBe(refusedD);
+    expect(cache.get(b)).toBe(keyB);
+    now += 50;
+    const admittedD = cache.get(d); // the interval has passed: d is still a candidate and gets in, evicting c (b was used since)
+    expect(cache.get(d)).toBe(admittedD);
+    expect(cache.get(b)).toBe(keyB);
+    expect(cache.get(c)).not.toBe(admittedC);
+    expect(cache.get(a)).not.toBe(keyA);
+  });
+
+  it('with no room (KEYBOUND_PASSKEY_KEY_CACHE=0) imports on every call and keeps nothing', () => {
+    const cache = new PublicKeyCache(0);
+    const { cose } = es256('e');
+    const first = cache.get(cose);
+    const second = cache.get(cose);
+    expect(second).not.toBe(first);
+    expect(cache.get(cose)).not.toBe(second);
   });
 });
