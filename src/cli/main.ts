@@ -56,6 +56,11 @@ program
     }
     process.off('SIGTERM', stopEarly);
     process.off('SIGINT', stopEarly);
+    // A signal that came after the wait (migrations, first key, listen) still stops the server.
+    if (starting.signal.aborted) {
+      await server.close();
+      process.exit(0);
+    }
     let stopping = false;
     const stop = (signal: string) => {
       if (stopping) return;
