@@ -103,8 +103,13 @@ export async function openStoreWhenReachable(
       if (retryInMs <= 0) throw error;
       onWait({ error, attempt, retryInMs });
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, retryInMs);
-        signal?.addEventListener('abort', () => { clearTimeout(timer); resolve(); }, { once: true });
+        const wake = () => {
+          clearTimeout(timer);
+          signal?.removeEventListener('abort', wake);
+          resolve();
+        };
+        const timer = setTimeout(wake, retryInMs);
+        signal?.addEventListener('abort', wake, { once: true });
       });
       if (signal?.aborted) throw error;
       pause = Math.min(pause * 2, 5000);

@@ -12,7 +12,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorMessage } from '../../src/core/errors.ts';
-import { addVirtualAuthenticator, base64ToBase64url, launchChromium, type AuthenticatorOptions, type VirtualAuthenticator } from '../helpers/browser.ts';
+import { base64ToBase64url, launchChromium, openBrowserPage, type AuthenticatorOptions } from '../helpers/browser.ts';
 import { startServer, type ServerProcess } from '../helpers/server.ts';
 
 interface Invited {
@@ -44,12 +44,7 @@ describe('passkeys in headless Chromium', () => {
   /** A fresh browser profile with one page, a virtual authenticator and a record of page errors. */
   async function openPage(authenticator: Partial<AuthenticatorOptions> = {}) {
     const context = await browser.newContext();
-    context.setDefaultTimeout(STEP_TIMEOUT_MS);
-    const page = await context.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (error) => errors.push(error.message));
-    const virtual = await addVirtualAuthenticator(page, authenticator);
-    return { context, page, virtual, errors };
+    return { context, ...(await openBrowserPage(context, authenticator, STEP_TIMEOUT_MS)) };
   }
 
   const invite = (username: string) => server.cliJson<Invited>(['invite', username, '--json']);

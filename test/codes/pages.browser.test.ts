@@ -8,7 +8,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { base32Decode } from '../../src/codes/base32.ts';
 import { totp } from '../../src/codes/totp.ts';
-import { addVirtualAuthenticator, launchChromium } from '../helpers/browser.ts';
+import { enrolInBrowser, launchChromium, openBrowserPage, STEP_TIMEOUT_MS } from '../helpers/browser.ts';
 import { startServer, type ServerProcess } from '../helpers/server.ts';
 
 describe('one-time codes on the hosted pages', () => {
@@ -24,18 +24,9 @@ describe('one-time codes on the hosted pages', () => {
 
   it('binds an authenticator app from the account page, then signs in with a code instead of a passkey', async () => {
     const context = await browser.newContext();
-    context.setDefaultTimeout(15_000);
-    const page = await context.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (error) => errors.push(error.message));
+    const { page, errors } = await openBrowserPage(context);
     page.on('console', (message) => message.type() === 'error' && errors.push(message.text()));
-    await addVirtualAuthenticator(page);
-
-    const invited = await server.cliJson<{ url: string }>(['invite', 'paula', '--json']);
-    await page.goto(invited.url);
-    await page.getByLabel('Name this passkey').fill('Laptop');
-    await page.getByRole('button', { name: 'Create passkey' }).click();
-    await page.waitForURL(`${server.baseUrl}/account`);
+    await enrolInBrowser(server, page, 'paula', 'Laptop');
 
     const section = page.locator('#factors');
     await expect.poll(() => section.locator('tr[data-factor="passkey"] td').nth(1).textContent()).toBe('phishing-resistant');
@@ -56,7 +47,7 @@ describe('one-time codes on the hosted pages', () => {
 
     // Another browser, without the passkey (where it is, autofill would sign in with it at once).
     const elsewhere = await browser.newContext();
-    elsewhere.setDefaultTimeout(15_000);
+    elsewhere.setDefaultTimeout(STEP_TIMEOUT_MS);
     const login = await elsewhere.newPage();
     login.on('pageerror', (error) => errors.push(error.message));
     login.on('console', (message) => message.type() === 'error' && errors.push(message.text()));

@@ -2,7 +2,8 @@
  * Headless Chromium for browser tests: Debian's `/usr/bin/chromium` driven by playwright-core (no
  * browser download), and CDP virtual authenticators (WebAuthn domain) standing in for a passkey.
  */
-import { chromium, type Browser, type CDPSession, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type CDPSession, type Page } from 'playwright-core';
+import type { ServerProcess } from './server.ts';
 
 /** Override with KEYBOUND_TEST_CHROMIUM to use another Chromium build. */
 export const CHROMIUM_PATH = process.env.KEYBOUND_TEST_CHROMIUM ?? '/usr/bin/chromium';
@@ -93,4 +94,30 @@ export async function addVirtualAuthenticator(page: Page, options: Partial<Authe
       await cdp.send('WebAuthn.removeVirtualAuthenticator', { authenticatorId });
     },
   };
+}
+
+/** How long a browser test waits for one step (a navigation, an element, a ceremony). */
+export const STEP_TIMEOUT_MS = 15_000;
+
+/** A page in `context` with a virtual authenticator, recording the page's uncaught errors. */
+export async function openBrowserPage(
+  context: BrowserContext,
+  authenticator: Partial<AuthenticatorOptions> = {},
+  timeoutMs = STEP_TIMEOUT_MS,
+): Promise<{ page: Page; virtual: VirtualAuthenticator; errors: string[] }> {
+  context.setDefaultTimeout(timeoutMs);
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (error) => errors.push(error.message));
+  const virtual = await addVirtualAuthenticator(page, authenticator);
+  return { page, virtual, errors };
+}
+
+/** Invites `username` and enrols a passkey on the invitation page with the page's virtual authenticator. */
+export async function enrolInBrowser(server: ServerProcess, page: Page, username: string, nickname = 'Test passkey'): Promise<void> {
+  const invited = await server.cliJson<{ url: string }>(['invite', username, '--json']);
+  await page.goto(invited.url);
+  await page.getByLabel('Name this passkey').fill(nickname);
+  await page.getByRole('button', { name: 'Create passkey' }).click();
+  await page.waitForURL(`${server.baseUrl}/account`);
 }

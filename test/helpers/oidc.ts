@@ -5,9 +5,9 @@
  * party is caught by Playwright before it leaves the browser, so no relying-party server is needed.
  */
 import { createServer, type Server } from 'node:http';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import * as client from 'openid-client';
-import { addVirtualAuthenticator, type AuthenticatorOptions, type VirtualAuthenticator } from './browser.ts';
+import { STEP_TIMEOUT_MS } from './browser.ts';
 import type { ServerProcess } from './server.ts';
 
 /** The relying party's side: a tiny HTTP server answering 200 on every path, and its URIs. */
@@ -36,8 +36,6 @@ export function startRelyingPartyStub(): Promise<RelyingPartyStub> {
   });
 }
 
-export const STEP_TIMEOUT_MS = 15_000;
-
 export interface CreatedClient {
   readonly client_id: string;
   readonly token_endpoint_auth_method: string;
@@ -52,25 +50,6 @@ export function createPublicClient(server: ServerProcess, rp: RelyingPartyStub, 
 /** openid-client's view of the provider (plain HTTP is allowed for localhost tests only). */
 export async function discover(server: ServerProcess, clientId: string, auth: client.ClientAuth = client.None(), metadata: Partial<client.ClientMetadata> = {}) {
   return client.discovery(new URL(`${server.baseUrl}/oidc`), clientId, { id_token_signed_response_alg: 'ES256', ...metadata }, auth, { execute: [client.allowInsecureRequests] });
-}
-
-/** A browser context whose page returns from Keybound to the relying party's callback. */
-export async function openBrowserPage(context: BrowserContext, authenticator: Partial<AuthenticatorOptions> = {}): Promise<{ page: Page; virtual: VirtualAuthenticator; errors: string[] }> {
-  context.setDefaultTimeout(STEP_TIMEOUT_MS);
-  const page = await context.newPage();
-  const errors: string[] = [];
-  page.on('pageerror', (error) => errors.push(error.message));
-  const virtual = await addVirtualAuthenticator(page, authenticator);
-  return { page, virtual, errors };
-}
-
-/** Invites `username` and enrols a passkey on the invitation page with the page's virtual authenticator. */
-export async function enrolInBrowser(server: ServerProcess, page: Page, username: string): Promise<void> {
-  const invited = await server.cliJson<{ url: string }>(['invite', username, '--json']);
-  await page.goto(invited.url);
-  await page.getByLabel('Name this passkey').fill('Test passkey');
-  await page.getByRole('button', { name: 'Create passkey' }).click();
-  await page.waitForURL(`${server.baseUrl}/account`);
 }
 
 export interface Authorization {

@@ -7,9 +7,8 @@ import type { Browser } from 'playwright-core';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDemo } from '../../src/demo/app.ts';
-import { addVirtualAuthenticator, launchChromium } from '../helpers/browser.ts';
+import { addVirtualAuthenticator, enrolInBrowser, launchChromium, openBrowserPage } from '../helpers/browser.ts';
 import { freePort, startServer, type ServerProcess } from '../helpers/server.ts';
-import { enrolInBrowser, openBrowserPage } from '../helpers/oidc.ts';
 
 const CHROMIUM_VIRTUAL_AAGUID = '01020304-0506-0708-0102-030405060708';
 

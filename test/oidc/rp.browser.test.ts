@@ -9,9 +9,9 @@ import * as client from 'openid-client';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACR_VALUES } from '../../src/core/assurance/level.ts';
-import { launchChromium } from '../helpers/browser.ts';
+import { enrolInBrowser, launchChromium, openBrowserPage } from '../helpers/browser.ts';
 import { startServer, type ServerProcess } from '../helpers/server.ts';
-import { authorizationRequest, callbackUrl, continueWithPasskey, createPublicClient, discover, enrolInBrowser, openBrowserPage, redeem, startRelyingPartyStub, type RelyingPartyStub } from '../helpers/oidc.ts';
+import { authorizationRequest, callbackUrl, continueWithPasskey, createPublicClient, discover, redeem, startRelyingPartyStub, type RelyingPartyStub } from '../helpers/oidc.ts';
 
 const RESOURCE = 'https://api.example.test/';
 

@@ -8,9 +8,9 @@ import type { Browser } from 'playwright-core';
 import * as client from 'openid-client';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium } from '../helpers/browser.ts';
+import { enrolInBrowser, launchChromium, openBrowserPage } from '../helpers/browser.ts';
 import { startServer, type ServerProcess } from '../helpers/server.ts';
-import { authorizationRequest, callbackUrl, continueWithPasskey, createPublicClient, discover, enrolInBrowser, openBrowserPage, redeem, startRelyingPartyStub, type RelyingPartyStub } from '../helpers/oidc.ts';
+import { authorizationRequest, callbackUrl, continueWithPasskey, createPublicClient, discover, redeem, startRelyingPartyStub, type RelyingPartyStub } from '../helpers/oidc.ts';
 
 const CHROMIUM_VIRTUAL_AAGUID = '01020304-0506-0708-0102-030405060708';
 const RESOURCE = 'https://api.example.test/';

@@ -7,10 +7,9 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { invite, MAX_DISPLAY_NAME, MAX_EMAIL } from '../../src/services/invitations.ts';
-import { openDatabase } from '../../src/store/db.ts';
 import { enrol, ORIGIN, startTestApp, type TestApp } from '../helpers/app.ts';
 import { SoftAuthenticator } from '../helpers/softAuthenticator.ts';
-import { checkStringBounds } from './support/bounds.ts';
+import { expectStringsWithinBounds } from './support/bounds.ts';
 import { record, Tally } from './support/report.ts';
 
 describe('size limits', () => {
@@ -102,18 +101,11 @@ describe('size limits', () => {
   });
 
   it('stores no string past its bound', async ({ task }) => {
-    const db = openDatabase(t.database.url);
-    try {
+    await expectStringsWithinBounds(t.database.url, task, async (db) => {
       // Behind the proxy, the address kept is the last X-Forwarded-For entry, bounded.
       const { rows } = await sql<{ ip: string }>`select distinct ip from sessions where ip <> '127.0.0.1'`.execute(db.kysely);
       expect(rows.map((r) => r.ip)).toEqual(['9'.repeat(64)]);
-      const measured = await checkStringBounds(db);
-      expect(measured.undeclared).toEqual([]);
-      expect(measured.over).toEqual([]);
-      record(task, { notes: `${measured.columns} text columns measured against their bounds` });
-    } finally {
-      await db.close();
-    }
+    });
   });
 });
 

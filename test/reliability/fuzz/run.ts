@@ -6,9 +6,8 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase } from '../../../src/store/db.ts';
 import { startTestApp, type TestApp } from '../../helpers/app.ts';
-import { checkStringBounds } from '../support/bounds.ts';
+import { expectStringsWithinBounds } from '../support/bounds.ts';
 import { record, Tally } from '../support/report.ts';
 import { createFuzzContext } from './context.ts';
 import type { FuzzContext, FuzzEndpoint } from './types.ts';
@@ -61,15 +60,7 @@ export function describeFuzz(title: string, endpoints: readonly FuzzEndpoint[]):
 
     // Whatever the hostile requests managed to store stays within its bounds.
     it('stores no string past its bound afterwards', async ({ task }) => {
-      const db = openDatabase(t.database.url);
-      try {
-        const measured = await checkStringBounds(db);
-        expect(measured.undeclared).toEqual([]);
-        expect(measured.over).toEqual([]);
-        record(task, { notes: `${measured.columns} text columns measured against their bounds` });
-      } finally {
-        await db.close();
-      }
+      await expectStringsWithinBounds(t.database.url, task);
     });
   });
 }

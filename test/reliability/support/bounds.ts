@@ -5,7 +5,9 @@
  * text column missing here: a new column must say how long its values can get, and why.
  */
 import { sql, type Kysely } from 'kysely';
-import type { Db } from '../../../src/store/db.ts';
+import { expect, type RunnerTask } from 'vitest';
+import { openDatabase, type Db } from '../../../src/store/db.ts';
+import { record } from './report.ts';
 
 const ID = 36; // UUIDs
 const HASH = 64; // base64url SHA-256 (43) with room
@@ -91,4 +93,18 @@ export async function checkStringBounds(db: Db): Promise<BoundsCheck> {
     if (longest > bound) over.push(`${table}.${column}: ${longest} > ${bound}`);
   }
   return { over, undeclared, columns: columns.length };
+}
+
+/** Fails the test if any text column of the database at `url` holds a value past its bound, or has none declared; records the count. */
+export async function expectStringsWithinBounds(url: string, task: RunnerTask, before?: (db: Db) => Promise<void>): Promise<void> {
+  const db = openDatabase(url);
+  try {
+    await before?.(db);
+    const measured = await checkStringBounds(db);
+    expect(measured.undeclared).toEqual([]);
+    expect(measured.over).toEqual([]);
+    record(task, { notes: `${measured.columns} text columns measured against their bounds` });
+  } finally {
+    await db.close();
+  }
 }
