@@ -8,6 +8,7 @@ export const ERRORS = {
   invalid_request: [400, 'The request is malformed. Check the fields and their types.'],
   request_too_large: [413, 'The request body is larger than this server accepts.'],
   request_headers_too_large: [431, 'The request headers are larger than this server accepts.'],
+  uri_too_long: [414, 'The request address is longer than this server accepts.'],
   request_timeout: [408, 'The request took too long to arrive. Send it again.'],
   unsupported_media_type: [415, 'Send the request body as application/json.'],
   not_found: [404, 'There is nothing at this address.'],

@@ -15,7 +15,7 @@ import { registerRecoveryCodeRoutes } from './routes/recoveryCodes.ts';
 import { registerFactorRoutes } from './routes/factors.ts';
 import { registerPageRoutes } from './routes/pages.ts';
 import { renderErrorPage } from './pages/error.ts';
-import { clientErrorHandler, httpServerOptions } from './connections.ts';
+import { clientErrorHandler, httpServerOptions, MAX_URL_BYTES } from './connections.ts';
 import { registerOidc } from '../oidc/index.ts';
 
 export interface AppOptions {
@@ -77,6 +77,11 @@ export async function buildApp(deps: Deps, options: AppOptions = {}): Promise<Fa
     clientErrorHandler,
   });
   await app.register(cookie);
+  app.addHook('onRequest', async (request, reply) => {
+    if (Buffer.byteLength(request.raw.url ?? '') <= MAX_URL_BYTES) return;
+    if (request.url.startsWith('/api/') || request.url.startsWith('/oidc') || request.url.startsWith('/.well-known/')) return sendFailure(reply, { code: 'uri_too_long' });
+    return reply.code(414).type('text/html; charset=utf-8').send(renderErrorPage({ code: 'uri_too_long' }));
+  });
   app.addHook('onRequest', originCheck(config));
   app.addHook('onSend', securityHeaders(config));
   // Once shutdown starts, every answer closes its connection: a request already in flight finishes,

@@ -8,6 +8,14 @@ import { errorBody } from './reply.ts';
 export const MAX_HEADER_BYTES = 16 * 1024;
 
 /**
+ * Longest request target (path and query) accepted; more gets 414. Node's parser already caps the
+ * whole head at MAX_HEADER_BYTES, but every parameter of an authorization request is stored with
+ * its interaction, so the bound on what is stored is set here, where it holds for every way a
+ * request arrives (`app.inject` skips Node's parser).
+ */
+export const MAX_URL_BYTES = 8 * 1024;
+
+/**
  * Options for Node's HTTP server. Node enforces `requestTimeout` only when it sweeps its connections,
  * every `connectionsCheckingInterval` (30 s by default): a client trickling its headers or body a
  * byte at a time held a connection for up to 30 s past KEYBOUND_REQUEST_TIMEOUT. Sweep every second

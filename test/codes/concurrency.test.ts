@@ -110,10 +110,15 @@ describe('code concurrency on PostgreSQL with two server instances', () => {
   let closeStore: () => Promise<void>;
   // Bounded sockets per instance: the requests are all issued at once and queue in the client.
   const agent = new Agent({ keepAlive: true, maxSockets: 16 });
+  // The agent keeps idle sockets for as long as the server's Keep-Alive hint says, so with the
+  // default 5 s a socket left idle by one test could be reused by the next at the very moment the
+  // server closes it ("socket hang up", seen once in CI on a loaded machine). Idle sockets outlive
+  // these tests instead.
+  const serverEnv = { ...ENV, KEYBOUND_KEEP_ALIVE_TIMEOUT: '300' };
 
   beforeAll(async () => {
-    first = await startServer({ backend: 'postgres', env: ENV });
-    second = await startServer({ databaseUrl: first.databaseUrl, env: ENV });
+    first = await startServer({ backend: 'postgres', env: serverEnv });
+    second = await startServer({ databaseUrl: first.databaseUrl, env: serverEnv });
     const opened = await openStore(loadConfig({ KEYBOUND_DATABASE_URL: first.databaseUrl, KEYBOUND_DATA_KEYS: TEST_DATA_KEYS }));
     store = opened.store;
     closeStore = () => opened.db.close();
@@ -141,7 +146,7 @@ describe('code concurrency on PostgreSQL with two server instances', () => {
           });
         },
       );
-      req.on('error', reject);
+      req.on('error', (error) => reject(new Error(`${path}: ${error.message} (${req.reusedSocket ? 'on a reused' : 'on a new'} connection)`, { cause: error })));
       req.on('timeout', () => req.destroy(new Error(`${path} timed out`)));
       req.end(payload);
     });

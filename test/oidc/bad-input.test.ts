@@ -5,7 +5,10 @@
  * malformed requests get 4xx, never 5xx.
  */
 import { decodeJwt } from 'jose';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_URL_BYTES } from '../../src/http/connections.ts';
+import { openDatabase } from '../../src/store/db.ts';
 import { enrol, ManualClock, ORIGIN, startTestApp, type TestApp } from '../helpers/app.ts';
 import { authorize, INJECT_REDIRECT, registerTestClient, tokenRequest } from '../helpers/oidcInject.ts';
 
@@ -93,6 +96,37 @@ describe('bad input at the provider', () => {
     const wrongMethod = await t.app.inject({ method: 'GET', url: '/oidc/token' });
     expect(wrongMethod.statusCode).toBeGreaterThanOrEqual(400);
     expect(wrongMethod.statusCode).toBeLessThan(500);
+  });
+
+  it('refuses an address past 8 KiB with 414 before the provider stores any of its parameters', async () => {
+    const db = openDatabase(t.database.url);
+    const stored = async () => Number((await sql<{ n: number | string }>`select count(*) as n from oidc_payloads`.execute(db.kysely)).rows[0]!.n);
+    try {
+      const before = await stored();
+      const padded = (length: number) => {
+        const base = authUrl({ nonce: '' });
+        return base.replace('nonce=', `nonce=${'n'.repeat(length - base.length)}`);
+      };
+      // Just within the bound: the provider takes it and keeps an interaction.
+      const within = await t.get(padded(MAX_URL_BYTES), cookie);
+      expect(within.statusCode).toBe(303);
+      const after = await stored();
+      expect(after).toBeGreaterThan(before);
+      // One byte more, and %00 that would grow sixfold as JSON: refused, nothing stored.
+      for (const url of [padded(MAX_URL_BYTES + 1), authUrl({ state: '\u0000'.repeat(3_000) })]) {
+        const refused = await t.get(url, cookie);
+        expect(refused.statusCode).toBe(414);
+        expect(refused.json()).toMatchObject({ error: 'uri_too_long' });
+      }
+      expect(await stored()).toBe(after);
+      // Pages answer the same refusal as a page.
+      const page = await t.get(`/login?next=${'x'.repeat(MAX_URL_BYTES)}`);
+      expect(page.statusCode).toBe(414);
+      expect(page.headers['content-type']).toMatch(/^text\/html/);
+      expect(page.body).toContain('data-error="uri_too_long"');
+    } finally {
+      await db.close();
+    }
   });
 
   it('refuses interaction calls without the interaction cookie, and from other origins', async () => {

@@ -1,5 +1,5 @@
 /**
- * Prints the reliability table (issue 5) after vitest's own summary, whenever reliability tests ran
+ * Prints the reliability table (issue 5) before vitest's own summary, whenever reliability tests ran
  * (`npm run test:reliability`, or `npm test` which includes them), and writes it as JSON under the
  * OS temp folder, one file per run, for CI to keep.
  */
