@@ -1,7 +1,7 @@
-import { createECDH, createHash, sign } from 'node:crypto';
+import { createECDH, createHash, createPrivateKey, createPublicKey, KeyObject, sign } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { base64url } from '../core/bytes.ts';
-import { PublicKeyCache, verifyWithKey } from './cose.ts';
+import { importCoseKey, PublicKeyCache, verifyWithKey } from './cose.ts';
 
 /** A COSE_Key (EC2, P-256, ES256) and its private scalar, derived from `seed`. */
 function es256(seed: string): { cose: string; privateScalar: Buffer; point: Buffer } {
@@ -70,5 +70,62 @@ describe('PublicKeyCache', () => {
     const second = cache.get(cose);
     expect(second).not.toBe(first);
     expect(cache.get(cose)).not.toBe(second);
+  });
+
+  it('hands out keys it does not keep as DER, never as a KeyObject, and they verify alike', () => {
+    const cache = new PublicKeyCache(1, 0);
+    const kept = es256('kept');
+    const passing = es256('passing');
+    expect(cache.get(kept.cose).key).toBeInstanceOf(KeyObject);
+    const once = cache.get(passing.cose); // full, first miss: not admitted
+    expect(Buffer.isBuffer(once.key)).toBe(true);
+    const jwk = { kty: 'EC', crv: 'P-256', d: passing.privateScalar.toString('base64url'), x: passing.point.subarray(1, 33).toString('base64url'), y: passing.point.subarray(33).toString('base64url') };
+    const data = Buffer.from('signed data');
+    const signature = sign('sha256', data, { key: jwk, format: 'jwk' });
+    expect(verifyWithKey(once, data, signature)).toBe(true);
+    expect(verifyWithKey(once, Buffer.from('other data'), signature)).toBe(false);
+    expect(cache.get(passing.cose).key).toBeInstanceOf(KeyObject); // second miss: admitted, imported
+    expect(new PublicKeyCache(0).get(passing.cose).key).toBeInstanceOf(Buffer);
+  });
+});
+
+describe('importCoseKey', () => {
+  const ed25519Cose = (x: Buffer) => Buffer.concat([Buffer.from([0xa4, 0x01, 0x01, 0x03, 0x27, 0x20, 0x06, 0x21, 0x58, 0x20]), x]);
+
+  it('gives the same verdicts from DER (transient) as from a KeyObject, for ES256 and Ed25519', () => {
+    const { cose, privateScalar, point } = es256('same');
+    const ecJwk = { kty: 'EC', crv: 'P-256', d: privateScalar.toString('base64url'), x: point.subarray(1, 33).toString('base64url'), y: point.subarray(33).toString('base64url') };
+    // An Ed25519 key from a fixed seed (PKCS #8 prefix of RFC 8410), not from generateKeyPairSync.
+    const edPrivate = createPrivateKey({ key: Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), createHash('sha256').update('same').digest()]), format: 'der', type: 'pkcs8' });
+    const edX = Buffer.from(createPublicKey(edPrivate).export({ format: 'der', type: 'spki' })).subarray(12);
+    const data = Buffer.from('authenticator data and client data hash');
+    const cases = [
+      { cose: base64url.decode(cose)!, signature: sign('sha256', data, { key: ecJwk, format: 'jwk' }) },
+      { cose: ed25519Cose(edX), signature: sign(null, data, edPrivate) },
+    ];
+    for (const { cose: bytes, signature } of cases) {
+      const imported = importCoseKey(bytes);
+      const transient = importCoseKey(bytes, { transient: true });
+      expect(imported.key).toBeInstanceOf(KeyObject);
+      expect(Buffer.isBuffer(transient.key)).toBe(true);
+      expect(createHash('sha256').update((imported.key as KeyObject).export({ format: 'der', type: 'spki' })).digest('hex')).toBe(createHash('sha256').update(transient.key as Buffer).digest('hex'));
+      const tampered = Buffer.from(signature);
+      tampered[tampered.length - 1]! ^= 1;
+      for (const key of [imported, transient]) {
+        expect(verifyWithKey(key, data, signature)).toBe(true);
+        expect(verifyWithKey(key, data, tampered)).toBe(false);
+      }
+    }
+  });
+
+  it('a transient key whose point is off the curve verifies nothing and does not throw', () => {
+    const { cose, privateScalar, point } = es256('off');
+    const data = Buffer.from('signed data');
+    const signature = sign('sha256', data, { key: { kty: 'EC', crv: 'P-256', d: privateScalar.toString('base64url'), x: point.subarray(1, 33).toString('base64url'), y: point.subarray(33).toString('base64url') }, format: 'jwk' });
+    const bytes = Buffer.from(base64url.decode(cose)!);
+    bytes[bytes.length - 1]! ^= 1; // y no longer fits x
+    expect(() => importCoseKey(bytes)).toThrow(/cannot be imported/);
+    const transient = importCoseKey(bytes, { transient: true });
+    expect(verifyWithKey(transient, data, signature)).toBe(false);
   });
 });
