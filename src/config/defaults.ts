@@ -28,7 +28,7 @@ export const CONFIG_KEYS = [
   { env: 'KEYBOUND_LOG_LEVEL', kind: 'enum', default: 'info', values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], doc: 'Log level of the JSON logs on stdout.' },
   { env: 'KEYBOUND_TRUST_PROXY', kind: 'bool', default: 'false', doc: 'Take the client address from the last `X-Forwarded-For` entry, the one the proxy in front of Keybound appends (only behind a proxy you run).' },
   { env: 'KEYBOUND_ALLOWED_TOP_ORIGINS', kind: 'origins', default: '', doc: 'Top-level origins allowed to embed passkey ceremonies in a cross-origin iframe; empty refuses cross-origin ceremonies.' },
-  { env: 'KEYBOUND_PASSKEY_KEY_CACHE', kind: 'count', default: '10000', doc: 'Passkey public keys kept imported per process (each about 5 KB of memory; importing one costs about as much as verifying with it); `0` imports on every sign-in.' },
+  { env: 'KEYBOUND_PASSKEY_KEY_CACHE', kind: 'count', default: '10000', doc: 'Passkey public keys kept imported per process (each about 5 KB of memory; importing one costs about as much as verifying with it). A key not kept is parsed within its one verification; `0` keeps none.' },
   { env: 'KEYBOUND_ATTESTATION', kind: 'enum', default: 'none', values: ['none', 'direct'], doc: '`none`: any passkey is accepted and its attestation recorded as untrusted. `direct`: only authenticators on the AAGUID allow-list or chaining to a trust anchor are accepted.' },
   { env: 'KEYBOUND_ATTESTATION_AAGUIDS', kind: 'list', default: '', doc: 'AAGUIDs (comma-separated) whose verified certificate attestation policy trusts.' },
   { env: 'KEYBOUND_ATTESTATION_TRUST_ANCHORS', kind: 'list', default: '', doc: 'PEM files (comma-separated) of attestation root certificates policy trusts.' },
