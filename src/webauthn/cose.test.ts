@@ -3,26 +3,25 @@ import { describe, expect, it } from 'vitest';
 import { base64url } from '../core/bytes.ts';
 import { importCoseKey, PublicKeyCache, verifyWithKey } from './cose.ts';
 
-/** A COSE_Key (EC2, P-256, ES256) and its private scalar, derived from `seed`. */
-function es256(seed: string): { cose: string; privateScalar: Buffer; point: Buffer } {
+/** A COSE_Key (EC2, P-256, ES256) derived from `seed`, and a function that signs with its private key. */
+function es256(seed: string): { cose: string; sign(data: Buffer): Buffer } {
   const ecdh = createECDH('prime256v1');
   const privateScalar = createHash('sha256').update(seed).digest();
   ecdh.setPrivateKey(privateScalar);
   const point = ecdh.getPublicKey();
   const cose = Buffer.concat([Buffer.from([0xa5, 0x01, 0x02, 0x03, 0x26, 0x20, 0x01, 0x21, 0x58, 0x20]), point.subarray(1, 33), Buffer.from([0x22, 0x58, 0x20]), point.subarray(33)]);
-  return { cose: base64url.encode(cose), privateScalar, point };
+  const jwk = { kty: 'EC', crv: 'P-256', d: privateScalar.toString('base64url'), x: point.subarray(1, 33).toString('base64url'), y: point.subarray(33).toString('base64url') };
+  return { cose: base64url.encode(cose), sign: (data) => sign('sha256', data, { key: jwk, format: 'jwk' }) };
 }
 
 describe('PublicKeyCache', () => {
   it('imports a key once and verifies with it', () => {
     const cache = new PublicKeyCache(4);
-    const { cose, privateScalar, point } = es256('a');
-    const key = cache.get(cose);
-    expect(cache.get(cose)).toBe(key);
-    const jwk = { kty: 'EC', crv: 'P-256', d: privateScalar.toString('base64url'), x: point.subarray(1, 33).toString('base64url'), y: point.subarray(33).toString('base64url') };
+    const signer = es256('a');
+    const key = cache.get(signer.cose);
+    expect(cache.get(signer.cose)).toBe(key);
     const data = Buffer.from('signed data');
-    const signature = sign('sha256', data, { key: jwk, format: 'jwk' });
-    expect(verifyWithKey(key, data, signature)).toBe(true);
+    expect(verifyWithKey(key, data, signer.sign(data))).toBe(true);
   });
 
   it('when full, admits a key on its second miss and evicts the least recently used', () => {
@@ -79,9 +78,8 @@ describe('PublicKeyCache', () => {
     expect(cache.get(kept.cose).key).toBeInstanceOf(KeyObject);
     const once = cache.get(passing.cose); // full, first miss: not admitted
     expect(Buffer.isBuffer(once.key)).toBe(true);
-    const jwk = { kty: 'EC', crv: 'P-256', d: passing.privateScalar.toString('base64url'), x: passing.point.subarray(1, 33).toString('base64url'), y: passing.point.subarray(33).toString('base64url') };
     const data = Buffer.from('signed data');
-    const signature = sign('sha256', data, { key: jwk, format: 'jwk' });
+    const signature = passing.sign(data);
     expect(verifyWithKey(once, data, signature)).toBe(true);
     expect(verifyWithKey(once, Buffer.from('other data'), signature)).toBe(false);
     expect(cache.get(passing.cose).key).toBeInstanceOf(KeyObject); // second miss: admitted, imported
@@ -93,14 +91,13 @@ describe('importCoseKey', () => {
   const ed25519Cose = (x: Buffer) => Buffer.concat([Buffer.from([0xa4, 0x01, 0x01, 0x03, 0x27, 0x20, 0x06, 0x21, 0x58, 0x20]), x]);
 
   it('gives the same verdicts from DER (transient) as from a KeyObject, for ES256 and Ed25519', () => {
-    const { cose, privateScalar, point } = es256('same');
-    const ecJwk = { kty: 'EC', crv: 'P-256', d: privateScalar.toString('base64url'), x: point.subarray(1, 33).toString('base64url'), y: point.subarray(33).toString('base64url') };
+    const ec = es256('same');
     // An Ed25519 key from a fixed seed (PKCS #8 prefix of RFC 8410), not from generateKeyPairSync.
     const edPrivate = createPrivateKey({ key: Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), createHash('sha256').update('same').digest()]), format: 'der', type: 'pkcs8' });
     const edX = Buffer.from(createPublicKey(edPrivate).export({ format: 'der', type: 'spki' })).subarray(12);
     const data = Buffer.from('authenticator data and client data hash');
     const cases = [
-      { cose: base64url.decode(cose)!, signature: sign('sha256', data, { key: ecJwk, format: 'jwk' }) },
+      { cose: base64url.decode(ec.cose)!, signature: ec.sign(data) },
       { cose: ed25519Cose(edX), signature: sign(null, data, edPrivate) },
     ];
     for (const { cose: bytes, signature } of cases) {
@@ -119,10 +116,10 @@ describe('importCoseKey', () => {
   });
 
   it('a transient key whose point is off the curve verifies nothing and does not throw', () => {
-    const { cose, privateScalar, point } = es256('off');
+    const signer = es256('off');
     const data = Buffer.from('signed data');
-    const signature = sign('sha256', data, { key: { kty: 'EC', crv: 'P-256', d: privateScalar.toString('base64url'), x: point.subarray(1, 33).toString('base64url'), y: point.subarray(33).toString('base64url') }, format: 'jwk' });
-    const bytes = Buffer.from(base64url.decode(cose)!);
+    const signature = signer.sign(data);
+    const bytes = Buffer.from(base64url.decode(signer.cose)!);
     bytes[bytes.length - 1]! ^= 1; // y no longer fits x
     expect(() => importCoseKey(bytes)).toThrow(/cannot be imported/);
     const transient = importCoseKey(bytes, { transient: true });
