@@ -110,10 +110,9 @@ describe('code concurrency on PostgreSQL with two server instances', () => {
   let closeStore: () => Promise<void>;
   // Bounded sockets per instance: the requests are all issued at once and queue in the client.
   const agent = new Agent({ keepAlive: true, maxSockets: 16 });
-  // The agent keeps idle sockets for as long as the server's Keep-Alive hint says, so with the
-  // default 5 s a socket left idle by one test could be reused by the next at the very moment the
-  // server closes it ("socket hang up", seen once in CI on a loaded machine). Idle sockets outlive
-  // these tests instead.
+  // A "socket hang up" was seen once here, in CI on a loaded machine. The agent drops an idle socket
+  // when the server's Keep-Alive hint (5 s) runs out and Node's server a second later, so a reuse race
+  // needs the client to stall for a second; to rule it out, idle sockets outlive these tests.
   const serverEnv = { ...ENV, KEYBOUND_KEEP_ALIVE_TIMEOUT: '300' };
 
   beforeAll(async () => {
@@ -146,7 +145,15 @@ describe('code concurrency on PostgreSQL with two server instances', () => {
           });
         },
       );
-      req.on('error', (error) => reject(new Error(`${path}: ${error.message} (${req.reusedSocket ? 'on a reused' : 'on a new'} connection)`, { cause: error })));
+      // Enough to tell a dropped connection from a server that died, should this fail again.
+      req.on('error', (error) =>
+        reject(
+          new Error(
+            `${path}: ${error.message} (${req.reusedSocket ? 'on a reused' : 'on a new'} connection; server exit code ${String(server.child.exitCode)}, signal ${String(server.child.signalCode)}); server output:\n${server.output().slice(-2_000)}`,
+            { cause: error },
+          ),
+        ),
+      );
       req.on('timeout', () => req.destroy(new Error(`${path} timed out`)));
       req.end(payload);
     });
