@@ -68,7 +68,7 @@ export const CONFIG_KEYS = [
   { env: 'KEYBOUND_RATE_LIMIT_WINDOW', kind: 'seconds', default: '60', doc: 'Length of the rate-limit window in seconds.' },
   { env: 'KEYBOUND_BODY_LIMIT', kind: 'bytes', default: '65536', doc: 'Largest request body accepted, in bytes.' },
   { env: 'KEYBOUND_REQUEST_TIMEOUT', kind: 'seconds', default: '10', doc: 'Time a client has to send a whole request.' },
-  { env: 'KEYBOUND_KEEP_ALIVE_TIMEOUT', kind: 'seconds', default: '5', doc: 'How long an idle keep-alive connection is held open.' },
+  { env: 'KEYBOUND_KEEP_ALIVE_TIMEOUT', kind: 'seconds', default: '5', doc: 'How long an idle keep-alive connection is held open, as advertised in `Keep-Alive: timeout=`; Node.js closes it one second later, so that a client never sends on a connection the server is closing.' },
   { env: 'KEYBOUND_OIDC_SIGNING_ALG', kind: 'enum', default: 'ES256', values: ['ES256', 'EdDSA', 'PS256'], doc: 'JWS algorithm of the keys that sign ID tokens and JWT access tokens (a key is made on first start; `npx keybound keys rotate-signing` makes the next).' },
   { env: 'KEYBOUND_OIDC_KEY_OVERLAP', kind: 'seconds', default: '86400', doc: 'After a signing-key rotation, how long the old key stays in the JWKS so tokens it signed still verify.' },
   { env: 'KEYBOUND_OIDC_KEY_REFRESH', kind: 'seconds', default: '60', doc: 'How often each instance re-reads the signing keys (a rotation reaches every instance within this time).' },
