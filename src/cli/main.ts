@@ -5,7 +5,7 @@ import { ROLES, type Role } from '../core/model.ts';
 import { createDeps, DatabaseUnreachableError, openStore } from '../runtime.ts';
 import { invite } from '../services/invitations.ts';
 import type { Deps } from '../services/deps.ts';
-import { DatabaseUrlError } from '../store/db.ts';
+import { DatabaseUrlError, isDatabaseRefusal } from '../store/db.ts';
 import { generateDataKey } from '../crypto/dataKeys.ts';
 import { registerOidcCommands } from './oidc.ts';
 
@@ -18,12 +18,6 @@ async function withDeps<T>(work: (deps: Deps, config: Config) => Promise<T>): Pr
   } finally {
     await db.close();
   }
-}
-
-/** A PostgreSQL error answered at connection or migration time: wrong password, no such database, no rights. */
-function isDatabaseRefusal(error: unknown): error is Error & { code: string } {
-  const e = error as { code?: unknown; severity?: unknown };
-  return error instanceof Error && typeof e.code === 'string' && /^(28|3D|42501)/.test(e.code) && typeof e.severity === 'string';
 }
 
 function fail(message: string): never {

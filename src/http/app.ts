@@ -34,6 +34,11 @@ export function redactUrl(url: string): string {
   return path.replace(/^\/(enrol|interaction)\/[^/]+/, '/$1/[redacted]') + (url.includes('?') ? '?[redacted]' : '');
 }
 
+/** The JSON API and the OpenID provider answer errors in JSON; everything else is a page. */
+function answersInJson(url: string): boolean {
+  return url.startsWith('/api/') || url.startsWith('/oidc');
+}
+
 /** Builds the HTTP application over the services. Listening is the caller's business. */
 export async function buildApp(deps: Deps, options: AppOptions = {}): Promise<FastifyInstance> {
   const { config } = deps;
@@ -78,8 +83,8 @@ export async function buildApp(deps: Deps, options: AppOptions = {}): Promise<Fa
   });
   await app.register(cookie);
   app.addHook('onRequest', async (request, reply) => {
-    if (Buffer.byteLength(request.raw.url ?? '') <= MAX_URL_BYTES) return;
-    if (request.url.startsWith('/api/') || request.url.startsWith('/oidc') || request.url.startsWith('/.well-known/')) return sendFailure(reply, { code: 'uri_too_long' });
+    if (request.url.length <= MAX_URL_BYTES) return;
+    if (answersInJson(request.url)) return sendFailure(reply, { code: 'uri_too_long' });
     return reply.code(414).type('text/html; charset=utf-8').send(renderErrorPage({ code: 'uri_too_long' }));
   });
   app.addHook('onRequest', originCheck(config));
@@ -100,7 +105,7 @@ export async function buildApp(deps: Deps, options: AppOptions = {}): Promise<Fa
   });
 
   app.setNotFoundHandler(async (request, reply) => {
-    if (request.url.startsWith('/api/') || request.url.startsWith('/oidc')) return sendFailure(reply, { code: 'not_found' });
+    if (answersInJson(request.url)) return sendFailure(reply, { code: 'not_found' });
     return reply.code(404).type('text/html; charset=utf-8').send(renderErrorPage({ code: 'not_found' }));
   });
 

@@ -131,3 +131,12 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   const message = typeof e.message === 'string' ? e.message : '';
   return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|connection is closed|Query read timeout|Postgres connection has been discarded/i.test(message);
 }
+
+/**
+ * Whether PostgreSQL refused this server at connection or migration time (wrong password, no such
+ * database, no rights): waiting will not help, unlike `isDatabaseUnavailable`.
+ */
+export function isDatabaseRefusal(error: unknown): error is Error & { code: string } {
+  const e = error as { code?: unknown; severity?: unknown };
+  return error instanceof Error && typeof e.code === 'string' && /^(28|3D|42501)/.test(e.code) && typeof e.severity === 'string';
+}

@@ -214,23 +214,27 @@ export class PublicKeyCache {
     }
     const cose = base64url.decode(coseB64);
     if (!cose) throw new CoseKeyError('malformed', 'stored public key is not base64url');
-    const admit = (): PublicKey => {
+    if (this.capacity > 0 && this.admits(coseB64)) {
       const key = importCoseKey(cose);
       this.entries.set(coseB64, key);
       return key;
-    };
-    if (this.capacity > 0 && this.entries.size < this.capacity) return admit();
-    if (this.capacity > 0 && this.missed.has(coseB64) && this.now() - this.lastAdmission >= this.admitIntervalMs) {
-      this.missed.delete(coseB64);
-      this.lastAdmission = this.now();
-      this.entries.delete(this.entries.keys().next().value!);
-      return admit();
-    }
-    if (this.capacity > 0 && !this.missed.has(coseB64)) {
-      this.missed.add(coseB64);
-      if (this.missed.size > this.capacity) this.missed.delete(this.missed.values().next().value!);
     }
     // Not kept: no KeyObject, whose OpenSSL memory would wait for a garbage collection.
     return importCoseKey(cose, { transient: true });
+  }
+
+  /** Whether a missed key gets a place (making room once full); a first miss is only remembered. */
+  private admits(coseB64: string): boolean {
+    if (this.entries.size < this.capacity) return true;
+    if (!this.missed.has(coseB64)) {
+      this.missed.add(coseB64);
+      if (this.missed.size > this.capacity) this.missed.delete(this.missed.values().next().value!);
+      return false;
+    }
+    if (this.now() - this.lastAdmission < this.admitIntervalMs) return false;
+    this.missed.delete(coseB64);
+    this.lastAdmission = this.now();
+    this.entries.delete(this.entries.keys().next().value!);
+    return true;
   }
 }
