@@ -9,7 +9,7 @@ import { BACKENDS, freshDatabase } from '../helpers/db.ts';
 import { ORIGIN } from '../helpers/constants.ts';
 import { startServer, type ServerProcess } from '../helpers/server.ts';
 import { Client } from './support/client.ts';
-import { InvitationPool, inviteMany, signInOver, startWorkload, totpSignInOver, type Enrolment, type SignedIn, type TotpBinding } from './support/ceremonies.ts';
+import { InvitationPool, signInOver, startWorkload, totpSignInOver, type Enrolment, type SignedIn, type TotpBinding } from './support/ceremonies.ts';
 import { broken, checkInvariants } from './support/invariants.ts';
 import { record, Tally } from './support/report.ts';
 
@@ -33,7 +33,7 @@ describe('crash safety', () => {
     const someAddress = () => `10.${(Math.random() * 256) | 0}.${(Math.random() * 256) | 0}.${(Math.random() * 256) | 0}`;
     let server: ServerProcess = await startServer({ databaseUrl: database.url, env });
     try {
-      const invitations = new InvitationPool(await inviteMany(database.url, `crash-${backend}`, 300));
+      const invitations = await InvitationPool.growing(database.url, `crash-${backend}`);
       const enrolments: Enrolment[] = [];
       const totp: TotpBinding[] = [];
       const sessions: (SignedIn & { username: string })[] = [];

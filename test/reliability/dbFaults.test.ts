@@ -18,7 +18,7 @@ import { describe, expect, it } from 'vitest';
 import { ORIGIN } from '../helpers/constants.ts';
 import { freshDatabase, POSTGRES_URL } from '../helpers/db.ts';
 import { startServer, type ServerProcess } from '../helpers/server.ts';
-import { InvitationPool, inviteMany, signInOver, startWorkload, enrolOver, type Workload } from './support/ceremonies.ts';
+import { InvitationPool, signInOver, startWorkload, enrolOver, type Workload } from './support/ceremonies.ts';
 import { Client, waitFor, type Answer } from './support/client.ts';
 import { broken, checkInvariants } from './support/invariants.ts';
 import { startPrivatePostgres } from './support/privatePostgres.ts';
@@ -59,7 +59,9 @@ async function verifyAcknowledged(client: Client, workload: Workload): Promise<s
 
 /** The server works end to end again: a new enrolment and sign-in succeed. */
 async function worksAgain(client: Client, invitations: InvitationPool): Promise<void> {
-  const enrolled = await enrolOver(client, client, invitations.take()!);
+  const invitation = await invitations.take();
+  if (!invitation) throw new Error('no invitation left for the check after recovery');
+  const enrolled = await enrolOver(client, client, invitation);
   if (!enrolled.ok) throw new Error(`enrolment after recovery: ${describeAnswer(enrolled.answer)}`);
   const signedIn = await signInOver(client, client, enrolled.value.authenticator);
   if (!signedIn.ok) throw new Error(`sign-in after recovery: ${describeAnswer(signedIn.answer)}`);
@@ -74,7 +76,7 @@ describe('database faults', () => {
     const admin = new pg.Client({ connectionString: POSTGRES_URL, application_name: `${appName}_admin` });
     await admin.connect();
     try {
-      const invitations = new InvitationPool(await inviteMany(database.url, 'cut', 200));
+      const invitations = await InvitationPool.growing(database.url, 'cut');
       const client = new Client(server.baseUrl, { tally, origin: ORIGIN });
       let stopped = false;
       const load = startWorkload({ clients: [client], invitations, workers: 8, stop: () => stopped });
@@ -122,7 +124,7 @@ describe('database faults', () => {
     try {
       const databaseUrl = `${postgres.url}?schema=keybound`;
       server = await startServer({ databaseUrl, env: { KEYBOUND_ORIGIN: ORIGIN, KEYBOUND_DATABASE_TIMEOUT: '1' } });
-      const invitations = new InvitationPool(await inviteMany(databaseUrl, 'outage', 200));
+      const invitations = await InvitationPool.growing(databaseUrl, 'outage');
       const client = new Client(server.baseUrl, { tally, origin: ORIGIN });
       let stopped = false;
       const load = startWorkload({ clients: [client], invitations, workers: 6, stop: () => stopped });

@@ -117,15 +117,66 @@ export interface Workload {
   readonly answers: Answer[];
 }
 
-/** Hands out invitations, each once, across workloads (a crashed round never reuses a link). */
+/**
+ * Hands out invitations, each once, across workloads (a crashed round never reuses a link). A pool
+ * made with `grow` invites more accounts when it runs low, so how many a run uses depends on how fast
+ * the machine is, never on a number guessed in advance (a fixed pool of 200 once ran dry on a fast
+ * run and left nothing for the check after the fault).
+ */
 export class InvitationPool {
   private next = 0;
-  constructor(private readonly invitations: readonly Invitation[]) {}
-  take(): Invitation | undefined {
+  private readonly invitations: Invitation[];
+  private batches = 0;
+  private pending: Promise<void> | null = null;
+
+  constructor(
+    invitations: readonly Invitation[],
+    private readonly grow?: { readonly databaseUrl: string; readonly prefix: string; readonly batch: number },
+  ) {
+    this.invitations = [...invitations];
+  }
+
+  /** A pool that starts with `batch` invitations and invites `batch` more whenever it runs low. */
+  static async growing(databaseUrl: string, prefix: string, batch = 100): Promise<InvitationPool> {
+    const pool = new InvitationPool([], { databaseUrl, prefix, batch });
+    await pool.topUp();
+    return pool;
+  }
+
+  /**
+   * The next unused invitation. A growing pool tops itself up in the background below a quarter of a
+   * batch, and waits for that only when it has none left; `undefined` then means the database did not
+   * answer (try again later), while a fixed pool's `undefined` means it is used up.
+   */
+  async take(): Promise<Invitation | undefined> {
+    if (this.grow && this.left < this.grow.batch / 4) {
+      const topping = this.topUp().catch(() => undefined);
+      if (this.left === 0) await topping;
+    }
+    if (this.next >= this.invitations.length) return undefined;
     return this.invitations[this.next++];
   }
+
+  /** True when `take` can never give another invitation. */
+  get exhausted(): boolean {
+    return !this.grow && this.left === 0;
+  }
+
   get left(): number {
     return Math.max(0, this.invitations.length - this.next);
+  }
+
+  private topUp(): Promise<void> {
+    if (!this.grow) return Promise.resolve();
+    const { databaseUrl, prefix, batch } = this.grow;
+    this.pending ??= inviteMany(databaseUrl, `${prefix}-b${this.batches++}`, batch)
+      .then((more) => {
+        this.invitations.push(...more);
+      })
+      .finally(() => {
+        this.pending = null;
+      });
+    return this.pending;
   }
 }
 
@@ -149,9 +200,14 @@ export function startWorkload(input: { clients: readonly Client[]; invitations: 
     while (!input.stop()) {
       let step: Step<unknown>;
       if (mine.length === 0 || signIns >= ratio * mine.length) {
-        const invitation = unused ?? input.invitations.take();
+        const invitation = unused ?? (await input.invitations.take());
         unused = undefined;
-        if (!invitation) break;
+        if (!invitation) {
+          if (input.invitations.exhausted) break;
+          // A growing pool could not reach the database just now (a fault under test): try again.
+          await new Promise((resolve) => setTimeout(resolve, 25));
+          continue;
+        }
         const enrolled = await enrolOver(client(), client(), invitation);
         if (enrolled.ok) {
           mine.push(enrolled.value);
