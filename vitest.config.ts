@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+    // Finds (or starts) the PostgreSQL and Chromium the tests use: test/setup/global.ts.
+    globalSetup: ['./test/setup/global.ts'],
     pool: 'forks',
     maxWorkers: 2,
     testTimeout: 60_000,

@@ -1,12 +1,15 @@
 /**
- * Headless Chromium for browser tests: Debian's `/usr/bin/chromium` driven by playwright-core (no
+ * Headless Chromium for browser tests, driven by playwright-core (no
  * browser download), and CDP virtual authenticators (WebAuthn domain) standing in for a passkey.
  */
 import { chromium, type Browser, type BrowserContext, type CDPSession, type Page } from 'playwright-core';
 import type { ServerProcess } from './server.ts';
 
-/** Override with KEYBOUND_TEST_CHROMIUM to use another Chromium build. */
-export const CHROMIUM_PATH = process.env.KEYBOUND_TEST_CHROMIUM ?? '/usr/bin/chromium';
+/**
+ * The browser the run's global setup chose (test/setup/chromium.ts: KEYBOUND_TEST_CHROMIUM, an
+ * installed Chromium or Chrome, else the one a dev dependency ships).
+ */
+export const CHROMIUM_PATH = process.env.KEYBOUND_TEST_CHROMIUM_FOUND ?? process.env.KEYBOUND_TEST_CHROMIUM ?? '/usr/bin/chromium';
 
 const CHROMIUM_ARGS = [
   '--headless',

