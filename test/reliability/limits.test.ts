@@ -94,17 +94,21 @@ describe('limits on a real server', () => {
       // Meanwhile, ordinary clients get quick answers.
       const client = new Client(server.baseUrl, { tally, origin: ORIGIN });
       const served: number[] = [];
+      const answeredAt: number[] = [];
       while (performance.now() - opened < (REQUEST_TIMEOUT_S * 1000) / 2) {
         const answer = await client.post('/api/v1/passkeys/authentication/options', {});
         expect(answer.status).toBe(200);
         served.push(answer.ms);
+        answeredAt.push(performance.now());
       }
-      expect(Math.max(...served)).toBeLessThan(1_000);
       // Every slow client is cut off, with a 408 where the server could still write one.
       const bound = REQUEST_TIMEOUT_S * 1000 + MARGIN_MS;
       await Promise.all(slow.map((c) => c.untilClosed(bound - (performance.now() - opened))));
       const open = slow.filter((c) => !c.closed).length;
       expect(open).toBe(0);
+      // Not held up by them: every ordinary request was answered while all the slow clients were still
+      // connected (an order of events, not a speed: a loaded machine answers later but still first).
+      expect(Math.max(...answeredAt)).toBeLessThan(Math.min(...slow.map((c) => c.closedAt!)));
       const cutAfter = slow.map((c) => c.closedAt! - opened);
       for (const c of slow) if (c.status !== 0) expect([c.status, c.json?.error]).toEqual([408, 'request_timeout']);
       tally.requests += SLOW;
@@ -134,7 +138,7 @@ describe('limits on a real server', () => {
     record(task, tally.figures());
   });
 
-  it('stays up through hostile requests and raw garbage, answering each with a registered 4xx within 1 s', async ({ task }) => {
+  it('stays up through hostile requests and raw garbage, answering each with a registered 4xx, never a 5xx or a hang', async ({ task }) => {
     const tally = new Tally();
     const paths = [
       '/api/v1/passkeys/registration/options',

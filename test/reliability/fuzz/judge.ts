@@ -2,8 +2,12 @@ import { errorStatus, isErrorCode } from '../../../src/core/errors.ts';
 import type { FuzzRequest } from './types.ts';
 import { OAUTH_ERRORS } from './oidc.ts';
 
-/** The bound on every answer to bad input (issue 5). */
-export const ANSWER_BOUND_MS = 1_000;
+/**
+ * How long an answer to bad input may take before it counts as a hang (issue 5). It is a hang bound,
+ * not a speed claim: how fast bad input is answered is measured and reported (the reliability table's
+ * slowest answer), and a loaded machine must not turn a slow answer into a failed run (issue 18).
+ */
+export const ANSWER_BOUND_MS = 10_000;
 
 /** What any answer to bad input must be; returns the problem, or null. */
 export function judge(request: FuzzRequest, answer: { status: number; contentType: string; body: string }, ms: number): string | null {
