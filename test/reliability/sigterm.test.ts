@@ -45,11 +45,11 @@ describe('SIGTERM', () => {
       server.child.kill('SIGTERM');
       tally.faults++;
       // New connections are refused; the idle connection is closed, not held for its keep-alive time.
-      await waitFor(() => refused(server.port), { timeoutMs: 2_000, intervalMs: 25, what: 'new connections to be refused' });
-      expect(await idle.untilClosed(2_000)).toBe(true);
+      await waitFor(() => refused(server.port), { timeoutMs: 10_000, intervalMs: 25, what: 'new connections to be refused' });
+      expect(await idle.untilClosed(10_000)).toBe(true);
       // The request in flight completes normally, and its connection is told to close.
       inFlight.write(body.slice(1));
-      expect(await inFlight.until((r) => r.includes('"challenge"'), 2_000)).toBe(true);
+      expect(await inFlight.until((r) => r.includes('"challenge"'), 10_000)).toBe(true);
       expect(inFlight.status).toBe(200);
       expect(inFlight.received.toLowerCase()).toContain('connection: close');
       tally.acknowledged++;
