@@ -189,3 +189,29 @@ describe('role policy at sign-in', () => {
     }
   });
 });
+
+describe('finding 12: the ceremony rate limit keys an IPv6 client on its /64', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ env: { KEYBOUND_RATE_LIMIT_CEREMONY: '2' } });
+  });
+  afterAll(async () => t?.close());
+
+  const options = (remoteAddress: string) =>
+    t.app.inject({ method: 'POST', url: '/api/v1/passkeys/authentication/options', payload: {}, remoteAddress, headers: { origin: ORIGIN, 'content-type': 'application/json' } });
+
+  it('two addresses in one /64 share a limit; the next /64 has its own', async () => {
+    expect((await options('2001:db8:7:1::1')).statusCode).toBe(200);
+    expect((await options('2001:db8:7:1:aaaa:bbbb:cccc:dddd')).statusCode).toBe(200);
+    const refused = await options('2001:db8:7:1::2');
+    expect(refused.statusCode).toBe(429);
+    expect(refused.json().error).toBe('rate_limited');
+    expect((await options('2001:db8:7:2::1')).statusCode).toBe(200);
+  });
+
+  it('an IPv4 client counts alike whether the socket shows it plain or IPv4-mapped', async () => {
+    expect((await options('192.0.2.44')).statusCode).toBe(200);
+    expect((await options('::ffff:192.0.2.44')).statusCode).toBe(200);
+    expect((await options('192.0.2.44')).statusCode).toBe(429);
+  });
+});

@@ -69,6 +69,16 @@ describe('code limits', () => {
     expect(refused.json().retry_after).toBeGreaterThanOrEqual(1);
   });
 
+  it('finding 12: delays an IPv6 client by its /64, not by each of its addresses', async () => {
+    // Each try from another address of one /64: before the fix, every address had its own free tries.
+    for (let i = 0; i < 4; i++) expect((await attempt(`nobody6-${i}`, '123456', `2001:db8:12:34::${i + 1}`)).statusCode).toBe(400);
+    const refused = await attempt('nobody6-else', '123456', '2001:db8:12:34:ffff:1:2:3');
+    expect(refused.statusCode).toBe(429);
+    expect(refused.json().error).toBe('code_throttled');
+    // The next /64 is someone else.
+    expect((await attempt('nobody6-other', '123456', '2001:db8:12:35::1')).statusCode).toBe(400);
+  });
+
   it('answers alike for unknown usernames, accounts without the factor, and a factor the account lacks', async () => {
     await enrol(t, 'plain');
     const answers = [];
