@@ -81,6 +81,7 @@ export const CONFIG_KEYS = [
   { env: 'KEYBOUND_OIDC_INTERACTION_TTL', kind: 'seconds', default: '600', doc: 'How long a person has to finish signing in for an application.' },
   { env: 'KEYBOUND_OIDC_ALLOW_SHARED_SECRETS', kind: 'bool', default: 'false', doc: 'Allow `client_secret_basic`/`client_secret_post` client authentication. Off: confidential clients use `private_key_jwt`.' },
   { env: 'KEYBOUND_SHUTDOWN_GRACE', kind: 'seconds', default: '10', doc: 'On SIGTERM, how long requests in flight may take before the server exits anyway.' },
+  { env: 'KEYBOUND_CODE_MAX_SENDS_PER_ADDRESS', kind: 'count', default: '20', doc: 'Codes sent to bind a phone number or mailbox per client address (an IPv6 client\'s /64) within `KEYBOUND_CODE_TTL`; above the per-account and per-destination limit (`KEYBOUND_CODE_MAX_SENDS`) because one address can be a whole office.' },
 ] as const satisfies readonly KeySpec[];
 
 export type ConfigKey = (typeof CONFIG_KEYS)[number]['env'];

@@ -63,6 +63,8 @@ export interface CodesConfig {
   readonly maxFailures: number;
   readonly throttle: { readonly free: number; readonly baseMs: number; readonly maxMs: number };
   readonly maxSends: number;
+  /** Binding sends per client address within `ttlMs` (per account and per destination: `maxSends`). */
+  readonly maxSendsPerAddress: number;
 }
 
 export interface SmsConfig {
@@ -276,6 +278,7 @@ function codeConfig(get: <T>(key: ConfigKey) => T): { roles: Record<'admin' | 'm
     maxFailures: ranged('KEYBOUND_CODE_MAX_FAILURES', 1, 100),
     throttle: { free: get('KEYBOUND_CODE_FREE_FAILURES'), baseMs: seconds('KEYBOUND_CODE_DELAY_BASE'), maxMs: seconds('KEYBOUND_CODE_DELAY_MAX') },
     maxSends: get('KEYBOUND_CODE_MAX_SENDS'),
+    maxSendsPerAddress: get('KEYBOUND_CODE_MAX_SENDS_PER_ADDRESS'),
   };
   const provider = get<SmsConfig['provider']>('KEYBOUND_SMS_PROVIDER');
   const smsUrl = get<string>('KEYBOUND_SMS_URL') || null;

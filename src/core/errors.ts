@@ -60,7 +60,7 @@ export const ERRORS = {
   client_not_found: [404, 'No such client.'],
   // One-time codes (README "One-time codes")
   code_malformed: [400, 'That is not a code of the right form. Type the digits you were given (spaces are fine), or for a recovery code its 16 letters and digits.'],
-  code_invalid: [400, 'That code is not right. Check it and try again, or ask for a new one.'],
+  code_invalid: [400, 'That code is not right. Check it and try again, or ask for a new one; if it keeps failing, sign in with a passkey.'],
   code_expired: [400, 'This sign-in attempt has expired. Start again to get a new code.'],
   code_used: [400, 'This code has already been used. Wait for the next code from your app, or ask for a new one.'],
   code_throttled: [429, 'Too many wrong codes. Wait before trying again, or sign in with a passkey, which has no such wait.'],

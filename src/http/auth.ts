@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import { rateLimitKeyForAddress } from '../core/address.ts';
 import type { Result } from '../core/errors.ts';
 import type { Deps } from '../services/deps.ts';
 import { checkRateLimit } from '../services/rateLimit.ts';
@@ -11,11 +12,11 @@ export function authenticate(deps: Deps, request: FastifyRequest): Promise<Resul
   return resolveSession(deps, sessionToken(request, deps.config));
 }
 
-/** Per-address limit on the passkey ceremony endpoints. */
+/** Per-address limit on the passkey ceremony endpoints (an IPv6 client counts by its /64). */
 export function ceremonyRateLimit(deps: Deps): preHandlerAsyncHookHandler {
   return async (request: FastifyRequest, reply: FastifyReply) => {
     const { ceremonyMax, windowMs } = deps.config.rateLimit;
-    const result = await checkRateLimit(deps, `ceremony:${clientAddress(request)}`, { max: ceremonyMax, windowMs });
+    const result = await checkRateLimit(deps, `ceremony:${rateLimitKeyForAddress(clientAddress(request))}`, { max: ceremonyMax, windowMs });
     if (!result.ok) return sendFailure(reply, result);
   };
 }

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { invite } from '../../src/services/invitations.ts';
 import { enrol, ORIGIN, sessionCookie, signIn, startTestApp, type TestApp } from '../helpers/app.ts';
@@ -187,5 +188,112 @@ describe('role policy at sign-in', () => {
     } finally {
       await t.close();
     }
+  });
+});
+
+describe('finding 12: the ceremony rate limit keys an IPv6 client on its /64', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ env: { KEYBOUND_RATE_LIMIT_CEREMONY: '2' } });
+  });
+  afterAll(async () => t?.close());
+
+  const options = (remoteAddress: string) =>
+    t.app.inject({ method: 'POST', url: '/api/v1/passkeys/authentication/options', payload: {}, remoteAddress, headers: { origin: ORIGIN, 'content-type': 'application/json' } });
+
+  it('two addresses in one /64 share a limit; the next /64 has its own', async () => {
+    expect((await options('2001:db8:7:1::1')).statusCode).toBe(200);
+    expect((await options('2001:db8:7:1:aaaa:bbbb:cccc:dddd')).statusCode).toBe(200);
+    const refused = await options('2001:db8:7:1::2');
+    expect(refused.statusCode).toBe(429);
+    expect(refused.json().error).toBe('rate_limited');
+    expect((await options('2001:db8:7:2::1')).statusCode).toBe(200);
+  });
+
+  it('an IPv4 client counts alike whether the socket shows it plain or IPv4-mapped', async () => {
+    expect((await options('192.0.2.44')).statusCode).toBe(200);
+    expect((await options('::ffff:192.0.2.44')).statusCode).toBe(200);
+    expect((await options('192.0.2.44')).statusCode).toBe(429);
+  });
+});
+
+describe('finding 11: username-first options do not tell which usernames exist', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(async () => t?.close());
+
+  /** What real browsers report: id lengths and transports (sorted, as getTransports() returns them). */
+  const REAL: { bytes: number; transports: string[] }[] = [
+    { bytes: 16, transports: ['hybrid', 'internal'] },
+    { bytes: 20, transports: ['hybrid', 'internal'] },
+    { bytes: 32, transports: ['internal'] },
+    { bytes: 32, transports: ['hybrid', 'internal'] },
+    { bytes: 64, transports: ['nfc', 'usb'] },
+    { bytes: 48, transports: ['usb'] },
+  ];
+
+  /** Registers a passkey of a given shape, by enrolment token or from a session cookie. */
+  async function register(shape: (typeof REAL)[number], by: { token?: string; cookie?: string }) {
+    const authenticator = new SoftAuthenticator();
+    const options = await t.post('/api/v1/passkeys/registration/options', by.token ? { enrolmentToken: by.token } : {}, by.cookie);
+    expect(options.statusCode, options.body).toBe(200);
+    const response = authenticator.create(options.json(), { credentialId: new Uint8Array(randomBytes(shape.bytes)) });
+    response.response.transports = shape.transports;
+    const verify = await t.post('/api/v1/passkeys/registration/verify', { response, nickname: 'key' }, by.cookie);
+    expect(verify.statusCode, verify.body).toBe(201);
+    return verify;
+  }
+
+  const optionsFor = async (username: string) => (await t.post('/api/v1/passkeys/authentication/options', { username })).json();
+  const shapeOf = (c: { id: string; type: string; transports: string[] }) => `${Buffer.from(c.id, 'base64url').length}:${c.transports.join(',')}`;
+
+  it('answers a stand-in that stays the same, has the same fields, and draws only shapes real accounts show', async () => {
+    const realShapes = new Set<string>();
+    const realCounts = new Set<number>();
+    for (let i = 0; i < 12; i++) {
+      const username = `real-${i}`;
+      const invited = await invite(t.deps, { username, createdBy: 'test' });
+      if (!invited.ok) throw new Error(invited.code);
+      const count = (i % 3) + 1;
+      const cookie = sessionCookie(await register(REAL[i % REAL.length]!, { token: invited.value.token }));
+      for (let k = 1; k < count; k++) await register(REAL[(i + k) % REAL.length]!, { cookie });
+      const real = await optionsFor(username);
+      expect(real.allowCredentials).toHaveLength(count);
+      realCounts.add(real.allowCredentials.length);
+      for (const c of real.allowCredentials) realShapes.add(shapeOf(c));
+    }
+
+    const real = await optionsFor('real-0');
+    const standIn = await optionsFor('nobody-at-all');
+    // The same unknown username twice: the same list, as a real account's list is.
+    expect((await optionsFor('nobody-at-all')).allowCredentials).toEqual(standIn.allowCredentials);
+    expect(await optionsFor('Nobody-At-All ')).toMatchObject({ allowCredentials: standIn.allowCredentials });
+    // The same fields, in the same order.
+    expect(Object.keys(standIn)).toEqual(Object.keys(real));
+    expect(Object.keys(standIn.allowCredentials[0])).toEqual(Object.keys(real.allowCredentials[0]));
+
+    // Across many unknown usernames: only counts and shapes real registrations produce, and as
+    // varied as they are (a stand-in that is always one 32-byte id is itself a tell).
+    const standInShapes = new Set<string>();
+    const standInCounts = new Set<number>();
+    for (let i = 0; i < 300; i++) {
+      const { allowCredentials } = await optionsFor(`ghost-${i}`);
+      standInCounts.add(allowCredentials.length);
+      for (const c of allowCredentials) {
+        expect(c.type).toBe('public-key');
+        standInShapes.add(shapeOf(c));
+      }
+    }
+    expect([...standInCounts].filter((n) => !realCounts.has(n))).toEqual([]);
+    expect([...standInShapes].filter((s) => !realShapes.has(s))).toEqual([]);
+    expect(standInCounts.size).toBeGreaterThan(1);
+    expect(new Set([...standInShapes].map((s) => s.split(':')[0])).size).toBeGreaterThan(1);
+
+    // An invited account without a passkey yet answers like a username nobody has.
+    const invited = await invite(t.deps, { username: 'not-yet', createdBy: 'test' });
+    if (!invited.ok) throw new Error(invited.code);
+    expect([...(await optionsFor('not-yet')).allowCredentials.map(shapeOf)].every((s: string) => realShapes.has(s))).toBe(true);
   });
 });

@@ -69,6 +69,16 @@ describe('code limits', () => {
     expect(refused.json().retry_after).toBeGreaterThanOrEqual(1);
   });
 
+  it('finding 12: delays an IPv6 client by its /64, not by each of its addresses', async () => {
+    // Each try from another address of one /64: before the fix, every address had its own free tries.
+    for (let i = 0; i < 4; i++) expect((await attempt(`nobody6-${i}`, '123456', `2001:db8:12:34::${i + 1}`)).statusCode).toBe(400);
+    const refused = await attempt('nobody6-else', '123456', '2001:db8:12:34:ffff:1:2:3');
+    expect(refused.statusCode).toBe(429);
+    expect(refused.json().error).toBe('code_throttled');
+    // The next /64 is someone else.
+    expect((await attempt('nobody6-other', '123456', '2001:db8:12:35::1')).statusCode).toBe(400);
+  });
+
   it('answers alike for unknown usernames, accounts without the factor, and a factor the account lacks', async () => {
     await enrol(t, 'plain');
     const answers = [];
@@ -83,6 +93,23 @@ describe('code limits', () => {
     expect(answers[0]![1].error).toBe('code_invalid');
   });
 
+  it('finding 11: a disabled authenticator answers as a wrong code for a username nobody has', async () => {
+    const { cookie, account } = await enrol(t, 'shut');
+    const app = await enrolTotp(t, cookie);
+    for (let i = 0; i < 10; i++) {
+      t.clock.advance(10_000);
+      await attempt('shut', '000000', `203.0.114.${i}`);
+    }
+    expect(await t.deps.store.authenticators.findBound(account.id, 'totp')).toMatchObject({ status: 'disabled' });
+    t.clock.advance(10_000);
+    const holder = await attempt('shut', app.code(t.clock.now, 1), '203.0.114.50');
+    t.clock.advance(10_000); // past the account's delay: only the disabled authenticator is in play
+    const stranger = await attempt('shut', '123456', '203.0.114.51');
+    const nobody = await attempt('nobody-shut', '123456', '203.0.114.52');
+    for (const answer of [holder, stranger]) expect([answer.statusCode, answer.json()]).toEqual([nobody.statusCode, nobody.json()]);
+    expect(nobody.json().error).toBe('code_invalid');
+  });
+
   it('disables an authenticator after the limit of consecutive failures, tells the holder, and lets them rebind it from a passkey', async () => {
     const invited = await invite(t.deps, { username: 'lockme', email: 'lockme@example.test', createdBy: 'test' });
     if (!invited.ok) throw new Error(invited.code);
@@ -94,9 +121,11 @@ describe('code limits', () => {
       expect((await attempt('lockme', '000000', `203.0.113.${i}`)).json().error).toBe('code_invalid');
     }
     t.clock.advance(10_000);
+    // Issue 10 finding 11: no code is compared any more, so even the right one answers as a wrong
+    // code for an unknown username; the holder learns of it from the notice below.
     const locked = await attempt('lockme', app.code(t.clock.now, 1), '203.0.113.99');
-    expect(locked.statusCode).toBe(403);
-    expect(locked.json().error).toBe('authenticator_disabled');
+    expect(locked.statusCode).toBe(400);
+    expect(locked.json().error).toBe('code_invalid');
     const stored = await t.deps.store.authenticators.findBound(account.id, 'totp');
     expect(stored).toMatchObject({ status: 'disabled', disabledReason: 'too_many_failures', failures: 10 });
     const events = await t.deps.store.audit.list({ accountId: account.id, limit: 100 });

@@ -34,8 +34,26 @@ describe('code factors and role policy', () => {
     expect(refused.json().error).toBe('factor_not_allowed');
     // Starting looks the same as for anyone: the role is only named to whoever holds the factor.
     expect((await t.post('/api/v1/codes/sign-in/start', { username: 'promoted', factor: 'totp' })).statusCode).toBe(200);
-    // The refusal spent no guess.
-    expect((await t.deps.store.authenticators.findBound(account.id, 'totp'))!.failures).toBe(0);
+    // The code was compared, so the refusal counted a guess, as every compared code does.
+    expect((await t.deps.store.authenticators.findBound(account.id, 'totp'))!.failures).toBe(1);
+  });
+
+  it('finding 11: a forbidden factor answers a wrong code as an unknown username does, and names itself only after a right one', async () => {
+    const { cookie, account } = await enrol(t, 'demoted');
+    const app = await enrolTotp(t, cookie);
+    await t.deps.store.accounts.setRole(account.id, 'admin', t.clock.now);
+    const stranger = await codeSignIn(t, 'demoted', 'totp', '000000');
+    const nobody = await codeSignIn(t, 'no-such-person', 'totp', '000000');
+    expect([stranger.statusCode, stranger.json()]).toEqual([nobody.statusCode, nobody.json()]);
+    expect(stranger.json().error).toBe('code_invalid');
+    // The guess was counted before it was compared.
+    expect((await t.deps.store.authenticators.findBound(account.id, 'totp'))!.failures).toBe(1);
+    const holder = await codeSignIn(t, 'demoted', 'totp', app.code(t.clock.now, 1));
+    expect(holder.statusCode).toBe(403);
+    expect(holder.json().error).toBe('factor_not_allowed');
+    expect(holder.cookies.find((c) => c.name.endsWith('keybound_session'))).toBeUndefined();
+    const events = await t.deps.store.audit.list({ accountId: account.id, limit: 10 });
+    expect(events.find((e) => e.type === 'sign_in' && e.reason === 'code_invalid')?.details).toMatchObject({ checked: true, withheld: 'factor_not_allowed' });
   });
 
   it("a member's code sign-in is AAL1 and cannot satisfy a request for AAL2", async () => {

@@ -99,6 +99,28 @@ describe('SMS codes', () => {
     expect(await failures()).toBe(4);
   });
 
+  it('finding 11: a SIM change is said only to someone who typed the code that was sent', async () => {
+    const { cookie, account } = await enrol(t, 'swapped');
+    await bindPhone(cookie, '+15555550104');
+    sms.simChangedAt = new Date(t.clock.now - 86_400_000).toISOString();
+    try {
+      const seen = sms.received.length;
+      const { attemptId } = (await t.post('/api/v1/codes/sign-in/start', { username: 'swapped', factor: 'sms' })).json();
+      const code = await sms.codeFor('+15555550104', seen);
+      const wrong = code === '000000' ? '111111' : '000000';
+      const stranger = await t.post('/api/v1/codes/sign-in/verify', { attemptId, code: wrong });
+      const nobody = await codeSignIn(t, 'nobody-with-a-phone', 'sms', wrong);
+      expect([stranger.statusCode, stranger.json()]).toEqual([nobody.statusCode, nobody.json()]);
+      expect(stranger.json().error).toBe('code_invalid');
+      expect((await t.deps.store.authenticators.findBound(account.id, 'sms_code'))!.failures).toBe(1);
+      const holder = await t.post('/api/v1/codes/sign-in/verify', { attemptId, code });
+      expect(holder.statusCode).toBe(403);
+      expect(holder.json().error).toBe('sms_sim_changed');
+    } finally {
+      sms.simChangedAt = null;
+    }
+  });
+
   it('refuses the code when the gateway reports a recent SIM change, and records why', async () => {
     const { cookie, account } = await enrol(t, 'simon');
     await bindPhone(cookie, '+15555550103');

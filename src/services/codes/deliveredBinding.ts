@@ -12,6 +12,7 @@ import { deliverCode, simRecentlyChanged } from './deliver.ts';
 import { summariseCodeFactor, type FactorSummary } from './factors.ts';
 import { admitGuess, recordCheck, type GuardSubject, addressThrottleKey } from './guard.ts';
 import { notifyHolder } from './notify.ts';
+import { admitBindingSend } from './sendLimits.ts';
 
 /** Told to everyone who binds SMS (NIST SP 800-63B-4 §3.1.3.3: offer a non-restricted alternative). */
 export const SMS_NOTICE =
@@ -28,7 +29,8 @@ export function normalisePhone(input: string): string | null {
  * Starts binding SMS (a phone number) or email (the account's address) as a code factor. Binding
  * is done from a fresh AAL2 session (a passkey sign-in within the last few minutes): a new phone
  * number is a new authenticator (NIST SP 800-63B-4 §4.1.2). A code is sent to prove the number
- * or mailbox is the holder's; `confirmDeliveredBinding` finishes.
+ * or mailbox is the holder's; `confirmDeliveredBinding` finishes. Sends are limited per account,
+ * per destination and per client address (sendLimits.ts) before anything is sent.
  */
 export async function beginDeliveredBinding(
   deps: Deps,
@@ -42,6 +44,8 @@ export async function beginDeliveredBinding(
   if (!isFresh(deps, session) || session.aal < 2) return fail('fresh_auth_required');
   const destination = factor === 'sms' ? normalisePhone(input.phone ?? '') : account.email;
   if (!destination) return fail(factor === 'sms' ? 'phone_invalid' : 'email_missing');
+  const admitted = await admitBindingSend(deps, { accountId: account.id, factor, destination, context });
+  if (!admitted.ok) return admitted;
   const now = deps.clock();
   const id = newId(deps);
   const attemptId = newAttemptId(deps);

@@ -1,5 +1,6 @@
 import { KIND_FACTOR, type CodeFactor } from '../../codes/factors.ts';
 import { retryAfterSeconds } from '../../codes/throttle.ts';
+import { rateLimitKeyForAddress } from '../../core/address.ts';
 import { fail, ok, type Result } from '../../core/errors.ts';
 import type { CodeAuthenticator, RequestContext } from '../../core/model.ts';
 import type { Deps } from '../deps.ts';
@@ -28,9 +29,9 @@ export interface GuardSubject {
   readonly context: RequestContext;
 }
 
-/** The throttle key of a client address (shared by everyone behind one NAT). */
+/** The throttle key of a client address (shared by everyone behind one NAT; an IPv6 client's /64). */
 export function addressThrottleKey(context: RequestContext): string {
-  return `addr:${context.ip}`;
+  return `addr:${rateLimitKeyForAddress(context.ip)}`;
 }
 
 export async function admitGuess(deps: Deps, subject: GuardSubject): Promise<Result<{ reserved: number | null }>> {

@@ -17,8 +17,9 @@ export interface CodeSignedIn extends SignedIn {
 
 /**
  * Finishes a code sign-in. The order matters: the attempt must be live; a malformed code is
- * refused before it costs a guess; the role's policy and any refusal recorded at delivery (a SIM
- * change) come next; then the limits (guard.ts) admit the guess before the code is compared. A
+ * refused before it costs a guess; then the limits (guard.ts) admit the guess before the code is
+ * compared; the role's policy and any refusal recorded at delivery (a SIM change) are said only
+ * after a right code, and a disabled authenticator never (it answers as a wrong code). A
  * right code signs in through `completeSignIn`, which in one transaction consumes the attempt,
  * moves the TOTP step forward or marks the recovery code used (each a compare-and-set, so a code
  * works once however many requests race), and clears the account's failure delay.
@@ -42,18 +43,29 @@ export async function verifyCodeSignIn(deps: Deps, input: { attemptId: string; c
   const authenticator = account && found && found.accountId === account.id ? found : null;
   const code = normaliseCode(deps, factor, authenticator, input.code);
   if (code === null) return refuse(fail('code_malformed'));
-  if (account && authenticator && codeFactorAllowed(deps.policies[account.role], factor)) return refuse(fail('factor_not_allowed'));
-  if (authenticator && attempt.refusedReason) return refuse(fail(attempt.refusedReason as ErrorCode));
+  // Anyone can type a well-formed code, so until a right one shows possession of the factor, a
+  // factor the role forbids, a SIM change and a disabled authenticator all answer as a wrong code
+  // for a username nobody has would: `code_invalid`. The real reason goes to the audit trail only.
+  const withheld = account && authenticator ? (codeFactorAllowed(deps.policies[account.role], factor) ?? (attempt.refusedReason as ErrorCode | null)) : null;
 
   const subject: GuardSubject = { factor, authenticator, throttleKey: attempt.throttleKey, accountId: attempt.accountId, context };
   const admitted = await admitGuess(deps, subject);
+  if (!admitted.ok && admitted.code === 'authenticator_disabled') {
+    // No code is compared once the limit is reached (NIST SP 800-63B-4 §3.2.2), so possession is
+    // never shown: the holder learns of it from the notice sent when it was disabled.
+    return refuse(fail('code_invalid'), { checked: false, withheld: 'authenticator_disabled' });
+  }
   if (!admitted.ok) return refuse(admitted);
   const reserved = admitted.value.reserved;
   if (!account || !authenticator || reserved === null) return refuse(fail('code_invalid'), { checked: false });
 
+  // A forbidden factor's or a SIM-changed attempt's code is compared like any other, and the
+  // guess counted first: the specific refusal is said only to someone who typed the right code.
   const check = await checkCode(deps, { factor, authenticator, code, attempt: { id: input.attemptId, codeHash: attempt.codeHash } });
   await recordCheck(deps, subject, { result: check.result, reserved });
-  if (check.result !== 'match') return refuse(fail(check.result === 'replay' ? 'code_used' : 'code_invalid'), { checked: true, failures: reserved });
+  const withheldDetail = withheld ? { withheld } : {};
+  if (check.result !== 'match') return refuse(fail(check.result === 'replay' && !withheld ? 'code_used' : 'code_invalid'), { checked: true, failures: reserved, ...withheldDetail });
+  if (withheld) return refuse(fail(withheld), { checked: true });
 
   const signedIn = await completeSignIn(deps, {
     account,

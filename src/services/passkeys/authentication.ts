@@ -1,4 +1,3 @@
-import { createHmac } from 'node:crypto';
 import type { AuthenticationResponseJSON, PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
 import { base64url } from '../../core/bytes.ts';
 import { fail, ok, type Failure, type Result } from '../../core/errors.ts';
@@ -8,12 +7,14 @@ import { decodeAssertion, verifyAssertion } from '../../webauthn/assertion.ts';
 import { CoseKeyError, type PublicKey } from '../../webauthn/cose.ts';
 import type { Deps } from '../deps.ts';
 import { completeSignIn, recordSignInFailure, type SignedIn } from '../signIn.ts';
+import { standInCredentials } from './standIn.ts';
 
 /**
  * Starts a sign-in (WebAuthn §5.5). Without a username the browser offers every discoverable
- * passkey for this site (and passkey autofill); with one, the account's passkeys are listed. An
- * unknown username gets stand-in credential ids derived from a server secret, so the answer does
- * not tell which usernames exist.
+ * passkey for this site (and passkey autofill); with one, the account's passkeys are listed. A
+ * username without passkeys (unknown, or not enrolled yet) gets a stand-in list (standIn.ts): the
+ * same every time, shaped like real lists, and found with the same store reads, so neither the
+ * answer nor the work behind it tells which usernames exist.
  */
 export async function beginAuthentication(deps: Deps, input: { username?: string | undefined }): Promise<PublicKeyCredentialRequestOptionsJSON> {
   const now = deps.clock();
@@ -23,13 +24,14 @@ export async function beginAuthentication(deps: Deps, input: { username?: string
   if (input.username !== undefined) {
     const username = input.username.trim().toLowerCase();
     const account = await deps.store.accounts.findByUsername(username);
-    const passkeys = account ? (await deps.store.passkeys.listByAccount(account.id)).filter((p) => p.status === 'active') : [];
+    // An unknown username reads the passkeys of an account id that cannot exist (ids are never
+    // empty), so both answers cost the same two reads.
+    const passkeys = (await deps.store.passkeys.listByAccount(account?.id ?? '')).filter((p) => p.status === 'active');
     if (account && passkeys.length > 0) {
       accountId = account.id;
       allowCredentials = passkeys.map((p) => ({ id: p.credentialId, type: 'public-key', transports: p.transports as AuthenticatorTransport[] }));
     } else {
-      const standIn = createHmac('sha256', deps.installSecret).update(`credential:${username}`).digest();
-      allowCredentials = [{ id: base64url.encode(standIn), type: 'public-key', transports: ['internal', 'hybrid'] }];
+      allowCredentials = standInCredentials(deps.installSecret, username);
     }
   }
   await deps.store.ceremonies.create({
