@@ -15,7 +15,7 @@ export interface FreshRule {
 }
 
 const UNUSABLE = 'For this change, sign in again with a passkey first: the passkey this session signed in with is no longer usable.';
-const TOO_LOW = 'For this change, sign in again with a stronger passkey sign-in first.';
+const TOO_LOW = 'For this change, sign in again with a passkey that verifies you (PIN, fingerprint or face): this session was not signed in strongly enough.';
 
 /**
  * The one definition of a fresh session, which every service that binds, replaces or removes an
