@@ -4,15 +4,10 @@ import { isErrorCode, type ErrorCode } from '../core/errors.ts';
 import type { Deps } from '../services/deps.ts';
 import { isDatabaseUnavailable } from '../store/db.ts';
 import { sendFailure } from './reply.ts';
-import { securityHeaders, originCheck } from './security.ts';
+import { securityHeaders } from './security.ts';
 import { registerOpsRoutes } from './routes/ops.ts';
-import { registerPasskeyRoutes } from './routes/passkeys.ts';
-import { registerSessionRoutes } from './routes/session.ts';
-import { registerAccountRoutes } from './routes/account.ts';
-import { registerCodeRoutes } from './routes/codes.ts';
-import { registerTotpRoutes } from './routes/totp.ts';
-import { registerRecoveryCodeRoutes } from './routes/recoveryCodes.ts';
-import { registerFactorRoutes } from './routes/factors.ts';
+import { API_ROUTES } from './routes/index.ts';
+import { registerApiRoutes, requireDeclaredApiRoutes } from './registrar.ts';
 import { registerPageRoutes } from './routes/pages.ts';
 import { renderErrorPage } from './pages/error.ts';
 import { clientErrorHandler, httpServerOptions, MAX_URL_BYTES } from './connections.ts';
@@ -82,12 +77,12 @@ export async function buildApp(deps: Deps, options: AppOptions = {}): Promise<Fa
     clientErrorHandler,
   });
   await app.register(cookie);
+  requireDeclaredApiRoutes(app);
   app.addHook('onRequest', async (request, reply) => {
     if (request.url.length <= MAX_URL_BYTES) return;
     if (answersInJson(request.url)) return sendFailure(reply, { code: 'uri_too_long' });
     return reply.code(414).type('text/html; charset=utf-8').send(renderErrorPage({ code: 'uri_too_long' }));
   });
-  app.addHook('onRequest', originCheck(config));
   app.addHook('onSend', securityHeaders(config));
   // Once shutdown starts, every answer closes its connection: a request already in flight finishes,
   // and its keep-alive connection does not linger (or take another request) until the grace period ends.
@@ -127,13 +122,7 @@ export async function buildApp(deps: Deps, options: AppOptions = {}): Promise<Fa
   });
 
   registerOpsRoutes(app, deps);
-  registerPasskeyRoutes(app, deps);
-  registerSessionRoutes(app, deps);
-  registerAccountRoutes(app, deps);
-  registerCodeRoutes(app, deps);
-  registerTotpRoutes(app, deps);
-  registerRecoveryCodeRoutes(app, deps);
-  registerFactorRoutes(app, deps);
+  registerApiRoutes(app, deps, API_ROUTES);
   await registerPageRoutes(app, deps);
   await registerOidc(app, deps);
   return app;

@@ -1,29 +1,63 @@
 import type { Config } from '../config/load.ts';
 import { ERRORS } from '../core/errors.ts';
-import { codeApiPaths } from './openapiCodes.ts';
-import {
-  authenticationOptionsBody,
-  authenticationVerifyBody,
-  registrationOptionsBody,
-  registrationVerifyBody,
-  renamePasskeyBody,
-} from './schemas.ts';
+import { JSON_TYPE, originRule, type Access, type ApiRoute } from './declare.ts';
+import { sessionCookieName } from './context.ts';
 
 const error = { $ref: '#/components/responses/Error' };
-const json = (schema: unknown) => ({ content: { 'application/json': { schema } } });
+const json = (schema: unknown) => ({ content: { [JSON_TYPE]: { schema } } });
 
-/** OpenAPI 3.1 description of `/api/v1`, built from the same schemas the server validates with. */
-export function openApiDocument(config: Config) {
+/** `/api/v1/passkeys/:id` as OpenAPI writes it: `/api/v1/passkeys/{id}`. */
+export function openApiPath(path: string): string {
+  return path.replace(/:(\w+)/g, '{$1}');
+}
+
+/** What a route's access means, in words, for its description. */
+function accessInWords(access: Access, config: Config): string | null {
+  if (access === 'anyone') return null;
+  if (access === 'session') return 'Needs a session.';
+  const level = access.minAal ? ` at AAL${access.minAal} or above` : '';
+  return `Needs a fresh session: a passkey sign-in${level} within the last ${config.freshAuthMaxAgeMs / 1000} s (KEYBOUND_FRESH_AUTH_MAX_AGE), with a passkey that is still usable; otherwise 403 fresh_auth_required.`;
+}
+
+function operation(r: ApiRoute, config: Config) {
+  const params = r.params as { properties?: Record<string, unknown> } | undefined;
+  const responses: Record<string, unknown> = {};
+  for (const [status, answer] of Object.entries(r.responses)) {
+    responses[status] = typeof answer === 'string' ? { description: answer } : { description: answer.description, ...json(answer.schema) };
+  }
+  for (const status of ['4XX', ...(r.errors ?? []).map(String)]) responses[status] = error;
+  const description = [accessInWords(r.access, config), r.rateLimit === 'ceremony' ? 'Rate limited per client address (KEYBOUND_RATE_LIMIT_CEREMONY).' : null].filter(Boolean).join(' ');
+  return {
+    summary: r.summary,
+    ...(description ? { description } : {}),
+    ...(r.access !== 'anyone' ? { security: [{ session: [] }] } : {}),
+    ...(params?.properties
+      ? { parameters: Object.entries(params.properties).map(([name, schema]) => ({ name, in: 'path', required: true, schema })) }
+      : {}),
+    ...(r.body ? { requestBody: { required: true, content: Object.fromEntries((r.body.types ?? [JSON_TYPE]).map((type) => [type, { schema: r.body!.schema }])) } } : {}),
+    responses,
+    // The declared gates, as data, for tools and for the test that holds the table to the router.
+    'x-keybound-access': r.access,
+    'x-keybound-origin': originRule(r),
+    ...(r.rateLimit ? { 'x-keybound-rate-limit': r.rateLimit } : {}),
+  };
+}
+
+/** OpenAPI 3.1 description of `/api/v1`, generated from the route table the server registers. */
+export function openApiDocument(config: Config, routes: readonly ApiRoute[]) {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const r of routes) (paths[openApiPath(r.path)] ??= {})[r.method.toLowerCase()] = operation(r, config);
   return {
     openapi: '3.1.0',
     info: {
       title: 'Keybound API',
       version: '1',
-      description: 'Passkey ceremonies, sessions and account security. Cookie-authenticated calls that change state must come from an allowed Origin.',
+      description:
+        'Passkey ceremonies, sessions and account security. Cookie-authenticated calls that change state must come from an allowed Origin, and send any body as application/json (415 unsupported_media_type otherwise).',
     },
     servers: [{ url: config.publicUrl }],
     components: {
-      securitySchemes: { session: { type: 'apiKey', in: 'cookie', name: config.secureCookies ? '__Host-keybound_session' : 'keybound_session' } },
+      securitySchemes: { session: { type: 'apiKey', in: 'cookie', name: sessionCookieName(config) } },
       schemas: {
         Error: {
           type: 'object',
@@ -47,60 +81,8 @@ export function openApiDocument(config: Config) {
       },
       responses: { Error: { description: 'A refusal with a stable error code', ...json({ $ref: '#/components/schemas/Error' }) } },
     },
-    paths: {
-      '/api/v1/passkeys/registration/options': {
-        post: {
-          summary: 'Start a passkey registration with an enrolment token, or (with a fresh session) to add a passkey',
-          requestBody: json(registrationOptionsBody),
-          responses: { 200: { description: 'PublicKeyCredentialCreationOptionsJSON' }, '4XX': error },
-        },
-      },
-      '/api/v1/passkeys/registration/verify': {
-        post: {
-          summary: 'Finish a registration; an enrolment also signs in and sets the session cookie',
-          requestBody: json(registrationVerifyBody),
-          responses: { 201: { description: 'The passkey summary (and the sign-in for an enrolment)' }, '4XX': error },
-        },
-      },
-      '/api/v1/passkeys/authentication/options': {
-        post: {
-          summary: 'Start a passkey sign-in, usernameless ({}) or username-first',
-          requestBody: json(authenticationOptionsBody),
-          responses: { 200: { description: 'PublicKeyCredentialRequestOptionsJSON' }, '4XX': error },
-        },
-      },
-      '/api/v1/passkeys/authentication/verify': {
-        post: {
-          summary: 'Finish a sign-in; sets the session cookie',
-          requestBody: json(authenticationVerifyBody),
-          responses: { 200: { description: 'Signed in', ...json({ $ref: '#/components/schemas/SignedIn' }) }, '4XX': error },
-        },
-      },
-      '/api/v1/session': {
-        get: { summary: 'The current session', security: [{ session: [] }], responses: { 200: { description: 'Session' }, 401: error } },
-        delete: { summary: 'Sign out', security: [{ session: [] }], responses: { 204: { description: 'Signed out' }, 401: error } },
-      },
-      '/api/v1/sessions': { get: { summary: 'Your active sessions', security: [{ session: [] }], responses: { 200: { description: 'Sessions' }, 401: error } } },
-      '/api/v1/sessions/{id}': {
-        delete: { summary: 'Revoke one of your sessions', security: [{ session: [] }], parameters: [{ name: 'id', in: 'path', required: true }], responses: { 204: { description: 'Revoked' }, '4XX': error } },
-      },
-      ...codeApiPaths,
-      '/api/v1/passkeys': { get: { summary: 'Your passkeys', security: [{ session: [] }], responses: { 200: { description: 'Passkeys' }, 401: error } } },
-      '/api/v1/passkeys/{id}': {
-        patch: {
-          summary: 'Rename a passkey',
-          security: [{ session: [] }],
-          parameters: [{ name: 'id', in: 'path', required: true }],
-          requestBody: json(renamePasskeyBody),
-          responses: { 204: { description: 'Renamed' }, '4XX': error },
-        },
-        delete: {
-          summary: 'Remove a passkey (fresh sign-in needed; never the last one)',
-          security: [{ session: [] }],
-          parameters: [{ name: 'id', in: 'path', required: true }],
-          responses: { 204: { description: 'Removed' }, '4XX': error },
-        },
-      },
-    },
+    paths,
   };
 }
+
+export const SIGNED_IN = { $ref: '#/components/schemas/SignedIn' };

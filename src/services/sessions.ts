@@ -35,11 +35,6 @@ export async function resolveSession(deps: Deps, token: string | undefined): Pro
   return ok({ session, account });
 }
 
-/** A session signed in with a passkey recently enough to bind or change authenticators. */
-export function isFresh(deps: Deps, session: Session): boolean {
-  return session.passkeyId !== null && deps.clock() - session.authTime <= deps.config.freshAuthMaxAgeMs;
-}
-
 export async function signOut(deps: Deps, active: ActiveSession, context: RequestContext): Promise<void> {
   await revokeSession(deps, active, active.session.id, context);
 }

@@ -92,8 +92,9 @@ describe('sessions and the account holder’s own passkeys', () => {
     const rename = await t.app.inject({ method: 'PATCH', url: `/api/v1/passkeys/${list[1]!.id}`, payload: { nickname: 'Work phone' }, headers: { cookie, origin: ORIGIN } });
     expect(rename.statusCode).toBe(204);
     const remove = (id: string, c = cookie) => t.app.inject({ method: 'DELETE', url: `/api/v1/passkeys/${id}`, headers: { cookie: c, origin: ORIGIN } });
-    expect((await remove(list[0]!.id)).statusCode).toBe(204);
-    const last = await remove(list[1]!.id);
+    // The other one: removing the passkey this session signed in with would leave it no longer fresh.
+    expect((await remove(list[1]!.id)).statusCode).toBe(204);
+    const last = await remove(list[0]!.id);
     expect(last.statusCode).toBe(409);
     expect(last.json().error).toBe('passkey_last_one');
     expect(await t.store.passkeys.listByAccount(account.id)).toHaveLength(1);

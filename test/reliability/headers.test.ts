@@ -9,23 +9,9 @@ import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { invite } from '../../src/services/invitations.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
+import { registeredRoutes } from '../helpers/routes.ts';
 import { SoftAuthenticator } from '../helpers/softAuthenticator.ts';
 import { record, Tally } from './support/report.ts';
-
-/** Every route and method the router knows, from `printRoutes({ commonPrefix: false })`. */
-export function registeredRoutes(printed: string): { path: string; methods: string[] }[] {
-  const out: { path: string; methods: string[] }[] = [];
-  const stack: string[] = [];
-  for (const line of printed.split('\n')) {
-    const match = /^([\s│]*)[├└]── (.*?)(?: \(([^)]*)\))?$/.exec(line);
-    if (!match) continue;
-    const depth = match[1]!.length / 4;
-    stack.length = depth;
-    stack[depth] = match[2]!;
-    if (match[3]) out.push({ path: stack.join('').replace(/^\/?/, '/'), methods: match[3].split(', ') });
-  }
-  return out;
-}
 
 interface Answer {
   readonly what: string;

@@ -1,38 +1,43 @@
-import type { FastifyInstance } from 'fastify';
-import type { Deps } from '../../services/deps.ts';
 import { listPasskeys, removePasskey, renamePasskey } from '../../services/passkeys/management.ts';
-import { isFresh } from '../../services/sessions.ts';
-import { authenticate } from '../auth.ts';
-import { requestContext } from '../context.ts';
+import { route, type ApiRoute } from '../declare.ts';
 import { sendFailure } from '../reply.ts';
 import { idParams, renamePasskeyBody } from '../schemas.ts';
 
 /** The signed-in holder's own passkeys. */
-export function registerAccountRoutes(app: FastifyInstance, deps: Deps): void {
-  app.get('/api/v1/passkeys', async (request, reply) => {
-    const active = await authenticate(deps, request);
-    if (!active.ok) return sendFailure(reply, active);
-    return reply.send({ passkeys: await listPasskeys(deps, active.value.account.id) });
-  });
-
-  app.patch<{ Params: { id: string }; Body: { nickname: string } }>(
-    '/api/v1/passkeys/:id',
-    { schema: { params: idParams, body: renamePasskeyBody } },
-    async (request, reply) => {
-      const active = await authenticate(deps, request);
-      if (!active.ok) return sendFailure(reply, active);
-      const result = await renamePasskey(deps, active.value, request.params.id, request.body.nickname.trim(), requestContext(request));
+export const accountRoutes: readonly ApiRoute[] = [
+  route({
+    method: 'GET',
+    path: '/api/v1/passkeys',
+    summary: 'Your passkeys',
+    access: 'session',
+    responses: { 200: 'Passkeys' },
+    handler: async ({ deps, reply, active }) => reply.send({ passkeys: await listPasskeys(deps, active.account.id) }),
+  }),
+  route<{ nickname: string }, { id: string }>({
+    method: 'PATCH',
+    path: '/api/v1/passkeys/:id',
+    summary: 'Rename a passkey',
+    access: 'session',
+    params: idParams,
+    body: { schema: renamePasskeyBody },
+    responses: { 204: 'Renamed' },
+    handler: async ({ deps, reply, body, params, context, active }) => {
+      const result = await renamePasskey(deps, active, params.id, body.nickname.trim(), context);
       if (!result.ok) return sendFailure(reply, result);
       return reply.code(204).send();
     },
-  );
-
-  app.delete<{ Params: { id: string } }>('/api/v1/passkeys/:id', { schema: { params: idParams } }, async (request, reply) => {
-    const active = await authenticate(deps, request);
-    if (!active.ok) return sendFailure(reply, active);
-    if (!isFresh(deps, active.value.session)) return sendFailure(reply, { code: 'fresh_auth_required' });
-    const result = await removePasskey(deps, active.value, request.params.id, requestContext(request));
-    if (!result.ok) return sendFailure(reply, result);
-    return reply.code(204).send();
-  });
-}
+  }),
+  route<unknown, { id: string }>({
+    method: 'DELETE',
+    path: '/api/v1/passkeys/:id',
+    summary: 'Remove a passkey (fresh sign-in needed; never the last one)',
+    access: { fresh: true },
+    params: idParams,
+    responses: { 204: 'Removed' },
+    handler: async ({ deps, reply, params, context, active }) => {
+      const result = await removePasskey(deps, active, params.id, context);
+      if (!result.ok) return sendFailure(reply, result);
+      return reply.code(204).send();
+    },
+  }),
+];

@@ -1,10 +1,9 @@
-import type { FastifyInstance } from 'fastify';
 import { STRENGTH, nistAccepted, type CodeFactor } from '../../codes/factors.ts';
 import { startCodeSignIn } from '../../services/codes/signInStart.ts';
 import { verifyCodeSignIn, type CodeSignedIn } from '../../services/codes/signInVerify.ts';
-import type { Deps } from '../../services/deps.ts';
-import { ceremonyRateLimit } from '../auth.ts';
-import { requestContext, setSessionCookie } from '../context.ts';
+import { setSessionCookie } from '../context.ts';
+import { route, type ApiRoute } from '../declare.ts';
+import { SIGNED_IN } from '../openapi.ts';
 import { sendFailure } from '../reply.ts';
 import { codeSignInStartBody, codeSignInVerifyBody } from '../schemas.ts';
 import { signedInBody } from './session.ts';
@@ -20,19 +19,34 @@ export function codeSignedInBody(signedIn: CodeSignedIn) {
 }
 
 /** Sign-in with a one-time code (README "One-time codes"). */
-export function registerCodeRoutes(app: FastifyInstance, deps: Deps): void {
-  const preHandler = ceremonyRateLimit(deps);
-
-  app.post<{ Body: { username: string; factor: CodeFactor } }>('/api/v1/codes/sign-in/start', { schema: { body: codeSignInStartBody }, preHandler }, async (request, reply) => {
-    const result = await startCodeSignIn(deps, { ...request.body, context: requestContext(request) });
-    if (!result.ok) return sendFailure(reply, result);
-    return reply.send(result.value);
-  });
-
-  app.post<{ Body: { attemptId: string; code: string } }>('/api/v1/codes/sign-in/verify', { schema: { body: codeSignInVerifyBody }, preHandler }, async (request, reply) => {
-    const result = await verifyCodeSignIn(deps, { ...request.body, context: requestContext(request) });
-    if (!result.ok) return sendFailure(reply, result);
-    setSessionCookie(reply, deps.config, result.value.token, result.value.session, deps.clock());
-    return reply.send(codeSignedInBody(result.value));
-  });
-}
+export const codeRoutes: readonly ApiRoute[] = [
+  route<{ username: string; factor: CodeFactor }>({
+    method: 'POST',
+    path: '/api/v1/codes/sign-in/start',
+    summary: 'Start a sign-in with a one-time code; SMS and email codes are sent. Answers alike for any username.',
+    access: 'anyone',
+    body: { schema: codeSignInStartBody },
+    rateLimit: 'ceremony',
+    responses: { 200: '{"attemptId"}' },
+    handler: async ({ deps, reply, body, context }) => {
+      const result = await startCodeSignIn(deps, { ...body, context });
+      if (!result.ok) return sendFailure(reply, result);
+      return reply.send(result.value);
+    },
+  }),
+  route<{ attemptId: string; code: string }>({
+    method: 'POST',
+    path: '/api/v1/codes/sign-in/verify',
+    summary: 'Finish a code sign-in (AAL1); sets the session cookie',
+    access: 'anyone',
+    body: { schema: codeSignInVerifyBody },
+    rateLimit: 'ceremony',
+    responses: { 200: { description: 'Signed in', schema: SIGNED_IN } },
+    handler: async ({ deps, reply, body, context }) => {
+      const result = await verifyCodeSignIn(deps, { ...body, context });
+      if (!result.ok) return sendFailure(reply, result);
+      setSessionCookie(reply, deps.config, result.value.token, result.value.session, deps.clock());
+      return reply.send(codeSignedInBody(result.value));
+    },
+  }),
+];

@@ -1,10 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import type { Deps } from '../../services/deps.ts';
 import { LATEST_VERSION } from '../../store/migrate.ts';
+import { route, type ApiRoute } from '../declare.ts';
 import { openApiDocument } from '../openapi.ts';
 import { sendFailure } from '../reply.ts';
 
-/** Liveness, readiness, metrics and the API description. */
+/** Liveness, readiness and metrics (outside /api/v1, so outside the route table). */
 export function registerOpsRoutes(app: FastifyInstance, deps: Deps): void {
   app.get('/healthz', async (_request, reply) => reply.send({ status: 'ok' }));
 
@@ -24,7 +25,17 @@ export function registerOpsRoutes(app: FastifyInstance, deps: Deps): void {
   app.get('/metrics', async (_request, reply) => {
     return reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
   });
+}
 
-  const document = openApiDocument(deps.config);
-  app.get('/api/v1/openapi.json', async (_request, reply) => reply.send(document));
+/** The API description, generated from the table it is part of (`table` is read once, at the first request). */
+export function openApiRoute(table: () => readonly ApiRoute[]): ApiRoute {
+  let document: ReturnType<typeof openApiDocument> | undefined;
+  return route({
+    method: 'GET',
+    path: '/api/v1/openapi.json',
+    summary: 'This document',
+    access: 'anyone',
+    responses: { 200: 'OpenAPI 3.1' },
+    handler: async ({ deps, reply }) => reply.send((document ??= openApiDocument(deps.config, table()))),
+  });
 }

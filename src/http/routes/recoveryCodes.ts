@@ -1,17 +1,19 @@
-import type { FastifyInstance } from 'fastify';
-import type { Deps } from '../../services/deps.ts';
 import { generateRecoveryCodes } from '../../services/codes/recoveryCodes.ts';
-import { authenticate } from '../auth.ts';
-import { requestContext } from '../context.ts';
+import { route, type ApiRoute } from '../declare.ts';
 import { sendFailure } from '../reply.ts';
 
 /** A new set of recovery codes, shown once (fresh passkey session). */
-export function registerRecoveryCodeRoutes(app: FastifyInstance, deps: Deps): void {
-  app.post('/api/v1/recovery-codes', async (request, reply) => {
-    const active = await authenticate(deps, request);
-    if (!active.ok) return sendFailure(reply, active);
-    const result = await generateRecoveryCodes(deps, active.value, requestContext(request));
-    if (!result.ok) return sendFailure(reply, result);
-    return reply.code(201).send(result.value);
-  });
-}
+export const recoveryCodeRoutes: readonly ApiRoute[] = [
+  route({
+    method: 'POST',
+    path: '/api/v1/recovery-codes',
+    summary: 'A new set of 10 recovery codes, shown once (fresh passkey sign-in)',
+    access: { fresh: true },
+    responses: { 201: '{"codes"}' },
+    handler: async ({ deps, reply, context, active }) => {
+      const result = await generateRecoveryCodes(deps, active, context);
+      if (!result.ok) return sendFailure(reply, result);
+      return reply.code(201).send(result.value);
+    },
+  }),
+];

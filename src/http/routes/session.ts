@@ -1,10 +1,8 @@
-import type { FastifyInstance } from 'fastify';
 import type { Account, Session } from '../../core/model.ts';
-import type { Deps } from '../../services/deps.ts';
 import { listSessions, revokeSession, signOut } from '../../services/sessions.ts';
 import type { SignedIn } from '../../services/signIn.ts';
-import { authenticate } from '../auth.ts';
-import { clearSessionCookie, requestContext } from '../context.ts';
+import { clearSessionCookie } from '../context.ts';
+import { route, type ApiRoute } from '../declare.ts';
 import { sendFailure } from '../reply.ts';
 import { idParams } from '../schemas.ts';
 
@@ -34,35 +32,52 @@ export function signedInBody(signedIn: SignedIn) {
   return { account: accountBody(signedIn.account), acr: signedIn.assurance.acr, amr: signedIn.assurance.amr, aal: signedIn.assurance.aal, session: sessionBody(signedIn.session) };
 }
 
-export function registerSessionRoutes(app: FastifyInstance, deps: Deps): void {
-  app.get('/api/v1/session', async (request, reply) => {
-    const active = await authenticate(deps, request);
-    if (!active.ok) return sendFailure(reply, active);
-    const { session, account } = active.value;
-    return reply.send({ account: accountBody(account), acr: session.acr, amr: session.amr, aal: session.aal, session: sessionBody(session) });
-  });
-
-  app.delete('/api/v1/session', async (request, reply) => {
-    const active = await authenticate(deps, request);
-    clearSessionCookie(reply, deps.config);
-    if (!active.ok) return sendFailure(reply, active);
-    await signOut(deps, active.value, requestContext(request));
-    return reply.code(204).send();
-  });
-
-  app.get('/api/v1/sessions', async (request, reply) => {
-    const active = await authenticate(deps, request);
-    if (!active.ok) return sendFailure(reply, active);
-    const sessions = await listSessions(deps, active.value);
-    return reply.send({ sessions: sessions.map((s) => sessionBody(s, active.value.session.id)) });
-  });
-
-  app.delete<{ Params: { id: string } }>('/api/v1/sessions/:id', { schema: { params: idParams } }, async (request, reply) => {
-    const active = await authenticate(deps, request);
-    if (!active.ok) return sendFailure(reply, active);
-    const result = await revokeSession(deps, active.value, request.params.id, requestContext(request));
-    if (!result.ok) return sendFailure(reply, result);
-    if (request.params.id === active.value.session.id) clearSessionCookie(reply, deps.config);
-    return reply.code(204).send();
-  });
-}
+/** The current session, sign-out, and the holder's other sessions. */
+export const sessionRoutes: readonly ApiRoute[] = [
+  route({
+    method: 'GET',
+    path: '/api/v1/session',
+    summary: 'The current session',
+    access: 'session',
+    responses: { 200: 'Session' },
+    handler: async ({ reply, active: { session, account } }) =>
+      reply.send({ account: accountBody(account), acr: session.acr, amr: session.amr, aal: session.aal, session: sessionBody(session) }),
+  }),
+  route({
+    method: 'DELETE',
+    path: '/api/v1/session',
+    summary: 'Sign out',
+    access: 'session',
+    endsSession: true,
+    responses: { 204: 'Signed out' },
+    handler: async ({ deps, reply, context, active }) => {
+      await signOut(deps, active, context);
+      return reply.code(204).send();
+    },
+  }),
+  route({
+    method: 'GET',
+    path: '/api/v1/sessions',
+    summary: 'Your active sessions',
+    access: 'session',
+    responses: { 200: 'Sessions' },
+    handler: async ({ deps, reply, active }) => {
+      const sessions = await listSessions(deps, active);
+      return reply.send({ sessions: sessions.map((s) => sessionBody(s, active.session.id)) });
+    },
+  }),
+  route<unknown, { id: string }>({
+    method: 'DELETE',
+    path: '/api/v1/sessions/:id',
+    summary: 'Revoke one of your sessions',
+    access: 'session',
+    params: idParams,
+    responses: { 204: 'Revoked' },
+    handler: async ({ deps, reply, params, context, active }) => {
+      const result = await revokeSession(deps, active, params.id, context);
+      if (!result.ok) return sendFailure(reply, result);
+      if (params.id === active.session.id) clearSessionCookie(reply, deps.config);
+      return reply.code(204).send();
+    },
+  }),
+];

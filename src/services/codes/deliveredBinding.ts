@@ -5,7 +5,8 @@ import type { RequestContext } from '../../core/model.ts';
 import { codeFactorAllowed } from '../../core/policy.ts';
 import { hashSecret } from '../../core/tokens.ts';
 import type { Deps } from '../deps.ts';
-import { isFresh, type ActiveSession } from '../sessions.ts';
+import { requireFresh } from '../freshness.ts';
+import type { ActiveSession } from '../sessions.ts';
 import { newAttemptId, newId } from './attempts.ts';
 import { checkCode, normaliseCode } from './check.ts';
 import { deliverCode, simRecentlyChanged } from './deliver.ts';
@@ -37,11 +38,12 @@ export async function beginDeliveredBinding(
   active: ActiveSession,
   input: { factor: 'sms' | 'email'; phone?: string; context: RequestContext },
 ): Promise<Result<{ attemptId: string; notice: string }>> {
-  const { account, session } = active;
+  const { account } = active;
   const { factor, context } = input;
   const refused = codeFactorAllowed(deps.policies[account.role], factor);
   if (refused) return fail(refused);
-  if (!isFresh(deps, session) || session.aal < 2) return fail('fresh_auth_required');
+  const fresh = await requireFresh(deps, active, { minAal: 2 });
+  if (!fresh.ok) return fresh;
   const destination = factor === 'sms' ? normalisePhone(input.phone ?? '') : account.email;
   if (!destination) return fail(factor === 'sms' ? 'phone_invalid' : 'email_missing');
   const admitted = await admitBindingSend(deps, { accountId: account.id, factor, destination, context });
@@ -82,6 +84,9 @@ export async function confirmDeliveredBinding(
   if (!attempt || attempt.purpose !== 'bind' || attempt.accountId !== account.id || attempt.consumedAt !== null || attempt.expiresAt <= now) return fail('factor_setup_unknown');
   const pending = attempt.authenticatorId ? await deps.store.authenticators.findById(attempt.authenticatorId) : undefined;
   if (!pending || pending.status !== 'pending') return fail('factor_setup_unknown');
+  // Fresh at AAL2 when the binding began (the code then takes a while to arrive), and its passkey still usable.
+  const fresh = await requireFresh(deps, active, { minAal: 2, asOf: pending.createdAt });
+  if (!fresh.ok) return fresh;
   const factor = attempt.factor as 'sms' | 'email';
   const refused = codeFactorAllowed(deps.policies[account.role], factor);
   if (refused) return fail(refused);

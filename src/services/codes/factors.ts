@@ -4,7 +4,8 @@ import type { CodeAuthenticator, RequestContext, Role } from '../../core/model.t
 import { codeFactorAllowed } from '../../core/policy.ts';
 import type { Deps } from '../deps.ts';
 import { listPasskeys } from '../passkeys/management.ts';
-import { isFresh, type ActiveSession } from '../sessions.ts';
+import { requireFresh } from '../freshness.ts';
+import type { ActiveSession } from '../sessions.ts';
 import { notifyHolder } from './notify.ts';
 
 /** Every sign-in method of an account, as the account page and `GET /api/v1/factors` show it. */
@@ -78,7 +79,8 @@ export async function listFactors(deps: Deps, account: { id: string; role: Role 
 
 /** Removes a code factor (a fresh passkey sign-in is needed, as for any change of authenticators). */
 export async function removeCodeFactor(deps: Deps, active: ActiveSession, id: string, context: RequestContext): Promise<Result<null>> {
-  if (!isFresh(deps, active.session)) return fail('fresh_auth_required');
+  const fresh = await requireFresh(deps, active);
+  if (!fresh.ok) return fresh;
   const { account } = active;
   const now = deps.clock();
   const removed = await deps.store.transaction(async (tx) => {

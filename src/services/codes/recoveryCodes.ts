@@ -4,7 +4,8 @@ import { fail, ok, type Result } from '../../core/errors.ts';
 import type { RequestContext } from '../../core/model.ts';
 import { codeFactorAllowed } from '../../core/policy.ts';
 import type { Deps } from '../deps.ts';
-import { isFresh, type ActiveSession } from '../sessions.ts';
+import { requireFresh } from '../freshness.ts';
+import type { ActiveSession } from '../sessions.ts';
 import { newId } from './attempts.ts';
 import { notifyHolder } from './notify.ts';
 
@@ -14,10 +15,11 @@ import { notifyHolder } from './notify.ts';
  * The codes are returned this once; only their hashes are kept.
  */
 export async function generateRecoveryCodes(deps: Deps, active: ActiveSession, context: RequestContext): Promise<Result<{ codes: string[] }>> {
-  const { account, session } = active;
+  const { account } = active;
   const refused = codeFactorAllowed(deps.policies[account.role], 'recovery');
   if (refused) return fail(refused);
-  if (!isFresh(deps, session)) return fail('fresh_auth_required');
+  const fresh = await requireFresh(deps, active);
+  if (!fresh.ok) return fresh;
   const now = deps.clock();
   const id = newId(deps);
   const codes = newRecoveryCodeSet(deps.random);

@@ -5,7 +5,8 @@ import { fail, ok, type Result } from '../../core/errors.ts';
 import type { RequestContext } from '../../core/model.ts';
 import { codeFactorAllowed } from '../../core/policy.ts';
 import type { Deps } from '../deps.ts';
-import { isFresh, type ActiveSession } from '../sessions.ts';
+import { requireFresh } from '../freshness.ts';
+import type { ActiveSession } from '../sessions.ts';
 import { newId } from './attempts.ts';
 import { checkCode, normaliseCode, totpSealContext } from './check.ts';
 import { summariseCodeFactor, type FactorSummary } from './factors.ts';
@@ -22,10 +23,11 @@ const SEED_BYTES = 20;
  * only time it leaves the server. It is not usable until confirmed with a first code.
  */
 export async function beginTotpEnrolment(deps: Deps, active: ActiveSession, context: RequestContext): Promise<Result<{ otpauthUri: string; qrSvg: string }>> {
-  const { account, session } = active;
+  const { account } = active;
   const refused = codeFactorAllowed(deps.policies[account.role], 'totp');
   if (refused) return fail(refused);
-  if (!isFresh(deps, session)) return fail('fresh_auth_required');
+  const fresh = await requireFresh(deps, active);
+  if (!fresh.ok) return fresh;
   const now = deps.clock();
   const id = newId(deps);
   const seed = deps.random(SEED_BYTES);
@@ -47,14 +49,16 @@ export async function beginTotpEnrolment(deps: Deps, active: ActiveSession, cont
  * any earlier one, and a disabled one (this is how it is rebound).
  */
 export async function confirmTotpEnrolment(deps: Deps, active: ActiveSession, input: { code: string; context: RequestContext }): Promise<Result<FactorSummary>> {
-  const { account, session } = active;
+  const { account } = active;
   const { context } = input;
   const now = deps.clock();
   const refused = codeFactorAllowed(deps.policies[account.role], 'totp');
   if (refused) return fail(refused);
-  if (session.passkeyId === null) return fail('fresh_auth_required');
   const pending = await deps.store.authenticators.findPending(account.id, 'totp');
   if (!pending || pending.createdAt + deps.config.codes.ttlMs <= now) return fail('factor_setup_unknown');
+  // Fresh when the binding began (the person then scans and types a code), and its passkey still usable.
+  const fresh = await requireFresh(deps, active, { asOf: pending.createdAt });
+  if (!fresh.ok) return fresh;
   const code = normaliseCode(deps, 'totp', pending, input.code);
   if (code === null) return fail('code_malformed');
   const subject: GuardSubject = { factor: 'totp', authenticator: pending, throttleKey: `acct:${account.id}`, accountId: account.id, context };

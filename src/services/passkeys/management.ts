@@ -2,6 +2,7 @@ import { fail, ok, type Result } from '../../core/errors.ts';
 import type { Passkey, RequestContext } from '../../core/model.ts';
 import { authenticatorName } from '../../webauthn/aaguids.ts';
 import type { Deps } from '../deps.ts';
+import { requireFresh } from '../freshness.ts';
 import type { ActiveSession } from '../sessions.ts';
 
 /** What the account page and the API show of a passkey: never the key itself. */
@@ -59,6 +60,8 @@ export async function renamePasskey(deps: Deps, active: ActiveSession, id: strin
  * signed in end with it (except the one asking).
  */
 export async function removePasskey(deps: Deps, active: ActiveSession, id: string, context: RequestContext): Promise<Result<null>> {
+  const fresh = await requireFresh(deps, active);
+  if (!fresh.ok) return fresh;
   const now = deps.clock();
   return deps.store.transaction(async (tx) => {
     await tx.accounts.lock(active.account.id);

@@ -11,7 +11,7 @@ import { REGISTRATION_ALGORITHMS, verifyRegistration } from '../../webauthn/regi
 import type { Deps } from '../deps.ts';
 import { checkEnrolmentToken } from '../invitations.ts';
 import { completeSignIn, type SignedIn } from '../signIn.ts';
-import { isFresh } from '../sessions.ts';
+import { requireFresh } from '../freshness.ts';
 
 /** Who a registration is for: a holder of an enrolment link, or a signed-in account holder. */
 export type Registrant = { readonly enrolmentToken: string } | { readonly session: Session; readonly account: Account };
@@ -26,7 +26,8 @@ export async function beginRegistration(deps: Deps, who: Registrant): Promise<Re
     account = checked.value.account;
     invitationId = checked.value.invitation.id;
   } else {
-    if (!isFresh(deps, who.session)) return fail('fresh_auth_required');
+    const fresh = await requireFresh(deps, who);
+    if (!fresh.ok) return fresh;
     account = who.account;
   }
   const now = deps.clock();
@@ -86,7 +87,12 @@ export async function finishRegistration(
   if (!ceremony || ceremony.kind !== 'registration' || ceremony.accountId === null) return refuse(fail('passkey_challenge_unknown'));
   const now = deps.clock();
   if (ceremony.expiresAt <= now) return refuse(fail('passkey_challenge_expired'), ceremony.accountId);
-  if (ceremony.invitationId === null && input.session?.accountId !== ceremony.accountId) return refuse(fail('session_required'), ceremony.accountId);
+  if (ceremony.invitationId === null) {
+    if (input.session?.accountId !== ceremony.accountId) return refuse(fail('session_required'), ceremony.accountId);
+    // Adding a passkey: the session was fresh when the ceremony began, and its passkey is still usable.
+    const fresh = await requireFresh(deps, { session: input.session }, { asOf: ceremony.createdAt });
+    if (!fresh.ok) return refuse(fresh, ceremony.accountId);
+  }
   const account = await deps.store.accounts.findById(ceremony.accountId);
   if (!account || account.status === 'suspended' || account.status === 'offboarded') return refuse(fail('account_not_active'), ceremony.accountId);
 

@@ -1,0 +1,42 @@
+import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
+import type { Result } from '../core/errors.ts';
+import type { Deps } from '../services/deps.ts';
+import { requireFresh } from '../services/freshness.ts';
+import type { ActiveSession } from '../services/sessions.ts';
+import { authenticate } from './auth.ts';
+import type { Access } from './declare.ts';
+import { sendFailure } from './reply.ts';
+
+/** The media type of a Content-Type header, without parameters, in lower case. */
+export function mediaType(header: string | undefined): string {
+  return (header ?? '').split(';')[0]!.trim().toLowerCase();
+}
+
+/** Whether a request carries a body (a positive Content-Length, or a chunked one). */
+function hasBody(request: FastifyRequest): boolean {
+  const length = request.headers['content-length'];
+  if (length !== undefined) return Number(length) > 0;
+  return request.headers['transfer-encoding'] !== undefined;
+}
+
+/**
+ * A body must be of a declared type: JSON for the API. A form post or `text/plain` is what a page
+ * of another site can send without asking (no CORS preflight), so it never reaches a handler.
+ * Runs before the body is read.
+ */
+export function contentTypeGate(types: readonly string[]): onRequestAsyncHookHandler {
+  return async (request: FastifyRequest, reply: FastifyReply) => {
+    if (!hasBody(request)) return;
+    if (!types.includes(mediaType(request.headers['content-type']))) {
+      return sendFailure(reply, { code: 'unsupported_media_type', message: `Send the request body as ${types.join(' or ')}.` });
+    }
+  };
+}
+
+/** The session a route's access asks for: refused when there is none, or when it is not fresh enough. */
+export async function admit(deps: Deps, request: FastifyRequest, access: Exclude<Access, 'anyone'>): Promise<Result<ActiveSession>> {
+  const active = await authenticate(deps, request);
+  if (!active.ok || access === 'session') return active;
+  const fresh = await requireFresh(deps, active.value, access.minAal !== undefined ? { minAal: access.minAal } : {});
+  return fresh.ok ? active : fresh;
+}

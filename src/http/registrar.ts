@@ -1,0 +1,59 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestAsyncHookHandler, preHandlerAsyncHookHandler } from 'fastify';
+import type { Deps } from '../services/deps.ts';
+import { ceremonyRateLimit } from './auth.ts';
+import { clearSessionCookie, requestContext } from './context.ts';
+import { changesState, JSON_TYPE, originRule, type ApiRoute } from './declare.ts';
+import { admit, contentTypeGate } from './gates.ts';
+import { sendFailure } from './reply.ts';
+import { originCheck } from './security.ts';
+
+const API_PREFIX = '/api/';
+
+/**
+ * Refuses, at start, any route under /api/ that is not registered from the table: a handler added
+ * by hand would have no declared gates, and OpenAPI would not know it. Call before any route.
+ */
+export function requireDeclaredApiRoutes(app: FastifyInstance): void {
+  app.addHook('onRoute', (options) => {
+    const declared = (options.config as { declared?: boolean } | undefined)?.declared === true;
+    if (options.url.startsWith(API_PREFIX) && !declared) throw new Error(`${String(options.method)} ${options.url}: API routes are declared in src/http/routes, not registered by hand`);
+  });
+}
+
+/**
+ * Registers the table: each route gets the gates its declaration names, in this order: the origin
+ * check and the body's media type (before the body is read), the schema (Fastify), the rate limit,
+ * then the session its access asks for. Gates hang on the route itself, so they run for whatever
+ * spelling of the address the router matched.
+ */
+export function registerApiRoutes(app: FastifyInstance, deps: Deps, routes: readonly ApiRoute[]): void {
+  const origin = originCheck(deps.config);
+  const ceremony = ceremonyRateLimit(deps);
+  for (const r of routes) {
+    if (!r.path.startsWith('/api/v1/')) throw new Error(`${r.method} ${r.path}: API routes live under /api/v1`);
+    const onRequest: onRequestAsyncHookHandler[] = [];
+    if (originRule(r) === 'allowed-origins') onRequest.push(origin);
+    if (changesState(r.method)) onRequest.push(contentTypeGate(r.body?.types ?? [JSON_TYPE]));
+    const preHandler: preHandlerAsyncHookHandler[] = r.rateLimit === 'ceremony' ? [ceremony] : [];
+    app.route({
+      method: r.method,
+      url: r.path,
+      config: { declared: true },
+      schema: { ...(r.body ? { body: r.body.schema } : {}), ...(r.params ? { params: r.params } : {}) },
+      ...(onRequest.length ? { onRequest } : {}),
+      ...(preHandler.length ? { preHandler } : {}),
+      handler: handlerOf(deps, r),
+    });
+  }
+}
+
+function handlerOf(deps: Deps, r: ApiRoute) {
+  return async (request: FastifyRequest, reply: FastifyReply) => {
+    if (r.endsSession) clearSessionCookie(reply, deps.config);
+    const input = { deps, request, reply, body: request.body, params: request.params, context: requestContext(request) };
+    if (r.access === 'anyone') return r.handler({ ...input, session: () => admit(deps, request, 'session') });
+    const active = await admit(deps, request, r.access);
+    if (!active.ok) return sendFailure(reply, active);
+    return r.handler({ ...input, active: active.value });
+  };
+}

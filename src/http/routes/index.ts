@@ -1,0 +1,21 @@
+import type { ApiRoute } from '../declare.ts';
+import { accountRoutes } from './account.ts';
+import { codeRoutes } from './codes.ts';
+import { factorRoutes } from './factors.ts';
+import { openApiRoute } from './ops.ts';
+import { passkeyRoutes } from './passkeys.ts';
+import { recoveryCodeRoutes } from './recoveryCodes.ts';
+import { sessionRoutes } from './session.ts';
+import { totpRoutes } from './totp.ts';
+
+/** The whole JSON API under /api/v1: registered from this list (registrar.ts) and described by it (openapi.ts). */
+export const API_ROUTES: readonly ApiRoute[] = [
+  ...passkeyRoutes,
+  ...sessionRoutes,
+  ...accountRoutes,
+  ...codeRoutes,
+  ...totpRoutes,
+  ...recoveryCodeRoutes,
+  ...factorRoutes,
+  openApiRoute(() => API_ROUTES),
+];
