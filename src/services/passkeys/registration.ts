@@ -8,6 +8,7 @@ import { hashSecret } from '../../core/tokens.ts';
 import { authenticatorName } from '../../webauthn/aaguids.ts';
 import { decodeClientData } from '../../webauthn/clientData.ts';
 import { REGISTRATION_ALGORITHMS, verifyRegistration } from '../../webauthn/registration.ts';
+import { metadataLookup } from '../attestationMetadata.ts';
 import type { Deps } from '../deps.ts';
 import { checkEnrolmentToken } from '../invitations.ts';
 import { completeSignIn, type SignedIn } from '../signIn.ts';
@@ -100,11 +101,13 @@ export async function finishRegistration(
     trust: { aaguids: deps.config.attestationAaguids, anchors: deps.config.attestationTrustAnchors },
     requireTrustedAttestation: deps.config.attestation === 'direct',
     now,
+    metadata: metadataLookup(deps),
   });
   if (!verified.ok) return refuse(verified, account.id);
   const credential = verified.value;
   const policyProblem = passkeyAllowed(deps.policies[account.role], credential);
   if (policyProblem) return refuse(fail(policyProblem), account.id);
+  const evidence = { kind: 'passkey' as const, userPresent: true, userVerified: credential.userVerified, backupEligible: credential.backupEligible, attestationTrusted: credential.attestationTrusted };
 
   const passkey: Passkey = {
     id: randomUUID(),
@@ -161,7 +164,7 @@ export async function finishRegistration(
   const signedIn = await completeSignIn(deps, {
     account,
     method: 'enrolment',
-    factors: [{ kind: 'passkey', userPresent: true, userVerified: credential.userVerified, backupEligible: credential.backupEligible, attestationTrusted: credential.attestationTrusted }],
+    factors: [evidence],
     passkeyId: passkey.id,
     context: input.context,
     commit: store,
