@@ -116,6 +116,26 @@ describe('attestation trust with a configured vendor root (KEYBOUND_ATTESTATION_
     const selfMade = await register(t, 'anchored-self-made', attested(AAGUID, attestationLeaf({ aaguid: bytes(AAGUID) })));
     expect(selfMade.json()).toMatchObject({ error: 'passkey_attestation_untrusted' });
   });
+
+  it('finding 4: an AAL2 syncable-passkey session cannot bind a passkey that would reach AAL3', async () => {
+    const syncable = attested(AAGUID, attestationLeaf({ issuer: vendorRoot, aaguid: bytes(AAGUID) }), { be: true, bs: true });
+    const enrolled = await register(t, 'binding-up', syncable);
+    expect(enrolled.statusCode, enrolled.body).toBe(201);
+    expect(enrolled.json()).toMatchObject({ aal: 2 });
+    const cookie = sessionCookie(enrolled);
+    const add = async (authenticator: SoftAuthenticator) => {
+      const options = await t.post('/api/v1/passkeys/registration/options', {}, cookie);
+      expect(options.statusCode, options.body).toBe(200);
+      return t.post('/api/v1/passkeys/registration/verify', { response: authenticator.create(options.json()) }, cookie);
+    };
+    const deviceBound = await add(attested(AAGUID, attestationLeaf({ issuer: vendorRoot, aaguid: bytes(AAGUID) })));
+    expect(deviceBound.statusCode, deviceBound.body).toBe(403);
+    expect(deviceBound.json()).toMatchObject({ error: 'passkey_above_session_level', message: expect.stringMatching(/enrolment link.*sign in with a passkey at that level/s) });
+    expect(await t.store.passkeys.listByAccount(enrolled.json().account.id)).toHaveLength(1);
+    // At or below the session's level is fine: another syncable passkey (AAL2).
+    const another = await add(attested(AAGUID, attestationLeaf({ issuer: vendorRoot, aaguid: bytes(AAGUID) }), { be: true, bs: true }));
+    expect(another.statusCode, another.body).toBe(201);
+  });
 });
 
 describe('attestation statements and amr under the default policy (KEYBOUND_ATTESTATION=none)', () => {

@@ -3,6 +3,7 @@ import type { PublicKeyCredentialCreationOptionsJSON, RegistrationResponseJSON }
 import { base64url } from '../../core/bytes.ts';
 import { fail, ok, type Failure, type Result } from '../../core/errors.ts';
 import type { Account, Passkey, RequestContext, Session } from '../../core/model.ts';
+import { assess } from '../../core/assurance/level.ts';
 import { passkeyAllowed } from '../../core/policy.ts';
 import { hashSecret } from '../../core/tokens.ts';
 import { authenticatorName } from '../../webauthn/aaguids.ts';
@@ -108,6 +109,11 @@ export async function finishRegistration(
   const policyProblem = passkeyAllowed(deps.policies[account.role], credential);
   if (policyProblem) return refuse(fail(policyProblem), account.id);
   const evidence = { kind: 'passkey' as const, userPresent: true, userVerified: credential.userVerified, backupEligible: credential.backupEligible, attestationTrusted: credential.attestationTrusted };
+  // NIST SP 800-63B-4 §4.1.2 (binding an additional authenticator): the subscriber first
+  // authenticates "at the AAL (or a higher AAL) at which the new authenticator will be used";
+  // otherwise a weaker sign-in could mint a stronger key (DESIGN: "Nothing binds an authenticator above the level of the session that
+  // binds it"). An enrolment link is the administrator's path and is not limited by this.
+  if (ceremony.invitationId === null && input.session && assess([evidence]).aal > input.session.aal) return refuse(fail('passkey_above_session_level'), account.id);
 
   const passkey: Passkey = {
     id: randomUUID(),
