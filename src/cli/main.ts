@@ -8,6 +8,7 @@ import type { Deps } from '../services/deps.ts';
 import { DatabaseUrlError, isDatabaseRefusal } from '../store/db.ts';
 import { generateDataKey } from '../crypto/dataKeys.ts';
 import { registerOidcCommands } from './oidc.ts';
+import { registerAttestationCommands } from './attestation.ts';
 
 /** Runs `work` against the configured database, then closes it. */
 async function withDeps<T>(work: (deps: Deps, config: Config) => Promise<T>): Promise<T> {
@@ -163,6 +164,7 @@ keys
   });
 
 registerOidcCommands(program, withDeps);
+registerAttestationCommands(program, withDeps);
 
 const audit = program.command('audit').description('the audit trail');
 audit

@@ -29,9 +29,9 @@ export const CONFIG_KEYS = [
   { env: 'KEYBOUND_TRUST_PROXY', kind: 'bool', default: 'false', doc: 'Take the client address from the last `X-Forwarded-For` entry, the one the proxy in front of Keybound appends (only behind a proxy you run).' },
   { env: 'KEYBOUND_ALLOWED_TOP_ORIGINS', kind: 'origins', default: '', doc: 'Top-level origins allowed to embed passkey ceremonies in a cross-origin iframe; empty refuses cross-origin ceremonies.' },
   { env: 'KEYBOUND_PASSKEY_KEY_CACHE', kind: 'count', default: '10000', doc: 'Passkey public keys kept imported per process (each about 5 KB of memory; importing one costs about as much as verifying with it). A key not kept is parsed within its one verification; `0` keeps none.' },
-  { env: 'KEYBOUND_ATTESTATION', kind: 'enum', default: 'none', values: ['none', 'direct'], doc: '`none`: any passkey is accepted and its attestation recorded as untrusted. `direct`: only authenticators on the AAGUID allow-list or chaining to a trust anchor are accepted.' },
-  { env: 'KEYBOUND_ATTESTATION_AAGUIDS', kind: 'list', default: '', doc: 'AAGUIDs (comma-separated) whose verified certificate attestation policy trusts.' },
-  { env: 'KEYBOUND_ATTESTATION_TRUST_ANCHORS', kind: 'list', default: '', doc: 'PEM files (comma-separated) of attestation root certificates policy trusts.' },
+  { env: 'KEYBOUND_ATTESTATION', kind: 'enum', default: 'none', values: ['none', 'direct'], doc: '`none`: any passkey is accepted and its attestation recorded as untrusted unless its certificate chain verifies to a trusted root. `direct`: only authenticators whose attestation chain verifies to a trust anchor or to a root that imported FIDO metadata lists for their AAGUID are accepted (and, with an AAGUID allow-list, only those models).' },
+  { env: 'KEYBOUND_ATTESTATION_AAGUIDS', kind: 'list', default: '', doc: 'AAGUIDs (comma-separated) of the authenticator models policy accepts. It narrows verified chains and never replaces one: a model on the list is trusted only when its attestation chain verifies to a trust anchor or an imported FIDO metadata root. Unset: any model with a verified chain.' },
+  { env: 'KEYBOUND_ATTESTATION_TRUST_ANCHORS', kind: 'list', default: '', doc: 'PEM files (comma-separated) of attestation root certificates policy trusts for any model (for example a vendor root). FIDO metadata imported with `keybound attestation import-mds` adds the roots it lists, each for its own AAGUID.' },
   { env: 'KEYBOUND_ADMIN_ALLOW_SYNCED_PASSKEYS', kind: 'bool', default: 'false', doc: 'Whether the `admin` role may use syncable (backup-eligible) passkeys.' },
   { env: 'KEYBOUND_MEMBER_ALLOW_SYNCED_PASSKEYS', kind: 'bool', default: 'true', doc: 'Whether the `member` role may use syncable (backup-eligible) passkeys.' },
   { env: 'KEYBOUND_ADMIN_CODE_FACTORS', kind: 'list', default: '', doc: 'One-time-code factors the `admin` role may enrol and sign in with, comma-separated from `totp`, `sms`, `email`, `recovery`. Empty: passkeys only.' },
@@ -82,6 +82,7 @@ export const CONFIG_KEYS = [
   { env: 'KEYBOUND_OIDC_ALLOW_SHARED_SECRETS', kind: 'bool', default: 'false', doc: 'Allow `client_secret_basic`/`client_secret_post` client authentication. Off: confidential clients use `private_key_jwt`.' },
   { env: 'KEYBOUND_SHUTDOWN_GRACE', kind: 'seconds', default: '10', doc: 'On SIGTERM, how long requests in flight may take before the server exits anyway.' },
   { env: 'KEYBOUND_CODE_MAX_SENDS_PER_ADDRESS', kind: 'count', default: '20', doc: 'Codes sent to bind a phone number or mailbox per client address (an IPv6 client\'s /64) within `KEYBOUND_CODE_TTL`; above the per-account and per-destination limit (`KEYBOUND_CODE_MAX_SENDS`) because one address can be a whole office.' },
+  { env: 'KEYBOUND_ATTESTATION_MDS_ROOT', kind: 'optional', default: '', doc: "PEM file of the FIDO Metadata Service root certificate that `keybound attestation import-mds` verifies BLOBs against when `--root` is not given (download it yourself from the FIDO Alliance site; Keybound fetches nothing)." },
 ] as const satisfies readonly KeySpec[];
 
 export type ConfigKey = (typeof CONFIG_KEYS)[number]['env'];

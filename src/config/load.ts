@@ -29,6 +29,8 @@ export interface Config {
   readonly attestationAaguids: readonly string[];
   /** PEM text of each configured trust anchor. */
   readonly attestationTrustAnchors: readonly string[];
+  /** Path of the FIDO MDS root PEM for `attestation import-mds`; empty when unset. */
+  readonly attestationMdsRoot: string;
   readonly roles: Readonly<Record<'admin' | 'member', RoleConfig>>;
   readonly challengeTtlMs: number;
   readonly invitationTtlMs: number;
@@ -186,6 +188,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     attestation,
     attestationAaguids: aaguids,
     attestationTrustAnchors: anchors,
+    attestationMdsRoot: get('KEYBOUND_ATTESTATION_MDS_ROOT'),
     roles: {
       admin: { allowSyncedPasskeys: get('KEYBOUND_ADMIN_ALLOW_SYNCED_PASSKEYS'), ...codeRoles.admin },
       member: { allowSyncedPasskeys: get('KEYBOUND_MEMBER_ALLOW_SYNCED_PASSKEYS'), ...codeRoles.member },

@@ -52,6 +52,10 @@ export const ERRORS = {
   account_not_found: [404, 'No such account.'],
   username_taken: [409, 'That username is already in use.'],
   session_not_found: [404, 'No such session.'],
+  passkey_authenticator_compromised: [403, 'The FIDO Alliance reports this authenticator model as compromised or revoked, so it cannot be registered. Use another security key or passkey.'],
+  passkey_above_session_level: [403, 'This passkey would reach a higher assurance level than the sign-in you are using, and a session can only add authenticators at or below its own level. Use an enrolment link from your administrator, or first sign in with a passkey at that level.'],
+  metadata_blob_invalid: [400, 'This FIDO metadata BLOB did not verify: it must be a JWT whose x5c chain ends at the FIDO root certificate given with --root, signed by the chain\'s first certificate. Download both again from the FIDO Alliance.'],
+  metadata_blob_not_newer: [409, 'A FIDO metadata BLOB with the same or a higher number is already imported. Download the newest BLOB from the FIDO Alliance.'],
   // OpenID provider (docs/oidc.md)
   interaction_expired: [400, 'This sign-in request has expired or was already completed. Go back to the application and start again.'],
   acr_not_reached: [403, 'This passkey does not reach the level this application asks for. Use a passkey that does (for the highest level: a device-bound security key your organisation approved).'],

@@ -18,6 +18,7 @@ import { SqlAuthenticatorStore } from './sql/authenticators.ts';
 import { SqlCodeAttemptStore } from './sql/codeAttempts.ts';
 import { SqlCodeThrottleStore } from './sql/codeThrottles.ts';
 import { SqlRecoveryCodeStore } from './sql/recoveryCodes.ts';
+import { SqlAttestationMetadataStore } from './sql/attestationMetadata.ts';
 
 export type { Store } from './ports.ts';
 
@@ -47,6 +48,7 @@ function build(db: Db, k: Kysely<Database>, tx: Transaction<Database> | null): S
     codeAttempts: new SqlCodeAttemptStore(k),
     recoveryCodes: new SqlRecoveryCodeStore(k),
     codeThrottles: new SqlCodeThrottleStore(k),
+    attestationMetadata: new SqlAttestationMetadataStore(k, inTransaction),
     transaction,
     ping: async () => {
       await sql`select 1`.execute(k);

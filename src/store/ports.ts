@@ -228,6 +228,39 @@ export interface CodeThrottleStore {
   purge(olderThan: number): Promise<number>;
 }
 
+/** One authenticator model of an imported FIDO metadata BLOB (MDS3 `MetadataBLOBPayloadEntry`). */
+export interface AttestationMetadataEntry {
+  /** Lower-case 8-4-4-4-12. */
+  readonly aaguid: string;
+  readonly description: string;
+  /** The statement's `attestationRootCertificates`: base64 DER, as in the BLOB. */
+  readonly rootCertificates: readonly string[];
+  readonly statusReports: readonly { readonly status: string; readonly effectiveDate?: string }[];
+  /** The BLOB's serial number and `nextUpdate` (YYYY-MM-DD). */
+  readonly blobNo: number;
+  readonly nextUpdate: string;
+}
+
+export interface AttestationMetadataBlob {
+  readonly no: number;
+  readonly nextUpdate: string;
+  readonly importedAt: number;
+  readonly entries: number;
+}
+
+/** Imported FIDO metadata, read when a passkey is registered. */
+export interface AttestationMetadataStore {
+  /**
+   * Replaces every entry with those of a newer BLOB, atomically. `false`, changing nothing, when a
+   * BLOB with the same or a higher `no` was imported (MDS3 §3.1.8: "ignore the file if its number
+   * (no) is less or equal to the number of the last BLOB cached locally").
+   */
+  replace(blob: AttestationMetadataBlob, entries: readonly AttestationMetadataEntry[]): Promise<boolean>;
+  find(aaguid: string): Promise<AttestationMetadataEntry | undefined>;
+  /** The BLOB imported last, if any. */
+  current(): Promise<AttestationMetadataBlob | undefined>;
+}
+
 export interface Store {
   readonly accounts: AccountStore;
   readonly invitations: InvitationStore;
@@ -244,6 +277,7 @@ export interface Store {
   readonly codeAttempts: CodeAttemptStore;
   readonly recoveryCodes: RecoveryCodeStore;
   readonly codeThrottles: CodeThrottleStore;
+  readonly attestationMetadata: AttestationMetadataStore;
   /** Runs `work` in one transaction; the `Store` it gets writes inside it. */
   transaction<T>(work: (tx: Store) => Promise<T>): Promise<T>;
   /** Cheap round trip, for readiness checks. */

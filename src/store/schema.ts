@@ -186,6 +186,26 @@ export interface CodeThrottlesTable {
   updated_at: number;
 }
 
+/** Imported FIDO metadata (migration 005): the BLOB, and one row per AAGUID. */
+export interface AttestationMetadataBlobTable {
+  id: number;
+  no: number;
+  next_update: string;
+  imported_at: number;
+  entries: number;
+}
+
+export interface AttestationMetadataTable {
+  aaguid: string;
+  description: string;
+  /** JSON array of base64 DER certificates. */
+  root_certificates: string;
+  /** JSON array of `{status, effectiveDate?}`. */
+  status_reports: string;
+  blob_no: number;
+  next_update: string;
+}
+
 export interface SchemaMigrationsTable {
   version: number;
   name: string;
@@ -210,4 +230,6 @@ export interface Database {
   code_attempts: CodeAttemptsTable;
   recovery_codes: RecoveryCodesTable;
   code_throttles: CodeThrottlesTable;
+  attestation_metadata_blob: AttestationMetadataBlobTable;
+  attestation_metadata: AttestationMetadataTable;
 }

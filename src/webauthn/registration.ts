@@ -6,7 +6,7 @@ import { AuthenticatorDataError, formatAaguid, parseAuthenticatorData, type Auth
 import { decodeCbor, type CborMap } from './cbor.ts';
 import { checkClientData, decodeClientData } from './clientData.ts';
 import { CoseKeyError, importCoseMap } from './cose.ts';
-import { decideTrust, type TrustPolicy } from './trust.ts';
+import { decideTrust, type AuthenticatorMetadata, type TrustPolicy } from './trust.ts';
 
 /** Algorithms offered at registration (README: "Passkeys"). */
 export const REGISTRATION_ALGORITHMS = [-7, -8, -257] as const;
@@ -26,6 +26,8 @@ export interface RegistrationExpectations {
   readonly requireTrustedAttestation: boolean;
   /** Time at which certificates are judged (ms since the epoch). */
   readonly now: number;
+  /** Imported FIDO metadata for an AAGUID, if any (README "Attestation as policy"). */
+  readonly metadata?: (aaguid: string) => Promise<AuthenticatorMetadata | undefined>;
 }
 
 export interface RegisteredCredential {
@@ -125,8 +127,14 @@ export async function verifyRegistration(response: RegistrationResponseJSON, exp
       return fail('passkey_attestation_invalid');
     }
     x5c = attestationChain(fmt, attStmt);
+    // §8.2 packed, self attestation: "Validate that alg matches the algorithm of the
+    // credentialPublicKey in authenticatorData." SimpleWebAuthn 14 verifies `sig` with the
+    // credential key under any `alg`, so Keybound checks it.
+    if (fmt === 'packed' && !attStmt.has('x5c') && attStmt.get('alg') !== alg) return fail('passkey_attestation_invalid');
   }
-  const trust = decideTrust({ x5c, aaguid, policy: expected.trust, now: expected.now });
+  const metadata = expected.metadata ? await expected.metadata(aaguid) : undefined;
+  const trust = decideTrust({ x5c, aaguid, policy: expected.trust, metadata, now: expected.now });
+  if (trust.reason === 'authenticator_compromised') return fail('passkey_authenticator_compromised');
   if (expected.requireTrustedAttestation && !trust.trusted) return fail('passkey_attestation_untrusted');
   const transports = (response.response.transports ?? []).filter((t): t is string => typeof t === 'string' && TRANSPORTS.has(t));
   return ok({

@@ -23,6 +23,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import type { RegistrationResponseJSON } from '@simplewebauthn/server';
 import { base64url } from '../../src/core/bytes.ts';
+import { assess } from '../../src/core/assurance/level.ts';
 import { decodeCbor } from '../../src/webauthn/cbor.ts';
 import { REGISTRATION_ALGORITHMS, verifyRegistration, type RegisteredCredential } from '../../src/webauthn/registration.ts';
 import {
@@ -42,6 +43,7 @@ import {
   type Outcome,
   type VectorCase,
 } from './vectors.ts';
+import { rootCa } from '../helpers/x509.ts';
 
 /** A wider list than the server offers, to show that the statements of ES384/ES512/PS256/PS384 cases verify. */
 const EXTENDED_ALGORITHMS = [-7, -8, -257, -35, -36, -37, -38, -39] as const;
@@ -342,6 +344,61 @@ describe('conformance: registration bookkeeping', () => {
       .flatMap((c) => [c.expected.reason, c.expected.reason_if_rejected])
       .filter((r): r is string => r !== undefined);
     for (const reason of reasons) expect(() => codeFor(reason, reason)).not.toThrow();
+  });
+});
+
+/**
+ * Issue 10, finding 1: trust comes only from a chain that verifies to a root. A real registration
+ * with a vendor chain (Pixel 8a, android-key, under Google Hardware Attestation Root 2) still reaches
+ * AAL3 when that root is configured, or when imported FIDO metadata lists it for the model's AAGUID;
+ * the AAGUID allow-list narrows and never replaces the chain.
+ */
+describe('conformance: attestation trust with a real vendor chain', () => {
+  const pixel = loadCases('registration').find((c) => c.id === 'swa-reg-android-key-pixel8a')!;
+  const PIXEL_AAGUID = 'b93fd961-f2e6-462f-b122-82002247de78';
+  const googleRoot2 = anchor('android-key--Google_Hardware_Attestation_Root_2.pem');
+  // Google's Roots 1 and 2 are one key under two certificates, so "another root" is made here.
+  const otherRoot = rootCa('Another Vendor Root').pem;
+  const verify = (trust: { aaguids: readonly string[]; anchors: readonly string[] }, metadata?: { rootCertificates: readonly string[]; statuses: readonly string[] }) =>
+    atTime(caseTime(pixel), (now) =>
+      verifyRegistration(pixel.input.response as unknown as RegistrationResponseJSON, {
+        challenge: pixel.input.expected_challenge_b64url,
+        origins: asList(pixel.input.expected_origin),
+        rpIds: asList(pixel.input.expected_rp_id),
+        requireUserVerification: true,
+        allowedTopOrigins: [],
+        algorithms: REGISTRATION_ALGORITHMS,
+        trust,
+        requireTrustedAttestation: true,
+        now,
+        ...(metadata ? { metadata: async (aaguid: string) => (aaguid === PIXEL_AAGUID ? metadata : undefined) } : {}),
+      }),
+    );
+  const levelOf = (credential: RegisteredCredential) =>
+    assess([{ kind: 'passkey', userPresent: true, userVerified: credential.userVerified, backupEligible: credential.backupEligible, attestationTrusted: credential.attestationTrusted }]);
+
+  it('finding 1: a real vendor chain with its root configured still reaches AAL3', async () => {
+    for (const aaguids of [[], [PIXEL_AAGUID]]) {
+      const result = await verify({ aaguids, anchors: [googleRoot2] });
+      expect(result).toMatchObject({ ok: true, value: { aaguid: PIXEL_AAGUID, attestationTrusted: true, trustReason: 'anchored', backupEligible: false } });
+      if (!result.ok) return;
+      expect(levelOf(result.value)).toMatchObject({ aal: 3, acr: 'urn:keybound:aal3' });
+      expect(levelOf(result.value).amr).toContain('hwk');
+    }
+  });
+
+  it('finding 1: a real vendor chain reaches AAL3 through a root listed in imported FIDO metadata for its AAGUID', async () => {
+    const result = await verify({ aaguids: [], anchors: [] }, { rootCertificates: [googleRoot2], statuses: ['FIDO_CERTIFIED_L1'] });
+    expect(result).toMatchObject({ ok: true, value: { attestationTrusted: true, trustReason: 'metadata_anchored' } });
+    // Metadata listing another root does not vouch for this chain; a compromised model is refused.
+    expect(await verify({ aaguids: [], anchors: [] }, { rootCertificates: [otherRoot], statuses: [] })).toMatchObject({ ok: false, code: 'passkey_attestation_untrusted' });
+    expect(await verify({ aaguids: [], anchors: [googleRoot2] }, { rootCertificates: [googleRoot2], statuses: ['REVOKED'] })).toMatchObject({ ok: false, code: 'passkey_authenticator_compromised' });
+  });
+
+  it('finding 1: the AAGUID allow-list narrows a verified chain and never stands in for one', async () => {
+    expect(await verify({ aaguids: ['00000000-0000-0000-0000-000000000001'], anchors: [googleRoot2] })).toMatchObject({ ok: false, code: 'passkey_attestation_untrusted' });
+    expect(await verify({ aaguids: [PIXEL_AAGUID], anchors: [] })).toMatchObject({ ok: false, code: 'passkey_attestation_untrusted' });
+    expect(await verify({ aaguids: [PIXEL_AAGUID], anchors: [otherRoot] })).toMatchObject({ ok: false, code: 'passkey_attestation_untrusted' });
   });
 });
 

@@ -24,6 +24,17 @@ export function freshKeyPair(alg: SoftAlg): { publicKey: KeyObject; privateKey: 
 
 export type SoftAlg = 'ES256' | 'Ed25519';
 
+/**
+ * A `packed` attestation statement (WebAuthn L3 §8.2) for `create()`: with `x5c` the attestation
+ * key (the leaf's private key) signs; without, the credential key signs itself (self attestation).
+ * `alg` defaults to the credential key's algorithm.
+ */
+export interface PackedAttestation {
+  readonly alg?: number;
+  readonly x5c?: readonly Uint8Array[];
+  readonly attestationKey?: KeyObject;
+}
+
 export interface Flags {
   up?: boolean;
   uv?: boolean;
@@ -68,14 +79,17 @@ export class SoftAuthenticator {
   counterStep: number;
   origin: string;
   rpId: string;
+  /** Statement `create()` sends; `null` sends `none`. */
+  attestation: PackedAttestation | null;
 
-  constructor(options: { alg?: SoftAlg; flags?: Flags; aaguid?: Uint8Array; counterStep?: number; origin?: string; rpId?: string } = {}) {
+  constructor(options: { alg?: SoftAlg; flags?: Flags; aaguid?: Uint8Array; counterStep?: number; origin?: string; rpId?: string; attestation?: PackedAttestation } = {}) {
     this.alg = options.alg ?? 'ES256';
     this.flags = { up: true, uv: true, be: false, bs: false, ...options.flags };
     this.aaguid = options.aaguid ?? new Uint8Array(16);
     this.counterStep = options.counterStep ?? 1;
     this.origin = options.origin ?? 'http://localhost:8080';
     this.rpId = options.rpId ?? 'localhost';
+    this.attestation = options.attestation ?? null;
   }
 
   get credential(): Credential {
@@ -98,7 +112,7 @@ export class SoftAuthenticator {
     const clientDataJSON = this.clientData('webauthn.create', options.challenge, tamper);
     const attested = Buffer.concat([Buffer.from(this.aaguid), Buffer.from([id.length >> 8, id.length & 0xff]), Buffer.from(id), Buffer.from(cose)]);
     const authData = Buffer.concat([this.authDataHead(rpId, { ...tamper.flags }, 0, 0x40), attested]);
-    const attestationObject = encodeCbor(new Map<string, Encodable>([['fmt', 'none'], ['attStmt', new Map()], ['authData', new Uint8Array(authData)]]));
+    const attestationObject = encodeCbor(new Map<string, Encodable>([...this.statement(authData, clientDataJSON, privateKey), ['authData', new Uint8Array(authData)]]));
     this.credentials.push(credential);
     return {
       id: b64u(id),
@@ -133,6 +147,17 @@ export class SoftAuthenticator {
       },
       clientExtensionResults: {},
     };
+  }
+
+  private statement(authData: Buffer, clientDataJSON: Buffer, credentialKey: KeyObject): [string, Encodable][] {
+    const a = this.attestation;
+    if (!a) return [['fmt', 'none'], ['attStmt', new Map()]];
+    const signed = Buffer.concat([authData, createHash('sha256').update(clientDataJSON).digest()]);
+    const key = a.attestationKey ?? credentialKey;
+    const signature = key.asymmetricKeyType === 'ed25519' ? sign(null, signed, key) : sign('sha256', signed, key);
+    const attStmt = new Map<string, Encodable>([['alg', a.alg ?? (this.alg === 'ES256' ? -7 : -8)], ['sig', new Uint8Array(signature)]]);
+    if (a.x5c) attStmt.set('x5c', a.x5c.map((c) => new Uint8Array(c)));
+    return [['fmt', 'packed'], ['attStmt', attStmt]];
   }
 
   private clientData(type: string, challenge: string, tamper: Tamper): Buffer {

@@ -1,13 +1,15 @@
 /**
  * Issue 3, required test 2: step-up through `acr_values` and `max_age`, in headless Chromium with
  * CDP virtual authenticators, openid-client as the relying party. Attestation policy trusts the
- * virtual authenticator's model (its AAGUID, with its packed x5c attestation), so a device-bound
+ * virtual authenticator's model: its packed x5c chain verifies to its root, configured as a trust
+ * anchor (test/helpers/chromiumAttestation.ts), and its AAGUID is allow-listed; so a device-bound
  * passkey from it reaches AAL3 and a syncable one (BE=1) never does.
  */
 import type { Browser } from 'playwright-core';
 import * as client from 'openid-client';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromiumVirtualAttestationRootFile } from '../helpers/chromiumAttestation.ts';
 import { enrolInBrowser, launchChromium, openBrowserPage } from '../helpers/browser.ts';
 import { startServer, type ServerProcess } from '../helpers/server.ts';
 import { authorizationRequest, callbackUrl, continueWithPasskey, createPublicClient, discover, redeem, startRelyingPartyStub, type RelyingPartyStub } from '../helpers/oidc.ts';
@@ -24,7 +26,7 @@ describe('step-up with acr_values and max_age', () => {
 
   beforeAll(async () => {
     [server, browser, rp] = await Promise.all([
-      startServer({ env: { KEYBOUND_ATTESTATION: 'direct', KEYBOUND_ATTESTATION_AAGUIDS: CHROMIUM_VIRTUAL_AAGUID, KEYBOUND_OIDC_RESOURCES: RESOURCE } }),
+      startServer({ env: { KEYBOUND_ATTESTATION: 'direct', KEYBOUND_ATTESTATION_AAGUIDS: CHROMIUM_VIRTUAL_AAGUID, KEYBOUND_ATTESTATION_TRUST_ANCHORS: chromiumVirtualAttestationRootFile(), KEYBOUND_OIDC_RESOURCES: RESOURCE } }),
       launchChromium(),
       startRelyingPartyStub(),
     ]);

@@ -12,14 +12,15 @@ const passkey = (p: Partial<Extract<FactorEvidence, { kind: 'passkey' }>> = {}):
 
 describe('assess: the level a sign-in reached, from its evidence (NIST SP 800-63B-4)', () => {
   it.each([
-    ['passkey without UV is single-factor', [passkey({ userVerified: false })], 1, ACR.aal1, ['pop', 'hwk', 'user']],
-    ['device-bound passkey with UV, attestation untrusted', [passkey()], 2, ACR.aal2PhishingResistant, ['pop', 'hwk', 'user', 'mfa']],
+    ['passkey without UV is single-factor', [passkey({ userVerified: false })], 1, ACR.aal1, ['pop', 'user']],
+    ['finding 3: device-bound passkey with UV, attestation untrusted, claims no hwk', [passkey()], 2, ACR.aal2PhishingResistant, ['pop', 'user', 'mfa']],
     ['syncable passkey with UV never reaches AAL3, even attested', [passkey({ backupEligible: true, attestationTrusted: true })], 2, ACR.aal2PhishingResistant, ['pop', 'swk', 'user', 'mfa']],
     ['device-bound, UV, attestation trusted: AAL3', [passkey({ attestationTrusted: true })], 3, ACR.aal3, ['pop', 'hwk', 'user', 'mfa']],
     ['TOTP alone', [{ kind: 'totp' }], 1, ACR.aal1, ['otp']],
     ['SMS alone', [{ kind: 'sms_code' }], 1, ACR.aal1, ['sms', 'otp']],
     ['two codes are still one factor kind', [{ kind: 'totp' }, { kind: 'recovery_code' }], 1, ACR.aal1, ['otp']],
-    ['passkey without UV plus a code stays AAL1', [passkey({ userVerified: false }), { kind: 'totp' }], 1, ACR.aal1, ['pop', 'hwk', 'user', 'otp']],
+    ['passkey without UV plus a code stays AAL1', [passkey({ userVerified: false }), { kind: 'totp' }], 1, ACR.aal1, ['pop', 'user', 'otp']],
+    ['finding 3: trusted device-bound passkey without UV still claims hwk', [passkey({ userVerified: false, attestationTrusted: true })], 1, ACR.aal1, ['pop', 'hwk', 'user']],
   ] as const)('%s', (_name, factors, aal, acr, amr) => {
     const result = assess(factors);
     expect(result.aal).toBe(aal);

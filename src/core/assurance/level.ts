@@ -87,7 +87,11 @@ export function assess(factors: readonly FactorEvidence[]): Assurance {
   for (const factor of factors) {
     if (factor.kind === 'passkey') {
       amr.add('pop');
-      amr.add(factor.backupEligible ? 'swk' : 'hwk');
+      // RFC 8176 `hwk`: "Proof-of-Possession (PoP) of a hardware-secured key". BE=0 is the
+      // authenticator's own word; only an attestation policy trusts (a chain to a known root)
+      // says the key is in hardware. An untrusted device-bound key proves possession only.
+      if (factor.backupEligible) amr.add('swk');
+      else if (factor.attestationTrusted) amr.add('hwk');
       if (factor.userPresent) amr.add('user');
       let level: Aal = 1;
       if (!factor.userVerified) {

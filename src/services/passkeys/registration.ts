@@ -3,11 +3,13 @@ import type { PublicKeyCredentialCreationOptionsJSON, RegistrationResponseJSON }
 import { base64url } from '../../core/bytes.ts';
 import { fail, ok, type Failure, type Result } from '../../core/errors.ts';
 import type { Account, Passkey, RequestContext, Session } from '../../core/model.ts';
+import { assess } from '../../core/assurance/level.ts';
 import { passkeyAllowed } from '../../core/policy.ts';
 import { hashSecret } from '../../core/tokens.ts';
 import { authenticatorName } from '../../webauthn/aaguids.ts';
 import { decodeClientData } from '../../webauthn/clientData.ts';
 import { REGISTRATION_ALGORITHMS, verifyRegistration } from '../../webauthn/registration.ts';
+import { metadataLookup } from '../attestationMetadata.ts';
 import type { Deps } from '../deps.ts';
 import { checkEnrolmentToken } from '../invitations.ts';
 import { completeSignIn, type SignedIn } from '../signIn.ts';
@@ -106,11 +108,18 @@ export async function finishRegistration(
     trust: { aaguids: deps.config.attestationAaguids, anchors: deps.config.attestationTrustAnchors },
     requireTrustedAttestation: deps.config.attestation === 'direct',
     now,
+    metadata: metadataLookup(deps),
   });
   if (!verified.ok) return refuse(verified, account.id);
   const credential = verified.value;
   const policyProblem = passkeyAllowed(deps.policies[account.role], credential);
   if (policyProblem) return refuse(fail(policyProblem), account.id);
+  const evidence = { kind: 'passkey' as const, userPresent: true, userVerified: credential.userVerified, backupEligible: credential.backupEligible, attestationTrusted: credential.attestationTrusted };
+  // NIST SP 800-63B-4 §4.1.2 (binding an additional authenticator): the subscriber first
+  // authenticates "at the AAL (or a higher AAL) at which the new authenticator will be used";
+  // otherwise a weaker sign-in could mint a stronger key (DESIGN: "Nothing binds an authenticator above the level of the session that
+  // binds it"). An enrolment link is the administrator's path and is not limited by this.
+  if (ceremony.invitationId === null && input.session && assess([evidence]).aal > input.session.aal) return refuse(fail('passkey_above_session_level'), account.id);
 
   const passkey: Passkey = {
     id: randomUUID(),
@@ -167,7 +176,7 @@ export async function finishRegistration(
   const signedIn = await completeSignIn(deps, {
     account,
     method: 'enrolment',
-    factors: [{ kind: 'passkey', userPresent: true, userVerified: credential.userVerified, backupEligible: credential.backupEligible, attestationTrusted: credential.attestationTrusted }],
+    factors: [evidence],
     passkeyId: passkey.id,
     context: input.context,
     commit: store,
