@@ -12,6 +12,7 @@ import { PublicKeyCache } from './webauthn/cose.ts';
 import { base64url } from './core/bytes.ts';
 import type { DataKeyring } from './crypto/dataKeys.ts';
 import { resolveDataKeys } from './crypto/keyFile.ts';
+import { auditAnchorKey } from './core/audit/anchor.ts';
 import { pooledRandom } from './crypto/random.ts';
 import { createMailer, type Mailer } from './delivery/mail.ts';
 import { createSmsProvider, type SmsProvider } from './delivery/sms.ts';
@@ -63,10 +64,12 @@ export async function openStore(config: Config): Promise<{ db: Db; store: Store;
     if (isDatabaseUnavailable(error)) throw new DatabaseUnreachableError(migrating.description, error);
     throw error;
   }
-  if (migrating.dialect !== 'postgres') return { db: migrating, store: createStore(migrating), applied };
+  // The audit chain is anchored under the data keys, which never live in the database.
+  const options = { auditAnchor: auditAnchorKey(resolveDataKeys(config).keyring.keys) };
+  if (migrating.dialect !== 'postgres') return { db: migrating, store: createStore(migrating, options), applied };
   await migrating.close();
   const db = openDatabase(config.databaseUrl, { statementTimeoutMs: config.databaseTimeoutMs });
-  return { db, store: createStore(db), applied };
+  return { db, store: createStore(db, options), applied };
 }
 
 /** The database could not be reached (refused, cut, timed out, busy): worth trying again later. */

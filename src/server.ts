@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { configWarnings, type Config } from './config/load.ts';
 import { buildApp } from './http/app.ts';
 import { createDeps, openStoreWhenReachable } from './runtime.ts';
+import { anchorAuditTrail } from './services/auditTrail.ts';
 import { ensureFirstAdmin } from './services/bootstrap.ts';
 import type { Deps } from './services/deps.ts';
 import type { Db } from './store/db.ts';
@@ -35,6 +36,8 @@ export async function startServer(config: Config, options: { log?: (line: string
   for (const warning of configWarnings(config)) app.log.warn({ setting: warning }, 'insecure setting');
   if (applied.length > 0) app.log.info({ applied, database: db.description }, 'database migrated');
 
+  // A trail from before anchoring gets its anchor now (core/audit/anchor.ts).
+  await anchorAuditTrail(deps);
   const firstAdmin = await ensureFirstAdmin(deps);
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();

@@ -1,12 +1,12 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { ConfigError, loadConfig, type Config } from '../config/load.ts';
-import { verifyChain } from '../core/audit/chain.ts';
 import { ROLES, type Role } from '../core/model.ts';
 import { createDeps, DatabaseUnreachableError, openStore } from '../runtime.ts';
 import { invite } from '../services/invitations.ts';
 import type { Deps } from '../services/deps.ts';
 import { DatabaseUrlError, isDatabaseRefusal } from '../store/db.ts';
 import { generateDataKey } from '../crypto/dataKeys.ts';
+import { registerAuditCommands } from './audit.ts';
 import { registerOidcCommands } from './oidc.ts';
 
 /** Runs `work` against the configured database, then closes it. */
@@ -164,27 +164,7 @@ keys
 
 registerOidcCommands(program, withDeps);
 
-const audit = program.command('audit').description('the audit trail');
-audit
-  .command('verify')
-  .description('check the hash chain of the whole audit trail')
-  .action(async () => {
-    const result = await withDeps(async (deps) => {
-      let prev = { seq: 0, hash: '' };
-      let checked = 0;
-      for (;;) {
-        const batch = await deps.store.audit.scan(prev.seq + 1, 1000);
-        if (batch.length === 0) return { ok: true, checked };
-        const check = verifyChain(batch.map((e) => ({ ...e, details: e.detailsJson })), prev);
-        checked += check.checked;
-        if (!check.ok) return { ok: false, checked, brokenAt: check.brokenAt };
-        const last = batch[batch.length - 1]!;
-        prev = { seq: last.seq, hash: last.hash };
-      }
-    });
-    if (!result.ok) fail(`audit chain broken at event ${result.brokenAt} (${result.checked} events verified before it)`);
-    process.stdout.write(`Audit chain intact: ${result.checked} events\n`);
-  });
+registerAuditCommands(program, withDeps);
 
 try {
   await program.parseAsync(process.argv);

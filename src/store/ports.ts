@@ -71,9 +71,30 @@ export interface SessionStore {
 export interface AuditStore {
   /** Appends to the hash chain. Inside a transaction the event commits or rolls back with it. */
   append(event: AuditEventInput): Promise<AuditEvent>;
-  list(filter: { accountId?: string; limit: number; beforeSeq?: number }): Promise<AuditEvent[]>;
+  list(filter: AuditListFilter): Promise<AuditEvent[]>;
   /** Every event in order, for chain verification and export. */
   scan(fromSeq: number, limit: number): Promise<AuditEvent[]>;
+  /** Where the chain ends, and the head's anchor MAC (`null` if never anchored). */
+  head(): Promise<AuditHead>;
+}
+
+/** Newest first, up to `limit`; every other field narrows. */
+export interface AuditListFilter {
+  readonly accountId?: string;
+  readonly limit: number;
+  readonly beforeSeq?: number;
+  /** Exactly this type. */
+  readonly type?: string;
+  /** Types that start with this (`account.`). */
+  readonly typePrefix?: string;
+  /** At or after this time (epoch ms). */
+  readonly since?: number;
+}
+
+export interface AuditHead {
+  readonly seq: number;
+  readonly hash: string;
+  readonly mac: string | null;
 }
 
 export interface RateLimitStore {
