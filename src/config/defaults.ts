@@ -18,7 +18,7 @@ export interface KeySpec {
 export const CONFIG_KEYS = [
   { env: 'KEYBOUND_PORT', kind: 'port', default: '8080', doc: 'TCP port the server listens on.' },
   { env: 'KEYBOUND_HOST', kind: 'string', default: 'localhost', doc: 'Address the server binds to (`0.0.0.0` or `::` to accept outside connections).' },
-  { env: 'KEYBOUND_ORIGIN', kind: 'origins', default: 'http://localhost:8080', doc: 'Allowed web origins, comma-separated; the first is the public URL used in links.' },
+  { env: 'KEYBOUND_ORIGIN', kind: 'origins', default: '', doc: 'Allowed web origins, comma-separated; the first is the public URL used in links. Unset: `http://localhost:<KEYBOUND_PORT>`.' },
   { env: 'KEYBOUND_RP_ID', kind: 'string', default: 'localhost', doc: 'WebAuthn relying-party id: the registrable domain passkeys are bound to.' },
   { env: 'KEYBOUND_RP_NAME', kind: 'string', default: 'Keybound', doc: 'Relying-party name shown by authenticators.' },
   { env: 'KEYBOUND_DATABASE_URL', kind: 'string', default: 'sqlite:./data/keybound.db', doc: '`sqlite:<path>` or `postgres://user@host:port/db` (add `?schema=<name>` to use a schema other than `public`).' },
@@ -81,6 +81,9 @@ export const CONFIG_KEYS = [
   { env: 'KEYBOUND_OIDC_INTERACTION_TTL', kind: 'seconds', default: '600', doc: 'How long a person has to finish signing in for an application.' },
   { env: 'KEYBOUND_OIDC_ALLOW_SHARED_SECRETS', kind: 'bool', default: 'false', doc: 'Allow `client_secret_basic`/`client_secret_post` client authentication. Off: confidential clients use `private_key_jwt`.' },
   { env: 'KEYBOUND_SHUTDOWN_GRACE', kind: 'seconds', default: '10', doc: 'On SIGTERM, how long requests in flight may take before the server exits anyway.' },
+  { env: 'KEYBOUND_METRICS_PORT', kind: 'port', default: '9464', doc: 'Port of a listener of its own that serves only `/metrics` (Prometheus), on `KEYBOUND_METRICS_HOST`; `0` turns it off. The main listener does not serve `/metrics` unless `KEYBOUND_METRICS_TOKEN` is set.' },
+  { env: 'KEYBOUND_METRICS_HOST', kind: 'string', default: '127.0.0.1', doc: 'Address the metrics listener binds to (loopback: only this machine can read the metrics).' },
+  { env: 'KEYBOUND_METRICS_TOKEN', kind: 'optional', default: '', doc: 'When set, the main listener also serves `/metrics` to requests that send `Authorization: Bearer <this token>` (at least 32 characters).' },
 ] as const satisfies readonly KeySpec[];
 
 export type ConfigKey = (typeof CONFIG_KEYS)[number]['env'];

@@ -28,6 +28,8 @@ export interface InvitationStore {
   consume(id: string, now: number): Promise<boolean>;
   /** Ends every unused invitation of an account (a new link replaces the old). */
   revokeForAccount(accountId: string, now: number): Promise<void>;
+  /** Whether the account has a link that is unused and unexpired at `now`. */
+  hasUsable(accountId: string, now: number): Promise<boolean>;
 }
 
 export interface PasskeyStore {
@@ -107,6 +109,8 @@ export interface SettingsStore {
   get(key: string): Promise<string | undefined>;
   /** Stores `value` unless the key exists; returns the value that is stored either way. */
   getOrCreate(key: string, value: string): Promise<string>;
+  /** Stores `value`, replacing what was there. */
+  put(key: string, value: string): Promise<void>;
 }
 
 /** One stored oidc-provider model instance (oidc/adapter.ts). */
