@@ -8,11 +8,11 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../src/config/load.ts';
 import { smtpTransportOptions } from '../../src/delivery/mail.ts';
 import { openDatabase } from '../../src/store/db.ts';
-import { startTestApp } from '../helpers/app.ts';
+import { enrol, signIn, startTestApp } from '../helpers/app.ts';
 import { TEST_DATA_KEYS } from '../helpers/constants.ts';
 import { freshDatabase } from '../helpers/db.ts';
 import { freePort, runCli, startServer, type ServerProcess } from '../helpers/server.ts';
@@ -29,6 +29,24 @@ async function printed(server: ServerProcess, pattern: RegExp): Promise<string> 
   for (let i = 0; i < 100 && !pattern.test(server.output()); i++) await new Promise((r) => setTimeout(r, 50));
   return server.output();
 }
+
+describe('finding 13: security events at warn level', () => {
+  it('finding 13: a passkey disabled after a security check is logged at warn', async () => {
+    const t = await startTestApp();
+    try {
+      const warn = vi.spyOn(t.deps.log, 'warn');
+      const { authenticator } = await enrol(t, 'cloned');
+      t.clock.advance(60_000);
+      expect((await signIn(t, authenticator)).statusCode).toBe(200);
+      const replayedCount = authenticator.credential.signCount;
+      const refused = await signIn(t, authenticator, { signCount: replayedCount });
+      expect(refused.json().error).toBe('passkey_sign_count_regressed');
+      expect(warn).toHaveBeenCalledWith(expect.objectContaining({ event: 'passkey.flagged', reason: 'sign_count_regressed' }), expect.stringMatching(/security event/));
+    } finally {
+      await t.close();
+    }
+  });
+});
 
 describe('finding 14: metrics, files and mail are not open to others', () => {
   it('finding 14: /metrics is not on the main listener, but on its own loopback port or behind a bearer token', async () => {
