@@ -2,8 +2,7 @@
  * Setup and operations as a new operator meets them (issue 10, findings 14, 16 and 17): real server
  * processes on free ports and the `keybound` command line, each on a fresh database.
  */
-import { statSync } from 'node:fs';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
