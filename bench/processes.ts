@@ -128,6 +128,7 @@ export async function startKeybound(input: { databaseUrl: string; dataKeys: stri
       KEYBOUND_RP_ID: 'localhost',
       KEYBOUND_DATABASE_URL: input.databaseUrl,
       KEYBOUND_DATA_KEYS: input.dataKeys,
+      KEYBOUND_METRICS_PORT: '0',
       KEYBOUND_LOG_LEVEL: 'warn',
       KEYBOUND_RATE_LIMIT_CEREMONY: '0',
       ...input.env,

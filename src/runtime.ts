@@ -4,7 +4,7 @@ import { ROLES } from './core/model.ts';
 import type { RolePolicies } from './core/policy.ts';
 import type { Clock, Random } from './core/tokens.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
-import type { Deps } from './services/deps.ts';
+import type { Deps, ServiceLog } from './services/deps.ts';
 import { isDatabaseUnavailable, openDatabase, type Db } from './store/db.ts';
 import { createStore, type Store } from './store/index.ts';
 import { migrate } from './store/migrate.ts';
@@ -12,6 +12,7 @@ import { PublicKeyCache } from './webauthn/cose.ts';
 import { base64url } from './core/bytes.ts';
 import type { DataKeyring } from './crypto/dataKeys.ts';
 import { resolveDataKeys } from './crypto/keyFile.ts';
+import { auditAnchorKey } from './core/audit/anchor.ts';
 import { pooledRandom } from './crypto/random.ts';
 import { createMailer, type Mailer } from './delivery/mail.ts';
 import { createSmsProvider, type SmsProvider } from './delivery/sms.ts';
@@ -29,7 +30,7 @@ export function rolePolicies(config: Config): RolePolicies {
 }
 
 /** Wires the services over a store. Tests pass their own clock and randomness. */
-export async function createDeps(input: { config: Config; store: Store; clock?: Clock; random?: Random; metrics?: Metrics; dataKeys?: DataKeyring; mailer?: Mailer | null; sms?: SmsProvider | null }): Promise<Deps> {
+export async function createDeps(input: { config: Config; store: Store; clock?: Clock; random?: Random; metrics?: Metrics; dataKeys?: DataKeyring; mailer?: Mailer | null; sms?: SmsProvider | null; log?: ServiceLog }): Promise<Deps> {
   // Pooled: a sign-in draws three small random values, and each call into OpenSSL costs about as much as 4 KiB.
   const random = input.random ?? pooledRandom();
   const installSecret = await input.store.settings.getOrCreate('install.secret', base64url.encode(random(32)));
@@ -45,7 +46,16 @@ export async function createDeps(input: { config: Config; store: Store; clock?: 
     dataKeys: input.dataKeys ?? resolveDataKeys(input.config).keyring,
     mailer: input.mailer !== undefined ? input.mailer : createMailer(input.config.mail),
     sms: input.sms !== undefined ? input.sms : createSmsProvider(input.config.sms, (line) => process.stdout.write(`${line}\n`)),
+    log: input.log ?? jsonLineLog(input.config.logLevel, (line) => process.stdout.write(line)),
   };
+}
+
+const LEVELS: Readonly<Record<string, number>> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: Infinity };
+
+/** A warn-level log in pino's JSON line shape, for processes without Fastify's logger (the CLI, tests). */
+export function jsonLineLog(level: string, write: (line: string) => void): ServiceLog {
+  const enabled = (LEVELS[level] ?? 30) <= 40;
+  return { warn: (fields, msg) => enabled && write(`${JSON.stringify({ level: 40, time: Date.now(), ...fields, msg })}\n`) };
 }
 
 /**
@@ -63,10 +73,12 @@ export async function openStore(config: Config): Promise<{ db: Db; store: Store;
     if (isDatabaseUnavailable(error)) throw new DatabaseUnreachableError(migrating.description, error);
     throw error;
   }
-  if (migrating.dialect !== 'postgres') return { db: migrating, store: createStore(migrating), applied };
+  // The audit chain is anchored under the data keys, which never live in the database.
+  const options = { auditAnchor: auditAnchorKey(resolveDataKeys(config).keyring.keys) };
+  if (migrating.dialect !== 'postgres') return { db: migrating, store: createStore(migrating, options), applied };
   await migrating.close();
   const db = openDatabase(config.databaseUrl, { statementTimeoutMs: config.databaseTimeoutMs });
-  return { db, store: createStore(db), applied };
+  return { db, store: createStore(db, options), applied };
 }
 
 /** The database could not be reached (refused, cut, timed out, busy): worth trying again later. */

@@ -1,8 +1,11 @@
+import type { Server } from 'node:http';
 import type { FastifyInstance } from 'fastify';
+import { startMetricsListener } from './observability/metricsListener.ts';
 import { configWarnings, type Config } from './config/load.ts';
 import { buildApp } from './http/app.ts';
 import { createDeps, openStoreWhenReachable } from './runtime.ts';
-import { ensureFirstAdmin } from './services/bootstrap.ts';
+import { anchorAuditTrail } from './services/auditTrail.ts';
+import { ensureFirstAdmin, firstAdminLinkLost } from './services/bootstrap.ts';
 import type { Deps } from './services/deps.ts';
 import type { Db } from './store/db.ts';
 
@@ -19,6 +22,23 @@ const HOUSEKEEPING_INTERVAL_MS = 60_000;
 /** How long a session row outlives its end (the audit trail keeps the sign-in for good). */
 const SESSION_RETENTION_MS = 30 * 24 * 3600_000;
 
+/** A port that cannot be listened on (in use, not allowed), with the setting that names it. */
+export class ListenError extends Error {
+  override readonly name = 'ListenError';
+}
+
+async function listenOrExplain<T>(listen: () => Promise<T>, setting: string, port: number, host: string): Promise<T> {
+  try {
+    return await listen();
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (code === 'EADDRINUSE') throw new ListenError(`port ${port} on ${host} is already in use by another program; stop it, or set ${setting} to a free port`, { cause: error });
+    if (code === 'EACCES') throw new ListenError(`not allowed to listen on port ${port} on ${host}; set ${setting} to a port above 1023`, { cause: error });
+    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') throw new ListenError(`cannot listen on ${host}: no such address on this machine (${setting === 'KEYBOUND_PORT' ? 'KEYBOUND_HOST' : 'KEYBOUND_METRICS_HOST'})`, { cause: error });
+    throw error;
+  }
+}
+
 /** Starts Keybound: database, migrations, first administrator, HTTP. */
 export async function startServer(config: Config, options: { log?: (line: string) => void; signal?: AbortSignal } = {}): Promise<RunningServer> {
   const say = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
@@ -30,16 +50,39 @@ export async function startServer(config: Config, options: { log?: (line: string
       process.stdout.write(`${JSON.stringify({ level: 40, time: Date.now(), database: error.database, reason: (error.cause as { code?: string }).code ?? 'unreachable', attempt, retryInMs, msg: 'database not reachable yet, waiting' })}\n`),
     options.signal,
   );
-  const deps = await createDeps({ config, store });
+  // Services log security events through the app's logger (built from these deps, so reached lazily).
+  const deps = await createDeps({ config, store, log: { warn: (fields, message) => app.log.warn(fields, message) } });
   const app = await buildApp(deps, { logLevel: config.logLevel });
   for (const warning of configWarnings(config)) app.log.warn({ setting: warning }, 'insecure setting');
   if (applied.length > 0) app.log.info({ applied, database: db.description }, 'database migrated');
 
+  // A trail from before anchoring gets its anchor now (core/audit/anchor.ts).
+  await anchorAuditTrail(deps);
+  // Listen first: a port in use must stop the start before a first-administrator link is made that
+  // nobody would see.
+  let metricsListener: Server | null = null;
+  try {
+    await listenOrExplain(() => app.listen({ port: config.port, host: config.host }), 'KEYBOUND_PORT', config.port, config.host);
+    if (config.metrics.port !== 0) {
+      metricsListener = await listenOrExplain(() => startMetricsListener(deps.metrics, config.metrics), 'KEYBOUND_METRICS_PORT', config.metrics.port, config.metrics.host);
+    }
+  } catch (error) {
+    await app.close();
+    await db.close();
+    throw error;
+  }
   const firstAdmin = await ensureFirstAdmin(deps);
-  await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   app.log.info({ port, database: db.description, origins: config.origins }, 'keybound listening');
+  // The public URL links are made with, for `keybound invite` run where KEYBOUND_ORIGIN is not set.
+  if (config.originConfigured || config.port !== 0) await store.settings.put('server.public_url', config.publicUrl);
+  if (!firstAdmin && (await firstAdminLinkLost(deps))) {
+    say('');
+    say('  The administrator has not enrolled, and the enrolment link printed at first start has expired or');
+    say('  was used. Make a new link with:  npx keybound invite admin');
+    say('');
+  }
   if (firstAdmin) {
     say('');
     say('  Keybound has no accounts yet. Enrol the first administrator with this link');
@@ -71,7 +114,7 @@ export async function startServer(config: Config, options: { log?: (line: string
       clearInterval(housekeeping);
       const grace = setTimeout(() => app.server.closeAllConnections(), config.shutdownGraceMs);
       grace.unref();
-      await app.close();
+      await Promise.all([app.close(), new Promise((resolve) => (metricsListener ? metricsListener.close(resolve) : resolve(undefined)))]);
       clearTimeout(grace);
       await db.close();
     })();

@@ -1,12 +1,13 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { ConfigError, loadConfig, type Config } from '../config/load.ts';
-import { verifyChain } from '../core/audit/chain.ts';
 import { ROLES, type Role } from '../core/model.ts';
-import { createDeps, DatabaseUnreachableError, openStore } from '../runtime.ts';
+import { createDeps, DatabaseUnreachableError, jsonLineLog, openStore } from '../runtime.ts';
+import { changeRole } from '../services/roles.ts';
 import { invite } from '../services/invitations.ts';
 import type { Deps } from '../services/deps.ts';
 import { DatabaseUrlError, isDatabaseRefusal } from '../store/db.ts';
 import { generateDataKey } from '../crypto/dataKeys.ts';
+import { registerAuditCommands } from './audit.ts';
 import { registerOidcCommands } from './oidc.ts';
 import { registerAttestationCommands } from './attestation.ts';
 
@@ -15,7 +16,11 @@ async function withDeps<T>(work: (deps: Deps, config: Config) => Promise<T>): Pr
   const config = loadConfig();
   const { db, store } = await openStore(config);
   try {
-    return await work(await createDeps({ config, store }), config);
+    // Without KEYBOUND_ORIGIN here, links use the public URL the server stored when it started.
+    const publicUrl = config.originConfigured ? config.publicUrl : ((await store.settings.get('server.public_url')) ?? config.publicUrl);
+    // Security events (a role change) go to stderr, in the server's JSON log shape.
+    const log = jsonLineLog(config.logLevel, (line) => process.stderr.write(line));
+    return await work(await createDeps({ config: { ...config, publicUrl }, store, log }), config);
   } finally {
     await db.close();
   }
@@ -30,11 +35,13 @@ const program = new Command();
 program.name('keybound').description('Keybound, a passwordless-first identity server').showHelpAfterError();
 
 program
-  .command('serve', { isDefault: true })
+  .command('serve')
   .description('run the server (configuration from KEYBOUND_* environment variables)')
   .action(async () => {
+    // The server is where the OpenID provider's own runtime notice belongs.
+    console.warn = originalWarn;
     // Loaded here so the other commands do not pay for the HTTP stack.
-    const { startServer } = await import('../server.ts');
+    const { startServer, ListenError } = await import('../server.ts');
     const config = loadConfig();
     // A signal while the server still waits for its database ends the wait: nothing is in flight yet.
     const starting = new AbortController();
@@ -47,6 +54,7 @@ program
     } catch (error) {
       if (starting.signal.aborted) process.exit(0);
       if (error instanceof DatabaseUnreachableError) fail(`${error.message}; gave up after KEYBOUND_DATABASE_START_WAIT (${config.databaseStartWaitMs / 1000} s)`);
+      if (error instanceof ListenError) fail(error.message);
       throw error;
     }
     process.off('SIGTERM', stopEarly);
@@ -86,9 +94,9 @@ program
   .command('invite')
   .description('create an account (or a new enrolment link for one) and print its single-use enrolment link')
   .argument('<username>', 'lower-case letters, digits and . _ @ -')
-  .option('--role <role>', `${ROLES.join(' | ')}`, parseRole)
-  .option('--display-name <name>', 'name shown to the person')
-  .option('--email <address>', 'address for security notices')
+  .option('--role <role>', `${ROLES.join(' | ')} (a new account; an existing one keeps its role: see accounts set-role)`, parseRole)
+  .option('--display-name <name>', 'name shown to the person (a new account)')
+  .option('--email <address>', 'address for security notices (a new account)')
   .option('--ttl <seconds>', 'link lifetime (default KEYBOUND_INVITATION_TTL)', parseSeconds)
   .option('--json', 'print {"url", "token", "expiresAt"} as JSON')
   .action(async (username: string, options: { role?: Role; displayName?: string; email?: string; ttl?: number; json?: boolean }) => {
@@ -144,6 +152,18 @@ accounts
     for (const row of table) process.stdout.write(`${row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ')}\n`);
   });
 
+accounts
+  .command('set-role')
+  .description('change an account\'s role (audited as account.role_changed)')
+  .argument('<username>', 'the account')
+  .argument('<role>', ROLES.join(' | '), parseRole)
+  .action(async (username: string, role: Role) => {
+    const result = await withDeps((deps) => changeRole(deps, { username, role, by: 'cli' }));
+    if (!result.ok) fail(result.message ?? result.code);
+    const { account, from } = result.value;
+    process.stdout.write(from === role ? `${account.username} is already ${role}; nothing changed\n` : `${account.username}: role ${from} -> ${role}\n`);
+  });
+
 program
   .command('migrate')
   .description('apply database migrations and exit')
@@ -166,27 +186,21 @@ keys
 registerOidcCommands(program, withDeps);
 registerAttestationCommands(program, withDeps);
 
-const audit = program.command('audit').description('the audit trail');
-audit
-  .command('verify')
-  .description('check the hash chain of the whole audit trail')
-  .action(async () => {
-    const result = await withDeps(async (deps) => {
-      let prev = { seq: 0, hash: '' };
-      let checked = 0;
-      for (;;) {
-        const batch = await deps.store.audit.scan(prev.seq + 1, 1000);
-        if (batch.length === 0) return { ok: true, checked };
-        const check = verifyChain(batch.map((e) => ({ ...e, details: e.detailsJson })), prev);
-        checked += check.checked;
-        if (!check.ok) return { ok: false, checked, brokenAt: check.brokenAt };
-        const last = batch[batch.length - 1]!;
-        prev = { seq: last.seq, hash: last.hash };
-      }
-    });
-    if (!result.ok) fail(`audit chain broken at event ${result.brokenAt} (${result.checked} events verified before it)`);
-    process.stdout.write(`Audit chain intact: ${result.checked} events\n`);
-  });
+registerAuditCommands(program, withDeps);
+
+// oidc-provider warns on import that Node.js 20 is not its supported runtime; that is the server's
+// concern (README "Dependencies"), not something to print under every command that loads it.
+const originalWarn = console.warn;
+console.warn = (...args: unknown[]) => {
+  if (typeof args[0] === 'string' && args[0].includes('oidc-provider WARNING: Unsupported runtime')) return;
+  originalWarn(...args);
+};
+
+// No command: help, not a server (`npm start` runs `serve` by name).
+if (process.argv.length <= 2) {
+  program.outputHelp();
+  process.exit(0);
+}
 
 try {
   await program.parseAsync(process.argv);

@@ -18,7 +18,7 @@ export interface KeySpec {
 export const CONFIG_KEYS = [
   { env: 'KEYBOUND_PORT', kind: 'port', default: '8080', doc: 'TCP port the server listens on.' },
   { env: 'KEYBOUND_HOST', kind: 'string', default: 'localhost', doc: 'Address the server binds to (`0.0.0.0` or `::` to accept outside connections).' },
-  { env: 'KEYBOUND_ORIGIN', kind: 'origins', default: 'http://localhost:8080', doc: 'Allowed web origins, comma-separated; the first is the public URL used in links.' },
+  { env: 'KEYBOUND_ORIGIN', kind: 'origins', default: '', doc: 'Allowed web origins, comma-separated; the first is the public URL used in links. Unset: `http://localhost:<KEYBOUND_PORT>`.' },
   { env: 'KEYBOUND_RP_ID', kind: 'string', default: 'localhost', doc: 'WebAuthn relying-party id: the registrable domain passkeys are bound to.' },
   { env: 'KEYBOUND_RP_NAME', kind: 'string', default: 'Keybound', doc: 'Relying-party name shown by authenticators.' },
   { env: 'KEYBOUND_DATABASE_URL', kind: 'string', default: 'sqlite:./data/keybound.db', doc: '`sqlite:<path>` or `postgres://user@host:port/db` (add `?schema=<name>` to use a schema other than `public`).' },
@@ -83,6 +83,9 @@ export const CONFIG_KEYS = [
   { env: 'KEYBOUND_SHUTDOWN_GRACE', kind: 'seconds', default: '10', doc: 'On SIGTERM, how long requests in flight may take before the server exits anyway.' },
   { env: 'KEYBOUND_CODE_MAX_SENDS_PER_ADDRESS', kind: 'count', default: '20', doc: 'Codes sent to bind a phone number or mailbox per client address (an IPv6 client\'s /64) within `KEYBOUND_CODE_TTL`; above the per-account and per-destination limit (`KEYBOUND_CODE_MAX_SENDS`) because one address can be a whole office.' },
   { env: 'KEYBOUND_ATTESTATION_MDS_ROOT', kind: 'optional', default: '', doc: "PEM file of the FIDO Metadata Service root certificate that `keybound attestation import-mds` verifies BLOBs against when `--root` is not given (download it yourself from the FIDO Alliance site; Keybound fetches nothing)." },
+  { env: 'KEYBOUND_METRICS_PORT', kind: 'port', default: '9464', doc: 'Port of a listener of its own that serves only `/metrics` (Prometheus), on `KEYBOUND_METRICS_HOST`; `0` turns it off. The main listener does not serve `/metrics` unless `KEYBOUND_METRICS_TOKEN` is set.' },
+  { env: 'KEYBOUND_METRICS_HOST', kind: 'string', default: '127.0.0.1', doc: 'Address the metrics listener binds to (loopback: only this machine can read the metrics).' },
+  { env: 'KEYBOUND_METRICS_TOKEN', kind: 'optional', default: '', doc: 'When set, the main listener also serves `/metrics` to requests that send `Authorization: Bearer <this token>` (at least 32 characters).' },
 ] as const satisfies readonly KeySpec[];
 
 export type ConfigKey = (typeof CONFIG_KEYS)[number]['env'];

@@ -11,6 +11,8 @@ export interface Config {
   readonly origins: readonly string[];
   /** The first origin: base of every link Keybound prints or sends. */
   readonly publicUrl: string;
+  /** Whether KEYBOUND_ORIGIN was set; if not, the origin follows KEYBOUND_PORT and the CLI uses the server's stored one. */
+  readonly originConfigured: boolean;
   readonly rpId: string;
   readonly rpName: string;
   readonly databaseUrl: string;
@@ -45,6 +47,8 @@ export interface Config {
   readonly codes: CodesConfig;
   readonly sms: SmsConfig;
   readonly mail: MailConfig;
+  /** `/metrics`: its own listener (`port` 0: none), and on the main listener only with `token`. */
+  readonly metrics: { readonly port: number; readonly host: string; readonly token: string | null };
   /** Cookies get `Secure` unless every origin is plain-HTTP localhost. */
   readonly secureCookies: boolean;
 }
@@ -129,7 +133,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
   const get = <T>(key: ConfigKey): T => values.get(key) as T;
-  const origins = get<string[]>('KEYBOUND_ORIGIN');
+  // Unset, the origin follows the port, so `KEYBOUND_PORT=9000 npm start` prints links that work.
+  const originConfigured = raw.KEYBOUND_ORIGIN !== undefined;
+  const origins = originConfigured ? get<string[]>('KEYBOUND_ORIGIN') : [`http://localhost:${get<number>('KEYBOUND_PORT')}`];
   if (origins.length === 0) throw new ConfigError('Invalid configuration:\n  KEYBOUND_ORIGIN: at least one origin is required');
   const rpId = get<string>('KEYBOUND_RP_ID');
   const strayOrigins = origins.filter((o) => !originMatchesRpId(o, rpId));
@@ -169,12 +175,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const badResource = resources.find((r) => !URL.canParse(r) || r.includes('#'));
   if (badResource) throw new ConfigError(`Invalid configuration:\n  KEYBOUND_OIDC_RESOURCES: ${badResource} is not an absolute URI without a fragment`);
   const publicUrl = origins[0]!;
+  const metricsToken = get<string>('KEYBOUND_METRICS_TOKEN') || null;
+  // A bearer token on a public listener must not be guessable.
+  if (metricsToken !== null && metricsToken.length < 32) throw new ConfigError('Invalid configuration:\n  KEYBOUND_METRICS_TOKEN must be at least 32 characters (try `openssl rand -base64 32`)');
   const { roles: codeRoles, ...codeSettings } = codeConfig(get);
   return {
     port: get('KEYBOUND_PORT'),
     host: get('KEYBOUND_HOST'),
     origins,
     publicUrl: origins[0]!,
+    originConfigured,
     rpId,
     rpName: get('KEYBOUND_RP_NAME'),
     databaseUrl,
@@ -221,6 +231,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       allowSharedSecrets: get('KEYBOUND_OIDC_ALLOW_SHARED_SECRETS'),
     },
     ...codeSettings,
+    metrics: { port: get('KEYBOUND_METRICS_PORT'), host: get('KEYBOUND_METRICS_HOST'), token: metricsToken },
     secureCookies: !origins.every((o) => /^http:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/.test(o)),
   };
 }
@@ -288,7 +299,9 @@ function codeConfig(get: <T>(key: ConfigKey) => T): { roles: Record<'admin' | 'm
   if (provider === 'http' && (!smsUrl || !/^https?:\/\//.test(smsUrl) || !URL.canParse(smsUrl))) problems.push('KEYBOUND_SMS_PROVIDER=http needs KEYBOUND_SMS_URL, an http(s) URL');
   const sms: SmsConfig = { provider, url: smsUrl, token: get<string>('KEYBOUND_SMS_TOKEN') || null, simChangeWindowMs: seconds('KEYBOUND_SMS_SIM_CHANGE_WINDOW') };
   const smtpUrl = get<string>('KEYBOUND_SMTP_URL') || null;
-  if (smtpUrl && !/^smtps?:\/\//.test(smtpUrl)) problems.push('KEYBOUND_SMTP_URL must start with smtp:// or smtps://');
+  if (smtpUrl && (!/^smtps?:\/\//.test(smtpUrl) || !URL.canParse(smtpUrl))) problems.push('KEYBOUND_SMTP_URL must be an smtp:// or smtps:// URL');
+  // Options after `?` would be nodemailer's, and could turn TLS off (delivery/mail.ts).
+  else if (smtpUrl && new URL(smtpUrl).search !== '') problems.push('KEYBOUND_SMTP_URL takes no ?options: smtp://host:587 (STARTTLS required unless the host is this machine) or smtps://host:465');
   const mail: MailConfig = { smtpUrl, from: get('KEYBOUND_MAIL_FROM') };
   for (const [name, r] of Object.entries(roles)) {
     if (r.codeFactors.includes('sms') && provider === 'none') problems.push(`KEYBOUND_${name.toUpperCase()}_CODE_FACTORS allows sms, but KEYBOUND_SMS_PROVIDER=none`);

@@ -24,6 +24,7 @@ export const ERRORS = {
   enrolment_token_expired: [410, 'This enrolment link has expired. Ask your administrator for a new one.'],
   enrolment_token_used: [410, 'This enrolment link has already been used. Sign in, or ask your administrator for a new link.'],
   account_not_active: [403, 'This account is not active. Contact your administrator.'],
+  invite_changes_account: [409, 'This account exists already, and an enrolment link never changes an existing account. Leave out --role, --email and --display-name to send it a new link; change a role with `keybound accounts set-role`.'],
   // WebAuthn ceremonies
   passkey_challenge_unknown: [400, 'This sign-in attempt is not known or was already used. Start again.'],
   passkey_challenge_expired: [400, 'This attempt took too long and expired. Start again.'],
@@ -80,6 +81,7 @@ export const ERRORS = {
   // Infrastructure
   service_unavailable: [503, 'The service is briefly unavailable. Try again in a few seconds.'],
   internal_error: [500, 'Something went wrong on our side. It has been logged.'],
+  metrics_token_required: [401, 'Metrics need the operator\'s token: send Authorization: Bearer <KEYBOUND_METRICS_TOKEN>.'],
 } as const satisfies Record<string, readonly [number, string]>;
 
 export type ErrorCode = keyof typeof ERRORS;

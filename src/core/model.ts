@@ -120,6 +120,8 @@ export interface AuditEvent {
   readonly detailsJson: string;
   readonly prevHash: string;
   readonly hash: string;
+  /** Anchor MAC under a data key (core/audit/anchor.ts), `null` on events older than the anchor. */
+  readonly mac: string | null;
 }
 
 /** A one-time-code authenticator (codes/factors.ts): never a passkey, never phishing-resistant. */

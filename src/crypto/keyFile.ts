@@ -13,7 +13,7 @@ export function resolveDataKeys(config: Config): { keyring: DataKeyring; source:
   const path = config.databaseUrl.slice('sqlite:'.length);
   if (path === ':memory:') return { keyring: new DataKeyring(parseDataKeys(generateDataKey('ephemeral'))), source: 'ephemeral' };
   const file = join(dirname(resolve(path)), 'keybound.keys');
-  mkdirSync(dirname(file), { recursive: true });
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
   try {
     // `wx`: only one process ever creates the file; the others read what it wrote.
     writeFileSync(file, `${generateDataKey('k1')}\n`, { flag: 'wx', mode: 0o600 });

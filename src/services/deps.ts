@@ -25,4 +25,11 @@ export interface Deps {
   readonly mailer: Mailer | null;
   /** Text messages; `null` when SMS is off. */
   readonly sms: SmsProvider | null;
+  /** Where services report security events (passkey flagged, factor disabled, role changed, recovery) at warn level. */
+  readonly log: ServiceLog;
+}
+
+/** The slice of a pino logger services use; the server passes Fastify's, the CLI writes to stderr. */
+export interface ServiceLog {
+  warn(fields: Record<string, unknown>, message: string): void;
 }

@@ -59,9 +59,16 @@ export async function invite(
       await tx.audit.append({ type: 'account.created', outcome: 'success', accountId: account.id, at: now, details: { username, role: account.role, by: input.createdBy } });
     } else {
       await tx.accounts.lock(account.id);
-      if (input.role && input.role !== account.role) {
-        await tx.accounts.setRole(account.id, input.role, now);
-        account = { ...account, role: input.role };
+      // A new link for an existing account is not a way to change it: a role change is audited and
+      // has its own command (services/roles.ts); asking for different values is refused, not ignored.
+      const changes = [
+        input.role !== undefined && input.role !== account.role ? `role ${account.role} (asked: ${input.role})` : null,
+        input.email != null && input.email !== account.email ? `email ${account.email ?? 'none'} (asked: ${input.email})` : null,
+        input.displayName?.trim() && input.displayName.trim() !== account.displayName ? `display name ${JSON.stringify(account.displayName)} (asked: ${JSON.stringify(input.displayName.trim())})` : null,
+      ].filter((c) => c !== null);
+      if (changes.length > 0) {
+        const how = input.role !== undefined && input.role !== account.role ? ` To change the role: keybound accounts set-role ${username} ${input.role}.` : '';
+        return fail('invite_changes_account', { message: `Account ${username} exists with ${changes.join(', ')}; an enrolment link never changes an existing account. Leave those options out to send it a new link.${how}` });
       }
       await tx.invitations.revokeForAccount(account.id, now);
     }

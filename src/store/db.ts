@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
@@ -37,10 +37,27 @@ export function openDatabase(url: string, options: OpenOptions = {}): Db {
   throw new DatabaseUrlError(`KEYBOUND_DATABASE_URL must start with sqlite: or postgres:// (got ${url.split(':')[0]}:)`);
 }
 
+/**
+ * The database holds accounts, hashed tokens and the audit trail: readable by its owner only. A new
+ * data folder is made 0700 and a new database file 0600 (SQLite gives its -wal and -shm files the
+ * database file's mode); an existing database file and its -wal/-shm are brought down to 0600.
+ */
+function prepareSqliteFile(file: string): void {
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  if (!existsSync(file)) closeSync(openSync(file, 'a', 0o600));
+  for (const f of [file, `${file}-wal`, `${file}-shm`]) {
+    try {
+      chmodSync(f, 0o600);
+    } catch {
+      // Missing (-wal before first write) or not ours to change: SQLite reports real problems itself.
+    }
+  }
+}
+
 function openSqlite(path: string): Db {
   if (path.length === 0) throw new DatabaseUrlError('KEYBOUND_DATABASE_URL=sqlite: needs a file path, as in sqlite:./data/keybound.db');
   const memory = path === ':memory:';
-  if (!memory) mkdirSync(dirname(resolve(path)), { recursive: true });
+  if (!memory) prepareSqliteFile(resolve(path));
   const sqlite = new BetterSqlite3(path);
   // WAL lets the CLI and readers work beside the server; a committed transaction survives a crash of
   // the process (synchronous=NORMAL only risks the last commits on power loss, not on kill -9).

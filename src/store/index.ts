@@ -1,4 +1,5 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
+import type { AuditAnchorKey } from '../core/audit/anchor.ts';
 import type { Db } from './db.ts';
 import { currentVersion } from './migrate.ts';
 import type { Store } from './ports.ts';
@@ -22,14 +23,19 @@ import { SqlAttestationMetadataStore } from './sql/attestationMetadata.ts';
 
 export type { Store } from './ports.ts';
 
-/** Builds the store over an open database. */
-export function createStore(db: Db): Store {
-  return build(db, db.kysely, null);
+export interface StoreOptions {
+  /** Anchors the audit chain under a data key (core/audit/anchor.ts); without it events are chained only. */
+  readonly auditAnchor?: AuditAnchorKey;
 }
 
-function build(db: Db, k: Kysely<Database>, tx: Transaction<Database> | null): Store {
+/** Builds the store over an open database. */
+export function createStore(db: Db, options: StoreOptions = {}): Store {
+  return build(db, db.kysely, null, options);
+}
+
+function build(db: Db, k: Kysely<Database>, tx: Transaction<Database> | null, options: StoreOptions): Store {
   const transaction = <T>(work: (store: Store) => Promise<T>): Promise<T> =>
-    tx ? work(store) : db.kysely.transaction().execute((t) => work(build(db, t, t)));
+    tx ? work(store) : db.kysely.transaction().execute((t) => work(build(db, t, t, options)));
   const inTransaction = <T>(work: (k: Kysely<Database>) => Promise<T>): Promise<T> =>
     tx ? work(tx) : db.kysely.transaction().execute((t) => work(t));
   const store: Store = {
@@ -38,7 +44,7 @@ function build(db: Db, k: Kysely<Database>, tx: Transaction<Database> | null): S
     passkeys: new SqlPasskeyStore(k),
     ceremonies: new SqlCeremonyStore(k),
     sessions: new SqlSessionStore(k),
-    audit: new SqlAuditStore(k, db.dialect, inTransaction),
+    audit: new SqlAuditStore(k, db.dialect, inTransaction, options.auditAnchor ?? null),
     rateLimits: new SqlRateLimitStore(k),
     settings: new SqlSettingsStore(k),
     oidcPayloads: new SqlOidcPayloadStore(k),

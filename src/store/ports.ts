@@ -28,6 +28,8 @@ export interface InvitationStore {
   consume(id: string, now: number): Promise<boolean>;
   /** Ends every unused invitation of an account (a new link replaces the old). */
   revokeForAccount(accountId: string, now: number): Promise<void>;
+  /** Whether the account has a link that is unused and unexpired at `now`. */
+  hasUsable(accountId: string, now: number): Promise<boolean>;
 }
 
 export interface PasskeyStore {
@@ -71,9 +73,30 @@ export interface SessionStore {
 export interface AuditStore {
   /** Appends to the hash chain. Inside a transaction the event commits or rolls back with it. */
   append(event: AuditEventInput): Promise<AuditEvent>;
-  list(filter: { accountId?: string; limit: number; beforeSeq?: number }): Promise<AuditEvent[]>;
+  list(filter: AuditListFilter): Promise<AuditEvent[]>;
   /** Every event in order, for chain verification and export. */
   scan(fromSeq: number, limit: number): Promise<AuditEvent[]>;
+  /** Where the chain ends, and the head's anchor MAC (`null` if never anchored). */
+  head(): Promise<AuditHead>;
+}
+
+/** Newest first, up to `limit`; every other field narrows. */
+export interface AuditListFilter {
+  readonly accountId?: string;
+  readonly limit: number;
+  readonly beforeSeq?: number;
+  /** Exactly this type. */
+  readonly type?: string;
+  /** Types that start with this (`account.`). */
+  readonly typePrefix?: string;
+  /** At or after this time (epoch ms). */
+  readonly since?: number;
+}
+
+export interface AuditHead {
+  readonly seq: number;
+  readonly hash: string;
+  readonly mac: string | null;
 }
 
 export interface RateLimitStore {
@@ -86,6 +109,8 @@ export interface SettingsStore {
   get(key: string): Promise<string | undefined>;
   /** Stores `value` unless the key exists; returns the value that is stored either way. */
   getOrCreate(key: string, value: string): Promise<string>;
+  /** Stores `value`, replacing what was there. */
+  put(key: string, value: string): Promise<void>;
 }
 
 /** One stored oidc-provider model instance (oidc/adapter.ts). */

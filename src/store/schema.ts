@@ -87,12 +87,15 @@ export interface AuditEventsTable {
   details: string;
   prev_hash: string;
   hash: string;
+  /** Anchor MAC (core/audit/anchor.ts); null before migration 007 or when written without a data key. */
+  mac: string | null;
 }
 
 export interface AuditHeadTable {
   id: number;
   last_seq: number;
   last_hash: string;
+  mac: string | null;
 }
 
 export interface RateLimitsTable {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { base64url, concatBytes, equalBytes } from '../core/bytes.ts';
 import { fail, ok, type Result } from '../core/errors.ts';
 import { parseAuthenticatorData, AuthenticatorDataError, type AuthenticatorData } from './authenticatorData.ts';
-import { checkClientData, decodeClientData, type ClientData } from './clientData.ts';
+import { checkClientData, decodeClientData, originMismatchMessage, type ClientData } from './clientData.ts';
 import { verifyWithKey, type PublicKey } from './cose.ts';
 
 /** The fields of an AuthenticationResponseJSON this verifier reads, already shape-checked. */
@@ -87,7 +87,7 @@ export function verifyAssertion(
 ): Result<VerifiedAssertion> {
   const { clientData } = decoded;
   const clientDataProblem = checkClientData(clientData, { type: 'webauthn.get', origins: expected.origins, allowedTopOrigins: expected.allowedTopOrigins });
-  if (clientDataProblem) return fail(clientDataProblem);
+  if (clientDataProblem) return fail(clientDataProblem, clientDataProblem === 'passkey_origin_mismatch' ? { message: originMismatchMessage(clientData.origin, expected.origins) } : {});
   if (clientData.challenge !== expected.challenge) return fail('passkey_challenge_mismatch');
   let authData: AuthenticatorData;
   try {

@@ -38,6 +38,16 @@ export function decodeClientData(bytes: Uint8Array): ClientData | null {
   return { type, challenge, origin, crossOrigin: crossOrigin === true, ...(topOrigin !== undefined ? { topOrigin } : {}) };
 }
 
+/**
+ * The sentence for `passkey_origin_mismatch`: which origin the browser reported, which ones are
+ * allowed, and the setting that lists them, since the usual cause is a server reached at an address
+ * its configuration does not name (a proxy, another port, 127.0.0.1 for localhost).
+ */
+export function originMismatchMessage(received: string, allowed: readonly string[]): string {
+  const shown = JSON.stringify(received.length > 200 ? `${received.slice(0, 200)}...` : received);
+  return `The passkey was used from ${shown}, but this server only accepts ${allowed.join(', ')} (KEYBOUND_ORIGIN). Open the page at an allowed address, or add this origin to KEYBOUND_ORIGIN.`;
+}
+
 /** Checks type, origin and cross-origin use. The challenge is checked by whoever holds the ceremony. */
 export function checkClientData(data: ClientData, expected: ClientDataExpectations): ErrorCode | null {
   if (data.type !== expected.type) return 'passkey_ceremony_type_mismatch';

@@ -4,7 +4,7 @@ import { base64url, equalBytes } from '../core/bytes.ts';
 import { fail, ok, type Result } from '../core/errors.ts';
 import { AuthenticatorDataError, formatAaguid, parseAuthenticatorData, type AuthenticatorData } from './authenticatorData.ts';
 import { decodeCbor, type CborMap } from './cbor.ts';
-import { checkClientData, decodeClientData } from './clientData.ts';
+import { checkClientData, decodeClientData, originMismatchMessage } from './clientData.ts';
 import { CoseKeyError, importCoseMap } from './cose.ts';
 import { decideTrust, type AuthenticatorMetadata, type TrustPolicy } from './trust.ts';
 
@@ -73,7 +73,7 @@ export async function verifyRegistration(response: RegistrationResponseJSON, exp
   const clientData = decodeClientData(clientDataJSON);
   if (!clientData) return fail('passkey_malformed');
   const problem = checkClientData(clientData, { type: 'webauthn.create', origins: expected.origins, allowedTopOrigins: expected.allowedTopOrigins });
-  if (problem) return fail(problem);
+  if (problem) return fail(problem, problem === 'passkey_origin_mismatch' ? { message: originMismatchMessage(clientData.origin, expected.origins) } : {});
   if (clientData.challenge !== expected.challenge) return fail('passkey_challenge_mismatch');
 
   let statement: { fmt: string; attStmt: CborMap; authData: AuthenticatorData };

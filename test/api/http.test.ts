@@ -1,4 +1,6 @@
 import { Writable } from 'node:stream';
+import type { AddressInfo } from 'node:net';
+import { startMetricsListener } from '../../src/observability/metricsListener.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.ts';
 import { buildApp } from '../../src/http/app.ts';
@@ -86,11 +88,19 @@ describe('HTTP surface', () => {
     t.clock.advance(60_000);
     await signIn(t, authenticator);
     await signIn(t, authenticator, { flags: { uv: false } });
-    const metrics = await t.get('/metrics');
-    expect(metrics.headers['content-type']).toMatch(/^text\/plain/);
-    expect(metrics.body).toMatch(/keybound_sign_ins_total\{method="passkey",result="success"\} [1-9]/);
-    expect(metrics.body).toMatch(/keybound_sign_ins_total\{method="passkey",result="passkey_user_not_verified"\} 1/);
-    expect(metrics.body).toMatch(/keybound_http_request_duration_seconds_bucket\{le="0.005",method="POST",route="\/api\/v1\/passkeys\/authentication\/verify"/);
+    // Metrics have a listener of their own (issue 10, finding 14).
+    const listener = await startMetricsListener(t.deps.metrics, { port: 0, host: '127.0.0.1' });
+    try {
+      const address = listener.address() as AddressInfo;
+      const metrics = await fetch(`http://127.0.0.1:${address.port}/metrics`);
+      expect(metrics.headers.get('content-type')).toMatch(/^text\/plain/);
+      const body = await metrics.text();
+      expect(body).toMatch(/keybound_sign_ins_total\{method="passkey",result="success"\} [1-9]/);
+      expect(body).toMatch(/keybound_sign_ins_total\{method="passkey",result="passkey_user_not_verified"\} 1/);
+      expect(body).toMatch(/keybound_http_request_duration_seconds_bucket\{le="0.005",method="POST",route="\/api\/v1\/passkeys\/authentication\/verify"/);
+    } finally {
+      listener.close();
+    }
   });
 
   it('answers unknown API paths and methods with JSON errors', async () => {

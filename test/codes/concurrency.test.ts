@@ -113,7 +113,9 @@ describe('code concurrency on PostgreSQL with two server instances', () => {
   // A "socket hang up" was seen once here, in CI on a loaded machine. The agent drops an idle socket
   // when the server's Keep-Alive hint (5 s) runs out and Node's server a second later, so a reuse race
   // needs the client to stall for a second; to rule it out, idle sockets outlive these tests.
-  const serverEnv = { ...ENV, KEYBOUND_KEEP_ALIVE_TIMEOUT: '300' };
+  // The main listener serves /metrics only with the operator's token (issue 10, finding 14).
+  const METRICS_TOKEN = 'concurrency-test-metrics-token-0123456789';
+  const serverEnv = { ...ENV, KEYBOUND_KEEP_ALIVE_TIMEOUT: '300', KEYBOUND_METRICS_TOKEN: METRICS_TOKEN };
 
   beforeAll(async () => {
     first = await startServer({ backend: 'postgres', env: serverEnv });
@@ -180,7 +182,7 @@ describe('code concurrency on PostgreSQL with two server instances', () => {
   async function mismatches(): Promise<number> {
     let total = 0;
     for (const server of [first, second]) {
-      const text = await (await fetch(`${server.baseUrl}/metrics`)).text();
+      const text = await (await fetch(`${server.baseUrl}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).text();
       const line = text.split('\n').find((l) => l.startsWith('keybound_code_checks_total{') && l.includes('result="mismatch"'));
       total += line ? Number(line.split(' ').at(-1)) : 0;
     }

@@ -76,6 +76,21 @@ function baseEnv(): NodeJS.ProcessEnv {
 }
 
 
+/** Runs `keybound <args>` with exactly these KEYBOUND_* settings (no server needed). */
+export function runCli(args: readonly string[], options: { env: Readonly<Record<string, string>>; timeoutMs?: number }): Promise<CliResult> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [BIN, ...args],
+      { cwd: ROOT, env: { ...baseEnv(), ...options.env }, timeout: options.timeoutMs ?? 30_000, maxBuffer: 16 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Starts `keybound serve` on a fresh database and resolves once `/readyz` answers 200. */
@@ -92,6 +107,8 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerPr
     KEYBOUND_LOG_LEVEL: 'warn',
     KEYBOUND_RATE_LIMIT_CEREMONY: '0',
     KEYBOUND_DATA_KEYS: TEST_DATA_KEYS,
+    // Servers run side by side here: no metrics listener on the one fixed port unless a test asks.
+    KEYBOUND_METRICS_PORT: '0',
     ...options.env,
   };
 
@@ -145,18 +162,7 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerPr
     await sleep(100);
   }
 
-  const cli: ServerProcess['cli'] = (args, cliOptions = {}) =>
-    new Promise((resolve) => {
-      execFile(
-        process.execPath,
-        [BIN, ...args],
-        { cwd: ROOT, env: { ...baseEnv(), ...env, ...cliOptions.env }, timeout: cliOptions.timeoutMs ?? 30_000, maxBuffer: 16 * 1024 * 1024 },
-        (error, stdout, stderr) => {
-          const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;
-          resolve({ code, stdout, stderr });
-        },
-      );
-    });
+  const cli: ServerProcess['cli'] = (args, cliOptions = {}) => runCli(args, { env: { ...env, ...cliOptions.env }, ...(cliOptions.timeoutMs ? { timeoutMs: cliOptions.timeoutMs } : {}) });
 
   return {
     baseUrl,

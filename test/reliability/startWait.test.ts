@@ -48,7 +48,7 @@ function serve(databaseUrl: string, env: Record<string, string>) {
   let output = '';
   const child = spawn(process.execPath, [BIN, 'serve'], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', KEYBOUND_PORT: '0', KEYBOUND_DATABASE_URL: databaseUrl, KEYBOUND_DATA_KEYS: TEST_DATA_KEYS, KEYBOUND_LOG_LEVEL: 'warn', ...env },
+    env: { PATH: process.env.PATH ?? '', KEYBOUND_PORT: '0', KEYBOUND_DATABASE_URL: databaseUrl, KEYBOUND_DATA_KEYS: TEST_DATA_KEYS, KEYBOUND_LOG_LEVEL: 'warn', KEYBOUND_METRICS_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout.on('data', (c: Buffer) => (output += c.toString()));

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ACR } from '../../src/core/assurance/level.ts';
+import { auditAnchorKey } from '../../src/core/audit/anchor.ts';
 import { verifyChain } from '../../src/core/audit/chain.ts';
 import type { Account, AuditEvent, Ceremony, Invitation, Passkey, Session } from '../../src/core/model.ts';
 import { openDatabase, type Db } from '../../src/store/db.ts';
@@ -290,6 +291,18 @@ describe.each(BACKENDS)('store contract on %s', (backend: Backend) => {
       expect(await store.invitations.consume(expired.id, T0 + 10_000)).toBe(false);
       expect((await store.invitations.find(expired.id))?.usedAt).toBeNull();
       expect(await store.invitations.consume(live.id, T0 + 99)).toBe(true);
+    });
+
+    it('hasUsable: an unused, unexpired link of that account', async () => {
+      const other = anAccount();
+      await store.accounts.create(other);
+      const i = anInvitation(account.id, { expiresAt: T0 + 100 });
+      await store.invitations.create(i);
+      expect(await store.invitations.hasUsable(account.id, T0 + 99)).toBe(true);
+      expect(await store.invitations.hasUsable(account.id, T0 + 100)).toBe(false);
+      expect(await store.invitations.hasUsable(other.id, T0)).toBe(false);
+      expect(await store.invitations.consume(i.id, T0 + 1)).toBe(true);
+      expect(await store.invitations.hasUsable(account.id, T0 + 2)).toBe(false);
     });
 
     it('revokeForAccount ends unused invitations of that account only', async () => {
@@ -616,6 +629,40 @@ describe.each(BACKENDS)('store contract on %s', (backend: Backend) => {
       expect(await store.audit.list({ accountId: 'nobody', limit: 100 })).toEqual([]);
     });
 
+    it('anchors each event and the head under the anchor key, in the same transaction', async () => {
+      const anchor = auditAnchorKey([{ id: 'k1', key: new Uint8Array(32).fill(3) }]);
+      const anchored = createStore(db, { auditAnchor: anchor });
+      expect(await anchored.audit.head()).toEqual({ seq: 0, hash: '', mac: null });
+      const first = await anchored.audit.append({ type: 'a', outcome: 'success', at: T0 });
+      await expect(
+        anchored.transaction(async (tx) => {
+          await tx.audit.append({ type: 'doomed', outcome: 'success', at: T0 + 1 });
+          throw new Error('roll back');
+        }),
+      ).rejects.toThrow('roll back');
+      const second = await anchored.audit.append({ type: 'b', outcome: 'success', at: T0 + 2 });
+      expect(first.mac).toMatch(/^k1\./);
+      expect(anchor.check('event', 1, first.hash, first.mac!)).toBe('valid');
+      expect(anchor.check('event', 2, second.hash, second.mac!)).toBe('valid');
+      const head = await anchored.audit.head();
+      expect(head).toMatchObject({ seq: 2, hash: second.hash });
+      expect(anchor.check('head', 2, second.hash, head.mac!)).toBe('valid');
+      // An event's MAC never stands in for the head's.
+      expect(anchor.check('head', 2, second.hash, second.mac!)).toBe('invalid');
+      expect(await anchored.audit.scan(1, 10)).toEqual([first, second]);
+    });
+
+    it('lists by type, type prefix and time', async () => {
+      for (const [i, type] of ['account.created', 'account.role_changed', 'accounts_x', 'passkey.flagged'].entries()) {
+        await store.audit.append({ type, outcome: 'success', at: T0 + i * 1000 });
+      }
+      const types = async (filter: Parameters<Store['audit']['list']>[0]) => (await store.audit.list(filter)).map((e) => e.type);
+      expect(await types({ limit: 10, type: 'account.created' })).toEqual(['account.created']);
+      expect(await types({ limit: 10, typePrefix: 'account.' })).toEqual(['account.role_changed', 'account.created']);
+      expect(await types({ limit: 10, typePrefix: 'account_' })).toEqual([]);
+      expect(await types({ limit: 10, since: T0 + 2000 })).toEqual(['passkey.flagged', 'accounts_x']);
+    });
+
     it('scans in pages that join into the whole chain', async () => {
       const all = await appendMany(7);
       const pages: AuditEvent[][] = [];
@@ -663,6 +710,12 @@ describe.each(BACKENDS)('store contract on %s', (backend: Backend) => {
   });
 
   describe('settings', () => {
+    it('put replaces a value', async () => {
+      await store.settings.put('server.public_url', 'http://localhost:9000');
+      await store.settings.put('server.public_url', 'https://id.example.test');
+      expect(await store.settings.get('server.public_url')).toBe('https://id.example.test');
+    });
+
     it('getOrCreate keeps the first value', async () => {
       expect(await store.settings.get('stand-in-key')).toBeUndefined();
       expect(await store.settings.getOrCreate('stand-in-key', 'first')).toBe('first');

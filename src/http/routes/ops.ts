@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { Deps } from '../../services/deps.ts';
 import { LATEST_VERSION } from '../../store/migrate.ts';
@@ -22,9 +23,18 @@ export function registerOpsRoutes(app: FastifyInstance, deps: Deps): void {
     return reply.send({ status: 'ready' });
   });
 
-  app.get('/metrics', async (_request, reply) => {
-    return reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
-  });
+  // Metrics tell who signs in how often and what fails: not for the public. They have a listener of
+  // their own (observability/metricsListener.ts); here only with the operator's bearer token.
+  const token = deps.config.metrics.token;
+  if (token !== null) {
+    app.get('/metrics', async (request, reply) => {
+      if (!bearerMatches(request.headers.authorization, token)) {
+        reply.header('www-authenticate', 'Bearer');
+        return sendFailure(reply, { code: 'metrics_token_required' });
+      }
+      return reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
+    });
+  }
 }
 
 /** The API description, generated from the table it is part of (`table` is read once, at the first request). */
@@ -38,4 +48,11 @@ export function openApiRoute(table: () => readonly ApiRoute[]): ApiRoute {
     responses: { 200: 'OpenAPI 3.1' },
     handler: async ({ deps, reply }) => reply.send((document ??= openApiDocument(deps.config, table()))),
   });
+}
+
+/** `Authorization: Bearer <token>`, compared in constant time (through hashes, so lengths do not leak either). */
+export function bearerMatches(header: string | undefined, token: string): boolean {
+  const given = /^Bearer ([^\s]+)$/i.exec(header ?? '')?.[1] ?? '';
+  const digest = (value: string) => createHash('sha256').update(value).digest();
+  return timingSafeEqual(digest(given), digest(token)) && given.length > 0;
 }

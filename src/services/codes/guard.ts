@@ -73,6 +73,7 @@ async function disableExhausted(deps: Deps, authenticator: CodeAuthenticator, co
     at: deps.clock(),
     details: { authenticator: authenticator.id, factor, failures: limit },
   });
+  deps.log.warn({ event: 'authenticator.disabled', account: authenticator.accountId, factor, failures: limit, ip: context.ip }, 'security event: a sign-in method was disabled after too many wrong codes');
   const account = await deps.store.accounts.findById(authenticator.accountId);
   if (account) await notifyHolder(deps, account, { kind: 'authenticator_disabled', factor, failures: limit }, context);
 }

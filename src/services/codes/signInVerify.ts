@@ -90,6 +90,7 @@ export async function verifyCodeSignIn(deps: Deps, input: { attemptId: string; c
   // DESIGN.md principle 5: recovery is audited and announced to the holder.
   const remaining = await deps.store.recoveryCodes.countUnused(authenticator.id);
   await deps.store.audit.append({ type: 'recovery_code.used', outcome: 'success', accountId: account.id, context, at: now, details: { authenticator: authenticator.id, remaining } });
+  deps.log.warn({ event: 'recovery_code.used', account: account.id, ip: context.ip, remaining }, 'security event: an account signed in with a recovery code');
   await notifyHolder(deps, account, { kind: 'recovery_code_used', remaining }, context);
   return { ok: true, value: { ...signedIn.value, factor, recoveryCodesLeft: remaining } };
 }

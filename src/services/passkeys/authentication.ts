@@ -104,6 +104,7 @@ export async function finishAuthentication(deps: Deps, input: { response: Authen
       // WebAuthn §6.1.1: a counter that does not grow suggests a cloned authenticator. Disable it.
       await deps.store.passkeys.flag(passkey.id, 'sign_count_regressed');
       await deps.store.audit.append({ type: 'passkey.flagged', outcome: 'success', reason: 'sign_count_regressed', accountId: account.id, context, at: now, details: { passkey: passkey.id } });
+      deps.log.warn({ event: 'passkey.flagged', account: account.id, passkey: passkey.id, reason: 'sign_count_regressed', ip: context.ip }, 'security event: a passkey was disabled (its signature counter went backwards, a sign of a cloned authenticator)');
     }
     return refuse(verified, account.id, { passkey: passkey.id });
   }

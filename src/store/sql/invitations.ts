@@ -50,4 +50,9 @@ export class SqlInvitationStore implements InvitationStore {
   async revokeForAccount(accountId: string, now: number): Promise<void> {
     await this.db.updateTable('invitations').set({ expires_at: now }).where('account_id', '=', accountId).where('used_at', 'is', null).where('expires_at', '>', now).execute();
   }
+
+  async hasUsable(accountId: string, now: number): Promise<boolean> {
+    const row = await this.db.selectFrom('invitations').select('id').where('account_id', '=', accountId).where('used_at', 'is', null).where('expires_at', '>', now).limit(1).executeTakeFirst();
+    return row !== undefined;
+  }
 }

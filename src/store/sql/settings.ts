@@ -17,4 +17,8 @@ export class SqlSettingsStore implements SettingsStore {
     if (stored === undefined) throw new Error(`setting ${key} vanished after insert`);
     return stored;
   }
+
+  async put(key: string, value: string): Promise<void> {
+    await this.db.insertInto('settings').values({ key, value }).onConflict((oc) => oc.column('key').doUpdateSet({ value })).execute();
+  }
 }
