@@ -1,5 +1,5 @@
 import { errors, type Client, type Configuration, type JWKS, type KoaContextWithOIDC } from 'oidc-provider';
-import { ACR_VALUES } from '../core/assurance/level.ts';
+import { aalOf, ACR_VALUES, isAcr } from '../core/assurance/level.ts';
 import type { Deps } from '../services/deps.ts';
 import { findAccount } from './account.ts';
 import { adapterFactory } from './adapter.ts';
@@ -92,13 +92,27 @@ export function providerConfiguration(deps: Deps, input: { jwks: JWKS; cookieKey
       ClientCredentials: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? oidc.accessTokenTtlS,
       AuthorizationCode: oidc.codeTtlS,
       IdToken: oidc.idTokenTtlS,
-      RefreshToken: oidc.refreshTokenTtlS,
+      RefreshToken: (_ctx, token) => refreshTokenTtl(deps, token),
       Interaction: oidc.interactionTtlS,
       // The provider session mirrors the Keybound session (policy.ts), which has its own limits.
       Session: Math.ceil(deps.config.sessionLimits[1].maxMs / 1000),
       Grant: oidc.refreshTokenTtlS,
     },
   };
+}
+
+/**
+ * A refresh token never outlives the absolute limit of the session it came from, for that session's
+ * level (NIST SP 800-63B-4: AAL2 24 h, AAL3 12 h; KEYBOUND_SESSION_AAL*_MAX): a rotated token gets
+ * what is left of it. `offline_access` is the one exception (it asks for access while the person is
+ * away, Core §11); those grants end with the passkey and the account's state (services/grants.ts).
+ */
+function refreshTokenTtl(deps: Deps, token: { scope?: string | undefined; acr?: string | undefined; authTime?: number | undefined }): number {
+  const configured = deps.config.oidc.refreshTokenTtlS;
+  if (token.scope?.split(' ').includes('offline_access')) return configured;
+  if (!token.acr || !isAcr(token.acr) || token.authTime === undefined) return configured;
+  const endsAt = token.authTime + Math.floor(deps.config.sessionLimits[aalOf(token.acr)].maxMs / 1000);
+  return Math.max(1, Math.min(configured, endsAt - Math.floor(deps.clock() / 1000)));
 }
 
 /**

@@ -16,6 +16,7 @@ export async function registerOidc(app: FastifyInstance, deps: Deps): Promise<Pr
   const tick = async () => {
     await holder.refresh();
     await deps.store.oidcPayloads.purgeExpired(deps.clock());
+    await deps.store.oidcGrantSessions.purgeOrphans();
   };
   const timer = setInterval(() => {
     tick().catch((error: unknown) => app.log.warn({ err: { message: (error as Error).message } }, 'oidc housekeeping failed'));

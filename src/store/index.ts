@@ -14,6 +14,7 @@ import { SqlSettingsStore } from './sql/settings.ts';
 import { SqlOidcClientStore } from './sql/oidcClients.ts';
 import { SqlOidcKeyStore } from './sql/oidcKeys.ts';
 import { SqlOidcPayloadStore } from './sql/oidcPayloads.ts';
+import { SqlOidcGrantSessionStore } from './sql/oidcGrantSessions.ts';
 import { SqlAuthenticatorStore } from './sql/authenticators.ts';
 import { SqlCodeAttemptStore } from './sql/codeAttempts.ts';
 import { SqlCodeThrottleStore } from './sql/codeThrottles.ts';
@@ -47,6 +48,7 @@ function build(db: Db, k: Kysely<Database>, tx: Transaction<Database> | null): S
     codeAttempts: new SqlCodeAttemptStore(k),
     recoveryCodes: new SqlRecoveryCodeStore(k),
     codeThrottles: new SqlCodeThrottleStore(k),
+    oidcGrantSessions: new SqlOidcGrantSessionStore(k),
     transaction,
     ping: async () => {
       await sql`select 1`.execute(k);

@@ -4,6 +4,7 @@ import * as m001 from './migrations/001_initial.ts';
 import * as m002 from './migrations/002_oidc.ts';
 import * as m003 from './migrations/003_codes.ts';
 import * as m004 from './migrations/004_lean_ceremonies.ts';
+import * as m006 from './migrations/006_grant_sessions.ts';
 
 interface Migration {
   readonly version: number;
@@ -17,6 +18,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 2, name: 'oidc', up: m002.up },
   { version: 3, name: 'codes', up: m003.up },
   { version: 4, name: 'lean_ceremonies', up: m004.up },
+  { version: 6, name: 'grant_sessions', up: m006.up },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
