@@ -81,6 +81,8 @@ export const CONFIG_KEYS = [
   { env: 'KEYBOUND_OIDC_INTERACTION_TTL', kind: 'seconds', default: '600', doc: 'How long a person has to finish signing in for an application.' },
   { env: 'KEYBOUND_OIDC_ALLOW_SHARED_SECRETS', kind: 'bool', default: 'false', doc: 'Allow `client_secret_basic`/`client_secret_post` client authentication. Off: confidential clients use `private_key_jwt`.' },
   { env: 'KEYBOUND_SHUTDOWN_GRACE', kind: 'seconds', default: '10', doc: 'On SIGTERM, how long requests in flight may take before the server exits anyway.' },
+  { env: 'KEYBOUND_OIDC_KEY_LEAD', kind: 'seconds', default: '900', doc: 'After `keys rotate-signing`, how long the next key is published in the JWKS before it signs anything. Longer than the JWKS caches of common verifiers (jose and oauth4webapi keep one up to 10 minutes), so none meets a token signed by a key it has not fetched.' },
+  { env: 'KEYBOUND_RATE_LIMIT_OIDC_AUTH', kind: 'count', default: '60', doc: 'Authorization requests (`/oidc/auth`) and pushed authorization requests (`/oidc/request`) allowed per client address per window, like the ceremony limit (each stores a pending sign-in); 0 lifts the limit.' },
 ] as const satisfies readonly KeySpec[];
 
 export type ConfigKey = (typeof CONFIG_KEYS)[number]['env'];

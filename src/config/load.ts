@@ -84,6 +84,10 @@ export interface OidcConfig {
   readonly signingAlg: 'ES256' | 'EdDSA' | 'PS256';
   readonly keyOverlapMs: number;
   readonly keyRefreshMs: number;
+  /** How long a rotated-in key is published before it signs (KEYBOUND_OIDC_KEY_LEAD). */
+  readonly keyLeadMs: number;
+  /** Authorization and PAR requests per client address per rate-limit window; 0 lifts the limit. */
+  readonly authRateMax: number;
   readonly resources: readonly string[];
   readonly resourceScopes: readonly string[];
   readonly accessTokenTtlS: number;
@@ -206,6 +210,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       signingAlg: get('KEYBOUND_OIDC_SIGNING_ALG'),
       keyOverlapMs: seconds('KEYBOUND_OIDC_KEY_OVERLAP'),
       keyRefreshMs: seconds('KEYBOUND_OIDC_KEY_REFRESH'),
+      keyLeadMs: seconds('KEYBOUND_OIDC_KEY_LEAD'),
+      authRateMax: get('KEYBOUND_RATE_LIMIT_OIDC_AUTH'),
       resources,
       resourceScopes: get<string[]>('KEYBOUND_OIDC_RESOURCE_SCOPES'),
       accessTokenTtlS: get('KEYBOUND_OIDC_ACCESS_TOKEN_TTL'),

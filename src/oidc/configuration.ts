@@ -37,7 +37,9 @@ export function providerConfiguration(deps: Deps, input: { jwks: JWKS; cookieKey
     clientAuthMethods: ['none', 'private_key_jwt', ...(shared ? (['client_secret_basic', 'client_secret_post'] as const) : [])],
     clientDefaults: { grant_types: ['authorization_code'], response_types: ['code'], id_token_signed_response_alg: oidc.signingAlg, token_endpoint_auth_method: 'private_key_jwt' },
     enabledJWA: {
-      idTokenSigningAlgValues: [oidc.signingAlg],
+      // OIDC Discovery 1.0 §3: `id_token_signing_alg_values_supported` "MUST include RS256"; the
+      // configured algorithm stays the default (clientDefaults), RS256 is for clients that ask for it.
+      idTokenSigningAlgValues: [...new Set([oidc.signingAlg, 'RS256' as const])],
       clientAuthSigningAlgValues: [...ASYMMETRIC_ALGS, ...(shared ? (['HS256'] as const) : [])],
       dPoPSigningAlgValues: ['ES256', 'EdDSA', 'Ed25519', 'PS256'],
     },
