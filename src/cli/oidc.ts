@@ -78,12 +78,13 @@ export function registerOidcCommands(program: Command, withDeps: WithDeps): void
     .option('--grant-types <list>', `comma-separated: ${GRANT_TYPES.join(', ')}`, parseGrantTypes, ['authorization_code', 'refresh_token'] as GrantType[])
     .option('--require-dpop', 'only issue DPoP-bound access tokens to it (RFC 9449)')
     .option('--resource-server <uri>', 'the client is this API (a KEYBOUND_OIDC_RESOURCES indicator): it may introspect tokens for it (RFC 7662)')
+    .option('--id-token-alg <alg>', 'sign its ID tokens with RS256 instead of KEYBOUND_OIDC_SIGNING_ALG')
     .option('--json', 'print the client as JSON')
-    .action(async (o: { name: string; redirectUri: string[]; postLogoutRedirectUri: string[]; public?: boolean; jwks?: { keys: Record<string, unknown>[] }; grantTypes: GrantType[]; requireDpop?: boolean; resourceServer?: string; json?: boolean }) => {
+    .action(async (o: { name: string; redirectUri: string[]; postLogoutRedirectUri: string[]; public?: boolean; jwks?: { keys: Record<string, unknown>[] }; grantTypes: GrantType[]; requireDpop?: boolean; resourceServer?: string; idTokenAlg?: string; json?: boolean }) => {
       const result = await withDeps(async (deps) =>
         createClient(
           deps,
-          { name: o.name, redirectUris: o.redirectUri, postLogoutRedirectUris: o.postLogoutRedirectUri, public: o.public ?? false, jwks: o.jwks ?? null, grantTypes: o.grantTypes, requireDpop: o.requireDpop ?? false, resourceServer: o.resourceServer ?? null },
+          { name: o.name, redirectUris: o.redirectUri, postLogoutRedirectUris: o.postLogoutRedirectUri, public: o.public ?? false, jwks: o.jwks ?? null, grantTypes: o.grantTypes, requireDpop: o.requireDpop ?? false, resourceServer: o.resourceServer ?? null, idTokenSigningAlg: o.idTokenAlg ?? null },
           await providerValidator(deps),
         ),
       );

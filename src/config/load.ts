@@ -235,6 +235,7 @@ export function configWarnings(config: Config): string[] {
   const plain = config.origins.filter((o) => o.startsWith('http:') && !/^http:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/.test(o));
   if (plain.length > 0) warnings.push(`Plain-HTTP origins outside localhost: ${plain.join(', ')}. Session cookies travel unencrypted.`);
   if (config.rateLimit.ceremonyMax === 0) warnings.push('KEYBOUND_RATE_LIMIT_CEREMONY=0: passkey ceremonies are not rate limited.');
+  if (config.oidc.authRateMax === 0) warnings.push('KEYBOUND_RATE_LIMIT_OIDC_AUTH=0: OpenID authorization requests are not rate limited (each stores a pending sign-in).');
   if (config.oidc.allowSharedSecrets) warnings.push('KEYBOUND_OIDC_ALLOW_SHARED_SECRETS=true: OpenID clients may authenticate with shared secrets instead of private_key_jwt.');
   for (const role of ['admin', 'member'] as const) {
     const factors = config.roles[role].codeFactors;

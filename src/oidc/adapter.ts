@@ -12,6 +12,14 @@ import { openClientMetadata } from './clients.ts';
 const SESSION_BOUND = new Set(['AuthorizationCode', 'RefreshToken', 'AccessToken']);
 
 /**
+ * Largest payload an anonymous request may make the provider store: an authorization request's
+ * Interaction (its parameters; an ordinary one is about 500 bytes, the 8 KiB address bound let one
+ * reach 7.5 KB) and a pushed authorization request (issue 10, finding 10).
+ */
+export const MAX_PENDING_PAYLOAD = 4096;
+const PENDING_MODELS = new Set(['Interaction', 'PushedAuthorizationRequest']);
+
+/**
  * oidc-provider's storage adapter over the project's store (one instance per model name). Rows are
  * keyed by SHA-256 of the model id, because the id of a code, token or session is the bearer value
  * itself; the payload is stored without its `jti` and gets it back from the id on `find`.
@@ -28,11 +36,17 @@ class PayloadAdapter implements Adapter {
 
   async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
     const { jti: _jti, ...rest } = payload;
+    const json = JSON.stringify(this.model === 'DeviceCode' ? payload : rest);
+    // The request's parameters are what a stranger chooses; what the sign-in adds later is ours.
+    const chosen = this.model === 'Interaction' ? JSON.stringify(payload.params ?? {}) : json;
+    if (PENDING_MODELS.has(this.model) && Buffer.byteLength(chosen) > MAX_PENDING_PAYLOAD) {
+      throw new errors.InvalidRequest(`the authorization request is too large (its parameters take more than ${MAX_PENDING_PAYLOAD} bytes)`);
+    }
     await this.store.upsert({
       model: this.model,
       key: hashSecret(id),
       // DeviceCode is found by its user code and needs its id back to be consumed.
-      payload: JSON.stringify(this.model === 'DeviceCode' ? payload : rest),
+      payload: json,
       // A grant names itself, so its row goes with the rest of it (and bindings can find it).
       grantId: this.model === 'Grant' ? id : (payload.grantId ?? null),
       uid: payload.uid ?? null,

@@ -27,6 +27,8 @@ export interface ClientInput {
    * client may introspect (RFC 7662 §2.1), and only tokens whose audience is that API.
    */
   readonly resourceServer?: string | null;
+  /** Algorithm of its ID tokens: the configured one by default, or RS256 (OIDC Discovery §3). */
+  readonly idTokenSigningAlg?: string | null;
 }
 
 export interface CreatedClient {
@@ -54,6 +56,9 @@ export async function createClient(deps: Deps, input: ClientInput, validate: Met
   if (grants.includes('authorization_code') && input.redirectUris.length === 0) return invalid('authorization_code needs at least one --redirect-uri.');
   if (input.public && input.jwks) return invalid('Choose --public or --jwks, not both.');
   const resourceServer = input.resourceServer ?? null;
+  if (input.idTokenSigningAlg && ![deps.config.oidc.signingAlg, 'RS256'].includes(input.idTokenSigningAlg)) {
+    return invalid(`--id-token-alg must be ${deps.config.oidc.signingAlg} or RS256.`);
+  }
   if (resourceServer !== null && input.public) return invalid('A resource server must authenticate to introspect: it cannot be --public.');
   if (resourceServer !== null && !deps.config.oidc.resources.includes(resourceServer)) {
     return invalid(`--resource-server must be one of KEYBOUND_OIDC_RESOURCES (${deps.config.oidc.resources.join(', ') || 'none is set'}).`);
@@ -73,7 +78,7 @@ export async function createClient(deps: Deps, input: ClientInput, validate: Met
     redirect_uris: input.redirectUris,
     post_logout_redirect_uris: input.postLogoutRedirectUris,
     token_endpoint_auth_method: input.public ? 'none' : input.jwks ? 'private_key_jwt' : 'client_secret_basic',
-    id_token_signed_response_alg: deps.config.oidc.signingAlg,
+    id_token_signed_response_alg: input.idTokenSigningAlg ?? deps.config.oidc.signingAlg,
     // ID tokens always carry auth_time, so applications can judge how fresh a sign-in is.
     require_auth_time: true,
     ...(input.jwks ? { jwks: input.jwks } : {}),

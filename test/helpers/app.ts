@@ -39,7 +39,7 @@ export interface TestApp {
 /** The in-process app on a fresh database; rate limits lifted unless `env` sets them. */
 export async function startTestApp(options: { backend?: Backend; env?: Record<string, string>; clock?: ManualClock } = {}): Promise<TestApp> {
   const database = await freshDatabase(options.backend ?? 'sqlite');
-  const config = loadConfig({ KEYBOUND_DATABASE_URL: database.url, KEYBOUND_RATE_LIMIT_CEREMONY: '0', KEYBOUND_DATA_KEYS: TEST_DATA_KEYS, ...options.env });
+  const config = loadConfig({ KEYBOUND_DATABASE_URL: database.url, KEYBOUND_RATE_LIMIT_CEREMONY: '0', KEYBOUND_RATE_LIMIT_OIDC_AUTH: '0', KEYBOUND_DATA_KEYS: TEST_DATA_KEYS, ...options.env });
   const { db, store } = await openStore(config);
   const clock = options.clock ?? new ManualClock();
   const deps = await createDeps({ config, store, clock: clock.read, metrics: createMetrics({ processMetrics: false }) });

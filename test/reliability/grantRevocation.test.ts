@@ -17,7 +17,7 @@ import { SoftAuthenticator } from '../helpers/softAuthenticator.ts';
 
 /** A second instance on A's database (same data keys, its own everything else). */
 async function secondInstance(a: TestApp): Promise<TestApp> {
-  const config = loadConfig({ KEYBOUND_DATABASE_URL: a.database.url, KEYBOUND_RATE_LIMIT_CEREMONY: '0', KEYBOUND_DATA_KEYS: TEST_DATA_KEYS });
+  const config = loadConfig({ KEYBOUND_DATABASE_URL: a.database.url, KEYBOUND_RATE_LIMIT_CEREMONY: '0', KEYBOUND_RATE_LIMIT_OIDC_AUTH: '0', KEYBOUND_DATA_KEYS: TEST_DATA_KEYS });
   const { db, store } = await openStore(config);
   const deps = await createDeps({ config, store, clock: a.clock.read, metrics: createMetrics({ processMetrics: false }) });
   const app = await buildApp(deps);
