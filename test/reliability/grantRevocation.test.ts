@@ -6,34 +6,10 @@
  * about the revocation may live in A's memory.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config/load.ts';
-import { buildApp } from '../../src/http/app.ts';
-import { createMetrics } from '../../src/observability/metrics.ts';
-import { createDeps, openStore } from '../../src/runtime.ts';
 import { endAccountGrants } from '../../src/services/grants.ts';
-import { enrol, ManualClock, ORIGIN, sessionCookie, signIn, startTestApp, TEST_DATA_KEYS, type TestApp } from '../helpers/app.ts';
+import { enrol, ManualClock, ORIGIN, secondInstance, sessionCookie, signIn, startTestApp, type TestApp } from '../helpers/app.ts';
 import { authorize, INJECT_REDIRECT, registerTestClient, tokenRequest } from '../helpers/oidcInject.ts';
 import { SoftAuthenticator } from '../helpers/softAuthenticator.ts';
-
-/** A second instance on A's database (same data keys, its own everything else). */
-async function secondInstance(a: TestApp): Promise<TestApp> {
-  const config = loadConfig({ KEYBOUND_DATABASE_URL: a.database.url, KEYBOUND_RATE_LIMIT_CEREMONY: '0', KEYBOUND_RATE_LIMIT_OIDC_AUTH: '0', KEYBOUND_DATA_KEYS: TEST_DATA_KEYS });
-  const { db, store } = await openStore(config);
-  const deps = await createDeps({ config, store, clock: a.clock.read, metrics: createMetrics({ processMetrics: false }) });
-  const app = await buildApp(deps);
-  await app.ready();
-  return {
-    ...a,
-    app,
-    deps,
-    store,
-    config,
-    close: async () => {
-      await app.close();
-      await db.close();
-    },
-  };
-}
 
 const sessionId = (cookie: string) => cookie.split('=')[1]!.split('.')[0]!;
 
