@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
 import type { Config } from '../config/load.ts';
 import { createClient, deleteClient, describeClient, GRANT_TYPES, type GrantType, type MetadataValidator } from '../oidc/clients.ts';
-import { ensureSigningKey, rotateSigningKey } from '../oidc/keys.ts';
+import { ensureSigningKey, rotateSigningKey, signingAlgs } from '../oidc/keys.ts';
 import type { ClientMetadata } from 'oidc-provider';
 import type { Deps } from '../services/deps.ts';
 
@@ -44,6 +44,11 @@ const parseGrantTypes = (value: string): GrantType[] => {
 const collect = (value: string, previous: string[]) => [...previous, value];
 
 /** A JWK Set (or one JWK) of public keys, for private_key_jwt. */
+function seconds(v: string): number {
+  if (!/^\d+$/.test(v)) throw new InvalidArgumentError('a whole number of seconds');
+  return Number(v);
+}
+
 function readJwks(path: string): { keys: Record<string, unknown>[] } {
   let parsed: unknown;
   try {
@@ -72,12 +77,14 @@ export function registerOidcCommands(program: Command, withDeps: WithDeps): void
     .option('--jwks <file>', "the client's public keys (JWK Set) for private_key_jwt", readJwks)
     .option('--grant-types <list>', `comma-separated: ${GRANT_TYPES.join(', ')}`, parseGrantTypes, ['authorization_code', 'refresh_token'] as GrantType[])
     .option('--require-dpop', 'only issue DPoP-bound access tokens to it (RFC 9449)')
+    .option('--resource-server <uri>', 'the client is this API (a KEYBOUND_OIDC_RESOURCES indicator): it may introspect tokens for it (RFC 7662)')
+    .option('--id-token-alg <alg>', 'sign its ID tokens with RS256 instead of KEYBOUND_OIDC_SIGNING_ALG')
     .option('--json', 'print the client as JSON')
-    .action(async (o: { name: string; redirectUri: string[]; postLogoutRedirectUri: string[]; public?: boolean; jwks?: { keys: Record<string, unknown>[] }; grantTypes: GrantType[]; requireDpop?: boolean; json?: boolean }) => {
+    .action(async (o: { name: string; redirectUri: string[]; postLogoutRedirectUri: string[]; public?: boolean; jwks?: { keys: Record<string, unknown>[] }; grantTypes: GrantType[]; requireDpop?: boolean; resourceServer?: string; idTokenAlg?: string; json?: boolean }) => {
       const result = await withDeps(async (deps) =>
         createClient(
           deps,
-          { name: o.name, redirectUris: o.redirectUri, postLogoutRedirectUris: o.postLogoutRedirectUri, public: o.public ?? false, jwks: o.jwks ?? null, grantTypes: o.grantTypes, requireDpop: o.requireDpop ?? false },
+          { name: o.name, redirectUris: o.redirectUri, postLogoutRedirectUris: o.postLogoutRedirectUri, public: o.public ?? false, jwks: o.jwks ?? null, grantTypes: o.grantTypes, requireDpop: o.requireDpop ?? false, resourceServer: o.resourceServer ?? null, idTokenSigningAlg: o.idTokenAlg ?? null },
           await providerValidator(deps),
         ),
       );
@@ -112,19 +119,25 @@ export function registerOidcCommands(program: Command, withDeps: WithDeps): void
   const keys = program.commands.find((c) => c.name() === 'keys') ?? program.command('keys').description('encryption and signing keys');
   keys
     .command('rotate-signing')
-    .description('make a new token-signing key; the old one verifies for KEYBOUND_OIDC_KEY_OVERLAP more')
-    .option('--overlap <seconds>', 'how long the old key keeps verifying', (v) => {
-      if (!/^\d+$/.test(v)) throw new InvalidArgumentError('a whole number of seconds');
-      return Number(v);
-    })
+    .description('publish the next token-signing key; it signs after KEYBOUND_OIDC_KEY_LEAD, the old one verifies for KEYBOUND_OIDC_KEY_OVERLAP after that')
+    .option('--overlap <seconds>', 'how long the old key keeps verifying after the new one signs', seconds)
+    .option('--lead <seconds>', 'how long the new key is published before it signs', seconds)
+    .option('--alg <alg>', 'rotate the key of this algorithm (default: KEYBOUND_OIDC_SIGNING_ALG; RS256 is the other one kept)')
     .option('--json', 'print JSON')
-    .action(async (o: { overlap?: number; json?: boolean }) => {
+    .action(async (o: { overlap?: number; lead?: number; alg?: string; json?: boolean }) => {
       const rotation = await withDeps(async (deps) => {
         await ensureSigningKey(deps);
-        return rotateSigningKey(deps, o.overlap !== undefined ? { overlapMs: o.overlap * 1000 } : {});
+        const alg = o.alg === undefined ? undefined : signingAlgs(deps).find((a) => a === o.alg);
+        if (o.alg !== undefined && !alg) fail(`--alg must be one of ${signingAlgs(deps).join(', ')}`);
+        return rotateSigningKey(deps, { ...(alg ? { alg } : {}), ...(o.overlap !== undefined ? { overlapMs: o.overlap * 1000 } : {}), ...(o.lead !== undefined ? { leadMs: o.lead * 1000 } : {}) });
       });
       const until = rotation.retired ? new Date(rotation.retired.until).toISOString() : null;
-      print(o.json ?? false, { kid: rotation.kid, alg: rotation.alg, retired: rotation.retired?.kid ?? null, retiredUntil: until }, `New signing key ${rotation.kid} (${rotation.alg})${rotation.retired ? `; ${rotation.retired.kid} verifies until ${until}` : ''}`);
+      const from = new Date(rotation.activeFrom).toISOString();
+      print(
+        o.json ?? false,
+        { kid: rotation.kid, alg: rotation.alg, activeFrom: from, retired: rotation.retired?.kid ?? null, retiredUntil: until },
+        `New signing key ${rotation.kid} (${rotation.alg}) is in the JWKS now and signs from ${from}${rotation.retired ? `; ${rotation.retired.kid} signs until then and verifies until ${until}` : ''}`,
+      );
     });
   keys
     .command('list-signing')
@@ -132,7 +145,14 @@ export function registerOidcCommands(program: Command, withDeps: WithDeps): void
     .option('--json', 'print JSON')
     .action(async (o: { json?: boolean }) => {
       const rows = await withDeps(async (deps) =>
-        (await deps.store.oidcKeys.listLive(deps.clock())).map((k) => ({ kid: k.kid, alg: k.alg, status: k.status, createdAt: new Date(k.createdAt).toISOString(), retireAt: k.retireAt ? new Date(k.retireAt).toISOString() : null })),
+        (await deps.store.oidcKeys.listLive(deps.clock())).map((k) => ({
+          kid: k.kid,
+          alg: k.alg,
+          status: k.status,
+          createdAt: new Date(k.createdAt).toISOString(),
+          activateAt: k.activateAt ? new Date(k.activateAt).toISOString() : null,
+          retireAt: k.retireAt ? new Date(k.retireAt).toISOString() : null,
+        })),
       );
       print(o.json ?? false, rows, rows.map((k) => `${k.kid}  ${k.alg}  ${k.status}${k.retireAt ? ` until ${k.retireAt}` : ''}`).join('\n') || 'No signing keys yet (one is made on first start).');
     });

@@ -86,6 +86,8 @@ export const CONFIG_KEYS = [
   { env: 'KEYBOUND_METRICS_PORT', kind: 'port', default: '9464', doc: 'Port of a listener of its own that serves only `/metrics` (Prometheus), on `KEYBOUND_METRICS_HOST`; `0` turns it off. The main listener does not serve `/metrics` unless `KEYBOUND_METRICS_TOKEN` is set.' },
   { env: 'KEYBOUND_METRICS_HOST', kind: 'string', default: '127.0.0.1', doc: 'Address the metrics listener binds to (loopback: only this machine can read the metrics).' },
   { env: 'KEYBOUND_METRICS_TOKEN', kind: 'optional', default: '', doc: 'When set, the main listener also serves `/metrics` to requests that send `Authorization: Bearer <this token>` (at least 32 characters).' },
+  { env: 'KEYBOUND_OIDC_KEY_LEAD', kind: 'seconds', default: '900', doc: 'After `keys rotate-signing`, how long the next key is published in the JWKS before it signs anything. Longer than the JWKS caches of common verifiers (jose and oauth4webapi keep one up to 10 minutes), so none meets a token signed by a key it has not fetched.' },
+  { env: 'KEYBOUND_RATE_LIMIT_OIDC_AUTH', kind: 'count', default: '60', doc: 'Authorization requests (`/oidc/auth`) and pushed authorization requests (`/oidc/request`) allowed per client address per window, like the ceremony limit (each stores a pending sign-in); 0 lifts the limit.' },
 ] as const satisfies readonly KeySpec[];
 
 export type ConfigKey = (typeof CONFIG_KEYS)[number]['env'];

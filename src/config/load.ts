@@ -92,6 +92,10 @@ export interface OidcConfig {
   readonly signingAlg: 'ES256' | 'EdDSA' | 'PS256';
   readonly keyOverlapMs: number;
   readonly keyRefreshMs: number;
+  /** How long a rotated-in key is published before it signs (KEYBOUND_OIDC_KEY_LEAD). */
+  readonly keyLeadMs: number;
+  /** Authorization and PAR requests per client address per rate-limit window; 0 lifts the limit. */
+  readonly authRateMax: number;
   readonly resources: readonly string[];
   readonly resourceScopes: readonly string[];
   readonly accessTokenTtlS: number;
@@ -221,6 +225,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       signingAlg: get('KEYBOUND_OIDC_SIGNING_ALG'),
       keyOverlapMs: seconds('KEYBOUND_OIDC_KEY_OVERLAP'),
       keyRefreshMs: seconds('KEYBOUND_OIDC_KEY_REFRESH'),
+      keyLeadMs: seconds('KEYBOUND_OIDC_KEY_LEAD'),
+      authRateMax: get('KEYBOUND_RATE_LIMIT_OIDC_AUTH'),
       resources,
       resourceScopes: get<string[]>('KEYBOUND_OIDC_RESOURCE_SCOPES'),
       accessTokenTtlS: get('KEYBOUND_OIDC_ACCESS_TOKEN_TTL'),
@@ -245,6 +251,7 @@ export function configWarnings(config: Config): string[] {
   const plain = config.origins.filter((o) => o.startsWith('http:') && !/^http:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/.test(o));
   if (plain.length > 0) warnings.push(`Plain-HTTP origins outside localhost: ${plain.join(', ')}. Session cookies travel unencrypted.`);
   if (config.rateLimit.ceremonyMax === 0) warnings.push('KEYBOUND_RATE_LIMIT_CEREMONY=0: passkey ceremonies are not rate limited.');
+  if (config.oidc.authRateMax === 0) warnings.push('KEYBOUND_RATE_LIMIT_OIDC_AUTH=0: OpenID authorization requests are not rate limited (each stores a pending sign-in).');
   if (config.oidc.allowSharedSecrets) warnings.push('KEYBOUND_OIDC_ALLOW_SHARED_SECRETS=true: OpenID clients may authenticate with shared secrets instead of private_key_jwt.');
   for (const role of ['admin', 'member'] as const) {
     const factors = config.roles[role].codeFactors;

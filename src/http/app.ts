@@ -26,7 +26,8 @@ export interface AppOptions {
  */
 export function redactUrl(url: string): string {
   const path = url.split('?')[0] ?? '';
-  return path.replace(/^\/(enrol|interaction)\/[^/]+/, '/$1/[redacted]') + (url.includes('?') ? '?[redacted]' : '');
+  // /oidc/auth/<uid> is the resume URL of a pending authorization: its uid names the interaction.
+  return path.replace(/^\/(enrol|interaction|oidc\/auth)\/[^/]+/, '/$1/[redacted]') + (url.includes('?') ? '?[redacted]' : '');
 }
 
 /** The JSON API and the OpenID provider answer errors in JSON; everything else is a page. */

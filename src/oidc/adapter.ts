@@ -1,7 +1,23 @@
 import { errors, type Adapter, type AdapterFactory, type AdapterPayload } from 'oidc-provider';
 import { hashSecret } from '../core/tokens.ts';
 import type { Deps } from '../services/deps.ts';
+import { grantAlive, revokeGrant } from '../services/grants.ts';
 import { openClientMetadata } from './clients.ts';
+
+/**
+ * Models issued to a person under a grant: found only while the grant's Keybound session (or, for
+ * `offline_access`, its passkey and account) still holds (services/grants.ts `grantAlive`). So a
+ * refresh, a code redemption, introspection and userinfo all answer as if the token were gone.
+ */
+const SESSION_BOUND = new Set(['AuthorizationCode', 'RefreshToken', 'AccessToken']);
+
+/**
+ * Largest payload an anonymous request may make the provider store: an authorization request's
+ * Interaction (its parameters; an ordinary one is about 500 bytes, the 8 KiB address bound let one
+ * reach 7.5 KB) and a pushed authorization request (issue 10, finding 10).
+ */
+export const MAX_PENDING_PAYLOAD = 4096;
+const PENDING_MODELS = new Set(['Interaction', 'PushedAuthorizationRequest']);
 
 /**
  * oidc-provider's storage adapter over the project's store (one instance per model name). Rows are
@@ -20,12 +36,19 @@ class PayloadAdapter implements Adapter {
 
   async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
     const { jti: _jti, ...rest } = payload;
+    const json = JSON.stringify(this.model === 'DeviceCode' ? payload : rest);
+    // The request's parameters are what a stranger chooses; what the sign-in adds later is ours.
+    const chosen = this.model === 'Interaction' ? JSON.stringify(payload.params ?? {}) : json;
+    if (PENDING_MODELS.has(this.model) && Buffer.byteLength(chosen) > MAX_PENDING_PAYLOAD) {
+      throw new errors.InvalidRequest(`the authorization request is too large (its parameters take more than ${MAX_PENDING_PAYLOAD} bytes)`);
+    }
     await this.store.upsert({
       model: this.model,
       key: hashSecret(id),
       // DeviceCode is found by its user code and needs its id back to be consumed.
-      payload: JSON.stringify(this.model === 'DeviceCode' ? payload : rest),
-      grantId: payload.grantId ?? null,
+      payload: json,
+      // A grant names itself, so its row goes with the rest of it (and bindings can find it).
+      grantId: this.model === 'Grant' ? id : (payload.grantId ?? null),
       uid: payload.uid ?? null,
       userCode: payload.userCode ? hashSecret(payload.userCode) : null,
       accountId: payload.accountId ?? null,
@@ -34,8 +57,12 @@ class PayloadAdapter implements Adapter {
   }
 
   async find(id: string): Promise<AdapterPayload | undefined> {
-    const stored = await this.store.find(this.model, hashSecret(id), this.deps.clock());
-    return stored && { ...this.parse(stored), jti: id };
+    const now = this.deps.clock();
+    const stored = await this.store.find(this.model, hashSecret(id), now);
+    if (!stored) return undefined;
+    const payload = this.parse(stored);
+    if (SESSION_BOUND.has(this.model) && payload.grantId && payload.accountId && !(await grantAlive(this.deps.store, payload.grantId, now))) return undefined;
+    return { ...payload, jti: id };
   }
 
   async findByUid(uid: string): Promise<AdapterPayload | undefined> {
@@ -60,7 +87,7 @@ class PayloadAdapter implements Adapter {
     if (await this.store.consume(this.model, key, this.deps.clock())) return;
     const stored = await this.store.find(this.model, key, this.deps.clock());
     const grantId = stored ? (JSON.parse(stored.payload) as { grantId?: string }).grantId : undefined;
-    if (grantId) await revokeGrant(this.deps, grantId);
+    if (grantId) await this.deps.store.transaction((tx) => revokeGrant(tx, grantId));
     if (this.model === 'PushedAuthorizationRequest') throw new errors.InvalidRequestUri('request_uri already used');
     throw new errors.InvalidGrant(`${this.model === 'RefreshToken' ? 'refresh token' : 'authorization code'} already used`);
   }
@@ -107,14 +134,6 @@ class ClientAdapter implements Adapter {
   async consume(): Promise<void> {}
 
   async revokeByGrantId(): Promise<void> {}
-}
-
-const GRANT_MODELS = ['AccessToken', 'RefreshToken', 'AuthorizationCode', 'DeviceCode', 'BackchannelAuthenticationRequest'] as const;
-
-/** What oidc-provider's own revoke() does: every token of the grant, then the grant itself. */
-async function revokeGrant(deps: Deps, grantId: string): Promise<void> {
-  for (const model of GRANT_MODELS) await deps.store.oidcPayloads.revokeByGrantId(model, grantId);
-  await deps.store.oidcPayloads.destroy('Grant', hashSecret(grantId));
 }
 
 export function adapterFactory(deps: Deps): AdapterFactory {

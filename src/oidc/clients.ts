@@ -22,6 +22,13 @@ export interface ClientInput {
   readonly grantTypes: readonly GrantType[];
   /** Require DPoP-bound access tokens (RFC 9449 §5.2 `dpop_bound_access_tokens`). */
   readonly requireDpop: boolean;
+  /**
+   * The resource indicator (one of KEYBOUND_OIDC_RESOURCES) of the API this client is. Only such a
+   * client may introspect (RFC 7662 §2.1), and only tokens whose audience is that API.
+   */
+  readonly resourceServer?: string | null;
+  /** Algorithm of its ID tokens: the configured one by default, or RS256 (OIDC Discovery §3). */
+  readonly idTokenSigningAlg?: string | null;
 }
 
 export interface CreatedClient {
@@ -32,6 +39,9 @@ export interface CreatedClient {
 
 /** oidc-provider's own metadata validation (`provider.Client.validate`), passed in by the caller. */
 export type MetadataValidator = (metadata: Record<string, unknown>) => Promise<string | null>;
+
+/** Client metadata property naming the API a resource-server client is (configuration.ts `extraClientMetadata`). */
+export const RESOURCE_SERVER_METADATA = 'keybound_resource_server';
 
 const secretContext = (clientId: string) => `oidc-client-secret:${clientId}`;
 
@@ -45,6 +55,14 @@ export async function createClient(deps: Deps, input: ClientInput, validate: Met
   if (grants.includes('refresh_token') && !grants.includes('authorization_code')) return invalid('refresh_token needs authorization_code.');
   if (grants.includes('authorization_code') && input.redirectUris.length === 0) return invalid('authorization_code needs at least one --redirect-uri.');
   if (input.public && input.jwks) return invalid('Choose --public or --jwks, not both.');
+  const resourceServer = input.resourceServer ?? null;
+  if (input.idTokenSigningAlg && ![deps.config.oidc.signingAlg, 'RS256'].includes(input.idTokenSigningAlg)) {
+    return invalid(`--id-token-alg must be ${deps.config.oidc.signingAlg} or RS256.`);
+  }
+  if (resourceServer !== null && input.public) return invalid('A resource server must authenticate to introspect: it cannot be --public.');
+  if (resourceServer !== null && !deps.config.oidc.resources.includes(resourceServer)) {
+    return invalid(`--resource-server must be one of KEYBOUND_OIDC_RESOURCES (${deps.config.oidc.resources.join(', ') || 'none is set'}).`);
+  }
   const sharedSecret = !input.public && !input.jwks;
   if (sharedSecret && !deps.config.oidc.allowSharedSecrets) {
     return invalid('A confidential client needs --jwks <file> (private_key_jwt); shared secrets are off (KEYBOUND_OIDC_ALLOW_SHARED_SECRETS).');
@@ -60,11 +78,12 @@ export async function createClient(deps: Deps, input: ClientInput, validate: Met
     redirect_uris: input.redirectUris,
     post_logout_redirect_uris: input.postLogoutRedirectUris,
     token_endpoint_auth_method: input.public ? 'none' : input.jwks ? 'private_key_jwt' : 'client_secret_basic',
-    id_token_signed_response_alg: deps.config.oidc.signingAlg,
+    id_token_signed_response_alg: input.idTokenSigningAlg ?? deps.config.oidc.signingAlg,
     // ID tokens always carry auth_time, so applications can judge how fresh a sign-in is.
     require_auth_time: true,
     ...(input.jwks ? { jwks: input.jwks } : {}),
     ...(input.requireDpop ? { dpop_bound_access_tokens: true } : {}),
+    ...(resourceServer !== null ? { [RESOURCE_SERVER_METADATA]: resourceServer } : {}),
   };
   const problem = await validate(secret ? { ...metadata, client_secret: secret } : metadata);
   if (problem) return invalid(problem);
@@ -76,7 +95,7 @@ export async function createClient(deps: Deps, input: ClientInput, validate: Met
     createdAt: deps.clock(),
   };
   if (!(await deps.store.oidcClients.create(client))) return invalid('A client with this id exists; run the command again.');
-  await deps.store.audit.append({ type: 'oidc.client.created', outcome: 'success', at: client.createdAt, details: { clientId, name, grantTypes: grants, sharedSecret } });
+  await deps.store.audit.append({ type: 'oidc.client.created', outcome: 'success', at: client.createdAt, details: { clientId, name, grantTypes: grants, sharedSecret, resourceServer } });
   return ok({ client, secret });
 }
 

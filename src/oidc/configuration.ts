@@ -1,8 +1,9 @@
 import { errors, type Client, type Configuration, type JWKS, type KoaContextWithOIDC } from 'oidc-provider';
-import { ACR_VALUES } from '../core/assurance/level.ts';
+import { aalOf, ACR_VALUES, isAcr } from '../core/assurance/level.ts';
 import type { Deps } from '../services/deps.ts';
 import { findAccount } from './account.ts';
 import { adapterFactory } from './adapter.ts';
+import { RESOURCE_SERVER_METADATA } from './clients.ts';
 import { renderLoggedOutPage, renderLogoutPage, renderProviderErrorPage } from './pages.ts';
 import { keyboundPolicy } from './policy.ts';
 
@@ -28,6 +29,8 @@ export function providerConfiguration(deps: Deps, input: { jwks: JWKS; cookieKey
       short: cookie,
     },
     findAccount: findAccount(deps),
+    // Which API a client is, if it is a resource server (clients.ts; it may introspect for that API).
+    extraClientMetadata: { properties: [RESOURCE_SERVER_METADATA] },
     scopes: ['openid', 'offline_access', 'profile', 'email'],
     // acr, amr and auth_time are in every ID token (oidc-provider otherwise adds acr only when
     // acr_values is sent): applications must see the level actually reached (DESIGN.md principle 2).
@@ -37,7 +40,9 @@ export function providerConfiguration(deps: Deps, input: { jwks: JWKS; cookieKey
     clientAuthMethods: ['none', 'private_key_jwt', ...(shared ? (['client_secret_basic', 'client_secret_post'] as const) : [])],
     clientDefaults: { grant_types: ['authorization_code'], response_types: ['code'], id_token_signed_response_alg: oidc.signingAlg, token_endpoint_auth_method: 'private_key_jwt' },
     enabledJWA: {
-      idTokenSigningAlgValues: [oidc.signingAlg],
+      // OIDC Discovery 1.0 §3: `id_token_signing_alg_values_supported` "MUST include RS256"; the
+      // configured algorithm stays the default (clientDefaults), RS256 is for clients that ask for it.
+      idTokenSigningAlgValues: [...new Set([oidc.signingAlg, 'RS256' as const])],
       clientAuthSigningAlgValues: [...ASYMMETRIC_ALGS, ...(shared ? (['HS256'] as const) : [])],
       dPoPSigningAlgValues: ['ES256', 'EdDSA', 'Ed25519', 'PS256'],
     },
@@ -45,6 +50,8 @@ export function providerConfiguration(deps: Deps, input: { jwks: JWKS; cookieKey
     pkce: { required: () => true },
     features: {
       devInteractions: { enabled: false },
+      // Core §5.5: an essential `acr` claim is honoured like acr_values (requirements.ts, policy.ts).
+      claimsParameter: { enabled: true },
       registration: { enabled: false },
       clientCredentials: { enabled: true },
       introspection: { enabled: true, allowedPolicy: introspectionAllowed },
@@ -77,6 +84,12 @@ export function providerConfiguration(deps: Deps, input: { jwks: JWKS; cookieKey
         },
       },
     },
+    // RFC 8414 §2: how clients authenticate to introspection (resource servers only: no `none`)
+    // and revocation (public clients revoke their own refresh tokens without authentication).
+    discovery: {
+      introspection_endpoint_auth_methods_supported: ['private_key_jwt', ...(shared ? ['client_secret_basic', 'client_secret_post'] : [])],
+      revocation_endpoint_auth_methods_supported: ['none', 'private_key_jwt', ...(shared ? ['client_secret_basic', 'client_secret_post'] : [])],
+    },
     extraTokenClaims: async (ctx) => assuranceClaims(ctx),
     interactions: { policy: keyboundPolicy(deps), url: async (_ctx, interaction) => `/interaction/${interaction.uid}` },
     // Every client allowed the refresh_token grant gets one; without `offline_access` it ends with the session.
@@ -92,13 +105,27 @@ export function providerConfiguration(deps: Deps, input: { jwks: JWKS; cookieKey
       ClientCredentials: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? oidc.accessTokenTtlS,
       AuthorizationCode: oidc.codeTtlS,
       IdToken: oidc.idTokenTtlS,
-      RefreshToken: oidc.refreshTokenTtlS,
+      RefreshToken: (_ctx, token) => refreshTokenTtl(deps, token),
       Interaction: oidc.interactionTtlS,
       // The provider session mirrors the Keybound session (policy.ts), which has its own limits.
       Session: Math.ceil(deps.config.sessionLimits[1].maxMs / 1000),
       Grant: oidc.refreshTokenTtlS,
     },
   };
+}
+
+/**
+ * A refresh token never outlives the absolute limit of the session it came from, for that session's
+ * level (NIST SP 800-63B-4: AAL2 24 h, AAL3 12 h; KEYBOUND_SESSION_AAL*_MAX): a rotated token gets
+ * what is left of it. `offline_access` is the one exception (it asks for access while the person is
+ * away, Core §11); those grants end with the passkey and the account's state (services/grants.ts).
+ */
+function refreshTokenTtl(deps: Deps, token: { scope?: string | undefined; acr?: string | undefined; authTime?: number | undefined }): number {
+  const configured = deps.config.oidc.refreshTokenTtlS;
+  if (token.scope?.split(' ').includes('offline_access')) return configured;
+  if (!token.acr || !isAcr(token.acr) || token.authTime === undefined) return configured;
+  const endsAt = token.authTime + Math.floor(deps.config.sessionLimits[aalOf(token.acr)].maxMs / 1000);
+  return Math.max(1, Math.min(configured, endsAt - Math.floor(deps.clock() / 1000)));
 }
 
 /**
@@ -111,9 +138,19 @@ function assuranceClaims(ctx: KoaContextWithOIDC | undefined): Record<string, un
   return { acr: source.acr, amr: source.amr, auth_time: source.authTime };
 }
 
-/** A client may introspect its own tokens; a confidential client (a resource server) any token. */
-async function introspectionAllowed(ctx: KoaContextWithOIDC, client: Client, token: { clientId?: string | undefined }): Promise<boolean> {
-  return client.clientAuthMethod !== 'none' || token.clientId === ctx.oidc.client?.clientId;
+/**
+ * RFC 7662 §2.1 lets the server decide who may introspect; Keybound lets only resource servers
+ * (clients made with `--resource-server <indicator>`), and only for tokens whose audience is that
+ * API (§4: a token's existence and claims are not for other clients). Any other caller gets
+ * `{"active": false}`. JWT access tokens are not introspected at all (oidc-provider answers
+ * `unsupported_token_type`): resource servers verify them against the JWKS (docs/oidc.md).
+ */
+async function introspectionAllowed(_ctx: KoaContextWithOIDC, client: Client, token: object): Promise<boolean> {
+  const own = (client as unknown as Record<string, unknown>)[RESOURCE_SERVER_METADATA];
+  if (typeof own !== 'string') return false;
+  const { aud: claimed, resourceServer } = token as { aud?: string | string[]; resourceServer?: { audience?: string } };
+  const aud = claimed ?? resourceServer?.audience;
+  return (Array.isArray(aud) ? aud : aud ? [aud] : []).includes(own);
 }
 
 /** RFC 7009 §2.1: a client may revoke only tokens issued to it. */

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Deps } from '../services/deps.ts';
 import { ProviderHolder } from './holder.ts';
 import { registerInteractionRoutes } from './interaction.ts';
+import { checkRateLimit } from '../services/rateLimit.ts';
 import { mountProvider } from './mount.ts';
 
 /**
@@ -11,11 +12,15 @@ import { mountProvider } from './mount.ts';
  */
 export async function registerOidc(app: FastifyInstance, deps: Deps): Promise<ProviderHolder> {
   const holder = await ProviderHolder.create(deps, app.log);
-  mountProvider(app, holder, deps.config);
+  const { oidc, rateLimit } = deps.config;
+  // Issue 10, finding 10: each anonymous authorization request stores a pending sign-in, so they are
+  // limited per client address like the passkey ceremonies, on the shared counters.
+  mountProvider(app, holder, deps.config, (address) => checkRateLimit(deps, `oidc-auth:${address}`, { max: oidc.authRateMax, windowMs: rateLimit.windowMs }));
   registerInteractionRoutes(app, deps, holder);
   const tick = async () => {
     await holder.refresh();
     await deps.store.oidcPayloads.purgeExpired(deps.clock());
+    await deps.store.oidcGrantSessions.purgeOrphans();
   };
   const timer = setInterval(() => {
     tick().catch((error: unknown) => app.log.warn({ err: { message: (error as Error).message } }, 'oidc housekeeping failed'));

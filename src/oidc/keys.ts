@@ -5,15 +5,24 @@ import type { SigningKeyRow } from '../store/ports.ts';
 
 /**
  * Token-signing keys: made on first start, kept in the database with the private half sealed by the
- * data keys, rotated by `keybound keys rotate-signing`. After a rotation the old key stays in the
- * JWKS (verification only) for `KEYBOUND_OIDC_KEY_OVERLAP`, so tokens it signed keep verifying.
+ * data keys, rotated by `keybound keys rotate-signing`. A rotation publishes the next key in the
+ * JWKS at once and lets it sign only `KEYBOUND_OIDC_KEY_LEAD` later, so a verifier that cached the
+ * JWKS meanwhile already holds it; the old key signs until then and stays in the JWKS (verification
+ * only) for `KEYBOUND_OIDC_KEY_OVERLAP` after it. Each algorithm has its own current key: the
+ * configured one (ES256 by default) and RS256, which OpenID Connect Discovery 1.0 §3 requires among
+ * `id_token_signing_alg_values_supported` (used only by clients that ask for it).
  */
-type Alg = OidcConfig['signingAlg'];
+type Alg = OidcConfig['signingAlg'] | 'RS256';
 
 const sealContext = (kid: string) => `oidc-signing-key:${kid}`;
 
-export async function generateSigningKey(deps: Deps, alg: Alg): Promise<SigningKeyRow> {
-  const { privateKey, publicKey } = await generateKeyPair(alg === 'EdDSA' ? 'Ed25519' : alg, { extractable: true });
+/** The algorithms a current key is kept for: the configured one first. */
+export function signingAlgs(deps: Deps): Alg[] {
+  return [...new Set<Alg>([deps.config.oidc.signingAlg, 'RS256'])];
+}
+
+export async function generateSigningKey(deps: Deps, alg: Alg, activateAt: number | null = null): Promise<SigningKeyRow> {
+  const { privateKey, publicKey } = await generateKeyPair(alg === 'EdDSA' ? 'Ed25519' : alg, { extractable: true, ...(alg === 'RS256' ? { modulusLength: 2048 } : {}) });
   const publicJwk = await exportJWK(publicKey);
   // RFC 7638 thumbprint as kid: stable, unique per key, and says nothing about when it was made.
   const kid = await calculateJwkThumbprint(publicJwk);
@@ -27,53 +36,85 @@ export async function generateSigningKey(deps: Deps, alg: Alg): Promise<SigningK
     publicJwk: { ...publicJwk, ...fields },
     createdAt: deps.clock(),
     retireAt: null,
+    activateAt,
   };
 }
 
-/** Makes the first signing key unless there is a current one (instances starting together make one between them). */
+/** Makes the first key of each algorithm unless it has a current one (instances starting together make one between them). */
 export async function ensureSigningKey(deps: Deps): Promise<void> {
   const live = await deps.store.oidcKeys.listLive(deps.clock());
-  if (live.some((k) => k.status === 'current')) return;
-  await deps.store.oidcKeys.insertCurrent(await generateSigningKey(deps, deps.config.oidc.signingAlg));
+  for (const alg of signingAlgs(deps)) {
+    if (live.some((k) => k.status === 'current' && k.alg === alg)) continue;
+    await deps.store.oidcKeys.insertCurrent(await generateSigningKey(deps, alg));
+  }
 }
 
 export interface Rotation {
   readonly kid: string;
   readonly alg: string;
-  /** The key that now only verifies, and until when. */
+  /** When the new key starts signing (it is in the JWKS from now). */
+  readonly activeFrom: number;
+  /** The key that signs until then and verifies until `until`. */
   readonly retired: { readonly kid: string; readonly until: number } | null;
 }
 
-/** Makes a new current key; the old one verifies until now + overlap. One transaction, audited. */
-export async function rotateSigningKey(deps: Deps, options: { alg?: Alg; overlapMs?: number } = {}): Promise<Rotation> {
+/**
+ * Makes the next key of `alg`: published now, signing from now + lead; the old one signs until
+ * then and verifies until activation + overlap. One transaction, audited.
+ */
+export async function rotateSigningKey(deps: Deps, options: { alg?: Alg; overlapMs?: number; leadMs?: number } = {}): Promise<Rotation> {
   const now = deps.clock();
-  const next = await generateSigningKey(deps, options.alg ?? deps.config.oidc.signingAlg);
-  const until = now + (options.overlapMs ?? deps.config.oidc.keyOverlapMs);
+  const alg = options.alg ?? deps.config.oidc.signingAlg;
+  const activeFrom = now + (options.leadMs ?? deps.config.oidc.keyLeadMs);
+  const next = await generateSigningKey(deps, alg, activeFrom);
+  const until = activeFrom + (options.overlapMs ?? deps.config.oidc.keyOverlapMs);
   return deps.store.transaction(async (tx) => {
-    const previous = (await tx.oidcKeys.listLive(now)).find((k) => k.status === 'current') ?? null;
-    await tx.oidcKeys.retireCurrent(until);
+    const previous = (await tx.oidcKeys.listLive(now)).find((k) => k.status === 'current' && k.alg === alg) ?? null;
+    await tx.oidcKeys.retireCurrent(until, alg);
     if (!(await tx.oidcKeys.insertCurrent(next))) throw new Error('another rotation made a current key at the same time; run it again');
     await tx.audit.append({
       type: 'oidc.signing_key.rotated',
       outcome: 'success',
       at: now,
-      details: { kid: next.kid, alg: next.alg, retired: previous?.kid ?? null, retiredUntil: previous ? until : null },
+      details: { kid: next.kid, alg: next.alg, activeFrom, retired: previous?.kid ?? null, retiredUntil: previous ? until : null },
     });
-    return { kid: next.kid, alg: next.alg, retired: previous ? { kid: previous.kid, until } : null };
+    return { kid: next.kid, alg: next.alg, activeFrom, retired: previous ? { kid: previous.kid, until } : null };
   });
 }
 
+/**
+ * The key of each algorithm that signs at `now`: of the live keys whose activation has come, the
+ * one activated last (a key without an activation time signs from its creation).
+ */
+export function signersAt(live: readonly SigningKeyRow[], now: number): Set<string> {
+  const best = new Map<string, SigningKeyRow>();
+  for (const k of live) {
+    const from = k.activateAt ?? k.createdAt;
+    if (from > now) continue;
+    const held = best.get(k.alg);
+    if (!held || from > (held.activateAt ?? held.createdAt)) best.set(k.alg, k);
+  }
+  return new Set([...best.values()].map((k) => k.kid));
+}
+
+/** Orders keys for oidc-provider (it signs with the first key of an algorithm) and names the set. */
+function arrange(live: readonly SigningKeyRow[], now: number): { keys: SigningKeyRow[]; fingerprint: string } {
+  const signers = signersAt(live, now);
+  const keys = [...live.filter((k) => signers.has(k.kid)), ...live.filter((k) => !signers.has(k.kid))];
+  return { keys, fingerprint: keys.map((k) => `${k.kid}:${signers.has(k.kid) ? 'signs' : 'verifies'}`).join(',') };
+}
+
 export interface LoadedKeys {
-  /** Private JWKs for oidc-provider, the current key first (it signs; the others only verify). */
+  /** Private JWKs for oidc-provider, the signing key of each algorithm first (the others only verify). */
   readonly jwks: { keys: JWK[] };
   /** Changes whenever the set of keys does, so instances know to rebuild the provider. */
   readonly fingerprint: string;
 }
 
 export async function loadSigningKeys(deps: Deps): Promise<LoadedKeys> {
-  const live = await deps.store.oidcKeys.listLive(deps.clock());
-  const keys = live.map((k) => JSON.parse(new TextDecoder().decode(deps.dataKeys.open(k.privateJwk, sealContext(k.kid)))) as JWK);
-  return { jwks: { keys }, fingerprint: live.map((k) => `${k.kid}:${k.status}`).join(',') };
+  const now = deps.clock();
+  const { keys, fingerprint } = arrange(await deps.store.oidcKeys.listLive(now), now);
+  return { jwks: { keys: keys.map((k) => JSON.parse(new TextDecoder().decode(deps.dataKeys.open(k.privateJwk, sealContext(k.kid)))) as JWK) }, fingerprint };
 }
 
 /**
@@ -87,8 +128,12 @@ export async function loadCookieKeys(deps: Deps): Promise<string[]> {
   return [Buffer.from(deps.dataKeys.open(sealed, context)).toString('base64url')];
 }
 
-/** The current key set's identity, without opening any key (cheap enough to poll). */
+/**
+ * The key set's identity, without opening any key (cheap enough to poll). It changes when a key is
+ * added or dropped and when a published key's activation time passes, so every instance switches
+ * signing keys at its next refresh after activation.
+ */
 export async function signingKeyFingerprint(deps: Deps): Promise<string> {
-  const live = await deps.store.oidcKeys.listLive(deps.clock());
-  return live.map((k) => `${k.kid}:${k.status}`).join(',');
+  const now = deps.clock();
+  return arrange(await deps.store.oidcKeys.listLive(now), now).fingerprint;
 }

@@ -1,9 +1,20 @@
 import type { IncomingMessage } from 'node:http';
 import type { FastifyInstance, HTTPMethods, onRequestAsyncHookHandler } from 'fastify';
 import type { Config } from '../config/load.ts';
+import type { Result } from '../core/errors.ts';
 import type { ProviderHolder } from './holder.ts';
 import { clientAddress } from '../http/context.ts';
 import { sendFailure } from '../http/reply.ts';
+
+/** Decides whether a client address may start one more authorization (rate limit; index.ts). */
+export type AdmitAuthorization = (address: string) => Promise<Result<null>>;
+
+/**
+ * Endpoints where one anonymous request makes the provider store state: an authorization request
+ * (an Interaction of up to MAX_PENDING_PAYLOAD bytes, adapter.ts) and a pushed authorization
+ * request (RFC 9126). The resume URL /oidc/auth/<uid> stores nothing new and is not counted.
+ */
+const STORING_PATHS = new Set([`/auth`, `/request`]);
 
 export const MOUNT_PATH = '/oidc';
 /** Largest body a provider endpoint accepts (README: OpenID Connect). */
@@ -16,7 +27,7 @@ const METHODS: HTTPMethods[] = ['GET', 'HEAD', 'POST', 'OPTIONS'];
  * Fastify would parse (and so consume) the body, and the path is rewritten the way a mounted Koa
  * app expects (`originalUrl` keeps the prefix, from which the provider builds its URLs).
  */
-export function mountProvider(app: FastifyInstance, holder: ProviderHolder, config: Config): void {
+export function mountProvider(app: FastifyInstance, holder: ProviderHolder, config: Config, admit?: AdmitAuthorization): void {
   const issuer = new URL(config.oidc.issuer);
   const forward =
     (rewrite: (url: string) => { url: string; originalUrl: string }): onRequestAsyncHookHandler =>
@@ -28,9 +39,13 @@ export function mountProvider(app: FastifyInstance, holder: ProviderHolder, conf
       if (request.method === 'POST' && (length === undefined ? request.headers['transfer-encoding'] !== undefined : Number(length) > OIDC_BODY_LIMIT)) {
         return sendFailure(reply, { code: 'request_too_large', message: `Requests to the OpenID provider carry at most ${OIDC_BODY_LIMIT} bytes, with a Content-Length.` });
       }
-      reply.hijack();
       const raw = request.raw as IncomingMessage & { originalUrl?: string };
       const { url, originalUrl } = rewrite(raw.url ?? '/');
+      if (admit && STORING_PATHS.has(url.split('?')[0]!.replace(/\/+$/, ''))) {
+        const admitted = await admit(clientAddress(request));
+        if (!admitted.ok) return sendFailure(reply, admitted);
+      }
+      reply.hijack();
       raw.originalUrl = originalUrl;
       raw.url = url;
       // The provider builds every URL it prints (discovery, redirects) from the request's host and

@@ -27,11 +27,15 @@ export function keyboundPolicy(deps: Deps): interactionPolicy.DefaultPolicy {
   login.checks.remove('essential_acr');
   login.checks.remove('essential_acrs');
   const afterNoSession = login.checks.findIndex((c) => c.reason === 'no_session') + 1;
-  login.checks.add(new Check('keybound_session', 'the Keybound session ended, or changed since this single sign-on began', (ctx) => mirrorsKeyboundSession(deps, ctx)), afterNoSession);
+  // Checks added after the prompt is built get no error code of their own (oidc-provider would
+  // answer `interaction_required`); with prompt=none, Core §3.1.2.6 `login_required` is the answer
+  // when "the Authorization Server requires End-User authentication".
+  login.checks.add(new Check('keybound_session', 'the Keybound session ended, or changed since this single sign-on began', 'login_required', (ctx) => mirrorsKeyboundSession(deps, ctx)), afterNoSession);
   login.checks.add(
     new Check(
       'acr_unmet',
       'the authentication level asked for was not reached',
+      'login_required',
       (ctx) => {
         const { session, params } = ctx.oidc;
         const requirement = loginRequirement((params ?? {}) as RequestParams);

@@ -4,6 +4,7 @@ import type { Deps } from '../services/deps.ts';
 import { providerConfiguration } from './configuration.ts';
 import { securityHeaders } from './headers.ts';
 import { loadCookieKeys, loadSigningKeys } from './keys.ts';
+import { bindGrantsToSessions } from './grantBinding.ts';
 import { endKeyboundSessionOnLogout } from './logout.ts';
 import { installAtomicReplayDetection } from './replay.ts';
 
@@ -38,6 +39,7 @@ export async function buildProvider(deps: Deps, log: ProviderLog): Promise<Built
   installAtomicReplayDetection(provider, deps);
   provider.use(securityHeaders(deps.config));
   provider.use(endKeyboundSessionOnLogout(deps));
+  provider.use(bindGrantsToSessions(deps));
   provider.on('server_error', (_ctx: KoaContextWithOIDC, error: Error) => log.error({ err: error }, 'oidc provider error'));
   for (const event of CLIENT_ERROR_EVENTS) {
     provider.on(event as 'grant.error', (ctx: KoaContextWithOIDC, error: { error?: string; status?: number }) =>

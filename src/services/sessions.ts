@@ -2,6 +2,7 @@ import { fail, ok, type Result } from '../core/errors.ts';
 import type { Account, RequestContext, Session } from '../core/model.ts';
 import { parseToken, secretMatches } from '../core/tokens.ts';
 import type { Deps } from './deps.ts';
+import { endSessionGrants } from './grants.ts';
 
 /** How stale `last_seen_at` may get before a request writes it again (spares a write per request). */
 const TOUCH_INTERVAL_MS = 60_000;
@@ -39,18 +40,22 @@ export async function signOut(deps: Deps, active: ActiveSession, context: Reques
   await revokeSession(deps, active, active.session.id, context);
 }
 
-/** Revokes one of the account's own sessions. */
+/**
+ * Revokes one of the account's own sessions, and with it the OpenID grants, refresh tokens and
+ * provider session it authorized (services/grants.ts), in one transaction.
+ */
 export async function revokeSession(deps: Deps, active: ActiveSession, sessionId: string, context: RequestContext): Promise<Result<null>> {
   const now = deps.clock();
   const revoked = await deps.store.transaction(async (tx) => {
     if (!(await tx.sessions.revoke(active.account.id, sessionId, now))) return false;
+    const grants = await endSessionGrants(tx, [sessionId]);
     await tx.audit.append({
       type: 'session.revoked',
       outcome: 'success',
       accountId: active.account.id,
       context,
       at: now,
-      details: { session: sessionId, by: active.session.id, self: sessionId === active.session.id },
+      details: { session: sessionId, by: active.session.id, self: sessionId === active.session.id, grants },
     });
     return true;
   });

@@ -15,6 +15,7 @@ import { SqlSettingsStore } from './sql/settings.ts';
 import { SqlOidcClientStore } from './sql/oidcClients.ts';
 import { SqlOidcKeyStore } from './sql/oidcKeys.ts';
 import { SqlOidcPayloadStore } from './sql/oidcPayloads.ts';
+import { SqlOidcGrantSessionStore } from './sql/oidcGrantSessions.ts';
 import { SqlAuthenticatorStore } from './sql/authenticators.ts';
 import { SqlCodeAttemptStore } from './sql/codeAttempts.ts';
 import { SqlCodeThrottleStore } from './sql/codeThrottles.ts';
@@ -55,6 +56,7 @@ function build(db: Db, k: Kysely<Database>, tx: Transaction<Database> | null, op
     recoveryCodes: new SqlRecoveryCodeStore(k),
     codeThrottles: new SqlCodeThrottleStore(k),
     attestationMetadata: new SqlAttestationMetadataStore(k, inTransaction),
+    oidcGrantSessions: new SqlOidcGrantSessionStore(k),
     transaction,
     ping: async () => {
       await sql`select 1`.execute(k);

@@ -5,6 +5,7 @@ import * as m002 from './migrations/002_oidc.ts';
 import * as m003 from './migrations/003_codes.ts';
 import * as m004 from './migrations/004_lean_ceremonies.ts';
 import * as m005 from './migrations/005_attestation_metadata.ts';
+import * as m006 from './migrations/006_grant_sessions.ts';
 import * as m007 from './migrations/007_audit_anchor.ts';
 
 interface Migration {
@@ -20,6 +21,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 3, name: 'codes', up: m003.up },
   { version: 4, name: 'lean_ceremonies', up: m004.up },
   { version: 5, name: 'attestation_metadata', up: m005.up },
+  { version: 6, name: 'grant_sessions', up: m006.up },
   { version: 7, name: 'audit_anchor', up: m007.up },
 ];
 

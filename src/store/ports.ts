@@ -149,6 +149,8 @@ export interface OidcPayloadStore {
   /** Deletes every row (any model) that names the account: its sessions, grants, codes and tokens. */
   revokeByAccount(accountId: string): Promise<number>;
   purgeExpired(now: number): Promise<number>;
+  /** Deletes the model's rows with this `uid` (a provider session by its uid); returns how many. */
+  destroyByUid(model: string, uid: string): Promise<number>;
 }
 
 export interface OidcClientRow {
@@ -177,6 +179,8 @@ export interface SigningKeyRow {
   readonly publicJwk: Readonly<Record<string, unknown>>;
   readonly createdAt: number;
   readonly retireAt: number | null;
+  /** When the key starts signing; `null`: from its creation. Published in the JWKS before then. */
+  readonly activateAt: number | null;
 }
 
 export interface OidcKeyStore {
@@ -184,9 +188,36 @@ export interface OidcKeyStore {
   listLive(now: number): Promise<SigningKeyRow[]>;
   /** Inserts `key` as the current key unless there is one: `true` when inserted. */
   insertCurrent(key: SigningKeyRow): Promise<boolean>;
-  /** Demotes the current key to `retiring` until `retireAt`; returns how many keys changed (0 or 1). */
-  retireCurrent(retireAt: number): Promise<number>;
+  /** Demotes the current key of `alg` to `retiring` until `retireAt`; returns how many keys changed (0 or 1). */
+  retireCurrent(retireAt: number, alg: string): Promise<number>;
   purgeRetired(now: number): Promise<number>;
+}
+
+/** A provider grant and the Keybound session it was issued from (oidc/grantSessions.ts). */
+export interface GrantSessionRow {
+  readonly grantId: string;
+  readonly sessionId: string;
+  readonly accountId: string;
+  readonly passkeyId: string | null;
+  /** The provider session (`Session.uid`) the grant's authorization ran in. */
+  readonly providerSessionUid: string | null;
+  /** `offline_access` was granted: the grant outlives the session, not the passkey or the account's state. */
+  readonly offline: boolean;
+  readonly createdAt: number;
+}
+
+export interface OidcGrantSessionStore {
+  /** Records the binding (idempotent). */
+  bind(row: GrantSessionRow): Promise<void>;
+  findByGrant(grantId: string): Promise<GrantSessionRow[]>;
+  /** Bindings of these Keybound sessions (offline ones too; the caller decides). */
+  findBySessions(sessionIds: readonly string[]): Promise<GrantSessionRow[]>;
+  findByPasskey(passkeyId: string): Promise<GrantSessionRow[]>;
+  findByAccount(accountId: string): Promise<GrantSessionRow[]>;
+  /** Forgets every binding of these grants; returns how many rows. */
+  forgetGrants(grantIds: readonly string[]): Promise<number>;
+  /** Deletes the bindings whose grant no longer exists (housekeeping). */
+  purgeOrphans(): Promise<number>;
 }
 
 /** One-time-code authenticators. Failure counting is atomic: a guess is reserved before it is checked. */
@@ -303,6 +334,7 @@ export interface Store {
   readonly recoveryCodes: RecoveryCodeStore;
   readonly codeThrottles: CodeThrottleStore;
   readonly attestationMetadata: AttestationMetadataStore;
+  readonly oidcGrantSessions: OidcGrantSessionStore;
   /** Runs `work` in one transaction; the `Store` it gets writes inside it. */
   transaction<T>(work: (tx: Store) => Promise<T>): Promise<T>;
   /** Cheap round trip, for readiness checks. */

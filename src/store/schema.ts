@@ -140,6 +140,19 @@ export interface OidcSigningKeysTable {
   public_jwk: string;
   created_at: number;
   retire_at: number | null;
+  /** When the key starts signing (migration 006); null: from its creation. */
+  activate_at: number | null;
+}
+
+/** Which Keybound session each provider grant was issued from (migration 006). */
+export interface OidcGrantSessionsTable {
+  grant_id: string;
+  session_id: string;
+  account_id: string;
+  passkey_id: string | null;
+  provider_session_uid: string | null;
+  offline: number;
+  created_at: number;
 }
 
 /** One-time-code authenticators (migration 003); `secret` is a sealed TOTP seed. */
@@ -235,4 +248,5 @@ export interface Database {
   code_throttles: CodeThrottlesTable;
   attestation_metadata_blob: AttestationMetadataBlobTable;
   attestation_metadata: AttestationMetadataTable;
+  oidc_grant_sessions: OidcGrantSessionsTable;
 }

@@ -39,7 +39,7 @@ export interface TestApp {
 /** The in-process app on a fresh database; rate limits lifted unless `env` sets them. */
 export async function startTestApp(options: { backend?: Backend; env?: Record<string, string>; clock?: ManualClock } = {}): Promise<TestApp> {
   const database = await freshDatabase(options.backend ?? 'sqlite');
-  const config = loadConfig({ KEYBOUND_DATABASE_URL: database.url, KEYBOUND_RATE_LIMIT_CEREMONY: '0', KEYBOUND_DATA_KEYS: TEST_DATA_KEYS, ...options.env });
+  const config = loadConfig({ KEYBOUND_DATABASE_URL: database.url, KEYBOUND_RATE_LIMIT_CEREMONY: '0', KEYBOUND_RATE_LIMIT_OIDC_AUTH: '0', KEYBOUND_DATA_KEYS: TEST_DATA_KEYS, ...options.env });
   const { db, store } = await openStore(config);
   const clock = options.clock ?? new ManualClock();
   const deps = await createDeps({ config, store, clock: clock.read, metrics: createMetrics({ processMetrics: false }) });
@@ -85,4 +85,28 @@ export async function enrol(t: TestApp, username: string, authenticator = new So
 export async function signIn(t: TestApp, authenticator: SoftAuthenticator, tamper = {}) {
   const options = await t.post('/api/v1/passkeys/authentication/options', {});
   return t.post('/api/v1/passkeys/authentication/verify', { response: authenticator.get(options.json(), tamper) });
+}
+
+/**
+ * A second instance on A's database and clock (same data keys; its own provider, pool and memory),
+ * built in this process the way `serve` builds one. Use PostgreSQL: two SQLite handles in one
+ * thread can block each other.
+ */
+export async function secondInstance(a: TestApp, env: Record<string, string> = {}): Promise<TestApp> {
+  const config = loadConfig({ KEYBOUND_DATABASE_URL: a.database.url, KEYBOUND_RATE_LIMIT_CEREMONY: '0', KEYBOUND_RATE_LIMIT_OIDC_AUTH: '0', KEYBOUND_DATA_KEYS: TEST_DATA_KEYS, ...env });
+  const { db, store } = await openStore(config);
+  const deps = await createDeps({ config, store, clock: a.clock.read, metrics: createMetrics({ processMetrics: false }) });
+  const app = await buildApp(deps);
+  await app.ready();
+  return {
+    ...a,
+    app,
+    deps,
+    store,
+    config,
+    close: async () => {
+      await app.close();
+      await db.close();
+    },
+  };
 }

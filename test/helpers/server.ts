@@ -106,6 +106,7 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerPr
     KEYBOUND_DATABASE_URL: databaseUrl,
     KEYBOUND_LOG_LEVEL: 'warn',
     KEYBOUND_RATE_LIMIT_CEREMONY: '0',
+    KEYBOUND_RATE_LIMIT_OIDC_AUTH: '0',
     KEYBOUND_DATA_KEYS: TEST_DATA_KEYS,
     // Servers run side by side here: no metrics listener on the one fixed port unless a test asks.
     KEYBOUND_METRICS_PORT: '0',

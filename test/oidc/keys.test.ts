@@ -53,29 +53,35 @@ describe('signing key rotation', () => {
   };
   const verifies = async (token: string) => (await createVerifier({ issuer, audience: RESOURCE }).verify({ method: 'GET', url: RESOURCE, authorization: `Bearer ${token}` })).ok;
 
-  it('publishes one ES256 key from first start', async () => {
+  const currentKid = async (alg: string) =>
+    (await server.cliJson<{ kid: string; alg: string; status: string }[]>(['keys', 'list-signing', '--json'])).find((k) => k.alg === alg && k.status === 'current')!.kid;
+
+  it('publishes an ES256 key (the default) and an RS256 key (OIDC Discovery §3) from first start', async () => {
     const listed = await server.cliJson<{ kid: string; alg: string; status: string }[]>(['keys', 'list-signing', '--json']);
-    expect(listed).toEqual([expect.objectContaining({ alg: 'ES256', status: 'current' })]);
-    expect(await jwksKids()).toEqual([listed[0]!.kid]);
+    expect(listed).toHaveLength(2);
+    expect(listed).toEqual(expect.arrayContaining([expect.objectContaining({ alg: 'ES256', status: 'current' }), expect.objectContaining({ alg: 'RS256', status: 'current' })]));
+    expect((await jwksKids()).sort()).toEqual(listed.map((k) => k.kid).sort());
   });
 
   it('signs with the new key after a rotation, keeps verifying the old one during the overlap, and drops it after', async () => {
-    const [oldKid] = await jwksKids();
+    const oldKid = await currentKid('ES256');
+    const rsKid = await currentKid('RS256');
     const oldToken = await accessToken();
     expect(decodeProtectedHeader(oldToken).kid).toBe(oldKid);
 
-    const rotation = await server.cliJson<{ kid: string; retired: string }>(['keys', 'rotate-signing', '--json']);
+    // --lead 0: signs at once (test/oidc/key-lead.test.ts covers the default lead time).
+    const rotation = await server.cliJson<{ kid: string; retired: string }>(['keys', 'rotate-signing', '--lead', '0', '--json']);
     expect(rotation.retired).toBe(oldKid);
-    expect(await waitForKids(rotation.kid)).toEqual([rotation.kid, oldKid]);
+    expect(await waitForKids(rotation.kid)).toEqual([rotation.kid, rsKid, oldKid]);
     const newToken = await accessToken();
     expect(decodeProtectedHeader(newToken).kid).toBe(rotation.kid);
     expect(await verifies(oldToken)).toBe(true);
     expect(await verifies(newToken)).toBe(true);
 
     // A rotation with no overlap retires the previous key at once (for a suspected key compromise).
-    const second = await server.cliJson<{ kid: string; retired: string }>(['keys', 'rotate-signing', '--overlap', '0', '--json']);
+    const second = await server.cliJson<{ kid: string; retired: string }>(['keys', 'rotate-signing', '--lead', '0', '--overlap', '0', '--json']);
     const kids = await waitForKids(second.kid);
-    expect(kids).toEqual([second.kid, oldKid]);
+    expect(kids).toEqual([second.kid, rsKid, oldKid]);
     expect(kids).not.toContain(rotation.kid);
   });
 });

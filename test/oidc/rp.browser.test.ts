@@ -47,7 +47,8 @@ describe('openid-client against Keybound, signing in through headless Chromium',
     expect(metadata.dpop_signing_alg_values_supported).toContain('ES256');
     expect(metadata.token_endpoint_auth_methods_supported).toEqual(['none', 'private_key_jwt']);
     expect(metadata.grant_types_supported).toEqual(expect.arrayContaining(['authorization_code', 'refresh_token', 'client_credentials']));
-    expect(metadata.id_token_signing_alg_values_supported).toEqual(['ES256']);
+    // ES256 signs by default; RS256 is there because OIDC Discovery §3 requires it (issue 10, finding 15).
+    expect([...(metadata.id_token_signing_alg_values_supported ?? [])].sort()).toEqual(['ES256', 'RS256']);
   });
 
   let refreshToken: string;

@@ -7,6 +7,7 @@ import { sql } from 'kysely';
 import { errors } from 'oidc-provider';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createMetrics } from '../../src/observability/metrics.ts';
+import { hashSecret } from '../../src/core/tokens.ts';
 import { adapterFactory } from '../../src/oidc/adapter.ts';
 import { ensureSigningKey, loadSigningKeys, rotateSigningKey } from '../../src/oidc/keys.ts';
 import { loadConfig } from '../../src/config/load.ts';
@@ -43,14 +44,23 @@ describe.each(BACKENDS)('oidc storage on %s', (backend) => {
 
   it('round-trips a payload, gives the id back as jti, and stores only a hash of the id', async () => {
     const a = adapter('RefreshToken');
-    await a.upsert('rt-secret-value', { jti: 'rt-secret-value', grantId: 'g1', accountId: 'acc1', clientId: 'c1', scope: 'openid' }, HOUR);
-    expect(await a.find('rt-secret-value')).toEqual({ jti: 'rt-secret-value', grantId: 'g1', accountId: 'acc1', clientId: 'c1', scope: 'openid' });
+    // No account: a person's token is found only while its grant's Keybound session lives (next test).
+    await a.upsert('rt-secret-value', { jti: 'rt-secret-value', grantId: 'g1', clientId: 'c1', scope: 'openid' }, HOUR);
+    expect(await a.find('rt-secret-value')).toEqual({ jti: 'rt-secret-value', grantId: 'g1', clientId: 'c1', scope: 'openid' });
     expect(await a.find('other')).toBeUndefined();
     const { rows } = await sql<{ key: string; payload: string }>`select key, payload from oidc_payloads`.execute(db.kysely);
     expect(rows).toHaveLength(1);
     expect(JSON.stringify(rows)).not.toContain('rt-secret-value');
     // The same id under another model is another row.
     expect(await adapter('AccessToken').find('rt-secret-value')).toBeUndefined();
+  });
+
+  it("finds a person's code, refresh token or access token only while its grant is bound to a live Keybound session", async () => {
+    for (const model of ['AuthorizationCode', 'RefreshToken', 'AccessToken']) {
+      await adapter(model).upsert(`${model}-1`, { jti: `${model}-1`, grantId: 'unbound', accountId: 'acc1', clientId: 'c1' }, HOUR);
+      expect(await adapter(model).find(`${model}-1`)).toBeUndefined();
+      expect(await deps.store.oidcPayloads.find(model, hashSecret(`${model}-1`), clock.now)).toBeDefined();
+    }
   });
 
   it('upsert replaces the payload and the expiry', async () => {
@@ -120,7 +130,7 @@ describe.each(BACKENDS)('oidc storage on %s', (backend) => {
     await adapter('RefreshToken').upsert('rt1', { jti: 'rt1', grantId: 'g1', accountId: 'leaver' }, HOUR);
     await adapter('RefreshToken').upsert('rt2', { jti: 'rt2', grantId: 'g2', accountId: 'stayer' }, HOUR);
     expect(await deps.store.oidcPayloads.revokeByAccount('leaver')).toBe(3);
-    expect(await adapter('RefreshToken').find('rt2')).toBeDefined();
+    expect(await deps.store.oidcPayloads.find('RefreshToken', hashSecret('rt2'), clock.now)).toBeDefined();
   });
 
   it('accepts a replay-detection marker exactly once, even when many race for it, and again after it expires', async () => {
@@ -142,21 +152,26 @@ describe.each(BACKENDS)('oidc storage on %s', (backend) => {
     expect(await adapter('Client').find('c1')).toBeUndefined();
   });
 
-  it('makes one signing key however many instances start at once, sealed at rest; rotation keeps the old one for the overlap', async () => {
+  it('makes one signing key per algorithm however many instances start at once, sealed at rest; rotation keeps the old one for the overlap', async () => {
     await Promise.all(Array.from({ length: 6 }, () => ensureSigningKey(deps)));
-    const first = await deps.store.oidcKeys.listLive(clock.now);
-    expect(first).toHaveLength(1);
+    const listed = await deps.store.oidcKeys.listLive(clock.now);
+    expect(listed.map((k) => k.alg).sort()).toEqual(['ES256', 'RS256']);
+    const first = listed.filter((k) => k.alg === 'ES256');
+    const rsa = listed.find((k) => k.alg === 'RS256')!;
     expect(first[0]!.privateJwk).toMatch(/^v1\./);
     const { rows } = await sql<{ private_jwk: string }>`select private_jwk from oidc_signing_keys`.execute(db.kysely);
-    expect(rows[0]!.private_jwk).not.toContain('"d"');
+    for (const row of rows) expect(row.private_jwk).not.toContain('"d"');
 
-    const rotation = await rotateSigningKey(deps, { overlapMs: 3_600_000 });
+    const rotation = await rotateSigningKey(deps, { overlapMs: 3_600_000, leadMs: 0 });
     expect(rotation.retired?.kid).toBe(first[0]!.kid);
     const loaded = await loadSigningKeys(deps);
-    expect(loaded.jwks.keys.map((k) => k.kid)).toEqual([rotation.kid, first[0]!.kid]);
+    const kids = loaded.jwks.keys.map((k) => k.kid);
+    expect([...kids].sort()).toEqual([rotation.kid, rsa.kid, first[0]!.kid].sort());
+    // The provider signs with the first key of an algorithm: the new one, ahead of the retiring one.
+    expect(kids.indexOf(rotation.kid)).toBeLessThan(kids.indexOf(first[0]!.kid!));
     expect(loaded.jwks.keys[0]!.d).toBeDefined();
     clock.advance(3_600_000);
-    expect((await deps.store.oidcKeys.listLive(clock.now)).map((k) => k.kid)).toEqual([rotation.kid]);
+    expect((await deps.store.oidcKeys.listLive(clock.now)).map((k) => k.kid).sort()).toEqual([rotation.kid, rsa.kid].sort());
     expect(await deps.store.oidcKeys.purgeRetired(clock.now)).toBe(1);
   });
 });

@@ -6,6 +6,7 @@ import { hashSecret } from '../../core/tokens.ts';
 import { decodeAssertion, verifyAssertion } from '../../webauthn/assertion.ts';
 import { CoseKeyError, type PublicKey } from '../../webauthn/cose.ts';
 import type { Deps } from '../deps.ts';
+import { endPasskeyGrants } from '../grants.ts';
 import { completeSignIn, recordSignInFailure, type SignedIn } from '../signIn.ts';
 import { standInCredentials } from './standIn.ts';
 
@@ -101,9 +102,14 @@ export async function finishAuthentication(deps: Deps, input: { response: Authen
   );
   if (!verified.ok) {
     if (verified.code === 'passkey_sign_count_regressed') {
-      // WebAuthn §6.1.1: a counter that does not grow suggests a cloned authenticator. Disable it.
-      await deps.store.passkeys.flag(passkey.id, 'sign_count_regressed');
-      await deps.store.audit.append({ type: 'passkey.flagged', outcome: 'success', reason: 'sign_count_regressed', accountId: account.id, context, at: now, details: { passkey: passkey.id } });
+      // WebAuthn §6.1.1: a counter that does not grow suggests a cloned authenticator. Disable it,
+      // and end what it signed in: the clone may be the one holding those sessions and grants.
+      await deps.store.transaction(async (tx) => {
+        await tx.passkeys.flag(passkey.id, 'sign_count_regressed');
+        const revokedSessions = await tx.sessions.revokeByPasskey(account.id, passkey.id, now, '');
+        const endedGrants = await endPasskeyGrants(tx, passkey.id);
+        await tx.audit.append({ type: 'passkey.flagged', outcome: 'success', reason: 'sign_count_regressed', accountId: account.id, context, at: now, details: { passkey: passkey.id, revokedSessions, endedGrants } });
+      });
       deps.log.warn({ event: 'passkey.flagged', account: account.id, passkey: passkey.id, reason: 'sign_count_regressed', ip: context.ip }, 'security event: a passkey was disabled (its signature counter went backwards, a sign of a cloned authenticator)');
     }
     return refuse(verified, account.id, { passkey: passkey.id });

@@ -3,6 +3,7 @@ import type { Passkey, RequestContext } from '../../core/model.ts';
 import { authenticatorName } from '../../webauthn/aaguids.ts';
 import type { Deps } from '../deps.ts';
 import { requireFresh } from '../freshness.ts';
+import { endPasskeyGrants } from '../grants.ts';
 import type { ActiveSession } from '../sessions.ts';
 
 /** What the account page and the API show of a passkey: never the key itself. */
@@ -71,7 +72,9 @@ export async function removePasskey(deps: Deps, active: ActiveSession, id: strin
     await tx.passkeys.remove(active.account.id, id);
     // A passkey removed because its device was lost must not leave that device signed in.
     const revokedSessions = await tx.sessions.revokeByPasskey(active.account.id, id, now, active.session.id);
-    await tx.audit.append({ type: 'passkey.removed', outcome: 'success', accountId: active.account.id, context, at: now, details: { passkey: id, nickname: passkey.nickname, revokedSessions } });
+    // ...nor an application holding a refresh token it made (offline_access too: services/grants.ts).
+    const endedGrants = await endPasskeyGrants(tx, id);
+    await tx.audit.append({ type: 'passkey.removed', outcome: 'success', accountId: active.account.id, context, at: now, details: { passkey: id, nickname: passkey.nickname, revokedSessions, endedGrants } });
     return ok(null);
   });
 }

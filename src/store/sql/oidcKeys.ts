@@ -11,6 +11,7 @@ function toKey(row: Selectable<OidcSigningKeysTable>): SigningKeyRow {
     publicJwk: JSON.parse(row.public_jwk) as Record<string, unknown>,
     createdAt: Number(row.created_at),
     retireAt: row.retire_at === null ? null : Number(row.retire_at),
+    activateAt: row.activate_at === null ? null : Number(row.activate_at),
   };
 }
 
@@ -30,7 +31,7 @@ export class SqlOidcKeyStore implements OidcKeyStore {
   }
 
   async insertCurrent(k: SigningKeyRow): Promise<boolean> {
-    // The partial unique index on status='current' makes this a no-op when another instance won.
+    // The partial unique index (one current key per alg) makes this a no-op when another instance won.
     const inserted = await this.db
       .insertInto('oidc_signing_keys')
       .values({
@@ -41,6 +42,7 @@ export class SqlOidcKeyStore implements OidcKeyStore {
         public_jwk: JSON.stringify(k.publicJwk),
         created_at: k.createdAt,
         retire_at: null,
+        activate_at: k.activateAt,
       })
       .onConflict((oc) => oc.doNothing())
       .returning('kid')
@@ -48,8 +50,13 @@ export class SqlOidcKeyStore implements OidcKeyStore {
     return inserted !== undefined;
   }
 
-  async retireCurrent(retireAt: number): Promise<number> {
-    const result = await this.db.updateTable('oidc_signing_keys').set({ status: 'retiring', retire_at: retireAt }).where('status', '=', 'current').executeTakeFirst();
+  async retireCurrent(retireAt: number, alg: string): Promise<number> {
+    const result = await this.db
+      .updateTable('oidc_signing_keys')
+      .set({ status: 'retiring', retire_at: retireAt })
+      .where('status', '=', 'current')
+      .where('alg', '=', alg)
+      .executeTakeFirst();
     return Number(result.numUpdatedRows);
   }
 

@@ -103,6 +103,11 @@ export class SqlOidcPayloadStore implements OidcPayloadStore {
     return Number(result.numDeletedRows);
   }
 
+  async destroyByUid(model: string, uid: string): Promise<number> {
+    const result = await this.db.deleteFrom('oidc_payloads').where('model', '=', model).where('uid', '=', uid).executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
   async purgeExpired(now: number): Promise<number> {
     const result = await this.db.deleteFrom('oidc_payloads').where('expires_at', '<=', now).executeTakeFirst();
     return Number(result.numDeletedRows);

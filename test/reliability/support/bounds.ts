@@ -48,6 +48,8 @@ export const STRING_BOUNDS: Readonly<Record<string, Readonly<Record<string, numb
   oidc_payloads: { model: 64, key: HASH, payload: 65_536, grant_id: 128, uid: 128, user_code: 64, account_id: ID },
   oidc_clients: { client_id: 128, name: 128, metadata: 16_384 },
   oidc_signing_keys: { kid: 128, alg: 16, status: 16, private_jwk: 16_384, public_jwk: 8192 },
+  // Grants bound to the Keybound session that authorized them (migration 006).
+  oidc_grant_sessions: { grant_id: 128, session_id: TOKEN_ID, account_id: ID, passkey_id: ID, provider_session_uid: 128 },
 };
 
 export interface BoundsCheck {

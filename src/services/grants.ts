@@ -1,0 +1,91 @@
+import { hashSecret } from '../core/tokens.ts';
+import type { GrantSessionRow, Store } from '../store/ports.ts';
+
+/**
+ * OpenID grants end with the Keybound session that made them (issue 10, finding 6; DESIGN.md
+ * principle 6). Every grant is bound, when its authorization code is issued, to the Keybound
+ * session behind the browser (oidc/grantBinding.ts). Ending that session (sign-out, revocation),
+ * removing or flagging its passkey, or changing the account's state deletes the grant with its
+ * refresh tokens, opaque access tokens and codes, and the provider session, in the caller's
+ * transaction; every instance reads the same rows, so it holds everywhere at once. Refresh and
+ * introspection check the binding again (`grantAlive`), so a binding that outlived its session by
+ * any path still answers no.
+ *
+ * `offline_access` grants are the one exception: they outlive the session (that is what the scope
+ * asks for, OpenID Connect Core §11) but end with the passkey that made them and with any change
+ * to the account's state.
+ */
+
+/** oidc-provider's models that hang off a grant (what its own revoke() deletes). */
+const GRANT_MODELS = ['AccessToken', 'RefreshToken', 'AuthorizationCode', 'DeviceCode', 'BackchannelAuthenticationRequest'] as const;
+
+/** Deletes a grant: every token of it, the grant itself and its bindings. */
+export async function revokeGrant(store: Store, grantId: string): Promise<void> {
+  for (const model of GRANT_MODELS) await store.oidcPayloads.revokeByGrantId(model, grantId);
+  await store.oidcPayloads.destroy('Grant', hashSecret(grantId));
+  await store.oidcGrantSessions.forgetGrants([grantId]);
+}
+
+/** Ends the grants of these bindings and the provider sessions they ran in; returns how many grants. */
+async function endBindings(store: Store, grants: readonly GrantSessionRow[], providerSessions: readonly GrantSessionRow[]): Promise<number> {
+  const grantIds = [...new Set(grants.map((b) => b.grantId))];
+  for (const grantId of grantIds) await revokeGrant(store, grantId);
+  for (const uid of new Set(providerSessions.map((b) => b.providerSessionUid))) {
+    if (uid) await store.oidcPayloads.destroyByUid('Session', uid);
+  }
+  return grantIds.length;
+}
+
+/**
+ * Sign-out or revocation of Keybound sessions: their grants (but `offline_access` ones) and their
+ * single sign-on at the provider end. Call inside the transaction that revokes the sessions.
+ */
+export async function endSessionGrants(store: Store, sessionIds: readonly string[]): Promise<number> {
+  const bindings = await store.oidcGrantSessions.findBySessions(sessionIds);
+  return endBindings(
+    store,
+    bindings.filter((b) => !b.offline),
+    bindings,
+  );
+}
+
+/** A passkey removed or flagged: every grant it made ends, `offline_access` ones too. */
+export async function endPasskeyGrants(store: Store, passkeyId: string): Promise<number> {
+  const bindings = await store.oidcGrantSessions.findByPasskey(passkeyId);
+  return endBindings(store, bindings, bindings);
+}
+
+/**
+ * Any change to an account's state (suspend, offboard, reactivate): every grant, token and
+ * provider session of the account ends, `offline_access` included. For the lifecycle paths; call
+ * inside the transaction that changes the status.
+ */
+export async function endAccountGrants(store: Store, accountId: string): Promise<number> {
+  const bindings = await store.oidcGrantSessions.findByAccount(accountId);
+  await store.oidcPayloads.revokeByAccount(accountId);
+  await store.oidcGrantSessions.forgetGrants([...new Set(bindings.map((b) => b.grantId))]);
+  return bindings.length;
+}
+
+/**
+ * Whether a grant may still be used (refresh, token redemption, introspection, userinfo): it is
+ * bound to at least one Keybound session, and every binding still holds. A session binding holds
+ * while the session is neither revoked nor past its absolute limit; an `offline_access` binding
+ * while the passkey that made it is active. Either needs the account active.
+ */
+export async function grantAlive(store: Store, grantId: string, now: number): Promise<boolean> {
+  const bindings = await store.oidcGrantSessions.findByGrant(grantId);
+  if (bindings.length === 0) return false;
+  for (const b of bindings) {
+    const account = await store.accounts.findById(b.accountId);
+    if (!account || account.status !== 'active') return false;
+    if (b.passkeyId !== null) {
+      const passkey = await store.passkeys.findById(b.passkeyId);
+      if (!passkey || passkey.status !== 'active') return false;
+    }
+    if (b.offline) continue;
+    const session = await store.sessions.findById(b.sessionId);
+    if (!session || session.revokedAt !== null || session.expiresAt <= now) return false;
+  }
+  return true;
+}
