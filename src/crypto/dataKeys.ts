@@ -75,6 +75,8 @@ export function parseDataKeys(text: string): DataKey[] {
       const colon = entry.indexOf(':');
       if (colon < 1) throw new DataKeyError('each key is <id>:<base64 of 32 bytes>');
       const id = entry.slice(0, colon);
+      // The id is stored beside what the key seals and anchors (audit MACs are `<id>.<mac>`): keep it short.
+      if (id.length > 64) throw new DataKeyError(`key id ${id.slice(0, 16)}... is longer than 64 characters`);
       const key = Buffer.from(entry.slice(colon + 1).replace(/-/g, '+').replace(/_/g, '/'), 'base64');
       if (key.byteLength !== 32) throw new DataKeyError(`key ${id} is ${key.byteLength} bytes, not 32`);
       return { id, key: new Uint8Array(key) };

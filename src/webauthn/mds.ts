@@ -66,13 +66,16 @@ export async function verifyMdsBlob(jwt: string, roots: readonly string[], now: 
     const roots = entry.metadataStatement?.attestationRootCertificates;
     const reports = entry.statusReports;
     if (!Array.isArray(reports)) return invalid(`the entry for ${aaguid} has no statusReports`);
+    // Bounds on what is stored (test/reliability/support/bounds.ts): far above any entry FIDO publishes.
+    if (reports.length > 1000) return invalid(`the entry for ${aaguid} has more than 1000 status reports`);
+    if (Array.isArray(roots) && JSON.stringify(roots).length > 65_536) return invalid(`the entry for ${aaguid} has more than 64 KiB of root certificates`);
     entries.push({
       aaguid,
-      description: typeof entry.metadataStatement?.description === 'string' ? entry.metadataStatement.description : '',
+      description: typeof entry.metadataStatement?.description === 'string' ? entry.metadataStatement.description.slice(0, 1024) : '',
       rootCertificates: Array.isArray(roots) ? roots.filter((r): r is string => typeof r === 'string') : [],
       statusReports: reports
         .filter((r): r is { status: string; effectiveDate?: unknown } => typeof r === 'object' && r !== null && typeof (r as { status?: unknown }).status === 'string')
-        .map((r) => ({ status: r.status, ...(typeof r.effectiveDate === 'string' ? { effectiveDate: r.effectiveDate } : {}) })),
+        .map((r) => ({ status: r.status.slice(0, 64), ...(typeof r.effectiveDate === 'string' ? { effectiveDate: r.effectiveDate.slice(0, 32) } : {}) })),
       blobNo: no,
       nextUpdate,
     });

@@ -33,8 +33,9 @@ export const STRING_BOUNDS: Readonly<Record<string, Readonly<Record<string, numb
   ceremonies: { challenge_hash: HASH, kind: 32, account_id: ID, invitation_id: TOKEN_ID },
   // ip: clientAddress() keeps 64 characters; user_agent: requestContext() keeps 512.
   sessions: { id: TOKEN_ID, account_id: ID, secret_hash: HASH, acr: 64, amr: 128, passkey_id: ID, ip: 64, user_agent: 512 },
-  audit_events: { type: 64, outcome: 16, reason: 64, account_id: ID, ip: 64, user_agent: 512, details: 8192, prev_hash: HASH, hash: HASH },
-  audit_head: { last_hash: HASH },
+  // mac (migration 007): `<data key id>.<HMAC-SHA256 in base64url>`, key ids at most 64 (dataKeys.ts).
+  audit_events: { type: 64, outcome: 16, reason: 64, account_id: ID, ip: 64, user_agent: 512, details: 8192, prev_hash: HASH, hash: HASH, mac: 128 },
+  audit_head: { last_hash: HASH, mac: 128 },
   settings: { key: 128, value: 4096 },
   rate_limits: { key: 128 },
   schema_migrations: { name: 64 },
@@ -48,6 +49,12 @@ export const STRING_BOUNDS: Readonly<Record<string, Readonly<Record<string, numb
   oidc_payloads: { model: 64, key: HASH, payload: 65_536, grant_id: 128, uid: 128, user_code: 64, account_id: ID },
   oidc_clients: { client_id: 128, name: 128, metadata: 16_384 },
   oidc_signing_keys: { kid: 128, alg: 16, status: 16, private_jwk: 16_384, public_jwk: 8192 },
+  // FIDO metadata (migration 005): written only by `keybound attestation import-mds` from a BLOB whose
+  // signature chain verified to the administrator's root, never from a request. The bounds are well
+  // above what FIDO's BLOB holds per authenticator (descriptions under 200 characters, a few root
+  // certificates, a status history of a few entries).
+  attestation_metadata_blob: { next_update: 32 },
+  attestation_metadata: { aaguid: 36, description: 1024, root_certificates: 65_536, status_reports: 65_536, next_update: 32 },
   // Grants bound to the Keybound session that authorized them (migration 006).
   oidc_grant_sessions: { grant_id: 128, session_id: TOKEN_ID, account_id: ID, passkey_id: ID, provider_session_uid: 128 },
 };
