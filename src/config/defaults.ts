@@ -83,7 +83,7 @@ export const CONFIG_KEYS = [
   { env: 'KEYBOUND_SHUTDOWN_GRACE', kind: 'seconds', default: '10', doc: 'On SIGTERM, how long requests in flight may take before the server exits anyway.' },
   { env: 'KEYBOUND_CODE_MAX_SENDS_PER_ADDRESS', kind: 'count', default: '20', doc: 'Codes sent to bind a phone number or mailbox per client address (an IPv6 client\'s /64) within `KEYBOUND_CODE_TTL`; above the per-account and per-destination limit (`KEYBOUND_CODE_MAX_SENDS`) because one address can be a whole office.' },
   { env: 'KEYBOUND_ATTESTATION_MDS_ROOT', kind: 'optional', default: '', doc: "PEM file of the FIDO Metadata Service root certificate that `keybound attestation import-mds` verifies BLOBs against when `--root` is not given (download it yourself from the FIDO Alliance site; Keybound fetches nothing)." },
-  { env: 'KEYBOUND_SESSION_MAX_PER_ACCOUNT', kind: 'count', default: '20', doc: 'Live sessions an account may have at once (OWASP ASVS 7.1.2). A sign-in at the limit ends the least recently used sessions so that it succeeds, each audited as `session.revoked` with reason `session_limit`; 0: no limit.' },
+  { env: 'KEYBOUND_SESSION_MAX_PER_ACCOUNT', kind: 'count', default: '20', doc: 'Live sessions an account may have at once (OWASP ASVS 7.1.2). A sign-in at the limit ends the least recently used sessions so that it succeeds, each audited as `session.revoked` with reason `session_limit` (a sign-in with codes ends only code sessions); 0: no limit.' },
 ] as const satisfies readonly KeySpec[];
 
 export type ConfigKey = (typeof CONFIG_KEYS)[number]['env'];

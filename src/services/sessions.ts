@@ -128,27 +128,33 @@ export async function endOtherSessions(deps: Deps, active: ActiveSession, contex
  * OWASP ASVS 5.0 7.1.2 (a per-account limit on concurrent sessions, and what happens at it): with
  * `max` live sessions already, a sign-in ends the least recently used ones so its own fits. It does
  * not refuse: a person locked out by sessions they forgot on other devices is worse off than one
- * whose oldest idle session ends, and every ending is audited. Called inside the sign-in's
- * transaction, before the new session is written. `max` 0: no limit.
+ * whose oldest idle session ends, and every ending is audited. One exception keeps 7.4.3's rule
+ * that codes never end a passkey session: a sign-in without a passkey ends only sessions without
+ * one, and is refused (`session_limit_reached`) when passkey sessions alone fill the limit. Called
+ * inside the sign-in's transaction, before the new session is written. `max` 0: no limit.
  */
 export async function endSessionsOverLimit(
   deps: Deps,
   tx: Store,
-  input: { accountId: string; newSessionId: string; max: number; context: RequestContext; at: number },
-): Promise<string[]> {
-  if (input.max <= 0) return [];
+  input: { accountId: string; newSessionId: string; withPasskey: boolean; max: number; context: RequestContext; at: number },
+): Promise<Result<string[]>> {
+  if (input.max <= 0) return ok([]);
   const live = await tx.sessions.listActive(input.accountId, input.at);
   const excess = live.length - (input.max - 1);
-  if (excess <= 0) return [];
-  const leastRecent = [...live].sort((a, b) => a.lastSeenAt - b.lastSeenAt || a.createdAt - b.createdAt).slice(0, excess);
-  return endSessions(deps, tx, {
-    accountId: input.accountId,
-    sessionIds: leastRecent.map((s) => s.id),
-    reason: 'session_limit',
-    by: input.newSessionId,
-    context: input.context,
-    at: input.at,
-  });
+  if (excess <= 0) return ok([]);
+  const endable = input.withPasskey ? live : live.filter((s) => !signedInWithPasskey(s));
+  if (endable.length < excess) return fail('session_limit_reached');
+  const leastRecent = [...endable].sort((a, b) => a.lastSeenAt - b.lastSeenAt || a.createdAt - b.createdAt).slice(0, excess);
+  return ok(
+    await endSessions(deps, tx, {
+      accountId: input.accountId,
+      sessionIds: leastRecent.map((s) => s.id),
+      reason: 'session_limit',
+      by: input.newSessionId,
+      context: input.context,
+      at: input.at,
+    }),
+  );
 }
 
 export async function listSessions(deps: Deps, active: ActiveSession): Promise<Session[]> {

@@ -6,7 +6,7 @@ import { codeFactorAllowed, passkeyAllowed } from '../core/policy.ts';
 import { hashSecret, newToken } from '../core/tokens.ts';
 import type { Store } from '../store/index.ts';
 import type { Deps } from './deps.ts';
-import { endSessions, endSessionsOverLimit } from './sessions.ts';
+import { endSessions, endSessionsOverLimit, signedInWithPasskey } from './sessions.ts';
 
 export type SignInMethod = 'passkey' | 'enrolment' | 'totp' | 'sms_code' | 'email_code' | 'recovery_code';
 
@@ -94,7 +94,16 @@ export async function completeSignIn(deps: Deps, request: SignInRequest): Promis
       const replaced = request.presentedSessionId
         ? await endSessions(deps, tx, { accountId: account.id, sessionIds: [request.presentedSessionId], reason: 'replaced', by: session.id, context, at: now })
         : [];
-      const overLimit = await endSessionsOverLimit(deps, tx, { accountId: account.id, newSessionId: session.id, max: deps.config.sessionMaxPerAccount, context, at: now });
+      const limited = await endSessionsOverLimit(deps, tx, {
+        accountId: account.id,
+        newSessionId: session.id,
+        withPasskey: signedInWithPasskey(session),
+        max: deps.config.sessionMaxPerAccount,
+        context,
+        at: now,
+      });
+      if (!limited.ok) throw new RollBack(limited);
+      const overLimit = limited.value;
       await tx.sessions.create(session);
       await tx.audit.append({
         type: 'sign_in',

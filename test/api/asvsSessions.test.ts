@@ -147,6 +147,32 @@ describe('ASVS 7.1.2: the per-account session limit', () => {
     expect(ended[0]).toMatchObject({ reason: 'session_limit', details: { session: idOf(second), by: idOf(sessionCookie(fourth)) } });
   });
 
+  it('ASVS 7.1.2: a code sign-in at the limit ends only code sessions, and is refused when passkey sessions fill it', async () => {
+    const { cookie: first, authenticator } = await enrol(t, 'asvs-limit-code');
+    const app = await enrolTotp(t, first);
+    t.clock.advance(60_000);
+    const coded = await codeSignIn(t, 'asvs-limit-code', 'totp', app.code(t.clock.now));
+    expect(coded.statusCode, coded.body).toBe(200);
+    t.clock.advance(2 * 60_000);
+    const second = sessionCookie(await signIn(t, authenticator));
+    // Full (3): the first passkey session is the least recently used, but a code sign-in ends the code session.
+    t.clock.advance(60_000);
+    const again = await codeSignIn(t, 'asvs-limit-code', 'totp', app.code(t.clock.now));
+    expect(again.statusCode, again.body).toBe(200);
+    expect(await status(t, sessionCookie(coded))).toBe(401);
+    for (const live of [first, second, sessionCookie(again)]) expect(await status(t, live)).toBe(200);
+    // Passkey sessions alone fill the limit: a code sign-in cannot end one, so it is refused.
+    t.clock.advance(2 * 60_000);
+    for (const used of [first, second]) expect(await status(t, used)).toBe(200); // `again` is now the least recently used
+    const third = sessionCookie(await signIn(t, authenticator));
+    expect(await status(t, sessionCookie(again))).toBe(401);
+    t.clock.advance(60_000);
+    const refused = await codeSignIn(t, 'asvs-limit-code', 'totp', app.code(t.clock.now));
+    expect(refused.statusCode).toBe(403);
+    expect(refused.json()).toMatchObject({ error: 'session_limit_reached', message: expect.stringMatching(/passkey/) });
+    for (const live of [first, second, third]) expect(await status(t, live)).toBe(200);
+  });
+
   it('ASVS 7.1.2: the default limit is 20 sessions, and 0 lifts it', async () => {
     const { loadConfig } = await import('../../src/config/load.ts');
     expect(t.config.sessionMaxPerAccount).toBe(3);
