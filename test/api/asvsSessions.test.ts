@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { enrol, ORIGIN, sessionCookie, signIn, startTestApp, type TestApp } from '../helpers/app.ts';
 import type { SoftAuthenticator } from '../helpers/softAuthenticator.ts';
 import { codeSignIn, enrolTotp } from '../codes/support.ts';
+import { CookieJar, INJECT_REDIRECT, registerTestClient } from '../helpers/oidcInject.ts';
 
 const FRESH_MS = 5 * 60 * 1000;
 
@@ -56,6 +57,29 @@ describe('ASVS V7 sessions', () => {
     expect(renewed.statusCode, renewed.body).toBe(200);
     expect(await status(t, old)).toBe(401);
     expect(await status(t, sessionCookie(renewed))).toBe(200);
+  });
+
+  it('ASVS 7.2.4: a sign-in at the OpenID provider carrying a live session of the same account ends that session', async () => {
+    const { cookie: old, authenticator } = await enrol(t, 'asvs-renew-oidc');
+    const clientId = await registerTestClient(t);
+    // max_age=0 asks for a new sign-in although the browser has a session.
+    const params = new URLSearchParams({ client_id: clientId, response_type: 'code', scope: 'openid', redirect_uri: INJECT_REDIRECT, code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256', state: 's', max_age: '0' });
+    const jar = new CookieJar(old);
+    let url = `/oidc/auth?${params}`;
+    for (let hop = 0; hop < 6 && !url.startsWith('/interaction/'); hop++) {
+      const response = await t.app.inject({ method: 'GET', url, headers: { cookie: jar.header() } });
+      jar.take(response);
+      url = new URL(String(response.headers.location), 'http://localhost:8080').pathname;
+    }
+    expect(url).toMatch(/^\/interaction\/[^/]+$/);
+    const post = (path: string, body: unknown) =>
+      t.app.inject({ method: 'POST', url: `${url}${path}`, payload: body as object, headers: { cookie: jar.header(), origin: ORIGIN, 'content-type': 'application/json' } });
+    const options = await post('/options', {});
+    expect(options.statusCode, options.body).toBe(200);
+    const verified = await post('/verify', { response: authenticator.get(options.json()) });
+    expect(verified.statusCode, verified.body).toBe(200);
+    expect(await status(t, old)).toBe(401);
+    expect(await status(t, sessionCookie(verified))).toBe(200);
   });
 
   it('ASVS 7.5.2: ending every other session needs a fresh sign-in; then the others end and this one stays', async () => {
