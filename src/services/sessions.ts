@@ -62,7 +62,8 @@ export interface SessionEnding {
 /**
  * The one place this module ends sessions: one store call and one `session.revoked` event per
  * session actually ended, inside the caller's transaction so they commit with whatever caused them.
- * Anything that must end with a session (its OpenID grants) hooks in here, once, for every reason.
+ * Anything that must end with a session (its OpenID grants) hooks in here, once, for every reason
+ * (`deps` is passed for that).
  */
 export async function endSessions(deps: Deps, tx: Store, ending: SessionEnding): Promise<string[]> {
   const ended = await tx.sessions.revokeMany(ending.accountId, ending.sessionIds, ending.at);
@@ -111,7 +112,8 @@ export async function revokeSession(deps: Deps, active: ActiveSession, sessionId
 /**
  * "Sign out everywhere else" (OWASP ASVS 5.0 7.4.3, offered after an authenticator change, and
  * 7.5.2): ends every other live session of the account, after a fresh passkey sign-in. Returns how
- * many ended.
+ * many ended. Freshness means a passkey sign-in, so a code session never gets this far (and never
+ * ends a passkey session this way).
  */
 export async function endOtherSessions(deps: Deps, active: ActiveSession, context: RequestContext): Promise<Result<{ ended: number }>> {
   const fresh = await requireFresh(deps, active);
