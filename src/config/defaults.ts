@@ -88,6 +88,7 @@ export const CONFIG_KEYS = [
   { env: 'KEYBOUND_METRICS_TOKEN', kind: 'optional', default: '', doc: 'When set, the main listener also serves `/metrics` to requests that send `Authorization: Bearer <this token>` (at least 32 characters).' },
   { env: 'KEYBOUND_OIDC_KEY_LEAD', kind: 'seconds', default: '900', doc: 'After `keys rotate-signing`, how long the next key is published in the JWKS before it signs anything. Longer than the JWKS caches of common verifiers (jose and oauth4webapi keep one up to 10 minutes), so none meets a token signed by a key it has not fetched.' },
   { env: 'KEYBOUND_RATE_LIMIT_OIDC_AUTH', kind: 'count', default: '60', doc: 'Authorization requests (`/oidc/auth`) and pushed authorization requests (`/oidc/request`) allowed per client address per window, like the ceremony limit (each stores a pending sign-in); 0 lifts the limit.' },
+  { env: 'KEYBOUND_SESSION_MAX_PER_ACCOUNT', kind: 'count', default: '20', doc: 'Live sessions an account may have at once (OWASP ASVS 7.1.2). A sign-in at the limit ends the least recently used sessions so that it succeeds, each audited as `session.revoked` with reason `session_limit` (a sign-in with codes ends only code sessions); 0: no limit.' },
 ] as const satisfies readonly KeySpec[];
 
 export type ConfigKey = (typeof CONFIG_KEYS)[number]['env'];

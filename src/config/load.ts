@@ -38,6 +38,8 @@ export interface Config {
   readonly invitationTtlMs: number;
   readonly freshAuthMaxAgeMs: number;
   readonly sessionLimits: Readonly<Record<1 | 2 | 3, { readonly idleMs: number; readonly maxMs: number }>>;
+  /** Live sessions per account; a sign-in at the limit ends the least recently used (0: no limit). */
+  readonly sessionMaxPerAccount: number;
   readonly rateLimit: { readonly ceremonyMax: number; readonly windowMs: number };
   readonly bodyLimit: number;
   readonly requestTimeoutMs: number;
@@ -215,6 +217,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       2: { idleMs: seconds('KEYBOUND_SESSION_AAL2_IDLE'), maxMs: seconds('KEYBOUND_SESSION_AAL2_MAX') },
       3: { idleMs: seconds('KEYBOUND_SESSION_AAL3_IDLE'), maxMs: seconds('KEYBOUND_SESSION_AAL3_MAX') },
     },
+    sessionMaxPerAccount: get('KEYBOUND_SESSION_MAX_PER_ACCOUNT'),
     rateLimit: { ceremonyMax: get('KEYBOUND_RATE_LIMIT_CEREMONY'), windowMs: seconds('KEYBOUND_RATE_LIMIT_WINDOW') },
     bodyLimit: get('KEYBOUND_BODY_LIMIT'),
     requestTimeoutMs: seconds('KEYBOUND_REQUEST_TIMEOUT'),

@@ -19,6 +19,8 @@ export const ERRORS = {
   session_required: [401, 'Sign in to continue.'],
   session_expired: [401, 'Your session has ended. Sign in again.'],
   fresh_auth_required: [403, 'For this change, sign in again with a passkey first (your last sign-in is too old).'],
+  session_end_not_allowed: [403, 'A session signed in with a one-time or recovery code cannot end a session signed in with a passkey. Sign in with a passkey to end it.'],
+  session_limit_reached: [403, 'This account already has as many sessions signed in with a passkey as it may have, and a sign-in with a code cannot end them. Sign in with a passkey, which ends the least recently used one.'],
   // Enrolment
   enrolment_token_unknown: [404, 'This enrolment link is not valid. Ask your administrator for a new one.'],
   enrolment_token_expired: [410, 'This enrolment link has expired. Ask your administrator for a new one.'],

@@ -103,7 +103,7 @@ export function registerInteractionRoutes(app: FastifyInstance, deps: Deps, hold
     async (request, reply) => {
       const found = await load(request, reply);
       if (!found) return sendFailure(reply, { code: 'interaction_expired' });
-      const signedIn = await finishAuthentication(deps, { response: request.body.response, context: requestContext(request) });
+      const signedIn = await finishAuthentication(deps, { response: request.body.response, context: requestContext(request), presentedSessionId: await authenticate(deps, request).then((a) => (a.ok ? a.value.session.id : null)) });
       if (!signedIn.ok) return sendFailure(reply, signedIn);
       const { session, account, assurance } = signedIn.value;
       setSessionCookie(reply, deps.config, signedIn.value.token, session, deps.clock());

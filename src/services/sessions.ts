@@ -1,8 +1,10 @@
 import { fail, ok, type Result } from '../core/errors.ts';
 import type { Account, RequestContext, Session } from '../core/model.ts';
 import { parseToken, secretMatches } from '../core/tokens.ts';
+import type { Store } from '../store/index.ts';
 import type { Deps } from './deps.ts';
 import { endSessionGrants } from './grants.ts';
+import { requireFresh } from './freshness.ts';
 
 /** How stale `last_seen_at` may get before a request writes it again (spares a write per request). */
 const TOUCH_INTERVAL_MS = 60_000;
@@ -41,25 +43,124 @@ export async function signOut(deps: Deps, active: ActiveSession, context: Reques
 }
 
 /**
- * Revokes one of the account's own sessions, and with it the OpenID grants, refresh tokens and
- * provider session it authorized (services/grants.ts), in one transaction.
+ * Why a session was ended: the holder signed it out (`sign_out`), ended it from another of their
+ * sessions (`revoked`) or ended all their others (`others_ended`), a new sign-in in the same
+ * browser replaced it (`replaced`), or the account reached `KEYBOUND_SESSION_MAX_PER_ACCOUNT`
+ * (`session_limit`).
  */
-export async function revokeSession(deps: Deps, active: ActiveSession, sessionId: string, context: RequestContext): Promise<Result<null>> {
-  const now = deps.clock();
-  const revoked = await deps.store.transaction(async (tx) => {
-    if (!(await tx.sessions.revoke(active.account.id, sessionId, now))) return false;
-    const grants = await endSessionGrants(tx, [sessionId]);
+export type SessionEndReason = 'sign_out' | 'revoked' | 'others_ended' | 'replaced' | 'session_limit';
+
+export interface SessionEnding {
+  readonly accountId: string;
+  readonly sessionIds: readonly string[];
+  readonly reason: SessionEndReason;
+  /** The session that asked for the ending, or the new one a sign-in issues. */
+  readonly by: string;
+  readonly context: RequestContext;
+  readonly at: number;
+}
+
+/**
+ * The one place this module ends sessions: one store call and one `session.revoked` event per
+ * session actually ended, inside the caller's transaction so they commit with whatever caused them.
+ * Anything that must end with a session (its OpenID grants) hooks in here, once, for every reason
+ * (`deps` is passed for that).
+ */
+export async function endSessions(deps: Deps, tx: Store, ending: SessionEnding): Promise<string[]> {
+  const ended = await tx.sessions.revokeMany(ending.accountId, ending.sessionIds, ending.at);
+  for (const id of ended) {
+    // The OpenID grants, refresh tokens and provider session it authorized end with it (issue 10,
+    // finding 6), whatever the reason.
+    const grants = await endSessionGrants(tx, [id]);
     await tx.audit.append({
       type: 'session.revoked',
       outcome: 'success',
-      accountId: active.account.id,
-      context,
-      at: now,
-      details: { session: sessionId, by: active.session.id, self: sessionId === active.session.id, grants },
+      reason: ending.reason,
+      accountId: ending.accountId,
+      context: ending.context,
+      at: ending.at,
+      details: { session: id, by: ending.by, self: id === ending.by, reason: ending.reason, grantsEnded: grants },
     });
-    return true;
+  }
+  return ended;
+}
+
+/** Whether a session was signed in with a passkey (not with one-time or recovery codes alone). */
+export function signedInWithPasskey(session: Session): boolean {
+  return session.passkeyId !== null && session.amr.includes('pop');
+}
+
+/**
+ * Ends one of the account's own sessions. Ending the current one is signing out and needs nothing
+ * more. Ending another needs a fresh passkey sign-in (OWASP ASVS 5.0 7.5.2: "users are able to
+ * view and (having authenticated again with at least one factor) terminate any or all currently
+ * active sessions"), and a session signed in with codes may never end a passkey session (ASVS
+ * 7.4.3 / 7.5.2: the weaker factor must not lock out the stronger one).
+ */
+export async function revokeSession(deps: Deps, active: ActiveSession, sessionId: string, context: RequestContext): Promise<Result<null>> {
+  const self = sessionId === active.session.id;
+  if (!self) {
+    const target = await deps.store.sessions.findById(sessionId);
+    if (!target || target.accountId !== active.account.id || target.revokedAt !== null) return fail('session_not_found');
+    if (signedInWithPasskey(target) && !signedInWithPasskey(active.session)) return fail('session_end_not_allowed');
+    const fresh = await requireFresh(deps, active);
+    if (!fresh.ok) return fresh;
+  }
+  const now = deps.clock();
+  const ended = await deps.store.transaction((tx) =>
+    endSessions(deps, tx, { accountId: active.account.id, sessionIds: [sessionId], reason: self ? 'sign_out' : 'revoked', by: active.session.id, context, at: now }),
+  );
+  return ended.length === 1 ? ok(null) : fail('session_not_found');
+}
+
+/**
+ * "Sign out everywhere else" (OWASP ASVS 5.0 7.4.3, offered after an authenticator change, and
+ * 7.5.2): ends every other live session of the account, after a fresh passkey sign-in. Returns how
+ * many ended. Freshness means a passkey sign-in, so a code session never gets this far (and never
+ * ends a passkey session this way).
+ */
+export async function endOtherSessions(deps: Deps, active: ActiveSession, context: RequestContext): Promise<Result<{ ended: number }>> {
+  const fresh = await requireFresh(deps, active);
+  if (!fresh.ok) return fresh;
+  const now = deps.clock();
+  const ended = await deps.store.transaction(async (tx) => {
+    const others = (await tx.sessions.listActive(active.account.id, now)).filter((s) => s.id !== active.session.id);
+    return endSessions(deps, tx, { accountId: active.account.id, sessionIds: others.map((s) => s.id), reason: 'others_ended', by: active.session.id, context, at: now });
   });
-  return revoked ? ok(null) : fail('session_not_found');
+  return ok({ ended: ended.length });
+}
+
+/**
+ * OWASP ASVS 5.0 7.1.2 (a per-account limit on concurrent sessions, and what happens at it): with
+ * `max` live sessions already, a sign-in ends the least recently used ones so its own fits. It does
+ * not refuse: a person locked out by sessions they forgot on other devices is worse off than one
+ * whose oldest idle session ends, and every ending is audited. One exception keeps 7.4.3's rule
+ * that codes never end a passkey session: a sign-in without a passkey ends only sessions without
+ * one, and is refused (`session_limit_reached`) when passkey sessions alone fill the limit. Called
+ * inside the sign-in's transaction, before the new session is written. `max` 0: no limit.
+ */
+export async function endSessionsOverLimit(
+  deps: Deps,
+  tx: Store,
+  input: { accountId: string; newSessionId: string; withPasskey: boolean; max: number; context: RequestContext; at: number },
+): Promise<Result<string[]>> {
+  if (input.max <= 0) return ok([]);
+  const live = await tx.sessions.listActive(input.accountId, input.at);
+  const excess = live.length - (input.max - 1);
+  if (excess <= 0) return ok([]);
+  const endable = input.withPasskey ? live : live.filter((s) => !signedInWithPasskey(s));
+  if (endable.length < excess) return fail('session_limit_reached');
+  const leastRecent = [...endable].sort((a, b) => a.lastSeenAt - b.lastSeenAt || a.createdAt - b.createdAt).slice(0, excess);
+  return ok(
+    await endSessions(deps, tx, {
+      accountId: input.accountId,
+      sessionIds: leastRecent.map((s) => s.id),
+      reason: 'session_limit',
+      by: input.newSessionId,
+      context: input.context,
+      at: input.at,
+    }),
+  );
 }
 
 export async function listSessions(deps: Deps, active: ActiveSession): Promise<Session[]> {

@@ -6,6 +6,7 @@ import { codeFactorAllowed, passkeyAllowed } from '../core/policy.ts';
 import { hashSecret, newToken } from '../core/tokens.ts';
 import type { Store } from '../store/index.ts';
 import type { Deps } from './deps.ts';
+import { endSessions, endSessionsOverLimit, signedInWithPasskey } from './sessions.ts';
 
 export type SignInMethod = 'passkey' | 'enrolment' | 'totp' | 'sms_code' | 'email_code' | 'recovery_code';
 
@@ -23,6 +24,11 @@ export interface SignInRequest {
   readonly commit?: (tx: Store) => Promise<Failure | null>;
   /** Extra audit details (never secrets). */
   readonly details?: Record<string, unknown>;
+  /**
+   * The live session the request carried (its cookie, resolved by the HTTP layer), if any. A sign-in
+   * of the same account ends it in the same transaction as the new session is issued.
+   */
+  readonly presentedSessionId?: string | null;
 }
 
 export interface SignedIn {
@@ -81,6 +87,23 @@ export async function completeSignIn(deps: Deps, request: SignInRequest): Promis
     await deps.store.transaction(async (tx) => {
       const refused = request.commit ? await request.commit(tx) : null;
       if (refused) throw new RollBack(refused);
+      // OWASP ASVS 5.0 7.2.4: "generates a new session token on user authentication, including
+      // re-authentication, and terminates the current session token". The store ends it only if it
+      // is this account's: a cookie of another account is left alone (the new cookie overwrites it
+      // in this browser, and one person's sign-in must not end someone else's session).
+      const replaced = request.presentedSessionId
+        ? await endSessions(deps, tx, { accountId: account.id, sessionIds: [request.presentedSessionId], reason: 'replaced', by: session.id, context, at: now })
+        : [];
+      const limited = await endSessionsOverLimit(deps, tx, {
+        accountId: account.id,
+        newSessionId: session.id,
+        withPasskey: signedInWithPasskey(session),
+        max: deps.config.sessionMaxPerAccount,
+        context,
+        at: now,
+      });
+      if (!limited.ok) throw new RollBack(limited);
+      const overLimit = limited.value;
       await tx.sessions.create(session);
       await tx.audit.append({
         type: 'sign_in',
@@ -96,6 +119,8 @@ export async function completeSignIn(deps: Deps, request: SignInRequest): Promis
           acr: assurance.acr,
           amr: assurance.amr,
           reasons: assurance.reasons,
+          ...(replaced.length > 0 ? { replaced: replaced[0] } : {}),
+          ...(overLimit.length > 0 ? { sessionLimitEnded: overLimit } : {}),
           ...request.details,
         },
       });

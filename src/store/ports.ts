@@ -68,6 +68,11 @@ export interface SessionStore {
   /** Revokes the live sessions a passkey signed in, but `keep`; returns how many. */
   revokeByPasskey(accountId: string, passkeyId: string, now: number, keep: string): Promise<number>;
   listActive(accountId: string, now: number): Promise<Session[]>;
+  /**
+   * Revokes those of `ids` that are the account's and not yet revoked, in one statement; returns
+   * the ids it revoked (a session another request ended first is not in it, so it is audited once).
+   */
+  revokeMany(accountId: string, ids: readonly string[], now: number): Promise<string[]>;
 }
 
 export interface AuditStore {

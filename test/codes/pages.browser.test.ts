@@ -62,7 +62,14 @@ describe('one-time codes on the hosted pages', () => {
     await login.getByRole('button', { name: 'Sign in with the code' }).click();
     await login.waitForURL(`${server.baseUrl}/account`);
     expect(await login.locator('[data-acr]').textContent()).toBe('AAL1');
-    expect(errors).toEqual([]);
+    // ASVS 7.5.2: "Sign out everywhere else" calls the API; a code session is not a fresh passkey
+    // sign-in, so the other (passkey) session stays and the page says what to do.
+    const ending = login.waitForResponse((r) => r.url() === `${server.baseUrl}/api/v1/sessions` && r.request().method() === 'DELETE');
+    await login.getByRole('button', { name: 'Sign out everywhere else' }).click();
+    expect((await ending).status()).toBe(403);
+    await expect.poll(() => login.locator('#message').textContent()).toMatch(/sign in again with a passkey/);
+    // Chromium logs the refused request itself; that line is the 403 just asserted, nothing else.
+    expect(errors.filter((e) => e !== 'Failed to load resource: the server responded with a status of 403 (Forbidden)')).toEqual([]);
     await elsewhere.close();
   });
 });

@@ -137,10 +137,10 @@ export async function enrolTotp(t: TestApp, cookie: string): Promise<TotpApp> {
   return app;
 }
 
-/** Starts and finishes a code sign-in; returns the verify response. */
-export async function codeSignIn(t: TestApp, username: string, factor: string, code: string | ((attemptId: string) => Promise<string>)) {
+/** Starts and finishes a code sign-in (carrying `cookie`, if given, as a browser would); returns the verify response. */
+export async function codeSignIn(t: TestApp, username: string, factor: string, code: string | ((attemptId: string) => Promise<string>), cookie?: string) {
   const start = await t.post('/api/v1/codes/sign-in/start', { username, factor });
   if (start.statusCode !== 200) throw new Error(`start: ${start.statusCode} ${start.body}`);
   const { attemptId } = start.json() as { attemptId: string };
-  return t.post('/api/v1/codes/sign-in/verify', { attemptId, code: typeof code === 'string' ? code : await code(attemptId) });
+  return t.post('/api/v1/codes/sign-in/verify', { attemptId, code: typeof code === 'string' ? code : await code(attemptId) }, cookie);
 }

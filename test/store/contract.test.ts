@@ -539,6 +539,24 @@ describe.each(BACKENDS)('store contract on %s', (backend: Backend) => {
       expect(await store.sessions.revokeByPasskey(account.id, 'pk-lost', T0 + 6, kept.id)).toBe(0);
     });
 
+    it('revokeMany ends the listed unrevoked sessions of the account only, and says which', async () => {
+      const a1 = aSession(account.id);
+      const a2 = aSession(account.id);
+      const kept = aSession(account.id);
+      const before = aSession(account.id, { revokedAt: T0 + 1 });
+      const theirs = aSession(other.id);
+      for (const s of [a1, a2, kept, before, theirs]) await store.sessions.create(s);
+      const ended = await store.sessions.revokeMany(account.id, [a1.id, a2.id, before.id, theirs.id, 'nothing'], T0 + 5);
+      expect(ended).toEqual([a1.id, a2.id].sort());
+      expect((await store.sessions.findById(a1.id))?.revokedAt).toBe(T0 + 5);
+      expect((await store.sessions.findById(a2.id))?.revokedAt).toBe(T0 + 5);
+      expect(await store.sessions.findById(kept.id)).toEqual(kept);
+      expect((await store.sessions.findById(before.id))?.revokedAt).toBe(T0 + 1);
+      expect(await store.sessions.findById(theirs.id)).toEqual(theirs);
+      expect(await store.sessions.revokeMany(account.id, [a1.id], T0 + 6)).toEqual([]);
+      expect(await store.sessions.revokeMany(account.id, [], T0 + 6)).toEqual([]);
+    });
+
     it('purgeEnded drops sessions that ended before the cut-off, whatever ended them', async () => {
       const cut = T0 + 10 * HOUR;
       const live = aSession(account.id, { idleExpiresAt: cut + 1, expiresAt: cut + HOUR });

@@ -113,6 +113,20 @@ function enrol(): void {
   });
 }
 
+/**
+ * After an authenticator is added, removed or replaced, the account page offers "Sign out
+ * everywhere else" (OWASP ASVS 5.0 7.4.3): reload with ?changed=1, which shows the offer.
+ */
+function afterAuthenticatorChange(): void {
+  location.assign('/account?changed=1');
+}
+
+/** The offer on a page that does not reload after its change (new recovery codes are shown once). */
+function offerSignOutElsewhere(): void {
+  const offer = document.getElementById('changed-offer');
+  if (offer) offer.hidden = false;
+}
+
 function account(): void {
   document.getElementById('add-passkey-form')?.addEventListener('submit', async (event) => {
     event.preventDefault();
@@ -120,7 +134,7 @@ function account(): void {
     busy(button, true);
     try {
       await register({}, (document.getElementById('nickname') as HTMLInputElement).value.trim());
-      location.reload();
+      afterAuthenticatorChange();
     } catch (error) {
       show(explain(error));
     } finally {
@@ -144,9 +158,22 @@ function account(): void {
       if (!confirm('Remove this passkey? It will no longer sign you in.')) return;
       try {
         await api(`/api/v1/passkeys/${button.dataset.id}`, undefined, 'DELETE');
-        location.reload();
+        afterAuthenticatorChange();
       } catch (error) {
         show(explain(error));
+      }
+    });
+  }
+  for (const button of document.querySelectorAll<HTMLButtonElement>('button.sign-out-others')) {
+    button.addEventListener('click', async () => {
+      busy(button, true);
+      try {
+        await api('/api/v1/sessions', undefined, 'DELETE');
+        location.assign('/account');
+      } catch (error) {
+        show(explain(error));
+      } finally {
+        busy(button, false);
       }
     });
   }
@@ -204,6 +231,6 @@ else if (page === 'enrol') enrol();
 else if (page === 'account') account();
 else if (page === 'interaction') interaction();
 // One-time codes (assets/codes.ts), beside the passkey behaviour of the same pages.
-const helpers = { api, show, explain, busy };
+const helpers = { api, show, explain, busy, afterAuthenticatorChange, offerSignOutElsewhere };
 if (page === 'login') attachCodeSignIn(helpers);
 else if (page === 'account') attachCodeFactors(helpers);

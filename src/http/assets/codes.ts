@@ -8,6 +8,10 @@ export interface PageHelpers {
   show(message: string, kind?: 'error' | 'info'): void;
   explain(error: unknown): string;
   busy(button: HTMLButtonElement | null, on: boolean): void;
+  /** After binding or removing a factor: reload with the "Sign out everywhere else" offer. */
+  afterAuthenticatorChange(): void;
+  /** Shows that offer without reloading. */
+  offerSignOutElsewhere(): void;
 }
 
 const byId = <T extends HTMLElement>(id: string) => document.getElementById(id) as T | null;
@@ -72,7 +76,7 @@ export function attachCodeFactors(h: PageHelpers): void {
   });
   onSubmit(h, byId<HTMLFormElement>('totp-confirm-form'), async () => {
     await h.api('/api/v1/totp/confirm', { code: byId<HTMLInputElement>('totp-code')!.value });
-    location.reload();
+    h.afterAuthenticatorChange();
   });
 
   byId<HTMLButtonElement>('recovery-generate')?.addEventListener('click', async (event) => {
@@ -84,6 +88,7 @@ export function attachCodeFactors(h: PageHelpers): void {
       const list = byId('recovery-list')!;
       list.replaceChildren(...codes.map((code) => Object.assign(document.createElement('li'), { textContent: code })));
       byId('recovery-codes')!.hidden = false;
+      h.offerSignOutElsewhere();
     } catch (error) {
       h.show(h.explain(error));
     } finally {
@@ -107,7 +112,7 @@ export function attachCodeFactors(h: PageHelpers): void {
   onSubmit(h, confirmForm, async () => {
     if (!pending) return;
     await h.api(`${pending.path}/confirm`, { attemptId: pending.attemptId, code: byId<HTMLInputElement>('bind-code')!.value });
-    location.reload();
+    h.afterAuthenticatorChange();
   });
 
   for (const button of document.querySelectorAll<HTMLButtonElement>('button.remove-factor')) {
@@ -115,7 +120,7 @@ export function attachCodeFactors(h: PageHelpers): void {
       if (!confirm('Remove this sign-in method?')) return;
       try {
         await h.api(`/api/v1/factors/${button.dataset.id}`, undefined, 'DELETE');
-        location.reload();
+        h.afterAuthenticatorChange();
       } catch (error) {
         h.show(h.explain(error));
       }

@@ -14,12 +14,22 @@ export function renderAccountPage(input: {
   allowSyncedPasskeys: boolean;
   /** Every sign-in method with its strength, and the code factors the role allows. */
   factors?: FactorsView;
+  /** The page was opened right after an authenticator change (`/account?changed=1`). */
+  changed?: boolean;
 }): string {
   const { account, session } = input;
   const activeCount = input.passkeys.filter((p) => p.status === 'active').length;
+  const others = input.sessions.filter((s) => s.id !== session.id).length;
+  // OWASP ASVS 5.0 7.4.3: "the application gives the option to terminate all other active sessions
+  // after a successful change or removal of any authentication factor". The script shows this offer
+  // after every change it makes (a reload to ?changed=1, or at once for new recovery codes).
+  const changedOffer = others > 0
+    ? html`<p class="notice" id="changed-offer"${input.changed ? '' : html` hidden`}>You changed how you sign in. If a device you no longer trust may still be signed in, end its sessions: <button type="button" class="sign-out-others">Sign out everywhere else</button></p>`
+    : '';
   return layout(
     { title: 'Your account', page: 'account', signedIn: true },
     html`<h1>${account.displayName}</h1>
+${changedOffer}
 <p>Signed in as <strong>${account.username}</strong> (${account.role}) at level <strong data-acr="${session.acr}">AAL${session.aal}</strong> with ${session.amr.join(', ')}.</p>
 
 <section aria-labelledby="passkeys-heading">
@@ -68,6 +78,11 @@ ${input.sessions.map(
 )}
 </tbody>
 </table>
+${
+  others > 0
+    ? html`<p><button type="button" class="sign-out-others">Sign out everywhere else</button> ends your ${others} other ${others === 1 ? 'session' : 'sessions'}${input.fresh ? '' : html` (this, and revoking another session, needs a <a href="/login?next=/account">passkey sign-in</a> in the last few minutes)`}.</p>`
+    : ''
+}
 </section>`,
   );
 }

@@ -42,8 +42,9 @@ export const codeRoutes: readonly ApiRoute[] = [
     body: { schema: codeSignInVerifyBody },
     rateLimit: 'ceremony',
     responses: { 200: { description: 'Signed in', schema: SIGNED_IN } },
-    handler: async ({ deps, reply, body, context }) => {
-      const result = await verifyCodeSignIn(deps, { ...body, context });
+    handler: async ({ deps, reply, body, context, session }) => {
+      const presented = await session();
+      const result = await verifyCodeSignIn(deps, { ...body, context, presentedSessionId: presented.ok ? presented.value.session.id : null });
       if (!result.ok) return sendFailure(reply, result);
       setSessionCookie(reply, deps.config, result.value.token, result.value.session, deps.clock());
       return reply.send(codeSignedInBody(result.value));

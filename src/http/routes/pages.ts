@@ -65,7 +65,7 @@ export async function registerPageRoutes(app: FastifyInstance, deps: Deps): Prom
     const policy = deps.policies[account.role];
     const factors = { factors: factorList, allowed: CODE_FACTORS.filter((f) => codeFactorAllowed(policy, f) === null), fresh, hasEmail: account.email !== null };
     return reply.type('text/html; charset=utf-8').send(
-      renderAccountPage({ account, session, passkeys, sessions, fresh, allowSyncedPasskeys: policy.allowSyncedPasskeys, factors }),
+      renderAccountPage({ account, session, passkeys, sessions, fresh, allowSyncedPasskeys: policy.allowSyncedPasskeys, factors, changed: (request.query as { changed?: unknown }).changed === '1' }),
     );
   });
 }

@@ -68,8 +68,9 @@ export const passkeyRoutes: readonly ApiRoute[] = [
     body: { schema: authenticationVerifyBody },
     rateLimit: 'ceremony',
     responses: { 200: { description: 'Signed in', schema: SIGNED_IN } },
-    handler: async ({ deps, reply, body, context }) => {
-      const result = await finishAuthentication(deps, { response: body.response, context });
+    handler: async ({ deps, reply, body, context, session }) => {
+      const presented = await session();
+      const result = await finishAuthentication(deps, { response: body.response, context, presentedSessionId: presented.ok ? presented.value.session.id : null });
       if (!result.ok) return sendFailure(reply, result);
       setSessionCookie(reply, deps.config, result.value.token, result.value.session, deps.clock());
       return reply.send(signedInBody(result.value));

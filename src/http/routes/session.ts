@@ -1,5 +1,5 @@
 import type { Account, Session } from '../../core/model.ts';
-import { listSessions, revokeSession, signOut } from '../../services/sessions.ts';
+import { endOtherSessions, listSessions, revokeSession, signOut } from '../../services/sessions.ts';
 import type { SignedIn } from '../../services/signIn.ts';
 import { clearSessionCookie } from '../context.ts';
 import { route, type ApiRoute } from '../declare.ts';
@@ -66,10 +66,24 @@ export const sessionRoutes: readonly ApiRoute[] = [
       return reply.send({ sessions: sessions.map((s) => sessionBody(s, active.session.id)) });
     },
   }),
+  route({
+    method: 'DELETE',
+    path: '/api/v1/sessions',
+    summary: 'Sign out everywhere else: end every other session of yours (fresh sign-in)',
+    access: { fresh: true },
+    responses: { 200: '{"ended": number}' },
+    handler: async ({ deps, reply, context, active }) => {
+      const result = await endOtherSessions(deps, active, context);
+      if (!result.ok) return sendFailure(reply, result);
+      return reply.send(result.value);
+    },
+  }),
   route<unknown, { id: string }>({
     method: 'DELETE',
     path: '/api/v1/sessions/:id',
-    summary: 'Revoke one of your sessions',
+    // Access stays `session`: ending your own session is signing out and never needs more; the
+    // service asks a fresh sign-in for ending another one (services/sessions.ts revokeSession).
+    summary: 'Revoke one of your sessions (another one needs a fresh sign-in)',
     access: 'session',
     params: idParams,
     responses: { 204: 'Revoked' },

@@ -26,7 +26,10 @@ export interface CodeSignedIn extends SignedIn {
  *
  * The result is AAL1 with RFC 8176 `amr` (`otp`, `sms`): it never meets a request for AAL2.
  */
-export async function verifyCodeSignIn(deps: Deps, input: { attemptId: string; code: string; context: RequestContext }): Promise<Result<CodeSignedIn>> {
+export async function verifyCodeSignIn(
+  deps: Deps,
+  input: { attemptId: string; code: string; context: RequestContext; presentedSessionId?: string | null },
+): Promise<Result<CodeSignedIn>> {
   const { context } = input;
   const now = deps.clock();
   const attempt = await deps.store.codeAttempts.find(hashSecret(input.attemptId));
@@ -73,6 +76,7 @@ export async function verifyCodeSignIn(deps: Deps, input: { attemptId: string; c
     factors: [{ kind: method }],
     passkeyId: null,
     context,
+    presentedSessionId: input.presentedSessionId ?? null,
     details: { factor, authenticator: authenticator.id, ...(nistAccepted(factor) ? {} : { nist: 'email codes are not an authenticator NIST SP 800-63B-4 accepts' }) },
     commit: async (tx) => {
       if (!(await tx.codeAttempts.consume(attempt.idHash, now))) return fail('code_used');

@@ -57,7 +57,10 @@ export async function beginAuthentication(deps: Deps, input: { username?: string
  * verifies the assertion, and hands the evidence to `completeSignIn`, which applies role policy and
  * moves the sign counter in the same transaction as the new session.
  */
-export async function finishAuthentication(deps: Deps, input: { response: AuthenticationResponseJSON; context: RequestContext }): Promise<Result<SignedIn>> {
+export async function finishAuthentication(
+  deps: Deps,
+  input: { response: AuthenticationResponseJSON; context: RequestContext; presentedSessionId?: string | null },
+): Promise<Result<SignedIn>> {
   const { context } = input;
   const refuse = (failure: Failure, accountId: string | null = null, details?: Record<string, unknown>) =>
     recordSignInFailure(deps, failure, { method: 'passkey', accountId, context, ...(details ? { details } : {}) });
@@ -122,6 +125,7 @@ export async function finishAuthentication(deps: Deps, input: { response: Authen
     factors: [{ kind: 'passkey', userPresent: flags.up, userVerified: flags.uv, backupEligible: flags.be, attestationTrusted: passkey.attestationTrusted }],
     passkeyId: passkey.id,
     context,
+    presentedSessionId: input.presentedSessionId ?? null,
     commit: async (tx) => {
       const recorded = await tx.passkeys.recordUse(passkey.id, {
         expectedSignCount: passkey.signCount,

@@ -179,6 +179,7 @@ export async function finishRegistration(
     factors: [evidence],
     passkeyId: passkey.id,
     context: input.context,
+    presentedSessionId: input.session?.id ?? null,
     commit: store,
   });
   if (!signedIn.ok) return refuse(signedIn, account.id);

@@ -106,6 +106,19 @@ export class SqlSessionStore implements SessionStore {
     return Number(result.numUpdatedRows);
   }
 
+  async revokeMany(accountId: string, ids: readonly string[], now: number): Promise<string[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.db
+      .updateTable('sessions')
+      .set({ revoked_at: now })
+      .where('id', 'in', [...ids])
+      .where('account_id', '=', accountId)
+      .where('revoked_at', 'is', null)
+      .returning('id')
+      .execute();
+    return rows.map((r) => r.id).sort();
+  }
+
   async listActive(accountId: string, now: number): Promise<Session[]> {
     const rows = await this.db
       .selectFrom('sessions')

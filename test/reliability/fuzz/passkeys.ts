@@ -120,6 +120,7 @@ export const PASSKEY_ENDPOINTS: readonly FuzzEndpoint[] = [
   bodilessEndpoint('DELETE', '/api/v1/session'),
   bodilessEndpoint('GET', '/api/v1/sessions'),
   bodilessEndpoint('DELETE', '/api/v1/sessions/:id'),
+  bodilessEndpoint('DELETE', '/api/v1/sessions'),
   bodilessEndpoint('GET', '/api/v1/passkeys'),
   bodilessEndpoint('DELETE', '/api/v1/passkeys/:id'),
   bodilessEndpoint('GET', '/enrol/:token', { html: true }),
