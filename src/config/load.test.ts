@@ -49,6 +49,12 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ KEYBOUND_PORT: 'x', KEYBOUND_CHALLENGE_TTL: '-1' })).toThrow(/KEYBOUND_PORT[\s\S]*KEYBOUND_CHALLENGE_TTL/);
   });
 
+  it('ASVS 6.5.5: caps the TOTP period at 30 s and accepts the previous step at most', () => {
+    expect(() => loadConfig({ KEYBOUND_TOTP_PERIOD: '60' })).toThrow(/KEYBOUND_TOTP_PERIOD=60: expected a number from 1 to 30/);
+    expect(() => loadConfig({ KEYBOUND_TOTP_WINDOW: '2' })).toThrow(/KEYBOUND_TOTP_WINDOW=2: expected a number from 0 to 1/);
+    expect(loadConfig({}).codes.totp).toMatchObject({ period: 30, window: 1 });
+  });
+
   it('ASVS 12.3.1: refuses a plain-http SMS gateway except on loopback', () => {
     const sms = (url: string) => loadConfig({ KEYBOUND_SMS_PROVIDER: 'http', KEYBOUND_SMS_URL: url });
     expect(() => sms('http://sms.example.com/send')).toThrow(ConfigError);

@@ -60,6 +60,7 @@ export interface RoleConfig {
 
 /** One-time codes (README "One-time codes"). */
 export interface CodesConfig {
+  /** `window`: earlier time steps accepted besides the current one (0 or 1; never a later one). */
   readonly totp: TotpParams & { readonly window: number };
   readonly ttlMs: number;
   readonly digits: number;
@@ -282,8 +283,11 @@ function codeConfig(get: <T>(key: ConfigKey) => T): { roles: Record<'admin' | 'm
     totp: {
       algorithm: get('KEYBOUND_TOTP_ALGORITHM'),
       digits: Number(get<string>('KEYBOUND_TOTP_DIGITS')) as 6 | 8,
-      period: get('KEYBOUND_TOTP_PERIOD'),
-      window: ranged('KEYBOUND_TOTP_WINDOW', 0, 10),
+      // OWASP ASVS 5.0 6.5.5: a time-based code lives a short, defined time. A step of at most 30 s
+      // (RFC 6238 §5.2 recommends 30), and besides the current step only the one before it, for a
+      // code typed as it changed: a code is accepted for at most two steps and never before its own.
+      period: ranged('KEYBOUND_TOTP_PERIOD', 1, 30),
+      window: ranged('KEYBOUND_TOTP_WINDOW', 0, 1),
     },
     // NIST SP 800-63B-4 §3.1.3: out-of-band secrets valid at most 10 minutes, at least 6 digits;
     // §3.2.2: at most 100 consecutive failures.
