@@ -132,15 +132,17 @@ function operations(
         };
       }
       case 'totp': {
-        // RFC 6238 §5.2: a time step is accepted once per authenticator, and Keybound accepts one
-        // step either side of now. Use now's step, else the next one, else move on to another account.
+        // RFC 6238 §5.2: a time step is accepted once per authenticator, and Keybound accepts now's
+        // step and the one before, never a later one (OWASP ASVS 5.0 6.5.5). Use the previous step
+        // while it is unused and not about to expire, else now's, else move on to another account.
         const ctx = { origin: new URL(message.baseUrl).origin, rpId: '', nextSignCount };
         return async () => {
           for (let tries = 0; tries < mine; tries++) {
             const { credential } = next();
             const current = Math.floor(Date.now() / 30_000);
             const last = totpSteps.get(credential.index) ?? -1;
-            const step = last < current ? current : last < current + 1 ? current + 1 : null;
+            const previousSafe = last < current - 1 && Date.now() % 30_000 < 25_000;
+            const step = previousSafe ? current - 1 : last < current ? current : null;
             if (step === null) continue;
             totpSteps.set(credential.index, step);
             const i = credential.index;

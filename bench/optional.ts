@@ -131,8 +131,9 @@ const totp: OptionalScenario = {
           clientCpuCores: f.clientCpuCores,
         });
       },
-      // Behind a proxy that reports each person's own address (see bench/flows.ts totpSignIn).
-      { env: { KEYBOUND_TRUST_PROXY: 'true' }, totp: true },
+      // Behind a proxy that reports each person's own address (see bench/flows.ts totpSignIn). Code
+      // factors are off by default (phishing-resistant by default): this scenario allows members TOTP.
+      { env: { KEYBOUND_TRUST_PROXY: 'true', KEYBOUND_MEMBER_CODE_FACTORS: 'totp', KEYBOUND_MEMBER_MIN_AAL: '1' }, totp: true },
     );
   },
 };

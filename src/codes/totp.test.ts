@@ -38,9 +38,9 @@ describe('TOTP window and replay (RFC 6238 §5.2)', () => {
   const step = timeStep(now, 30);
   const at = (offset: number) => totpAt(secret, step + offset, params);
 
-  it('accepts one step either side, and not two', () => {
-    for (const offset of [-1, 0, 1]) expect(verifyTotp(secret, at(offset), { nowMs: now, params, window: 1, lastStep: null })).toBe(step + offset);
-    for (const offset of [-2, 2]) expect(verifyTotp(secret, at(offset), { nowMs: now, params, window: 1, lastStep: null })).toBeNull();
+  it('ASVS 6.5.5: accepts the current step and the previous one only, never a later one', () => {
+    for (const offset of [-1, 0]) expect(verifyTotp(secret, at(offset), { nowMs: now, params, window: 1, lastStep: null })).toBe(step + offset);
+    for (const offset of [-2, 1, 2]) expect(verifyTotp(secret, at(offset), { nowMs: now, params, window: 1, lastStep: null })).toBeNull();
     expect(verifyTotp(secret, at(-1), { nowMs: now, params, window: 0, lastStep: null })).toBeNull();
     expect(verifyTotp(secret, at(-2), { nowMs: now, params, window: 2, lastStep: null })).toBe(step - 2);
   });

@@ -26,8 +26,10 @@ export function totp(secret: Uint8Array, nowMs: number, params: TotpParams): str
 }
 
 /**
- * Finds the time step a code belongs to, within `window` steps either side of now (RFC 6238 §5.2:
- * "at most one time step is allowed as the network delay" is the recommended window). Steps at or
+ * Finds the time step a code belongs to: the current step or one of the `window` steps before it
+ * (RFC 6238 §5.2: "at most one time step is allowed as the network delay" is the recommended
+ * window). No later step is accepted: OWASP ASVS 5.0 6.5.5 wants a time-based code to live a short,
+ * defined time, and a code that only becomes valid later would live longer. Steps at or
  * before `lastStep` are never accepted: "the verifier MUST NOT accept the second attempt of the same
  * OTP after the successful validation has been issued for the first OTP" (§5.2), and accepting an
  * older step after a newer one would let an eavesdropped code be replayed. The caller stores the
@@ -46,7 +48,7 @@ export function verifyTotp(
   const current = timeStep(input.nowMs, params.period);
   const presented = Buffer.from(code);
   let matched: number | null = null;
-  for (let step = current - input.window; step <= current + input.window; step++) {
+  for (let step = current - input.window; step <= current; step++) {
     const equal = timingSafeEqual(presented, Buffer.from(totpAt(secret, step, params)));
     if (equal && matched === null && (input.lastStep === null || step > input.lastStep)) matched = step;
   }

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { CONFIG_KEYS } from './defaults.ts';
-import { ConfigError, loadConfig } from './load.ts';
+import { TEST_DATA_KEYS } from '../../test/helpers/constants.ts';
+import { ConfigError, configWarnings, loadConfig } from './load.ts';
 
 describe('loadConfig', () => {
   it('has working defaults for npm start', () => {
@@ -46,6 +47,40 @@ describe('loadConfig', () => {
 
   it('reports every bad key at once', () => {
     expect(() => loadConfig({ KEYBOUND_PORT: 'x', KEYBOUND_CHALLENGE_TTL: '-1' })).toThrow(/KEYBOUND_PORT[\s\S]*KEYBOUND_CHALLENGE_TTL/);
+  });
+
+  it('ASVS 6.5.5: caps the TOTP period at 30 s and accepts the previous step at most', () => {
+    expect(() => loadConfig({ KEYBOUND_TOTP_PERIOD: '60' })).toThrow(/KEYBOUND_TOTP_PERIOD=60: expected a number from 1 to 30/);
+    expect(() => loadConfig({ KEYBOUND_TOTP_WINDOW: '2' })).toThrow(/KEYBOUND_TOTP_WINDOW=2: expected a number from 0 to 1/);
+    expect(loadConfig({}).codes.totp).toMatchObject({ period: 30, window: 1 });
+  });
+
+  it('ASVS 12.3.1: refuses a plain-http SMS gateway except on loopback', () => {
+    const sms = (url: string) => loadConfig({ KEYBOUND_SMS_PROVIDER: 'http', KEYBOUND_SMS_URL: url });
+    expect(() => sms('http://sms.example.com/send')).toThrow(ConfigError);
+    expect(() => sms('http://sms.example.com/send')).toThrow(/KEYBOUND_SMS_URL=http:\/\/sms.example.com: plain http:\/\/ .* use https:\/\//);
+    expect(() => sms('http://10.0.0.5:8080/send')).toThrow(/KEYBOUND_SMS_URL/);
+    expect(() => loadConfig({ KEYBOUND_SMS_URL: 'http://sms.example.com/send' })).toThrow(/KEYBOUND_SMS_URL/);
+    for (const url of ['https://sms.example.com/send', 'http://127.0.0.1:9000/sms', 'http://localhost:9000/sms', 'http://[::1]:9000/sms']) {
+      expect(sms(url).sms.url).toBe(url);
+    }
+    expect(configWarnings(sms('http://127.0.0.1:9000/sms')).join('\n')).toMatch(/KEYBOUND_SMS_URL is plain http/);
+    expect(configWarnings(sms('https://sms.example.com/send')).join('\n')).not.toMatch(/KEYBOUND_SMS_URL/);
+  });
+
+  it('ASVS 12.3.1: requires TLS to a PostgreSQL host other than loopback unless the URL turns it off', () => {
+    const pg = (url: string) => loadConfig({ KEYBOUND_DATABASE_URL: url, KEYBOUND_DATA_KEYS: TEST_DATA_KEYS });
+    for (const url of ['postgres://keybound@db.example.com/keybound', 'postgres://keybound@db.example.com/keybound?sslmode=prefer', 'postgresql://k@10.1.2.3:5432/k']) {
+      expect(() => pg(url)).toThrow(/KEYBOUND_DATABASE_URL: a PostgreSQL host other than loopback needs sslmode=require, verify-ca or verify-full/);
+    }
+    for (const mode of ['require', 'verify-ca', 'verify-full']) {
+      expect(configWarnings(pg(`postgres://keybound@db.example.com/keybound?sslmode=${mode}`)).join('\n')).not.toMatch(/sslmode/);
+    }
+    for (const url of ['postgres://postgres@127.0.0.1:5432/test', 'postgres://postgres@localhost/test', 'postgres://postgres@[::1]/test', 'postgres://postgres@/test?host=/var/run/postgresql']) {
+      expect(configWarnings(pg(url)).join('\n')).not.toMatch(/sslmode/);
+    }
+    const clear = pg('postgres://keybound@db.example.com/keybound?sslmode=disable');
+    expect(configWarnings(clear).join('\n')).toMatch(/KEYBOUND_DATABASE_URL has sslmode=disable/);
   });
 
   it('lets a benchmark lift the rate limit', () => {

@@ -3,6 +3,7 @@ import { CONFIG_KEYS, type ConfigKey, type KeySpec } from './defaults.ts';
 import { DataKeyError, parseDataKeys, type DataKey } from '../crypto/dataKeys.ts';
 import { isCodeFactor, type CodeFactor } from '../codes/factors.ts';
 import type { TotpParams } from '../codes/totp.ts';
+import { databaseTls, smsUrlProblem } from './transport.ts';
 
 /** Validated configuration. Built once at start; nothing else reads the environment. */
 export interface Config {
@@ -65,6 +66,7 @@ export interface RoleConfig {
 
 /** One-time codes (README "One-time codes"). */
 export interface CodesConfig {
+  /** `window`: earlier time steps accepted besides the current one (0 or 1; never a later one). */
   readonly totp: TotpParams & { readonly window: number };
   readonly ttlMs: number;
   readonly digits: number;
@@ -176,6 +178,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       'Invalid configuration:\n  KEYBOUND_DATA_KEYS is required with PostgreSQL (every instance must share it); make one with `npx keybound keys generate-data-key`',
     );
   }
+  // OWASP ASVS 5.0 12.3.1: TLS to the database. Without `sslmode`, node-postgres connects in clear.
+  if (!databaseUrl.startsWith('sqlite:') && databaseTls(databaseUrl) === 'missing') {
+    throw new ConfigError(
+      'Invalid configuration:\n  KEYBOUND_DATABASE_URL: a PostgreSQL host other than loopback needs sslmode=require, verify-ca or verify-full in the URL (or an explicit sslmode=disable to connect in clear)',
+    );
+  }
   const resources = get<string[]>('KEYBOUND_OIDC_RESOURCES');
   // RFC 8707 §2: a resource indicator is an absolute URI without a fragment.
   const badResource = resources.find((r) => !URL.canParse(r) || r.includes('#'));
@@ -265,6 +273,10 @@ export function configWarnings(config: Config): string[] {
   if (config.sms.provider === 'console') warnings.push('KEYBOUND_SMS_PROVIDER=console: SMS codes are printed on stdout instead of sent. For development only.');
   if (config.codes.throttle.free > 20) warnings.push(`KEYBOUND_CODE_FREE_FAILURES=${config.codes.throttle.free}: code guesses are barely slowed down.`);
   if (config.trustProxy) warnings.push('KEYBOUND_TRUST_PROXY=true: client addresses are taken from X-Forwarded-For.');
+  if (!config.databaseUrl.startsWith('sqlite:') && databaseTls(config.databaseUrl) === 'disabled') {
+    warnings.push('KEYBOUND_DATABASE_URL has sslmode=disable: queries, token hashes and encrypted seeds travel to PostgreSQL in clear.');
+  }
+  if (config.sms.url?.startsWith('http:')) warnings.push('KEYBOUND_SMS_URL is plain http:// (to a loopback address): keep the gateway on this machine.');
   return warnings;
 }
 
@@ -292,8 +304,11 @@ function codeConfig(get: <T>(key: ConfigKey) => T): { roles: Record<'admin' | 'm
     totp: {
       algorithm: get('KEYBOUND_TOTP_ALGORITHM'),
       digits: Number(get<string>('KEYBOUND_TOTP_DIGITS')) as 6 | 8,
-      period: get('KEYBOUND_TOTP_PERIOD'),
-      window: ranged('KEYBOUND_TOTP_WINDOW', 0, 10),
+      // OWASP ASVS 5.0 6.5.5: a time-based code lives a short, defined time. A step of at most 30 s
+      // (RFC 6238 §5.2 recommends 30), and besides the current step only the one before it, for a
+      // code typed as it changed: a code is accepted for at most two steps and never before its own.
+      period: ranged('KEYBOUND_TOTP_PERIOD', 1, 30),
+      window: ranged('KEYBOUND_TOTP_WINDOW', 0, 1),
     },
     // NIST SP 800-63B-4 §3.1.3: out-of-band secrets valid at most 10 minutes, at least 6 digits;
     // §3.2.2: at most 100 consecutive failures.
@@ -307,6 +322,10 @@ function codeConfig(get: <T>(key: ConfigKey) => T): { roles: Record<'admin' | 'm
   const provider = get<SmsConfig['provider']>('KEYBOUND_SMS_PROVIDER');
   const smsUrl = get<string>('KEYBOUND_SMS_URL') || null;
   if (provider === 'http' && (!smsUrl || !/^https?:\/\//.test(smsUrl) || !URL.canParse(smsUrl))) problems.push('KEYBOUND_SMS_PROVIDER=http needs KEYBOUND_SMS_URL, an http(s) URL');
+  else if (smsUrl && /^http:\/\//i.test(smsUrl) && URL.canParse(smsUrl)) {
+    const problem = smsUrlProblem(smsUrl);
+    if (problem) problems.push(problem);
+  }
   const sms: SmsConfig = { provider, url: smsUrl, token: get<string>('KEYBOUND_SMS_TOKEN') || null, simChangeWindowMs: seconds('KEYBOUND_SMS_SIM_CHANGE_WINDOW') };
   const smtpUrl = get<string>('KEYBOUND_SMTP_URL') || null;
   if (smtpUrl && (!/^smtps?:\/\//.test(smtpUrl) || !URL.canParse(smtpUrl))) problems.push('KEYBOUND_SMTP_URL must be an smtp:// or smtps:// URL');

@@ -14,6 +14,7 @@ import { resolveSession, type ActiveSession } from '../../src/services/sessions.
 import { enrol, ORIGIN, sessionCookie, signIn, startTestApp, type TestApp } from '../helpers/app.ts';
 import { registeredRoutes } from '../helpers/routes.ts';
 import { SoftAuthenticator } from '../helpers/softAuthenticator.ts';
+import { MEMBER_CODES_ENV } from '../codes/support.ts';
 
 const FOREIGN = 'https://evil.example';
 const context = { ip: '127.0.0.1', userAgent: 'keybound-cli' };
@@ -21,7 +22,7 @@ const context = { ip: '127.0.0.1', userAgent: 'keybound-cli' };
 describe('gates declared per route', () => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await startTestApp();
+    t = await startTestApp({ env: MEMBER_CODES_ENV });
   });
   afterAll(async () => t?.close());
 

@@ -12,13 +12,13 @@ import { enrol, startTestApp, TEST_DATA_KEYS, type TestApp } from '../helpers/ap
 import { BACKENDS } from '../helpers/db.ts';
 import { startServer, type ServerProcess } from '../helpers/server.ts';
 import { SoftAuthenticator } from '../helpers/softAuthenticator.ts';
-import { enrolTotp, TotpApp } from './support.ts';
+import { enrolTotp, MEMBER_CODES_ENV, TotpApp } from './support.ts';
 
 const LIMIT = 100; // KEYBOUND_CODE_MAX_FAILURES default (NIST SP 800-63B-4 §3.2.2)
 const GUESSES = 1000;
 const PARALLEL_VALID = 50;
 /** Delays per account and address lifted, so the per-authenticator limit alone stands in the way. */
-const ENV = { KEYBOUND_CODE_FREE_FAILURES: '1000000' };
+const ENV = { ...MEMBER_CODES_ENV, KEYBOUND_CODE_FREE_FAILURES: '1000000' };
 
 /** Guesses compared against `accountId`'s authenticators, from the audit trail (one event per compared failure). */
 async function checkedFailures(store: Store, accountId: string): Promise<number> {
@@ -68,7 +68,7 @@ describe.each(BACKENDS)('code concurrency in process on %s', (backend) => {
   it(`${PARALLEL_VALID} parallel submissions of one valid code yield exactly one session`, async () => {
     const { cookie, account } = await enrol(t, 'racer');
     const app = await enrolTotp(t, cookie);
-    const code = app.code(t.clock.now, 1);
+    const code = app.code(t.clock.now);
     const sessionsBefore = (await t.store.sessions.listActive(account.id, t.clock.now)).length;
     // Half on one attempt, half each on an attempt of its own: the attempt and the time step are both single-use.
     const shared = await start('racer');
@@ -82,7 +82,7 @@ describe.each(BACKENDS)('code concurrency in process on %s', (backend) => {
   it(`${GUESSES} parallel wrong guesses never check more than ${LIMIT}`, async () => {
     const { cookie, account } = await enrol(t, 'target');
     const app = await enrolTotp(t, cookie);
-    const right = app.code(t.clock.now, 1);
+    const right = app.code(t.clock.now);
     const attemptIds = await Promise.all(Array.from({ length: 10 }, () => start('target')));
     const mismatchBefore = await checks('mismatch');
     const responses = await flood(GUESSES, 64, (i) => t.post('/api/v1/codes/sign-in/verify', { attemptId: attemptIds[i % 10], code: wrongCode(right, i) }));
@@ -171,7 +171,7 @@ describe('code concurrency on PostgreSQL with two server instances', () => {
     const begun = await post(second, '/api/v1/totp', {}, registered.cookie!);
     expect(begun.status).toBe(201);
     const app = new TotpApp(begun.json.otpauthUri as string);
-    const confirmed = await post(first, '/api/v1/totp/confirm', { code: app.code(Date.now()) }, registered.cookie!);
+    const confirmed = await post(first, '/api/v1/totp/confirm', { code: await app.previousCodeNow() }, registered.cookie!);
     expect(confirmed.status, JSON.stringify(confirmed.json)).toBe(200);
     return { app, accountId: invited.account.id };
   }
@@ -191,8 +191,8 @@ describe('code concurrency on PostgreSQL with two server instances', () => {
 
   it(`${PARALLEL_VALID} parallel submissions of one valid code across both instances yield exactly one session`, async () => {
     const { app, accountId } = await enrolWithTotp('pg-racer');
-    // The step after the one confirmation used: valid now (window of one step) and for the next 30 s.
-    const code = app.code(Date.now(), 1);
+    // The step after the one confirmation used: the current one, valid now and for one step more.
+    const code = app.code(Date.now());
     const attempts = await Promise.all(Array.from({ length: PARALLEL_VALID }, (_, i) => start('pg-racer', i)));
     const sessionsBefore = (await store.sessions.listActive(accountId, Date.now())).length;
     const responses = await Promise.all(attempts.map((attemptId, i) => post(instance(i + 1), '/api/v1/codes/sign-in/verify', { attemptId, code })));
@@ -203,7 +203,7 @@ describe('code concurrency on PostgreSQL with two server instances', () => {
 
   it(`${GUESSES} parallel wrong guesses across both instances never check more than ${LIMIT}`, async () => {
     const { app, accountId } = await enrolWithTotp('pg-target');
-    const right = app.code(Date.now(), 1);
+    const right = app.code(Date.now());
     const attemptIds = await Promise.all(Array.from({ length: 10 }, (_, i) => start('pg-target', i)));
     const before = await mismatches();
     const responses = await Promise.all(

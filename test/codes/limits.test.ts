@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { invite } from '../../src/services/invitations.ts';
 import { enrol, ORIGIN, sessionCookie, signIn, startTestApp, type TestApp } from '../helpers/app.ts';
-import { enrolTotp, startMailSink, type MailSink } from './support.ts';
+import { enrolTotp, MEMBER_CODES_ENV, startMailSink, type MailSink } from './support.ts';
 
 /** Brute-force limits: increasing delays per account and per address, and a hard limit per authenticator. */
 describe('code limits', () => {
@@ -10,7 +10,7 @@ describe('code limits', () => {
   beforeAll(async () => {
     mail = await startMailSink();
     t = await startTestApp({
-      env: { KEYBOUND_CODE_FREE_FAILURES: '3', KEYBOUND_CODE_DELAY_BASE: '2', KEYBOUND_CODE_DELAY_MAX: '8', KEYBOUND_CODE_MAX_FAILURES: '10', KEYBOUND_SMTP_URL: mail.url },
+      env: { ...MEMBER_CODES_ENV, KEYBOUND_CODE_FREE_FAILURES: '3', KEYBOUND_CODE_DELAY_BASE: '2', KEYBOUND_CODE_DELAY_MAX: '8', KEYBOUND_CODE_MAX_FAILURES: '10', KEYBOUND_SMTP_URL: mail.url },
     });
   });
   afterAll(async () => {
@@ -33,7 +33,7 @@ describe('code limits', () => {
     for (let i = 0; i < 4; i++) expect((await attempt('delia', '000000', `10.0.0.${i}`)).json().error).toBe('code_invalid');
     const waits: number[] = [];
     for (const wait of [2, 4, 8, 8]) {
-      const refused = await attempt('delia', app.code(t.clock.now, 1), '10.0.1.1');
+      const refused = await attempt('delia', app.code(t.clock.now), '10.0.1.1');
       expect(refused.statusCode).toBe(429);
       expect(refused.json()).toMatchObject({ error: 'code_throttled', retry_after: wait });
       expect(refused.headers['retry-after']).toBe(String(wait));
@@ -44,7 +44,7 @@ describe('code limits', () => {
       expect((await attempt('delia', '000000', `10.0.2.${wait}`)).json().error).toBe('code_invalid');
     }
     t.clock.advance(8000);
-    const ok = await attempt('delia', app.code(t.clock.now, 1), '10.0.3.1');
+    const ok = await attempt('delia', app.code(t.clock.now), '10.0.3.1');
     expect(ok.statusCode, ok.body).toBe(200);
     // A success clears the account's delay.
     expect((await attempt('delia', '000000', '10.0.3.2')).json().error).toBe('code_invalid');
@@ -55,8 +55,8 @@ describe('code limits', () => {
     for (let i = 0; i < 8; i++) {
       const { cookie } = await enrol(t, `office-${i}`);
       const app = await enrolTotp(t, cookie);
-      // The next time step (inside the window), so no clock has to move and no delay can lapse.
-      const signedIn = await attempt(`office-${i}`, app.code(t.clock.now, 1), ip);
+      // The current time step (enrolment confirmed with the one before), so no clock has to move and no delay can lapse.
+      const signedIn = await attempt(`office-${i}`, app.code(t.clock.now), ip);
       expect(signedIn.statusCode, `person ${i}: ${signedIn.body}`).toBe(200);
     }
   });
@@ -102,7 +102,7 @@ describe('code limits', () => {
     }
     expect(await t.deps.store.authenticators.findBound(account.id, 'totp')).toMatchObject({ status: 'disabled' });
     t.clock.advance(10_000);
-    const holder = await attempt('shut', app.code(t.clock.now, 1), '203.0.114.50');
+    const holder = await attempt('shut', app.code(t.clock.now), '203.0.114.50');
     t.clock.advance(10_000); // past the account's delay: only the disabled authenticator is in play
     const stranger = await attempt('shut', '123456', '203.0.114.51');
     const nobody = await attempt('nobody-shut', '123456', '203.0.114.52');
@@ -123,7 +123,7 @@ describe('code limits', () => {
     t.clock.advance(10_000);
     // Issue 10 finding 11: no code is compared any more, so even the right one answers as a wrong
     // code for an unknown username; the holder learns of it from the notice below.
-    const locked = await attempt('lockme', app.code(t.clock.now, 1), '203.0.113.99');
+    const locked = await attempt('lockme', app.code(t.clock.now), '203.0.113.99');
     expect(locked.statusCode).toBe(400);
     expect(locked.json().error).toBe('code_invalid');
     const stored = await t.deps.store.authenticators.findBound(account.id, 'totp');
@@ -138,6 +138,6 @@ describe('code limits', () => {
     expect(factors.find((f: { factor: string }) => f.factor === 'totp')).toMatchObject({ status: 'disabled' });
     t.clock.advance(10_000);
     const rebound = await enrolTotp(t, again);
-    expect((await attempt('lockme', rebound.code(t.clock.now, 1), '203.0.113.100')).statusCode).toBe(200);
+    expect((await attempt('lockme', rebound.code(t.clock.now), '203.0.113.100')).statusCode).toBe(200);
   });
 });

@@ -10,12 +10,13 @@ import { base32Decode } from '../../src/codes/base32.ts';
 import { totp } from '../../src/codes/totp.ts';
 import { enrolInBrowser, launchChromium, openBrowserPage, STEP_TIMEOUT_MS } from '../helpers/browser.ts';
 import { startServer, type ServerProcess } from '../helpers/server.ts';
+import { MEMBER_CODES_ENV } from './support.ts';
 
 describe('one-time codes on the hosted pages', () => {
   let server: ServerProcess;
   let browser: Browser;
   beforeAll(async () => {
-    [server, browser] = await Promise.all([startServer(), launchChromium()]);
+    [server, browser] = await Promise.all([startServer({ env: MEMBER_CODES_ENV }), launchChromium()]);
   });
   afterAll(async () => {
     await browser?.close().catch(() => undefined);
@@ -39,7 +40,12 @@ describe('one-time codes on the hosted pages', () => {
     const key = (await page.locator('#totp-key').textContent())!.replace(/\s/g, '');
     const seed = base32Decode(key)!;
     const params = { algorithm: 'SHA1', digits: 6, period: 30 } as const;
-    await page.getByLabel('Code the app shows now').fill(totp(seed, Date.now(), params));
+    // Confirm with the previous step's code (accepted, as for a code typed just as it changed), so the
+    // current one is left for the sign-in below. Out of the last 10 s of a step, so that the step the
+    // code is checked in is still the one after it.
+    const left = 30_000 - (Date.now() % 30_000);
+    if (left < 10_000) await new Promise((resolve) => setTimeout(resolve, left + 50));
+    await page.getByLabel('Code the app shows now').fill(totp(seed, Date.now() - 30_000, params));
     await page.getByRole('button', { name: 'Confirm' }).click();
     await expect.poll(() => section.locator('tr[data-factor="totp"] td').nth(1).textContent()).toBe('can be phished');
 
@@ -57,8 +63,9 @@ describe('one-time codes on the hosted pages', () => {
     await login.getByLabel('Username', { exact: true }).last().fill('paula');
     await login.getByLabel('Where your code comes from').selectOption('totp');
     await login.getByRole('button', { name: 'Continue' }).click();
-    // The confirmation used this step; the next one is within the window.
-    await login.getByLabel('Code', { exact: true }).fill(totp(seed, Date.now() + 30_000, params));
+    // The confirmation used the step before its own; the current one is newer (and a code is never
+    // accepted before its step: OWASP ASVS 5.0 6.5.5).
+    await login.getByLabel('Code', { exact: true }).fill(totp(seed, Date.now(), params));
     await login.getByRole('button', { name: 'Sign in with the code' }).click();
     await login.waitForURL(`${server.baseUrl}/account`);
     expect(await login.locator('[data-acr]').textContent()).toBe('AAL1');

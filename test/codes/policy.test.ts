@@ -5,13 +5,16 @@ import { ConfigError, configWarnings, loadConfig } from '../../src/config/load.t
 import { ACR, acrSatisfies, isAcr } from '../../src/core/assurance/level.ts';
 import { createClient } from '../../src/oidc/clients.ts';
 import { enrol, sessionCookie, startTestApp, type TestApp } from '../helpers/app.ts';
-import { codeSignIn, enrolTotp } from './support.ts';
+import { rolePolicies } from '../../src/runtime.ts';
+import { startCodeSignIn } from '../../src/services/codes/signInStart.ts';
+import { verifyCodeSignIn } from '../../src/services/codes/signInVerify.ts';
+import { codeSignIn, enrolTotp, MEMBER_CODES_ENV } from './support.ts';
 
 /** Issue 4, required test 6: role policy for code factors, and codes never reaching AAL2. */
 describe('code factors and role policy', () => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await startTestApp({ env: { KEYBOUND_CODE_FREE_FAILURES: '1000' } });
+    t = await startTestApp({ env: { ...MEMBER_CODES_ENV, KEYBOUND_CODE_FREE_FAILURES: '1000' } });
   });
   afterAll(async () => t?.close());
 
@@ -29,7 +32,7 @@ describe('code factors and role policy', () => {
     const { cookie, account } = await enrol(t, 'promoted');
     const app = await enrolTotp(t, cookie);
     await t.deps.store.accounts.setRole(account.id, 'admin', t.clock.now);
-    const refused = await codeSignIn(t, 'promoted', 'totp', app.code(t.clock.now, 1));
+    const refused = await codeSignIn(t, 'promoted', 'totp', app.code(t.clock.now));
     expect(refused.statusCode).toBe(403);
     expect(refused.json().error).toBe('factor_not_allowed');
     // Starting looks the same as for anyone: the role is only named to whoever holds the factor.
@@ -48,7 +51,7 @@ describe('code factors and role policy', () => {
     expect(stranger.json().error).toBe('code_invalid');
     // The guess was counted before it was compared.
     expect((await t.deps.store.authenticators.findBound(account.id, 'totp'))!.failures).toBe(1);
-    const holder = await codeSignIn(t, 'demoted', 'totp', app.code(t.clock.now, 1));
+    const holder = await codeSignIn(t, 'demoted', 'totp', app.code(t.clock.now));
     expect(holder.statusCode).toBe(403);
     expect(holder.json().error).toBe('factor_not_allowed');
     expect(holder.cookies.find((c) => c.name.endsWith('keybound_session'))).toBeUndefined();
@@ -59,7 +62,7 @@ describe('code factors and role policy', () => {
   it("a member's code sign-in is AAL1 and cannot satisfy a request for AAL2", async () => {
     const { cookie } = await enrol(t, 'mia');
     const app = await enrolTotp(t, cookie);
-    const signedIn = await codeSignIn(t, 'mia', 'totp', app.code(t.clock.now, 1));
+    const signedIn = await codeSignIn(t, 'mia', 'totp', app.code(t.clock.now));
     expect(signedIn.statusCode).toBe(200);
     const { acr, amr, aal } = signedIn.json();
     expect({ acr, amr, aal }).toEqual({ acr: ACR.aal1, amr: ['otp'], aal: 1 });
@@ -93,7 +96,7 @@ describe('code factors and role policy', () => {
     expect(() => loadConfig({ KEYBOUND_CODE_TTL: '601' })).toThrow(/KEYBOUND_CODE_TTL/);
     expect(() => loadConfig({ KEYBOUND_CODE_DIGITS: '4' })).toThrow(/KEYBOUND_CODE_DIGITS/);
     const risky = configWarnings(
-      loadConfig({ KEYBOUND_ADMIN_MIN_AAL: '1', KEYBOUND_ADMIN_CODE_FACTORS: 'totp', KEYBOUND_MEMBER_CODE_FACTORS: 'sms,email', KEYBOUND_SMS_PROVIDER: 'console', KEYBOUND_SMTP_URL: 'smtp://127.0.0.1:2525' }),
+      loadConfig({ KEYBOUND_ADMIN_MIN_AAL: '1', KEYBOUND_ADMIN_CODE_FACTORS: 'totp', KEYBOUND_MEMBER_CODE_FACTORS: 'sms,email', KEYBOUND_MEMBER_MIN_AAL: '1', KEYBOUND_SMS_PROVIDER: 'console', KEYBOUND_SMTP_URL: 'smtp://127.0.0.1:2525' }),
     ).join('\n');
     expect(risky).toMatch(/KEYBOUND_ADMIN_CODE_FACTORS=totp: administrators may sign in with one-time codes/);
     expect(risky).toMatch(/includes sms: SMS is a restricted authenticator/);
@@ -102,7 +105,7 @@ describe('code factors and role policy', () => {
     expect(configWarnings(loadConfig({}))).toEqual([]);
     const defaults = loadConfig({});
     expect(defaults.roles.admin).toMatchObject({ codeFactors: [], minAal: 2 });
-    expect(defaults.roles.member).toMatchObject({ codeFactors: ['totp', 'recovery'], minAal: 1 });
+    expect(defaults.roles.member).toMatchObject({ codeFactors: [], minAal: 2 });
   });
 });
 
@@ -133,3 +136,39 @@ async function authorize(t: TestApp, clientId: string, sessionCookie: string, ac
   }
   throw new Error('too many redirects');
 }
+
+describe('phishing-resistant by default (OWASP ASVS 5.0 6.3.3, DESIGN principle 1)', () => {
+  let plain: TestApp;
+  let allowing: TestApp;
+  beforeAll(async () => {
+    plain = await startTestApp({ env: { KEYBOUND_CODE_FREE_FAILURES: '1000' } }); // default role settings
+    allowing = await startTestApp({ env: { ...MEMBER_CODES_ENV, KEYBOUND_CODE_FREE_FAILURES: '1000' } });
+  });
+  afterAll(async () => Promise.all([plain?.close(), allowing?.close()]));
+
+  it('ASVS 6.3.3: with default settings a member cannot sign in with a TOTP or recovery code alone', async () => {
+    expect(loadConfig({}).roles.member).toMatchObject({ codeFactors: [], minAal: 2 });
+    // With the defaults a member can bind no code factor...
+    const { cookie } = await enrol(plain, 'dora');
+    for (const path of ['/api/v1/totp', '/api/v1/recovery-codes']) {
+      const refused = await plain.post(path, {}, cookie);
+      expect(refused.statusCode, path).toBe(403);
+      expect(refused.json().error, path).toBe('factor_not_allowed');
+    }
+    // ...and factors bound while a setting allowed them sign nobody in under the defaults.
+    const { cookie: allowed, account } = await enrol(allowing, 'dora');
+    const app = await enrolTotp(allowing, allowed);
+    const made = await allowing.post('/api/v1/recovery-codes', {}, allowed);
+    expect(made.statusCode).toBe(201);
+    const defaults = { ...allowing.deps, policies: rolePolicies(loadConfig({ KEYBOUND_DATA_KEYS: '' })) };
+    const context = { ip: '127.0.0.1', userAgent: 'test' };
+    for (const [factor, code] of [['totp', app.code(allowing.clock.now)], ['recovery', made.json().codes[0] as string]] as const) {
+      const started = await startCodeSignIn(defaults, { username: 'dora', factor, context });
+      if (!started.ok) throw new Error(started.code);
+      const result = await verifyCodeSignIn(defaults, { attemptId: started.value.attemptId, code, context });
+      expect(result.ok, factor).toBe(false);
+      if (!result.ok) expect(result.code, factor).toBe('factor_not_allowed');
+    }
+    expect(await allowing.store.sessions.listActive(account.id, allowing.clock.now)).toHaveLength(1); // the enrolment's only
+  });
+});

@@ -1,15 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACR } from '../../src/core/assurance/level.ts';
+import { recoveryCodeHash } from '../../src/codes/recovery.ts';
 import { invite } from '../../src/services/invitations.ts';
 import { enrol, sessionCookie, signIn, startTestApp, type TestApp } from '../helpers/app.ts';
-import { codeSignIn, startMailSink, type MailSink } from './support.ts';
+import { codeSignIn, MEMBER_CODES_ENV, startMailSink, type MailSink } from './support.ts';
 
 describe('recovery codes', () => {
   let t: TestApp;
   let mail: MailSink;
   beforeAll(async () => {
     mail = await startMailSink();
-    t = await startTestApp({ env: { KEYBOUND_SMTP_URL: mail.url, KEYBOUND_CODE_FREE_FAILURES: '1000' } });
+    t = await startTestApp({ env: { ...MEMBER_CODES_ENV, KEYBOUND_SMTP_URL: mail.url, KEYBOUND_CODE_FREE_FAILURES: '1000' } });
   });
   afterAll(async () => {
     await t?.close();
@@ -49,5 +50,21 @@ describe('recovery codes', () => {
     const next: string[] = (await t.post('/api/v1/recovery-codes', {}, fresh)).json().codes;
     expect((await codeSignIn(t, 'rita', 'recovery', codes[4]!)).json().error).toBe('code_invalid');
     expect((await codeSignIn(t, 'rita', 'recovery', next[0]!)).statusCode).toBe(200);
+  });
+
+  it('ASVS 6.5.2: are 120-bit codes in six groups of four, and 80-bit codes issued before still work until replaced', async () => {
+    const { cookie, account } = await enrol(t, 'legacy');
+    const made = await t.post('/api/v1/recovery-codes', {}, cookie);
+    expect(made.statusCode).toBe(201);
+    const codes: string[] = made.json().codes;
+    for (const code of codes) expect(code).toMatch(/^[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){5}$/);
+    // A code of the earlier, shorter form, stored as it was: the hash of its normalised text.
+    const set = await t.store.authenticators.findBound(account.id, 'recovery_codes');
+    await t.store.recoveryCodes.insertSet(set!.id, [{ id: 'legacy-code-1', codeHash: recoveryCodeHash('0123456789ABCDEF') }]);
+    const legacy = await codeSignIn(t, 'legacy', 'recovery', '0123-4567-89ab-cdef');
+    expect(legacy.statusCode, legacy.body).toBe(200);
+    expect((await codeSignIn(t, 'legacy', 'recovery', '0123 4567 89AB CDEF')).json().error).toBe('code_invalid'); // used
+    // A new code typed in lower case without its hyphens.
+    expect((await codeSignIn(t, 'legacy', 'recovery', codes[0]!.toLowerCase().replace(/-/g, ''))).statusCode).toBe(200);
   });
 });

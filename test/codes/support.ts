@@ -125,14 +125,37 @@ export class TotpApp {
   code(nowMs: number, offset = 0): string {
     return totpAt(this.seed, timeStep(nowMs, this.params.period) + offset, this.params);
   }
+
+  /**
+   * For a server on the real clock: the previous step's code, which the server accepts (it accepts
+   * the current step and the one before, never a later one), so the current step stays free for a
+   * sign-in right after. Waits out the last 2 s of a step first, so the step cannot change between
+   * computing the code and the server checking it.
+   */
+  async previousCodeNow(): Promise<string> {
+    const periodMs = this.params.period * 1000;
+    const left = periodMs - (Date.now() % periodMs);
+    if (left < 2000) await new Promise((resolve) => setTimeout(resolve, left + 50));
+    return this.code(Date.now(), -1);
+  }
 }
 
-/** Binds TOTP from the enrolment session `cookie` and confirms it; the app and the step it used. */
+/**
+ * Role settings for tests that use code factors: no role gets any by default (phishing-resistant by
+ * default, OWASP ASVS 5.0 6.3.3), so these tests allow `member` the authenticator app and recovery codes.
+ */
+export const MEMBER_CODES_ENV = { KEYBOUND_MEMBER_CODE_FACTORS: 'totp,recovery', KEYBOUND_MEMBER_MIN_AAL: '1' } as const;
+
+/**
+ * Binds TOTP from the enrolment session `cookie` and confirms it with the previous step's code, as a
+ * person typing a code just as it changed would: the current step (`app.code(t.clock.now)`) is left
+ * for a sign-in without moving the clock.
+ */
 export async function enrolTotp(t: TestApp, cookie: string): Promise<TotpApp> {
   const begun = await t.post('/api/v1/totp', {}, cookie);
   if (begun.statusCode !== 201) throw new Error(`POST /api/v1/totp: ${begun.statusCode} ${begun.body}`);
   const app = new TotpApp(begun.json().otpauthUri);
-  const confirmed = await t.post('/api/v1/totp/confirm', { code: app.code(t.clock.now) }, cookie);
+  const confirmed = await t.post('/api/v1/totp/confirm', { code: app.code(t.clock.now, -1) }, cookie);
   if (confirmed.statusCode !== 200) throw new Error(`POST /api/v1/totp/confirm: ${confirmed.statusCode} ${confirmed.body}`);
   return app;
 }

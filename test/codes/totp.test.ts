@@ -4,13 +4,13 @@ import { DataKeyring } from '../../src/crypto/dataKeys.ts';
 import { startCodeSignIn } from '../../src/services/codes/signInStart.ts';
 import { verifyCodeSignIn } from '../../src/services/codes/signInVerify.ts';
 import { enrol, sessionCookie, signIn, startTestApp, type TestApp } from '../helpers/app.ts';
-import { codeSignIn, enrolTotp, TotpApp } from './support.ts';
+import { codeSignIn, enrolTotp, MEMBER_CODES_ENV, TotpApp } from './support.ts';
 
 describe('TOTP: enrolment, sign-in, window and replay', () => {
   let t: TestApp;
   beforeAll(async () => {
     // Delays out of the way: these tests are about the window and replay, not throttling.
-    t = await startTestApp({ env: { KEYBOUND_CODE_FREE_FAILURES: '1000' } });
+    t = await startTestApp({ env: { ...MEMBER_CODES_ENV, KEYBOUND_CODE_FREE_FAILURES: '1000' } });
   });
   afterAll(async () => t?.close());
 
@@ -50,7 +50,8 @@ describe('TOTP: enrolment, sign-in, window and replay', () => {
 
     // The confirming code's step is used up; the next step signs in.
     expect((await codeSignIn(t, 'terry', 'totp', app.code(t.clock.now))).json().error).toBe('code_used');
-    const signedIn = await codeSignIn(t, 'terry', 'totp', app.code(t.clock.now, 1));
+    t.clock.advance(30_000);
+    const signedIn = await codeSignIn(t, 'terry', 'totp', app.code(t.clock.now));
     expect(signedIn.statusCode, signedIn.body).toBe(200);
     const body = signedIn.json();
     expect(body).toMatchObject({ acr: ACR.aal1, amr: ['otp'], aal: 1, account: { username: 'terry' }, factor: { kind: 'totp', phishingResistant: false } });
@@ -61,9 +62,9 @@ describe('TOTP: enrolment, sign-in, window and replay', () => {
 
   it('accepts a code one step old once, refuses it the second time, and refuses codes two steps away', async () => {
     const { cookie } = await enrol(t, 'wendy');
-    const app = await enrolTotp(t, cookie); // uses step S
-    t.clock.advance(60_000); // now S + 2
-    const oneStepOld = app.code(t.clock.now, -1); // S + 1
+    const app = await enrolTotp(t, cookie); // uses step S (the one before the step of enrolment)
+    t.clock.advance(60_000); // now S + 3
+    const oneStepOld = app.code(t.clock.now, -1); // S + 2
     expect((await codeSignIn(t, 'wendy', 'totp', oneStepOld)).statusCode).toBe(200);
     const again = await codeSignIn(t, 'wendy', 'totp', oneStepOld);
     expect(again.statusCode).toBe(400);
@@ -77,6 +78,18 @@ describe('TOTP: enrolment, sign-in, window and replay', () => {
     expect((await codeSignIn(t, 'wendy', 'totp', `${current.slice(0, 3)} ${current.slice(3)}`)).statusCode).toBe(200);
   });
 
+  it('ASVS 6.5.5: a code for the next time step is refused, one for the previous step is accepted', async () => {
+    const { cookie } = await enrol(t, 'vera');
+    const app = await enrolTotp(t, cookie); // uses the step before the current one, S
+    t.clock.advance(60_000); // now S + 3
+    const next = await codeSignIn(t, 'vera', 'totp', app.code(t.clock.now, 1));
+    expect(next.statusCode).toBe(400);
+    expect(next.json().error).toBe('code_invalid');
+    const previous = await codeSignIn(t, 'vera', 'totp', app.code(t.clock.now, -1));
+    expect(previous.statusCode, previous.body).toBe(200);
+    expect(previous.json()).toMatchObject({ aal: 1, amr: ['otp'] });
+  });
+
   it('refuses non-digits before spending a guess', async () => {
     const { cookie, account } = await enrol(t, 'nina');
     const app = await enrolTotp(t, cookie);
@@ -87,7 +100,7 @@ describe('TOTP: enrolment, sign-in, window and replay', () => {
       expect(response.json().error, bad).toBe('code_malformed');
     }
     expect((await t.deps.store.authenticators.findBound(account.id, 'totp'))!.failures).toBe(before);
-    expect((await codeSignIn(t, 'nina', 'totp', app.code(t.clock.now, 1))).statusCode).toBe(200);
+    expect((await codeSignIn(t, 'nina', 'totp', app.code(t.clock.now))).statusCode).toBe(200);
   });
 
   it('keeps working across a data-key rotation, and seals the seed again under the new key', async () => {
@@ -98,7 +111,7 @@ describe('TOTP: enrolment, sign-in, window and replay', () => {
     const context = { ip: '127.0.0.1', userAgent: 'test' };
     const started = await startCodeSignIn(rotated, { username: 'rotor', factor: 'totp', context });
     if (!started.ok) throw new Error(started.code);
-    const signedIn = await verifyCodeSignIn(rotated, { attemptId: started.value.attemptId, code: app.code(t.clock.now, 1), context });
+    const signedIn = await verifyCodeSignIn(rotated, { attemptId: started.value.attemptId, code: app.code(t.clock.now), context });
     expect(signedIn.ok).toBe(true);
     expect((await t.deps.store.authenticators.findBound(account.id, 'totp'))!.secret).toMatch(/^v1\.next\./);
   });

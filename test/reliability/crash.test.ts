@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { BACKENDS, freshDatabase } from '../helpers/db.ts';
 import { ORIGIN } from '../helpers/constants.ts';
+import { MEMBER_CODES_ENV } from '../codes/support.ts';
 import { startServer, type ServerProcess } from '../helpers/server.ts';
 import { Client } from './support/client.ts';
 import { InvitationPool, signInOver, startWorkload, totpSignInOver, type Enrolment, type SignedIn, type TotpBinding } from './support/ceremonies.ts';
@@ -29,7 +30,7 @@ describe('crash safety', () => {
     const database = await freshDatabase(backend);
     // One public origin, as behind a load balancer: the restarted process listens on a new port. The
     // balancer reports many client addresses, as for real users: code checks are limited per address.
-    const env = { KEYBOUND_ORIGIN: ORIGIN, KEYBOUND_TRUST_PROXY: 'true' };
+    const env = { ...MEMBER_CODES_ENV, KEYBOUND_ORIGIN: ORIGIN, KEYBOUND_TRUST_PROXY: 'true' };
     const someAddress = () => `10.${(Math.random() * 256) | 0}.${(Math.random() * 256) | 0}.${(Math.random() * 256) | 0}`;
     let server: ServerProcess = await startServer({ databaseUrl: database.url, env });
     try {

@@ -14,7 +14,7 @@ import { SoftAuthenticator } from '../helpers/softAuthenticator.ts';
 import { enrolOver, inviteMany, signInOver } from './support/ceremonies.ts';
 import { Client, waitFor } from './support/client.ts';
 import { record, Tally } from './support/report.ts';
-import { TotpApp } from '../codes/support.ts';
+import { MEMBER_CODES_ENV, TotpApp } from '../codes/support.ts';
 
 const INSTANCES = 3;
 /** KEYBOUND_CODE_FREE_FAILURES: wrong codes an account gets before each further one must wait. */
@@ -43,6 +43,7 @@ describe('several instances on one PostgreSQL', () => {
       KEYBOUND_RATE_LIMIT_WINDOW: String(WINDOW_S),
       KEYBOUND_TRUST_PROXY: 'true',
       KEYBOUND_CODE_FREE_FAILURES: String(CODE_FREE_FAILURES),
+      ...MEMBER_CODES_ENV,
     };
     // Hold the migration lock while the instances start, so all of them reach it together: then
     // release it and see that exactly one applies the migrations while the others wait.

@@ -15,7 +15,7 @@ export class SqlRecoveryCodeStore implements RecoveryCodeStore {
   }
 
   async findUnused(authenticatorId: string, codeHash: string): Promise<RecoveryCode | undefined> {
-    // Looked up by the hash of an 80-bit secret: the index lookup's timing says nothing about it.
+    // Looked up by the hash of a 120-bit (formerly 80-bit) secret: the index lookup's timing says nothing about it.
     const row = await this.db
       .selectFrom('recovery_codes')
       .selectAll()

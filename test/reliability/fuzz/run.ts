@@ -7,6 +7,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../../helpers/app.ts';
+import { MEMBER_CODES_ENV } from '../../codes/support.ts';
 import { expectStringsWithinBounds } from '../support/bounds.ts';
 import { record, Tally } from '../support/report.ts';
 import { createFuzzContext } from './context.ts';
@@ -20,7 +21,8 @@ export function describeFuzz(title: string, endpoints: readonly FuzzEndpoint[]):
     let t: TestApp;
     let ctx: FuzzContext;
     beforeAll(async () => {
-      t = await startTestApp();
+      // Code factors allowed, so their endpoints are fuzzed past the policy check.
+      t = await startTestApp({ env: MEMBER_CODES_ENV });
       ctx = await createFuzzContext(t);
     });
     afterAll(async () => t?.close());

@@ -92,16 +92,16 @@ export async function bindTotpOver(begin: Client, finish: Client, enrolment: Enr
   const begun = await begin.post('/api/v1/totp', {}, { cookie: enrolment.cookie });
   if (begun.status !== 201) return { ok: false, answer: begun, answers: [begun] };
   const app = new TotpApp(begun.json.otpauthUri);
-  const confirmed = await finish.post('/api/v1/totp/confirm', { code: app.code(Date.now()) }, { cookie: enrolment.cookie });
+  const confirmed = await finish.post('/api/v1/totp/confirm', { code: await app.previousCodeNow() }, { cookie: enrolment.cookie });
   if (confirmed.status !== 200) return { ok: false, answer: confirmed, answers: [begun, confirmed] };
   return { ok: true, value: { username: enrolment.username, app }, answers: [begun, confirmed] };
 }
 
-/** Signs in with the next code of a bound authenticator app (the step after the newest one used). */
+/** Signs in with the current code of a bound authenticator app (binding confirmed the step before it). */
 export async function totpSignInOver(begin: Client, finish: Client, binding: TotpBinding): Promise<Step<SignedIn>> {
   const start = await begin.post('/api/v1/codes/sign-in/start', { username: binding.username, factor: 'totp' });
   if (start.status !== 200) return { ok: false, answer: start, answers: [start] };
-  const verify = await finish.post('/api/v1/codes/sign-in/verify', { attemptId: start.json.attemptId, code: binding.app.code(Date.now(), 1) });
+  const verify = await finish.post('/api/v1/codes/sign-in/verify', { attemptId: start.json.attemptId, code: binding.app.code(Date.now()) });
   if (verify.status !== 200 || !verify.sessionCookie) return { ok: false, answer: verify, answers: [start, verify] };
   return { ok: true, value: { sessionId: verify.json.session.id, cookie: verify.sessionCookie }, answers: [start, verify] };
 }
