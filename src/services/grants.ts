@@ -49,6 +49,16 @@ export async function endSessionGrants(store: Store, sessionIds: readonly string
   );
 }
 
+/**
+ * A sign-in in the same browser replaced `fromSessionId` with `toSessionId` (OWASP ASVS 7.2.4): that
+ * is a new authentication of the same account, not a revocation, so the grants the browser made
+ * carry on under the new session (and end with it, or with the passkey that made them). Ending them
+ * instead would also end the provider session of a step-up in progress, the very sign-in asking.
+ */
+export async function moveSessionGrants(store: Store, fromSessionId: string, toSessionId: string): Promise<number> {
+  return store.oidcGrantSessions.moveSession(fromSessionId, toSessionId);
+}
+
 /** A passkey removed or flagged: every grant it made ends, `offline_access` ones too. */
 export async function endPasskeyGrants(store: Store, passkeyId: string): Promise<number> {
   const bindings = await store.oidcGrantSessions.findByPasskey(passkeyId);

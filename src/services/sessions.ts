@@ -3,7 +3,7 @@ import type { Account, RequestContext, Session } from '../core/model.ts';
 import { parseToken, secretMatches } from '../core/tokens.ts';
 import type { Store } from '../store/index.ts';
 import type { Deps } from './deps.ts';
-import { endSessionGrants } from './grants.ts';
+import { endSessionGrants, moveSessionGrants } from './grants.ts';
 import { requireFresh } from './freshness.ts';
 
 /** How stale `last_seen_at` may get before a request writes it again (spares a write per request). */
@@ -70,8 +70,9 @@ export async function endSessions(deps: Deps, tx: Store, ending: SessionEnding):
   const ended = await tx.sessions.revokeMany(ending.accountId, ending.sessionIds, ending.at);
   for (const id of ended) {
     // The OpenID grants, refresh tokens and provider session it authorized end with it (issue 10,
-    // finding 6), whatever the reason.
-    const grants = await endSessionGrants(tx, [id]);
+    // finding 6), but for a session a new sign-in in the same browser replaced: its grants carry on
+    // under the new session (services/grants.ts, moveSessionGrants).
+    const grants = ending.reason === 'replaced' ? await moveSessionGrants(tx, id, ending.by) : await endSessionGrants(tx, [id]);
     await tx.audit.append({
       type: 'session.revoked',
       outcome: 'success',
@@ -79,7 +80,7 @@ export async function endSessions(deps: Deps, tx: Store, ending: SessionEnding):
       accountId: ending.accountId,
       context: ending.context,
       at: ending.at,
-      details: { session: id, by: ending.by, self: id === ending.by, reason: ending.reason, grantsEnded: grants },
+      details: { session: id, by: ending.by, self: id === ending.by, reason: ending.reason, ...(ending.reason === 'replaced' ? { grantsMoved: grants } : { grantsEnded: grants }) },
     });
   }
   return ended;

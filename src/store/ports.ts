@@ -221,6 +221,8 @@ export interface OidcGrantSessionStore {
   findByAccount(accountId: string): Promise<GrantSessionRow[]>;
   /** Forgets every binding of these grants; returns how many rows. */
   forgetGrants(grantIds: readonly string[]): Promise<number>;
+  /** Moves the bindings of one Keybound session to another (a sign-in that replaced it); returns how many rows. */
+  moveSession(fromSessionId: string, toSessionId: string): Promise<number>;
   /** Deletes the bindings whose grant no longer exists (housekeeping). */
   purgeOrphans(): Promise<number>;
 }

@@ -7,7 +7,7 @@ import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { enrol, ORIGIN, sessionCookie, signIn, startTestApp, type TestApp } from '../helpers/app.ts';
 import type { SoftAuthenticator } from '../helpers/softAuthenticator.ts';
-import { codeSignIn, enrolTotp } from '../codes/support.ts';
+import { codeSignIn, enrolTotp, MEMBER_CODES_ENV } from '../codes/support.ts';
 import { CookieJar, INJECT_REDIRECT, registerTestClient } from '../helpers/oidcInject.ts';
 
 const FRESH_MS = 5 * 60 * 1000;
@@ -27,7 +27,7 @@ const status = async (t: TestApp, cookie: string) => (await t.get('/api/v1/sessi
 describe('ASVS V7 sessions', () => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await startTestApp();
+    t = await startTestApp({ env: MEMBER_CODES_ENV });
   });
   afterAll(async () => t?.close());
 
@@ -150,7 +150,7 @@ describe('ASVS V7 sessions', () => {
 describe('ASVS 7.1.2: the per-account session limit', () => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await startTestApp({ env: { KEYBOUND_SESSION_MAX_PER_ACCOUNT: '3' } });
+    t = await startTestApp({ env: { ...MEMBER_CODES_ENV, KEYBOUND_SESSION_MAX_PER_ACCOUNT: '3' } });
   });
   afterAll(async () => t?.close());
 

@@ -81,6 +81,26 @@ describe.each(BACKENDS)('OpenID grants end with their Keybound session on %s', (
     expect((await refresh(t, clientId, kept)).ok).toBe(true);
   });
 
+  it('a sign-in that replaces the browser\'s session (ASVS 7.2.4) carries its grants over; they end with the new session', async () => {
+    const { t, clientId } = await start();
+    const { cookie, authenticator } = await enrol(t, 'signs-in-again');
+    let token = await refreshGrant(t, clientId, cookie);
+    // The same browser signs in again, presenting its cookie: the old session ends, its grant does not.
+    const options = await t.post('/api/v1/passkeys/authentication/options', {}, cookie);
+    const again = await t.post('/api/v1/passkeys/authentication/verify', { response: authenticator.get(options.json()) }, cookie);
+    expect(again.statusCode, again.body).toBe(200);
+    const replacement = sessionCookie(again);
+    expect((await t.get('/api/v1/session', cookie)).statusCode).toBe(401);
+    const carried = await refresh(t, clientId, token);
+    expect(carried.ok).toBe(true);
+    if (carried.ok) token = carried.token;
+    expect((await t.store.oidcGrantSessions.findBySessions([sessionId(replacement)])).length).toBe(1);
+    // Signing out of the new session ends it.
+    const out = await t.app.inject({ method: 'DELETE', url: '/api/v1/session', headers: { cookie: replacement, origin: ORIGIN } });
+    expect(out.statusCode).toBe(204);
+    expect(await refresh(t, clientId, token)).toEqual({ ok: false, error: 'invalid_grant' });
+  });
+
   it('finding 6: passkey removal ends the refresh grant, offline_access included', async () => {
     const { t, clientId } = await start();
     const { cookie } = await enrol(t, 'loses-phone');

@@ -57,6 +57,11 @@ export class SqlOidcGrantSessionStore implements OidcGrantSessionStore {
     return Number(result.numDeletedRows);
   }
 
+  async moveSession(fromSessionId: string, toSessionId: string): Promise<number> {
+    const result = await this.db.updateTable('oidc_grant_sessions').set({ session_id: toSessionId }).where('session_id', '=', fromSessionId).executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
   async purgeOrphans(): Promise<number> {
     const result = await this.db
       .deleteFrom('oidc_grant_sessions')
