@@ -18,6 +18,18 @@ const touch = prepared((db, id: string, now: number, idleExpiresAt: number) =>
     .where('idle_expires_at', '>', now),
 );
 
+// Every sign-in reads it (the per-account session limit, services/sessions.ts): compiled once.
+const liveOfAccount = prepared((db, accountId: string, now: number) =>
+  db
+    .selectFrom('sessions')
+    .selectAll()
+    .where('account_id', '=', accountId)
+    .where('revoked_at', 'is', null)
+    .where('expires_at', '>', now)
+    .where('idle_expires_at', '>', now)
+    .orderBy('created_at', 'desc'),
+);
+
 function toSession(row: Selectable<SessionsTable>): Session {
   return {
     id: row.id,
@@ -120,15 +132,6 @@ export class SqlSessionStore implements SessionStore {
   }
 
   async listActive(accountId: string, now: number): Promise<Session[]> {
-    const rows = await this.db
-      .selectFrom('sessions')
-      .selectAll()
-      .where('account_id', '=', accountId)
-      .where('revoked_at', 'is', null)
-      .where('expires_at', '>', now)
-      .where('idle_expires_at', '>', now)
-      .orderBy('created_at', 'desc')
-      .execute();
-    return rows.map(toSession);
+    return (await liveOfAccount(this.db, accountId, now)).rows.map(toSession);
   }
 }
