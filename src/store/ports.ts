@@ -68,6 +68,8 @@ export interface SessionStore {
   /** Revokes the live sessions a passkey signed in, but `keep`; returns how many. */
   revokeByPasskey(accountId: string, passkeyId: string, now: number, keep: string): Promise<number>;
   listActive(accountId: string, now: number): Promise<Session[]>;
+  /** How many sessions of the account are live at `now` (what every sign-in asks, for the limit). */
+  countActive(accountId: string, now: number): Promise<number>;
   /**
    * Revokes those of `ids` that are the account's and not yet revoked, in one statement; returns
    * the ids it revoked (a session another request ended first is not in it, so it is audited once).

@@ -570,7 +570,7 @@ describe.each(BACKENDS)('store contract on %s', (backend: Backend) => {
       for (const s of [expired, idle, revoked]) expect(await store.sessions.findById(s.id)).toBeUndefined();
     });
 
-    it('listActive leaves out revoked, expired, idle-expired and foreign sessions, newest first', async () => {
+    it('listActive and countActive leave out revoked, expired, idle-expired and foreign sessions (listed newest first)', async () => {
       const now = T0 + 2 * HOUR;
       const older = aSession(account.id, { createdAt: T0 + 1, idleExpiresAt: now + 1 });
       const newer = aSession(account.id, { createdAt: T0 + 2, idleExpiresAt: now + 1 });
@@ -580,6 +580,8 @@ describe.each(BACKENDS)('store contract on %s', (backend: Backend) => {
       const theirs = aSession(other.id, { idleExpiresAt: now + 1 });
       for (const s of [older, newer, revoked, expired, idle, theirs]) await store.sessions.create(s);
       expect(await store.sessions.listActive(account.id, now)).toEqual([newer, older]);
+      expect(await store.sessions.countActive(account.id, now)).toBe(2);
+      expect(await store.sessions.countActive(other.id, now)).toBe(1);
       expect(await store.sessions.listActive(other.id, now)).toEqual([theirs]);
     });
   });

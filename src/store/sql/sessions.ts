@@ -18,7 +18,16 @@ const touch = prepared((db, id: string, now: number, idleExpiresAt: number) =>
     .where('idle_expires_at', '>', now),
 );
 
-// Every sign-in reads it (the per-account session limit, services/sessions.ts): compiled once.
+// Every sign-in counts them (the per-account session limit, services/sessions.ts): compiled once.
+const countLiveOfAccount = prepared((db, accountId: string, now: number) =>
+  db
+    .selectFrom('sessions')
+    .select((eb) => eb.fn.countAll().as('n'))
+    .where('account_id', '=', accountId)
+    .where('revoked_at', 'is', null)
+    .where('expires_at', '>', now)
+    .where('idle_expires_at', '>', now),
+);
 const liveOfAccount = prepared((db, accountId: string, now: number) =>
   db
     .selectFrom('sessions')
@@ -129,6 +138,10 @@ export class SqlSessionStore implements SessionStore {
       .returning('id')
       .execute();
     return rows.map((r) => r.id).sort();
+  }
+
+  async countActive(accountId: string, now: number): Promise<number> {
+    return Number((await countLiveOfAccount(this.db, accountId, now)).rows[0]?.n ?? 0);
   }
 
   async listActive(accountId: string, now: number): Promise<Session[]> {
