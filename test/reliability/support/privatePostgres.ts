@@ -89,8 +89,8 @@ function signalCluster(data: string, signal: 'SIGSTOP' | 'SIGCONT'): void {
   }
 }
 
-export async function startPrivatePostgres(): Promise<PrivatePostgres> {
-  const bin = await postgresBin();
+export async function startPrivatePostgres(options: { bin?: string; maxConnections?: number; fsync?: boolean } = {}): Promise<PrivatePostgres> {
+  const bin = options.bin ?? (await postgresBin());
   if (!bin) throw new Error('PostgreSQL server programs not found (set KEYBOUND_TEST_PG_BIN)');
   const user = runAs();
   const dir = mkdtempSync(join(tmpdir(), 'keybound-pg-'));
@@ -99,8 +99,8 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
   const logFile = join(dir, 'server.log');
   await run(join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '--no-sync', '-E', 'UTF8', '--locale=C'], user);
   const port = await freePort();
-  // fsync stays on: the crash-and-restart test relies on what PostgreSQL promises for a commit.
-  const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c shared_buffers=16MB -c max_connections=40`;
+  // fsync stays on by default: the crash-and-restart test relies on what PostgreSQL promises for a commit.
+  const settings = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c shared_buffers=16MB -c max_connections=${options.maxConnections ?? 40}${options.fsync === false ? ' -c fsync=off' : ''}`;
   let running = false;
   const pgCtl = (args: string[]) => run(join(bin, 'pg_ctl'), ['-D', data, ...args], user);
   const emergencyStop = () => {
@@ -117,7 +117,7 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     port,
     start: async () => {
-      await pgCtl(['-o', options, '-l', logFile, '-w', '-t', '30', 'start']);
+      await pgCtl(['-o', settings, '-l', logFile, '-w', '-t', '30', 'start']);
       running = true;
     },
     stop: async (mode = 'fast') => {
