@@ -43,7 +43,6 @@ export async function startEmbeddedPostgres(log: (line: string) => void): Promis
   // The reliability suite runs several servers at once on it; fsync off, as nothing here survives the run.
   const server = await startPrivatePostgres({ bin, maxConnections: 300, fsync: false });
   try {
-    await server.start();
     const admin = new pg.Client({ connectionString: server.url });
     await admin.connect();
     try {
