@@ -1,7 +1,7 @@
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, type PostgresCursor, type PostgresPool, type PostgresPoolClient, type PostgresQueryResult } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.ts';
 
@@ -123,7 +123,7 @@ function openPostgres(url: string, options: OpenOptions): Db {
   pool.on('connect', (client) => {
     client.on('error', () => {});
   });
-  const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool: new SettledPool(pool) }) });
   return {
     kysely,
     dialect: 'postgres',
@@ -131,6 +131,59 @@ function openPostgres(url: string, options: OpenOptions): Db {
     description: `PostgreSQL at ${parsed.hostname}:${parsed.port || 5432}${parsed.pathname}${schema ? ` (schema ${schema})` : ''}`,
     close: () => kysely.destroy(),
   };
+}
+
+/**
+ * A pool that hands a connection back for reuse only when its state is known. A statement that
+ * failed without PostgreSQL's own answer (the client's `query_timeout` fired, the connection broke)
+ * may still run on the server after the caller gave up: a `BEGIN` that timed out while PostgreSQL
+ * was frozen ran once it thawed, Kysely (which rolls back only a transaction whose `BEGIN` it saw
+ * succeed) released the connection as if idle, and the next caller's writes went into a transaction
+ * nobody would commit: acknowledged, yet invisible to every other connection and lost when the
+ * connection closed. Such a connection is destroyed instead, as is one PostgreSQL last reported
+ * inside a transaction.
+ */
+class SettledPool implements PostgresPool {
+  constructor(private readonly pool: pg.Pool) {}
+
+  async connect(): Promise<PostgresPoolClient> {
+    return new SettledClient(await this.pool.connect());
+  }
+
+  end(): Promise<void> {
+    return this.pool.end();
+  }
+}
+
+class SettledClient implements PostgresPoolClient {
+  private unsettled = false;
+
+  constructor(private readonly client: pg.PoolClient) {}
+
+  query<R>(sql: string, parameters: readonly unknown[]): Promise<PostgresQueryResult<R>>;
+  query<R>(cursor: PostgresCursor<R>): PostgresCursor<R>;
+  query<R>(sql: string | PostgresCursor<R>, parameters?: readonly unknown[]): Promise<PostgresQueryResult<R>> | PostgresCursor<R> {
+    // Keybound never streams (no cursor is configured), so Kysely only ever sends text and values.
+    if (typeof sql !== 'string') throw new TypeError('cursors are not used');
+    return this.run(sql, parameters ?? []);
+  }
+
+  private async run<R>(sql: string, parameters: readonly unknown[]): Promise<PostgresQueryResult<R>> {
+    try {
+      return (await this.client.query(sql, [...parameters])) as unknown as PostgresQueryResult<R>;
+    } catch (error) {
+      // A DatabaseError is PostgreSQL's own answer, followed by ReadyForQuery: the connection's state
+      // is known (idle, or a failed transaction the caller rolls back). Anything else is not.
+      if (!(error instanceof pg.DatabaseError)) this.unsettled = true;
+      throw error;
+    }
+  }
+
+  release(destroy?: boolean): void {
+    // `I`: idle. `T`/`E`: inside a transaction, which no caller should ever hand back.
+    const status = this.client.getTransactionStatus?.() ?? 'I';
+    this.client.release(Boolean(destroy) || this.unsettled || (status !== null && status !== 'I'));
+  }
 }
 
 /**
