@@ -17,8 +17,12 @@ export interface AccountStore {
   count(): Promise<number>;
   setStatus(id: string, status: AccountStatus, now: number): Promise<boolean>;
   setRole(id: string, role: Role, now: number): Promise<boolean>;
-  /** Serialises changes to one account's authenticators until the transaction ends (PostgreSQL row lock). */
-  lock(id: string): Promise<void>;
+  /**
+   * Serialises changes to one account (its authenticators, its sessions, its status): holds the
+   * account row until the transaction ends (PostgreSQL `FOR UPDATE`; SQLite serialises writers),
+   * and reads its status under that hold: `undefined` when there is no such account.
+   */
+  lock(id: string): Promise<AccountStatus | undefined>;
 }
 
 export interface InvitationStore {
