@@ -35,9 +35,8 @@ export class SqlInvitationStore implements InvitationStore {
         createdAt: Number(row.created_at),
         expiresAt: Number(row.expires_at),
         usedAt: row.used_at === null ? null : Number(row.used_at),
-        kind: row.kind === 'device' ? 'device' : 'enrolment',
-        maxAal: row.max_aal === null ? null : (Number(row.max_aal) as 1 | 2 | 3),
-        passkeyId: row.passkey_id,
+        // An administrator's link reads back as it always did; a device link carries its cap and passkey.
+        ...(row.kind === 'device' ? { kind: 'device' as const, maxAal: row.max_aal === null ? null : (Number(row.max_aal) as 1 | 2 | 3), passkeyId: row.passkey_id } : {}),
       }
     );
   }
