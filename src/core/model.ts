@@ -29,7 +29,18 @@ export interface Invitation {
   readonly createdAt: number;
   readonly expiresAt: number;
   readonly usedAt: number | null;
+  /**
+   * `enrolment` (absent: an administrator's link) or `device`: a holder's device link, made from a
+   * fresh session (services/devices/link.ts), which carries that session's level and passkey.
+   */
+  readonly kind?: InvitationKind;
+  /** Device links: the highest level the passkey it enrols may reach (the issuing session's). */
+  readonly maxAal?: 1 | 2 | 3 | null;
+  /** Device links: the passkey the issuing session signed in with; it must still be active at redemption. */
+  readonly passkeyId?: string | null;
 }
+
+export type InvitationKind = 'enrolment' | 'device';
 
 export type PasskeyStatus = 'active' | 'flagged';
 

@@ -2,7 +2,7 @@
  * The store's ports: what services may ask of the database, and nothing more. Each method is one
  * statement or one small transaction; one-time values are consumed by a single atomic statement.
  */
-import type { Account, AccountStatus, AuditEvent, AuditEventInput, Ceremony, Invitation, Passkey, Role, Session } from '../core/model.ts';
+import type { Account, AccountStatus, AuditEvent, AuditEventInput, Ceremony, Invitation, InvitationKind, Passkey, Role, Session } from '../core/model.ts';
 import type { CodeAttempt, CodeAuthenticator, RecoveryCode } from '../core/model.ts';
 import type { CodeAuthenticatorKind } from '../codes/factors.ts';
 import type { ThrottlePolicy } from '../codes/throttle.ts';
@@ -30,8 +30,8 @@ export interface InvitationStore {
   find(id: string): Promise<Invitation | undefined>;
   /** Marks the invitation used if it is unused and unexpired; `true` for exactly one caller. */
   consume(id: string, now: number): Promise<boolean>;
-  /** Ends every unused invitation of an account (a new link replaces the old). */
-  revokeForAccount(accountId: string, now: number): Promise<void>;
+  /** Ends every unused invitation of an account (a new link replaces the old), or only those of `kind`. */
+  revokeForAccount(accountId: string, now: number, kind?: InvitationKind): Promise<void>;
   /** Whether the account has a link that is unused and unexpired at `now`. */
   hasUsable(accountId: string, now: number): Promise<boolean>;
 }

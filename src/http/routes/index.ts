@@ -1,6 +1,7 @@
 import type { ApiRoute } from '../declare.ts';
 import { accountRoutes } from './account.ts';
 import { codeRoutes } from './codes.ts';
+import { deviceRoutes } from './devices.ts';
 import { factorRoutes } from './factors.ts';
 import { openApiRoute } from './ops.ts';
 import { passkeyRoutes } from './passkeys.ts';
@@ -17,5 +18,6 @@ export const API_ROUTES: readonly ApiRoute[] = [
   ...totpRoutes,
   ...recoveryCodeRoutes,
   ...factorRoutes,
+  ...deviceRoutes,
   openApiRoute(() => API_ROUTES),
 ];
