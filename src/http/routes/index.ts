@@ -2,6 +2,7 @@ import type { ApiRoute } from '../declare.ts';
 import { accountRoutes } from './account.ts';
 import { codeRoutes } from './codes.ts';
 import { factorRoutes } from './factors.ts';
+import { grantRoutes } from './grants.ts';
 import { openApiRoute } from './ops.ts';
 import { passkeyRoutes } from './passkeys.ts';
 import { recoveryCodeRoutes } from './recoveryCodes.ts';
@@ -17,5 +18,6 @@ export const API_ROUTES: readonly ApiRoute[] = [
   ...totpRoutes,
   ...recoveryCodeRoutes,
   ...factorRoutes,
+  ...grantRoutes,
   openApiRoute(() => API_ROUTES),
 ];
