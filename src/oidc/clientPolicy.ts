@@ -1,4 +1,3 @@
-import { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import { ACR, isAcr, type Acr } from '../core/assurance/level.ts';
 
 /**
@@ -12,6 +11,9 @@ import { ACR, isAcr, type Acr } from '../core/assurance/level.ts';
  * - `keybound_scopes`, `keybound_resources`: allowlists (ASVS 10.4.11). A request naming any other
  *   scope or resource indicator is refused with `invalid_scope` / `invalid_target` (RFC 6749 §5.2,
  *   RFC 8707 §2), at the authorization endpoint, PAR, client credentials and refresh.
+ *
+ * Pure (no oidc-provider import: the CLI reads policies without loading the provider); the checks
+ * the provider runs are in allowlist.ts.
  *
  * A client whose metadata lacks a property gets the strictest reading (migration 008 wrote them all
  * into clients made before they existed, so this is a guard, not a default anyone relies on).
@@ -52,39 +54,4 @@ export function clientPolicy(metadata: object): ClientPolicy {
 /** The OpenID scopes a client gets when `--scope` is not given: identity only (no `offline_access`, no API). */
 export function defaultScopes(grantTypes: readonly string[]): string[] {
   return grantTypes.includes('authorization_code') ? ['openid', 'profile', 'email'] : [];
-}
-
-const listOf = (value: unknown): string[] => (Array.isArray(value) ? value.map(String) : typeof value === 'string' ? [value] : []);
-
-/**
- * Refuses a request that names a scope or a resource the client is not allowed (RFC 6749 §5.2
- * `invalid_scope`, RFC 8707 §2 `invalid_target`). Called from the provider's resource-indicator
- * hooks (configuration.ts), which every authorization request, pushed authorization request and
- * client-credentials request passes through with its client known, before anything is stored or
- * issued; `checkRefresh` covers a refresh.
- */
-export function refuseUnallowed(ctx: KoaContextWithOIDC, client: object, indicator?: string): void {
-  const policy = clientPolicy(client);
-  const params = (ctx.oidc?.params ?? {}) as { scope?: unknown; resource?: unknown };
-  const scopes = typeof params.scope === 'string' ? params.scope.split(' ').filter(Boolean) : [];
-  const extra = scopes.find((s) => !policy.scopes.includes(s));
-  if (extra !== undefined) throw new errors.InvalidScope('requested scope is not allowed for this client', extra);
-  const target = [...listOf(params.resource), ...(indicator !== undefined ? [indicator] : [])].find((r) => !policy.resources.includes(r));
-  if (target !== undefined) throw new errors.InvalidTarget(`${target} is not a resource this client may ask for`);
-}
-
-/**
- * A refresh may not carry on what the client is no longer allowed (its allowlists narrowed since
- * the grant, `clients update`): refused before the refresh token is used.
- */
-export function checkRefresh(ctx: KoaContextWithOIDC): void {
-  const client = ctx.oidc.client;
-  const token = ctx.oidc.entities.RefreshToken;
-  if (!client || !token) return;
-  const policy = clientPolicy(client);
-  const extra = (token.scope ?? '').split(' ').filter(Boolean).find((s) => !policy.scopes.includes(s));
-  if (extra !== undefined) throw new errors.InvalidScope('the client is no longer allowed a scope of this grant', extra);
-  const target = listOf(token.resource).find((r) => !policy.resources.includes(r));
-  if (target !== undefined) throw new errors.InvalidTarget(`${target} is no longer a resource this client may ask for`);
-  refuseUnallowed(ctx, client);
 }

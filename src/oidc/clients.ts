@@ -146,7 +146,7 @@ export async function createClient(deps: Deps, input: ClientInput, validate: Met
 
 /**
  * Changes a client's policy (`keybound clients update`). Narrowing takes effect at the next request:
- * a refresh that holds a scope or resource no longer allowed is refused (clientPolicy.ts
+ * a refresh that holds a scope or resource no longer allowed is refused (allowlist.ts
  * `checkRefresh`); a raised minimum level applies from the next authorization.
  */
 export async function updateClientPolicy(deps: Deps, clientId: string, input: PolicyInput): Promise<Result<OidcClientRow>> {

@@ -4,7 +4,8 @@ import type { Deps } from '../services/deps.ts';
 import { findAccount } from './account.ts';
 import { adapterFactory } from './adapter.ts';
 import { RESOURCE_SERVER_METADATA } from './clients.ts';
-import { checkRefresh, clientPolicy, OIDC_SCOPES, POLICY_METADATA, refuseUnallowed } from './clientPolicy.ts';
+import { checkRefresh, refuseUnallowed } from './allowlist.ts';
+import { clientPolicy, OIDC_SCOPES, POLICY_METADATA } from './clientPolicy.ts';
 import { renderLoggedOutPage, renderLogoutPage, renderProviderErrorPage } from './pages.ts';
 import { keyboundPolicy } from './policy.ts';
 
@@ -72,7 +73,7 @@ export function providerConfiguration(deps: Deps, input: { jwks: JWKS; cookieKey
       resourceIndicators: {
         enabled: true,
         // Both hooks see every authorization, PAR and client-credentials request with its client:
-        // anything outside the client's allowlists is refused there (clientPolicy.ts).
+        // anything outside the client's allowlists is refused there (allowlist.ts).
         defaultResource: async (ctx, client, oneOf) => {
           refuseUnallowed(ctx, client);
           return oneOf;
@@ -104,7 +105,7 @@ export function providerConfiguration(deps: Deps, input: { jwks: JWKS; cookieKey
     // Every client allowed the refresh_token grant gets one; without `offline_access` it ends with the session.
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
     // RFC 9700 §4.14.2: a refresh token is used once; each use returns a new one.
-    // A refresh is refused when the client is no longer allowed what the grant holds (clientPolicy.ts).
+    // A refresh is refused when the client is no longer allowed what the grant holds (allowlist.ts).
     rotateRefreshToken: (ctx) => {
       checkRefresh(ctx);
       return true;
