@@ -65,6 +65,7 @@ export const ERRORS = {
   acr_unreachable: [403, 'Your account has no passkey that can reach the level this application asks for. Ask your administrator to enrol an approved device-bound security key.'],
   client_invalid: [400, 'These client settings are not valid.'],
   client_not_found: [404, 'No such client.'],
+  grant_not_found: [404, 'No such connected app on your account.'],
   // One-time codes (README "One-time codes")
   code_malformed: [400, 'That is not a code of the right form. Type the digits you were given (spaces are fine), or for a recovery code its 16 letters and digits.'],
   code_invalid: [400, 'That code is not right. Check it and try again, or ask for a new one; if it keeps failing, sign in with a passkey.'],

@@ -178,6 +178,8 @@ export interface OidcClientStore {
   create(client: OidcClientRow): Promise<boolean>;
   find(clientId: string): Promise<OidcClientRow | undefined>;
   list(): Promise<OidcClientRow[]>;
+  /** Replaces the client's metadata (`clients update`); `false` when there is no such client. */
+  updateMetadata(clientId: string, metadata: Record<string, unknown>): Promise<boolean>;
   delete(clientId: string): Promise<boolean>;
 }
 

@@ -3,6 +3,7 @@ import { accountRoutes } from './account.ts';
 import { codeRoutes } from './codes.ts';
 import { deviceRoutes } from './devices.ts';
 import { factorRoutes } from './factors.ts';
+import { grantRoutes } from './grants.ts';
 import { openApiRoute } from './ops.ts';
 import { passkeyRoutes } from './passkeys.ts';
 import { recoveryCodeRoutes } from './recoveryCodes.ts';
@@ -19,5 +20,6 @@ export const API_ROUTES: readonly ApiRoute[] = [
   ...recoveryCodeRoutes,
   ...factorRoutes,
   ...deviceRoutes,
+  ...grantRoutes,
   openApiRoute(() => API_ROUTES),
 ];
