@@ -77,7 +77,7 @@ export const CONFIG_KEYS = [
   { env: 'KEYBOUND_OIDC_ACCESS_TOKEN_TTL', kind: 'seconds', default: '300', doc: 'Lifetime of an access token. JWT access tokens cannot be revoked, so keep it short.' },
   { env: 'KEYBOUND_OIDC_ID_TOKEN_TTL', kind: 'seconds', default: '600', doc: 'Lifetime of an ID token.' },
   { env: 'KEYBOUND_OIDC_REFRESH_TOKEN_TTL', kind: 'seconds', default: '86400', doc: 'Lifetime of a refresh token (rotated on every use; NIST SP 800-63B-4 asks for reauthentication at AAL2 within 24 hours).' },
-  { env: 'KEYBOUND_OIDC_CODE_TTL', kind: 'seconds', default: '60', doc: 'Lifetime of an authorization code.' },
+  { env: 'KEYBOUND_OIDC_CODE_TTL', kind: 'seconds', default: '60', doc: 'Lifetime of an authorization code (at most 600: OWASP ASVS 5.0 10.4.3).' },
   { env: 'KEYBOUND_OIDC_INTERACTION_TTL', kind: 'seconds', default: '600', doc: 'How long a person has to finish signing in for an application.' },
   { env: 'KEYBOUND_OIDC_ALLOW_SHARED_SECRETS', kind: 'bool', default: 'false', doc: 'Allow `client_secret_basic`/`client_secret_post` client authentication. Off: confidential clients use `private_key_jwt`.' },
   { env: 'KEYBOUND_SHUTDOWN_GRACE', kind: 'seconds', default: '10', doc: 'On SIGTERM, how long requests in flight may take before the server exits anyway.' },
