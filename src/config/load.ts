@@ -21,6 +21,8 @@ export interface Config {
   readonly databaseTimeoutMs: number;
   /** How long `serve` waits for an unreachable database at start. */
   readonly databaseStartWaitMs: number;
+  /** Apply migrations at start (`KEYBOUND_MIGRATE_ON_START`); off, the schema must already be current. */
+  readonly migrateOnStart: boolean;
   /** Configured data keys, or `null` to use (or make) the key file beside a SQLite database. */
   readonly dataKeys: readonly DataKey[] | null;
   readonly logLevel: string;
@@ -207,6 +209,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl,
     databaseTimeoutMs: seconds('KEYBOUND_DATABASE_TIMEOUT'),
     databaseStartWaitMs: seconds('KEYBOUND_DATABASE_START_WAIT'),
+    migrateOnStart: get('KEYBOUND_MIGRATE_ON_START'),
     dataKeys,
     logLevel: get('KEYBOUND_LOG_LEVEL'),
     trustProxy: get('KEYBOUND_TRUST_PROXY'),
