@@ -1,7 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { ConfigError, loadConfig, type Config } from '../config/load.ts';
 import { ROLES, type Role } from '../core/model.ts';
-import { createDeps, DatabaseUnreachableError, jsonLineLog, openStore } from '../runtime.ts';
+import { createDeps, DatabaseUnreachableError, jsonLineLog, openStore, SchemaBehindError } from '../runtime.ts';
 import { changeRole } from '../services/roles.ts';
 import { invite } from '../services/invitations.ts';
 import type { Deps } from '../services/deps.ts';
@@ -166,10 +166,10 @@ accounts
 
 program
   .command('migrate')
-  .description('apply database migrations and exit')
+  .description('apply database migrations and exit (run it as the database owner when KEYBOUND_MIGRATE_ON_START=false)')
   .action(async () => {
     const config = loadConfig();
-    const { db, applied } = await openStore(config);
+    const { db, applied } = await openStore(config, { migrate: true });
     await db.close();
     process.stdout.write(applied.length ? `Applied migrations ${applied.join(', ')} to ${db.description}\n` : `${db.description} is up to date\n`);
   });
@@ -205,7 +205,7 @@ if (process.argv.length <= 2) {
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
-  if (error instanceof ConfigError || error instanceof DatabaseUrlError || error instanceof DatabaseUnreachableError) fail(error.message);
+  if (error instanceof ConfigError || error instanceof DatabaseUrlError || error instanceof DatabaseUnreachableError || error instanceof SchemaBehindError) fail(error.message);
   if (isDatabaseRefusal(error)) fail(`the database refused: ${error.message} (SQLSTATE ${error.code})`);
   throw error;
 }

@@ -5,6 +5,8 @@ export interface Metrics {
   readonly registry: Registry;
   readonly signIns: Counter<'method' | 'result'>;
   readonly enrolments: Counter<'result'>;
+  /** Refusals and failures logged as security events (http/securityEvents.ts, oidc/events.ts), by event and reason. */
+  readonly securityEvents: Counter<'event' | 'reason'>;
   readonly httpDuration: Histogram<'method' | 'route' | 'status'>;
   /** Codes actually compared (after every limit let them through), by factor and `match`/`mismatch`. */
   readonly codeChecks: Counter<'factor' | 'result'>;
@@ -26,6 +28,12 @@ export function createMetrics(options: { processMetrics?: boolean } = {}): Metri
       name: 'keybound_passkey_registrations_total',
       help: 'Passkey registrations by result (success, or the error code of the refusal).',
       labelNames: ['result'],
+      registers: [registry],
+    }),
+    securityEvents: new Counter({
+      name: 'keybound_security_events_total',
+      help: 'Security events logged at warn level (refused authorization, rate limits, cross-site and invalid requests, failed client authentication), by event and reason (a stable code).',
+      labelNames: ['event', 'reason'],
       registers: [registry],
     }),
     httpDuration: new Histogram({

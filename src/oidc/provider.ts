@@ -7,6 +7,7 @@ import { loadCookieKeys, loadSigningKeys } from './keys.ts';
 import { bindGrantsToSessions } from './grantBinding.ts';
 import { endKeyboundSessionOnLogout } from './logout.ts';
 import { installAtomicReplayDetection } from './replay.ts';
+import { auditClientAuthentication } from './events.ts';
 
 /** Where provider events are logged (Fastify's logger in the server, nothing in the CLI). */
 export type ProviderLog = Pick<FastifyBaseLogger, 'info' | 'error'>;
@@ -40,6 +41,7 @@ export async function buildProvider(deps: Deps, log: ProviderLog): Promise<Built
   provider.use(securityHeaders(deps.config));
   provider.use(endKeyboundSessionOnLogout(deps));
   provider.use(bindGrantsToSessions(deps));
+  auditClientAuthentication(provider, deps);
   provider.on('server_error', (_ctx: KoaContextWithOIDC, error: Error) => log.error({ err: error }, 'oidc provider error'));
   for (const event of CLIENT_ERROR_EVENTS) {
     provider.on(event as 'grant.error', (ctx: KoaContextWithOIDC, error: { error?: string; status?: number }) =>
