@@ -44,7 +44,7 @@ describe.each(BACKENDS)('OAuth client authentication in the audit trail (%s)', (
     const pair = await generateKeyPair('ES256', { extractable: true });
     key = pair.privateKey;
     const jwks = { keys: [{ ...(await exportJWK(pair.publicKey)), alg: 'ES256', use: 'sig' }] };
-    const base = { redirectUris: [], postLogoutRedirectUris: [], public: false, grantTypes: ['client_credentials'] as const, requireDpop: false };
+    const base = { redirectUris: [], postLogoutRedirectUris: [], public: false, grantTypes: ['client_credentials'] as const, requireDpop: false, scopes: ['read'], resources: [RESOURCE] };
     const made = await createClient(t.deps, { ...base, name: 'Reporting', jwks }, async () => null);
     const shared = await createClient(t.deps, { ...base, name: 'Legacy', jwks: null }, async () => null);
     if (!made.ok || !shared.ok) throw new Error('client not created');
