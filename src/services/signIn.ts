@@ -87,6 +87,11 @@ export async function completeSignIn(deps: Deps, request: SignInRequest): Promis
     await deps.store.transaction(async (tx) => {
       const refused = request.commit ? await request.commit(tx) : null;
       if (refused) throw new RollBack(refused);
+      // The status read above may be stale: a suspension or offboarding may have committed since.
+      // This update takes the account row (they take it first too) and counts only while the
+      // account is active, so a sign-in never outlives the change that ends the account's access
+      // (an enrolment has made it active in `commit` just above).
+      if (!(await tx.accounts.recordSignIn(account.id, now))) throw new RollBack(fail('account_not_active'));
       // OWASP ASVS 5.0 7.2.4: "generates a new session token on user authentication, including
       // re-authentication, and terminates the current session token". The store ends it only if it
       // is this account's: a cookie of another account is left alone (the new cookie overwrites it
