@@ -5,7 +5,7 @@ import { ROLES, type RequestContext, type Role } from '../core/model.ts';
 import { listAccounts, showAccount, updateAccount, type AccountDetails, type AccountSummary } from '../services/accountAdmin.ts';
 import { CLI_ACTOR } from '../services/adminAccess.ts';
 import type { Deps } from '../services/deps.ts';
-import { offboardAccount, resumeAccount, revokeSessions, suspendAccount, type LifecycleChange, type Revoked } from '../services/lifecycle.ts';
+import { describeChange, offboardAccount, resumeAccount, revokeSessions, suspendAccount, type LifecycleChange, type Revoked } from '../services/lifecycle.ts';
 import { changeRole } from '../services/roles.ts';
 
 type WithDeps = <T>(work: (deps: Deps, config: Config) => Promise<T>) => Promise<T>;
@@ -49,16 +49,6 @@ export function revokedLines(revoked: Revoked): string[] {
     `  enrolment links revoked:    ${revoked.invitations}`,
     `  pending code sign-ins ended: ${revoked.pendingCodeSignIns}`,
   ];
-}
-
-function changeJson(change: LifecycleChange) {
-  const { account, from, revoked, selfContained } = change;
-  return {
-    account: { id: account.id, username: account.username, status: account.status, role: account.role },
-    from,
-    revoked,
-    selfContainedTokens: { accessTokensValidUntil: new Date(selfContained.accessTokensValidUntil).toISOString(), idTokensValidUntil: new Date(selfContained.idTokensValidUntil).toISOString() },
-  };
 }
 
 const tokensLine = (change: LifecycleChange) =>
@@ -128,7 +118,7 @@ export function registerAccountCommands(program: Command, withDeps: WithDeps): v
     .action(async (username: string, options: { reason?: string; json?: boolean }) => {
       const result = await withDeps((deps) => suspendAccount(deps, { username, actor: CLI_ACTOR, context: CLI_CONTEXT, reason: options.reason ?? null }));
       if (!result.ok) fail(result);
-      if (options.json) return json(changeJson(result.value));
+      if (options.json) return json(describeChange(result.value));
       out(`${result.value.account.username} suspended (was ${result.value.from}): ${plural(result.value.revoked.sessions, 'session')} and ${plural(result.value.revoked.grants, 'grant')} ended.`);
       out(tokensLine(result.value));
     });
@@ -141,7 +131,7 @@ export function registerAccountCommands(program: Command, withDeps: WithDeps): v
     .action(async (username: string, options: { json?: boolean }) => {
       const result = await withDeps((deps) => resumeAccount(deps, { username, actor: CLI_ACTOR, context: CLI_CONTEXT }));
       if (!result.ok) fail(result);
-      if (options.json) return json(changeJson(result.value));
+      if (options.json) return json(describeChange(result.value));
       out(`${result.value.account.username} resumed: ${result.value.account.status}.`);
     });
 
@@ -154,7 +144,7 @@ export function registerAccountCommands(program: Command, withDeps: WithDeps): v
     .action(async (username: string, options: { reason?: string; json?: boolean }) => {
       const result = await withDeps((deps) => offboardAccount(deps, { username, actor: CLI_ACTOR, context: CLI_CONTEXT, reason: options.reason ?? null }));
       if (!result.ok) fail(result);
-      if (options.json) return json(changeJson(result.value));
+      if (options.json) return json(describeChange(result.value));
       out(`${result.value.account.username} offboarded (was ${result.value.from}). Revoked:`);
       for (const line of revokedLines(result.value.revoked)) out(line);
       out(tokensLine(result.value));

@@ -43,6 +43,17 @@ export interface LifecycleChange {
   readonly selfContained: { readonly accessTokensValidUntil: number; readonly idTokensValidUntil: number };
 }
 
+/** A change as the CLI's `--json` and the admin API answer it. */
+export function describeChange(change: LifecycleChange) {
+  const { account, from, revoked, selfContained } = change;
+  return {
+    account: { id: account.id, username: account.username, status: account.status, role: account.role },
+    from,
+    revoked,
+    selfContainedTokens: { accessTokensValidUntil: new Date(selfContained.accessTokensValidUntil).toISOString(), idTokensValidUntil: new Date(selfContained.idTokensValidUntil).toISOString() },
+  };
+}
+
 const NOTHING: Revoked = { sessions: 0, grants: 0, passkeys: 0, codeFactors: 0, invitations: 0, pendingCodeSignIns: 0 };
 
 /**

@@ -1,5 +1,6 @@
 import type { ApiRoute } from '../declare.ts';
 import { accountRoutes } from './account.ts';
+import { adminRoutes } from './admin.ts';
 import { codeRoutes } from './codes.ts';
 import { factorRoutes } from './factors.ts';
 import { openApiRoute } from './ops.ts';
@@ -17,5 +18,6 @@ export const API_ROUTES: readonly ApiRoute[] = [
   ...totpRoutes,
   ...recoveryCodeRoutes,
   ...factorRoutes,
+  ...adminRoutes,
   openApiRoute(() => API_ROUTES),
 ];
