@@ -9,7 +9,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI_ACTOR } from '../../src/services/adminAccess.ts';
 import { invite } from '../../src/services/invitations.ts';
-import { offboardAccount, revokeSessions } from '../../src/services/lifecycle.ts';
+import { offboardAccount, resumeAccount, revokeSessions, suspendAccount } from '../../src/services/lifecycle.ts';
+import { completeSignIn } from '../../src/services/signIn.ts';
 import { enrol, ManualClock, ORIGIN, sessionCookie, signIn, startTestApp, type TestApp } from '../helpers/app.ts';
 import { BACKENDS } from '../helpers/db.ts';
 import { authorize, INJECT_REDIRECT, registerTestClient, tokenRequest } from '../helpers/oidcInject.ts';
@@ -262,5 +263,37 @@ describe.each(BACKENDS)('account lifecycle on %s', (backend) => {
     const [event] = await t.store.audit.list({ type: 'sessions.revoked_by_admin', limit: 1 });
     expect(event?.details).toMatchObject({ by: 'admin:root', scope: 'all' });
     admin.cookie = sessionCookie(await signIn(t, admin.authenticator));
+  });
+});
+
+describe('a sign-in racing a suspension (PostgreSQL, where they run side by side)', () => {
+  let t: TestApp | undefined;
+  afterAll(async () => t?.close());
+
+  it('a sign-in whose transaction commits after a suspension is refused, so resuming brings no session of it back', async () => {
+    t = await startTestApp({ backend: 'postgres', clock: new ManualClock(Date.now()) });
+    const app = t;
+    const { body } = await enrol(app, 'racer');
+    const passkeyId = body.passkey.id as string;
+    const account = (await app.store.accounts.findByUsername('racer'))!;
+    expect(account.status).toBe('active');
+    // The sign-in checked the account (active) before its transaction; the suspension commits
+    // while that transaction is open, before it writes the session.
+    const signedIn = await completeSignIn(app.deps, {
+      account,
+      method: 'passkey',
+      factors: [{ kind: 'passkey', userPresent: true, userVerified: true, backupEligible: false, attestationTrusted: false }],
+      passkeyId,
+      context: CONTEXT,
+      commit: async () => {
+        const suspended = await suspendAccount(app.deps, { username: 'racer', actor: CLI_ACTOR, context: CONTEXT });
+        expect(suspended.ok).toBe(true);
+        return null;
+      },
+    });
+    expect(signedIn).toMatchObject({ ok: false, code: 'account_not_active' });
+    const resumed = await resumeAccount(app.deps, { username: "racer", actor: CLI_ACTOR, context: CONTEXT });
+    expect(resumed, JSON.stringify(resumed)).toMatchObject({ ok: true });
+    expect(await app.store.sessions.listActive(account.id, app.clock.now)).toEqual([]);
   });
 });
