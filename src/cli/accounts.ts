@@ -90,7 +90,8 @@ export function registerAccountCommands(program: Command, withDeps: WithDeps): v
     .action(async (options: { query?: string; json?: boolean }) => {
       const result = await withDeps((deps) => listAccounts(deps, { actor: CLI_ACTOR, query: options.query }));
       if (!result.ok) fail(result);
-      if (options.json) return json(result.value);
+      // The counts stay where earlier versions printed them, beside the new columns.
+      if (options.json) return json(result.value.map((a) => ({ ...a, passkeys: a.factors.passkeys, deviceBoundPasskeys: a.factors.deviceBoundPasskeys })));
       table(
         ['USERNAME', 'ROLE', 'STATUS', 'LAST SIGN-IN', 'FACTORS', 'CREATED'],
         result.value.map((a) => [a.username, a.role, a.status, a.lastSignInAt ?? 'never', factorColumn(a), a.createdAt]),
