@@ -18,7 +18,8 @@ export function toAccount(row: Selectable<AccountsTable>): Account {
     userHandle: row.user_handle,
     email: row.email,
     createdAt: Number(row.created_at),
-    lastSignInAt: row.last_sign_in_at === null || row.last_sign_in_at === undefined ? null : Number(row.last_sign_in_at),
+    // Absent until the first sign-in, so an account reads back as it was created.
+    ...(row.last_sign_in_at === null || row.last_sign_in_at === undefined ? {} : { lastSignInAt: Number(row.last_sign_in_at) }),
   };
 }
 
