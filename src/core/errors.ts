@@ -84,6 +84,8 @@ export const ERRORS = {
   phone_invalid: [400, 'Enter the phone number in international form: + and the country code, then the number (for example +44 7700 900123).'],
   email_missing: [409, 'Your account has no email address to send codes to. Ask your administrator to add one.'],
   delivery_failed: [502, 'The code could not be sent. Try again in a moment, or sign in with a passkey.'],
+  // Devices (README "Add a device", "Lost device")
+  passkey_lost_own_session: [403, 'This session signed in with the passkey you are reporting lost. Sign in with another of your passkeys, on another device, and report it from there.'],
   // Infrastructure
   service_unavailable: [503, 'The service is briefly unavailable. Try again in a few seconds.'],
   internal_error: [500, 'Something went wrong on our side. It has been logged.'],

@@ -31,7 +31,18 @@ export interface Invitation {
   readonly createdAt: number;
   readonly expiresAt: number;
   readonly usedAt: number | null;
+  /**
+   * `enrolment` (absent: an administrator's link) or `device`: a holder's device link, made from a
+   * fresh session (services/devices/link.ts), which carries that session's level and passkey.
+   */
+  readonly kind?: InvitationKind;
+  /** Device links: the highest level the passkey it enrols may reach (the issuing session's). */
+  readonly maxAal?: 1 | 2 | 3 | null;
+  /** Device links: the passkey the issuing session signed in with; it must still be active at redemption. */
+  readonly passkeyId?: string | null;
 }
+
+export type InvitationKind = 'enrolment' | 'device';
 
 /** `flagged`: a security check failed (a cloned counter); `disabled`: the account was offboarded. */
 export type PasskeyStatus = 'active' | 'flagged' | 'disabled';

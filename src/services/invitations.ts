@@ -4,6 +4,7 @@ import { fail, ok, type Result } from '../core/errors.ts';
 import type { Account, Invitation, Role } from '../core/model.ts';
 import { hashSecret, newToken, parseToken, secretMatches } from '../core/tokens.ts';
 import type { Deps } from './deps.ts';
+import { deviceLinkFailure, deviceLinkVouched } from './devices/linkChecks.ts';
 
 export const USERNAME_PATTERN = /^[a-z0-9](?:[a-z0-9._@-]{0,62}[a-z0-9])?$/;
 /** Every stored string has a bound: a display name is shown on pages and by authenticators. */
@@ -103,10 +104,13 @@ export async function checkEnrolmentToken(deps: Deps, token: string): Promise<Re
   if (!parts) return fail('enrolment_token_unknown');
   const invitation = await deps.store.invitations.find(parts.id);
   if (!invitation || !secretMatches(parts.secret, invitation.secretHash)) return fail('enrolment_token_unknown');
-  if (invitation.usedAt !== null) return fail('enrolment_token_used');
-  if (invitation.expiresAt <= deps.clock()) return fail('enrolment_token_expired');
+  const device = invitation.kind === 'device';
+  if (invitation.usedAt !== null) return device ? deviceLinkFailure('enrolment_token_used') : fail('enrolment_token_used');
+  if (invitation.expiresAt <= deps.clock()) return device ? deviceLinkFailure('enrolment_token_expired') : fail('enrolment_token_expired');
   const account = await deps.store.accounts.findById(invitation.accountId);
   if (!account) return fail('enrolment_token_unknown');
   if (account.status === 'suspended' || account.status === 'offboarded') return fail('account_not_active');
+  const unvouched = await deviceLinkVouched(deps.store, invitation);
+  if (unvouched) return unvouched;
   return ok({ invitation, account });
 }

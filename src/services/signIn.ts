@@ -1,6 +1,6 @@
 import { assess, type Assurance, type FactorEvidence } from '../core/assurance/level.ts';
 import { fail, ok, type Failure, type Result } from '../core/errors.ts';
-import type { Account, RequestContext, Session } from '../core/model.ts';
+import type { Account, AccountStatus, RequestContext, Session } from '../core/model.ts';
 import { EVIDENCE_FACTOR } from '../codes/factors.ts';
 import { codeFactorAllowed, passkeyAllowed } from '../core/policy.ts';
 import { hashSecret, newToken } from '../core/tokens.ts';
@@ -39,6 +39,9 @@ export interface SignedIn {
   readonly assurance: Assurance;
 }
 
+/** Active accounts sign in; an invited one only by enrolling (its enrolment activates it). */
+const maySignIn = (status: AccountStatus | undefined, method: SignInMethod) => status === 'active' || (status === 'invited' && method === 'enrolment');
+
 class RollBack extends Error {
   constructor(readonly failure: Failure) {
     super(failure.code);
@@ -55,7 +58,7 @@ export async function completeSignIn(deps: Deps, request: SignInRequest): Promis
   const now = deps.clock();
   const refuse = (failure: Failure) =>
     recordSignInFailure(deps, failure, { method: request.method, accountId: account.id, context, details: { passkey: request.passkeyId } });
-  if (account.status !== 'active' && request.method !== 'enrolment') return refuse(fail('account_not_active'));
+  if (!maySignIn(account.status, request.method)) return refuse(fail('account_not_active'));
   // Role policy is enforced here, where every path passes, not only in the paths that know of it.
   const policy = deps.policies[account.role];
   for (const factor of request.factors) {
@@ -85,12 +88,16 @@ export async function completeSignIn(deps: Deps, request: SignInRequest): Promis
   };
   try {
     await deps.store.transaction(async (tx) => {
+      // The account is held from here to the commit: a suspension (or any status change) that
+      // committed after the account was read above is seen now rather than outlived by this session,
+      // and concurrent sign-ins of one account count its live sessions one after the other, so the
+      // per-account limit (ASVS 7.1.2) is never exceeded.
+      if (!maySignIn(await tx.accounts.lock(account.id), request.method)) throw new RollBack(fail('account_not_active'));
       const refused = request.commit ? await request.commit(tx) : null;
       if (refused) throw new RollBack(refused);
-      // The status read above may be stale: a suspension or offboarding may have committed since.
-      // This update takes the account row (they take it first too) and counts only while the
-      // account is active, so a sign-in never outlives the change that ends the account's access
-      // (an enrolment has made it active in `commit` just above).
+      // When the account last signed in (accounts show / list). The update holds only while the
+      // account is active, a second guard beside the hold above (an enrolment has made it active in
+      // `commit` just above).
       if (!(await tx.accounts.recordSignIn(account.id, now))) throw new RollBack(fail('account_not_active'));
       // OWASP ASVS 5.0 7.2.4: "generates a new session token on user authentication, including
       // re-authentication, and terminates the current session token". The store ends it only if it

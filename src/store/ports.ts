@@ -2,7 +2,7 @@
  * The store's ports: what services may ask of the database, and nothing more. Each method is one
  * statement or one small transaction; one-time values are consumed by a single atomic statement.
  */
-import type { Account, AccountStatus, AuditEvent, AuditEventInput, Ceremony, Invitation, Passkey, Role, Session } from '../core/model.ts';
+import type { Account, AccountStatus, AuditEvent, AuditEventInput, Ceremony, Invitation, InvitationKind, Passkey, Role, Session } from '../core/model.ts';
 import type { CodeAttempt, CodeAuthenticator, RecoveryCode } from '../core/model.ts';
 import type { CodeAuthenticatorKind } from '../codes/factors.ts';
 import type { ThrottlePolicy } from '../codes/throttle.ts';
@@ -27,8 +27,12 @@ export interface AccountStore {
   recordSignIn(id: string, now: number): Promise<boolean>;
   /** Accounts whose username, display name or email contains `query` (case-insensitive), by username, at most `limit`. */
   search(query: string, limit: number): Promise<Account[]>;
-  /** Serialises changes to one account's authenticators until the transaction ends (PostgreSQL row lock). */
-  lock(id: string): Promise<void>;
+  /**
+   * Serialises changes to one account (its authenticators, its sessions, its status): holds the
+   * account row until the transaction ends (PostgreSQL `FOR UPDATE`; SQLite serialises writers),
+   * and reads its status under that hold: `undefined` when there is no such account.
+   */
+  lock(id: string): Promise<AccountStatus | undefined>;
 }
 
 export interface InvitationStore {
@@ -36,8 +40,8 @@ export interface InvitationStore {
   find(id: string): Promise<Invitation | undefined>;
   /** Marks the invitation used if it is unused and unexpired; `true` for exactly one caller. */
   consume(id: string, now: number): Promise<boolean>;
-  /** Ends every unused invitation of an account (a new link replaces the old); returns how many. */
-  revokeForAccount(accountId: string, now: number): Promise<number>;
+  /** Ends every unused invitation of an account (a new link replaces the old), or only those of `kind`; returns how many. */
+  revokeForAccount(accountId: string, now: number, kind?: InvitationKind): Promise<number>;
   /** The account's unused, unexpired links, oldest first. */
   listUsable(accountId: string, now: number): Promise<Invitation[]>;
   /** Whether the account has a link that is unused and unexpired at `now`. */

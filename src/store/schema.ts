@@ -27,6 +27,10 @@ export interface InvitationsTable {
   created_at: number;
   expires_at: number;
   used_at: number | null;
+  /** 'enrolment' (an administrator's link) or 'device' (a holder's device link); migration 011. */
+  kind: Generated<string>;
+  max_aal: number | null;
+  passkey_id: string | null;
 }
 
 export interface PasskeysTable {

@@ -324,6 +324,19 @@ describe.each(BACKENDS)('store contract on %s', (backend: Backend) => {
       expect(await store.invitations.consume(unused.id, now)).toBe(false);
       expect(await store.invitations.consume(others.id, now)).toBe(true);
     });
+
+    it('a device link keeps its kind, level cap and passkey; revokeForAccount with a kind ends only links of that kind', async () => {
+      const device = anInvitation(account.id, { kind: 'device', maxAal: 2, passkeyId: 'pk-issuer' });
+      const enrolment = anInvitation(account.id);
+      for (const i of [device, enrolment]) await store.invitations.create(i);
+      expect(await store.invitations.find(device.id)).toEqual(device);
+      const now = T0 + 10;
+      await store.invitations.revokeForAccount(account.id, now, 'device');
+      expect(await store.invitations.find(device.id)).toEqual({ ...device, expiresAt: now });
+      expect(await store.invitations.find(enrolment.id)).toEqual(enrolment);
+      expect(await store.invitations.consume(device.id, now)).toBe(false);
+      expect(await store.invitations.consume(enrolment.id, now)).toBe(true);
+    });
   });
 
   describe('passkeys', () => {

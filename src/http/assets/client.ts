@@ -3,6 +3,7 @@
  * Each page names its behaviour in <body data-page>; everything else is plain HTML.
  */
 import { attachCodeFactors, attachCodeSignIn } from './codes.ts';
+import { attachDevices } from './devices.ts';
 import { WebAuthnAbortService, browserSupportsWebAuthn, browserSupportsWebAuthnAutofill, startAuthentication, startRegistration } from '@simplewebauthn/browser';
 
 class ApiError extends Error {
@@ -234,3 +235,4 @@ else if (page === 'interaction') interaction();
 const helpers = { api, show, explain, busy, afterAuthenticatorChange, offerSignOutElsewhere };
 if (page === 'login') attachCodeSignIn(helpers);
 else if (page === 'account') attachCodeFactors(helpers);
+if (page === 'account') attachDevices(helpers);

@@ -1,5 +1,7 @@
 import type { Account, Session } from '../../core/model.ts';
 import type { PasskeySummary } from '../../services/passkeys/management.ts';
+import { DEVICE_LINK_TTL_MS } from '../../services/devices/link.ts';
+import { renderDevicesSection } from './devices.ts';
 import { renderFactorsSection, type FactorsView } from './factors.ts';
 import { html, layout } from './html.ts';
 
@@ -47,6 +49,7 @@ ${input.passkeys.map(
 <td class="actions">
 <button type="button" class="rename" data-id="${p.id}" data-nickname="${p.nickname}">Rename</button>
 ${activeCount > 1 || p.status !== 'active' ? html`<button type="button" class="remove" data-id="${p.id}">Remove</button>` : html`<span class="muted" title="Add another passkey before removing your only one">Only passkey</span>`}
+${p.id === session.passkeyId ? html`<span class="muted this-device">This sign-in</span>` : html`<button type="button" class="lost" data-id="${p.id}">Lost device</button>`}
 </td>
 </tr>`,
 )}
@@ -59,6 +62,8 @@ ${
 }
 ${input.allowSyncedPasskeys ? '' : html`<p class="muted">Your role accepts device-bound passkeys only.</p>`}
 </section>
+
+${renderDevicesSection({ fresh: input.fresh, minutes: DEVICE_LINK_TTL_MS / 60_000 })}
 
 ${input.factors ? renderFactorsSection(input.factors) : ''}
 

@@ -2,6 +2,7 @@ import type { ApiRoute } from '../declare.ts';
 import { accountRoutes } from './account.ts';
 import { adminRoutes } from './admin.ts';
 import { codeRoutes } from './codes.ts';
+import { deviceRoutes } from './devices.ts';
 import { factorRoutes } from './factors.ts';
 import { openApiRoute } from './ops.ts';
 import { passkeyRoutes } from './passkeys.ts';
@@ -19,5 +20,6 @@ export const API_ROUTES: readonly ApiRoute[] = [
   ...recoveryCodeRoutes,
   ...factorRoutes,
   ...adminRoutes,
+  ...deviceRoutes,
   openApiRoute(() => API_ROUTES),
 ];

@@ -11,6 +11,8 @@ import { decodeClientData } from '../../webauthn/clientData.ts';
 import { REGISTRATION_ALGORITHMS, verifyRegistration } from '../../webauthn/registration.ts';
 import { metadataLookup } from '../attestationMetadata.ts';
 import type { Deps } from '../deps.ts';
+import { announceDeviceAdded, auditDeviceLinkRedeemed } from '../devices/link.ts';
+import { aboveLinkLevel, deviceLinkFailure, deviceLinkVouched } from '../devices/linkChecks.ts';
 import { checkEnrolmentToken } from '../invitations.ts';
 import { completeSignIn, type SignedIn } from '../signIn.ts';
 import { requireFresh } from '../freshness.ts';
@@ -97,6 +99,8 @@ export async function finishRegistration(
   }
   const account = await deps.store.accounts.findById(ceremony.accountId);
   if (!account || account.status === 'suspended' || account.status === 'offboarded') return refuse(fail('account_not_active'), ceremony.accountId);
+  // A device link (services/devices/link.ts) carries its issuing session's level cap and passkey.
+  const invitation = ceremony.invitationId === null ? undefined : await deps.store.invitations.find(ceremony.invitationId);
 
   const verified = await verifyRegistration(input.response, {
     challenge,
@@ -120,6 +124,8 @@ export async function finishRegistration(
   // otherwise a weaker sign-in could mint a stronger key (DESIGN: "Nothing binds an authenticator above the level of the session that
   // binds it"). An enrolment link is the administrator's path and is not limited by this.
   if (ceremony.invitationId === null && input.session && assess([evidence]).aal > input.session.aal) return refuse(fail('passkey_above_session_level'), account.id);
+  // A device link is the holder's own path, so it is limited the same way: by the session that made it.
+  if (aboveLinkLevel(invitation, assess([evidence]).aal)) return refuse(fail('passkey_above_session_level'), account.id);
 
   const passkey: Passkey = {
     id: randomUUID(),
@@ -154,10 +160,15 @@ export async function finishRegistration(
     if (ceremony.invitationId !== null) {
       if (!(await tx.invitations.consume(ceremony.invitationId, now))) {
         const invitation = await tx.invitations.find(ceremony.invitationId);
-        return fail(invitation?.usedAt != null ? 'enrolment_token_used' : 'enrolment_token_expired');
+        const code = invitation?.usedAt != null ? 'enrolment_token_used' : 'enrolment_token_expired';
+        return invitation?.kind === 'device' ? deviceLinkFailure(code) : fail(code);
       }
+      // Under the account lock, so a passkey reported lost meanwhile is seen (services/devices/lost.ts).
+      const unvouched = invitation && (await deviceLinkVouched(tx, invitation));
+      if (unvouched) return unvouched;
     }
     if (!(await tx.passkeys.insert(passkey))) return fail('passkey_already_registered');
+    if (invitation?.kind === 'device') await auditDeviceLinkRedeemed(tx, invitation, passkey, input.context, now);
     await tx.audit.append({ type: 'passkey.registered', outcome: 'success', accountId: account.id, context: input.context, at: now, details: auditDetails });
     if (account.status === 'invited') {
       await tx.accounts.setStatus(account.id, 'active', now);
@@ -184,6 +195,7 @@ export async function finishRegistration(
   });
   if (!signedIn.ok) return refuse(signedIn, account.id);
   deps.metrics.enrolments.inc({ result: 'success' });
+  if (invitation?.kind === 'device') await announceDeviceAdded(deps, account, passkey, input.context);
   return ok({ passkey, signedIn: signedIn.value });
 }
 

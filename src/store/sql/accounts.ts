@@ -6,6 +6,8 @@ import { prepared } from '../prepared.ts';
 import type { AccountsTable, Database } from '../schema.ts';
 
 const byId = prepared((db, id: string) => db.selectFrom('accounts').selectAll().where('id', '=', id));
+const statusForUpdate = prepared((db, id: string) => db.selectFrom('accounts').select('status').where('id', '=', id).forUpdate());
+const statusOf = prepared((db, id: string) => db.selectFrom('accounts').select('status').where('id', '=', id));
 const byUsername = prepared((db, username: string) => db.selectFrom('accounts').selectAll().where('username', '=', username));
 
 export function toAccount(row: Selectable<AccountsTable>): Account {
@@ -129,8 +131,9 @@ export class SqlAccountStore implements AccountStore {
     return rows.map(toAccount);
   }
 
-  async lock(id: string): Promise<void> {
+  async lock(id: string): Promise<AccountStatus | undefined> {
     // SQLite serialises writers already; PostgreSQL needs the row lock.
-    if (this.dialect === 'postgres') await this.db.selectFrom('accounts').select('id').where('id', '=', id).forUpdate().execute();
+    const [row] = (await (this.dialect === 'postgres' ? statusForUpdate : statusOf)(this.db, id)).rows;
+    return row?.status as AccountStatus | undefined;
   }
 }

@@ -1,5 +1,5 @@
 import type { Kysely, Selectable } from 'kysely';
-import type { Invitation } from '../../core/model.ts';
+import type { Invitation, InvitationKind } from '../../core/model.ts';
 import type { InvitationStore } from '../ports.ts';
 import type { Database, InvitationsTable } from '../schema.ts';
 
@@ -12,6 +12,8 @@ function toInvitation(row: Selectable<InvitationsTable>): Invitation {
     createdAt: Number(row.created_at),
     expiresAt: Number(row.expires_at),
     usedAt: row.used_at === null ? null : Number(row.used_at),
+    // An administrator's link reads back as it always did; a device link carries its cap and passkey.
+    ...(row.kind === 'device' ? { kind: 'device' as const, maxAal: row.max_aal === null ? null : (Number(row.max_aal) as 1 | 2 | 3), passkeyId: row.passkey_id } : {}),
   };
 }
 
@@ -29,6 +31,9 @@ export class SqlInvitationStore implements InvitationStore {
         created_at: i.createdAt,
         expires_at: i.expiresAt,
         used_at: i.usedAt,
+        kind: i.kind ?? 'enrolment',
+        max_aal: i.maxAal ?? null,
+        passkey_id: i.passkeyId ?? null,
       })
       .execute();
   }
@@ -54,8 +59,10 @@ export class SqlInvitationStore implements InvitationStore {
     return Number(result.numUpdatedRows) === 1;
   }
 
-  async revokeForAccount(accountId: string, now: number): Promise<number> {
-    const result = await this.db.updateTable('invitations').set({ expires_at: now }).where('account_id', '=', accountId).where('used_at', 'is', null).where('expires_at', '>', now).executeTakeFirst();
+  async revokeForAccount(accountId: string, now: number, kind?: InvitationKind): Promise<number> {
+    let query = this.db.updateTable('invitations').set({ expires_at: now }).where('account_id', '=', accountId).where('used_at', 'is', null).where('expires_at', '>', now);
+    if (kind !== undefined) query = query.where('kind', '=', kind);
+    const result = await query.executeTakeFirst();
     return Number(result.numUpdatedRows);
   }
 

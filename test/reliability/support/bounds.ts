@@ -15,7 +15,8 @@ const TOKEN_ID = 32; // base64url of 12 random bytes (16)
 
 export const STRING_BOUNDS: Readonly<Record<string, Readonly<Record<string, number>>>> = {
   accounts: { id: ID, username: 64, display_name: 128, role: 16, status: 16, user_handle: 64, email: 254 },
-  invitations: { id: TOKEN_ID, account_id: ID, secret_hash: HASH, created_by: 64 },
+  // kind, passkey_id (migration 011): 'enrolment' or 'device', and the issuing session's passkey id.
+  invitations: { id: TOKEN_ID, account_id: ID, secret_hash: HASH, created_by: 64, kind: 16, passkey_id: ID },
   // credential_id: 1023 bytes in base64url (schemas.ts); public_key: inside an attestation object of
   // at most 48 000 base64url characters; transports: at most 8 known names.
   passkeys: {
