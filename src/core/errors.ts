@@ -21,6 +21,10 @@ export const ERRORS = {
   fresh_auth_required: [403, 'For this change, sign in again with a passkey first (your last sign-in is too old).'],
   session_end_not_allowed: [403, 'A session signed in with a one-time or recovery code cannot end a session signed in with a passkey. Sign in with a passkey to end it.'],
   session_limit_reached: [403, 'This account already has as many sessions signed in with a passkey as it may have, and a sign-in with a code cannot end them. Sign in with a passkey, which ends the least recently used one.'],
+  // Account administration (README "Account lifecycle")
+  admin_required: [403, 'This needs an administrator signed in with a passkey at the level the admin role requires.'],
+  approval_required: [403, 'Raising an account to admin through the API needs a second administrator\'s approval, which is not available yet. An operator can run `keybound accounts set-role <username> admin` on the server.'],
+  account_status_conflict: [409, 'The account is not in a state that allows this change.'],
   // Enrolment
   enrolment_token_unknown: [404, 'This enrolment link is not valid. Ask your administrator for a new one.'],
   enrolment_token_expired: [410, 'This enrolment link has expired. Ask your administrator for a new one.'],

@@ -46,9 +46,13 @@ export async function signOut(deps: Deps, active: ActiveSession, context: Reques
  * Why a session was ended: the holder signed it out (`sign_out`), ended it from another of their
  * sessions (`revoked`) or ended all their others (`others_ended`), a new sign-in in the same
  * browser replaced it (`replaced`), or the account reached `KEYBOUND_SESSION_MAX_PER_ACCOUNT`
- * (`session_limit`), or the passkey that signed it in was reported lost (`passkey_lost`).
+ * (`session_limit`), or the passkey that signed it in was reported lost (`passkey_lost`); or an
+ * administrator suspended or offboarded the account or ended its sessions.
  */
-export type SessionEndReason = 'sign_out' | 'revoked' | 'others_ended' | 'replaced' | 'session_limit' | 'passkey_lost';
+export type SessionEndReason = 'sign_out' | 'revoked' | 'others_ended' | 'replaced' | 'session_limit' | 'passkey_lost' | AdminSessionEndReason;
+
+/** Endings an administrator or operator causes (services/lifecycle.ts): a suspension, an offboarding, `sessions revoke`. */
+export type AdminSessionEndReason = 'suspended' | 'offboarded' | 'admin_revoked';
 
 export interface SessionEnding {
   readonly accountId: string;

@@ -17,6 +17,16 @@ export interface AccountStore {
   count(): Promise<number>;
   setStatus(id: string, status: AccountStatus, now: number): Promise<boolean>;
   setRole(id: string, role: Role, now: number): Promise<boolean>;
+  /** Changes the email address and/or display name (an absent field stays). */
+  update(id: string, changes: { email?: string | null; displayName?: string }, now: number): Promise<boolean>;
+  /**
+   * Records a sign-in if the account is `active` at this instant: one statement, so a sign-in that
+   * commits after a suspension or offboarding (which take the row first) finds it not active and
+   * rolls back. `false`: not active.
+   */
+  recordSignIn(id: string, now: number): Promise<boolean>;
+  /** Accounts whose username, display name or email contains `query` (case-insensitive), by username, at most `limit`. */
+  search(query: string, limit: number): Promise<Account[]>;
   /**
    * Serialises changes to one account (its authenticators, its sessions, its status): holds the
    * account row until the transaction ends (PostgreSQL `FOR UPDATE`; SQLite serialises writers),
@@ -30,8 +40,10 @@ export interface InvitationStore {
   find(id: string): Promise<Invitation | undefined>;
   /** Marks the invitation used if it is unused and unexpired; `true` for exactly one caller. */
   consume(id: string, now: number): Promise<boolean>;
-  /** Ends every unused invitation of an account (a new link replaces the old), or only those of `kind`. */
-  revokeForAccount(accountId: string, now: number, kind?: InvitationKind): Promise<void>;
+  /** Ends every unused invitation of an account (a new link replaces the old), or only those of `kind`; returns how many. */
+  revokeForAccount(accountId: string, now: number, kind?: InvitationKind): Promise<number>;
+  /** The account's unused, unexpired links, oldest first. */
+  listUsable(accountId: string, now: number): Promise<Invitation[]>;
   /** Whether the account has a link that is unused and unexpired at `now`. */
   hasUsable(accountId: string, now: number): Promise<boolean>;
 }
@@ -51,6 +63,8 @@ export interface PasskeyStore {
   rename(accountId: string, id: string, nickname: string): Promise<boolean>;
   remove(accountId: string, id: string): Promise<boolean>;
   countActive(accountId: string): Promise<number>;
+  /** Disables every passkey of the account not yet disabled (offboarding); returns how many. */
+  disableForAccount(accountId: string, reason: string): Promise<number>;
 }
 
 export interface CeremonyStore {
@@ -72,6 +86,8 @@ export interface SessionStore {
   /** Revokes the live sessions a passkey signed in, but `keep`; returns how many. */
   revokeByPasskey(accountId: string, passkeyId: string, now: number, keep: string): Promise<number>;
   listActive(accountId: string, now: number): Promise<Session[]>;
+  /** Accounts with at least one live session at `now` (ending everyone's sessions). */
+  accountsWithLive(now: number): Promise<string[]>;
   /** How many sessions of the account are live at `now` (what every sign-in asks, for the limit). */
   countActive(accountId: string, now: number): Promise<number>;
   /**
@@ -231,6 +247,8 @@ export interface OidcGrantSessionStore {
   forgetGrants(grantIds: readonly string[]): Promise<number>;
   /** Moves the bindings of one Keybound session to another (a sign-in that replaced it); returns how many rows. */
   moveSession(fromSessionId: string, toSessionId: string): Promise<number>;
+  /** Accounts with at least one bound grant (ending everyone's grants). */
+  accounts(): Promise<string[]>;
   /** Deletes the bindings whose grant no longer exists (housekeeping). */
   purgeOrphans(): Promise<number>;
 }
@@ -265,6 +283,8 @@ export interface AuthenticatorStore {
   remove(accountId: string, id: string): Promise<boolean>;
   /** Replaces the sealed secret (a TOTP seed sealed again under the current data key). */
   reseal(id: string, sealed: string): Promise<void>;
+  /** Disables every active or pending authenticator of the account (offboarding); returns how many. */
+  disableForAccount(accountId: string, reason: string): Promise<number>;
 }
 
 export interface CodeAttemptStore {
@@ -273,6 +293,8 @@ export interface CodeAttemptStore {
   /** Marks the attempt used if it is unused and unexpired: `true` for exactly one caller. */
   consume(idHash: string, now: number): Promise<boolean>;
   purgeExpired(now: number): Promise<number>;
+  /** Ends the account's unconsumed, unexpired attempts (a code already sent stops counting); returns how many. */
+  expireForAccount(accountId: string, now: number): Promise<number>;
 }
 
 export interface RecoveryCodeStore {

@@ -15,6 +15,8 @@ export interface AccountsTable {
   email: string | null;
   created_at: number;
   updated_at: number;
+  /** Last successful sign-in (migration 010); null before it or never. */
+  last_sign_in_at: number | null;
 }
 
 export interface InvitationsTable {

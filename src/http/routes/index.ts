@@ -1,5 +1,6 @@
 import type { ApiRoute } from '../declare.ts';
 import { accountRoutes } from './account.ts';
+import { adminRoutes } from './admin.ts';
 import { codeRoutes } from './codes.ts';
 import { deviceRoutes } from './devices.ts';
 import { factorRoutes } from './factors.ts';
@@ -19,6 +20,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
   ...totpRoutes,
   ...recoveryCodeRoutes,
   ...factorRoutes,
+  ...adminRoutes,
   ...deviceRoutes,
   ...grantRoutes,
   openApiRoute(() => API_ROUTES),

@@ -51,6 +51,11 @@ export class SqlOidcGrantSessionStore implements OidcGrantSessionStore {
     return (await this.db.selectFrom('oidc_grant_sessions').selectAll().where('account_id', '=', accountId).execute()).map(toRow);
   }
 
+  async accounts(): Promise<string[]> {
+    const rows = await this.db.selectFrom('oidc_grant_sessions').select('account_id').distinct().orderBy('account_id').execute();
+    return rows.map((r) => r.account_id);
+  }
+
   async forgetGrants(grantIds: readonly string[]): Promise<number> {
     if (grantIds.length === 0) return 0;
     const result = await this.db.deleteFrom('oidc_grant_sessions').where('grant_id', 'in', [...grantIds]).executeTakeFirst();
