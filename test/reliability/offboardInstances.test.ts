@@ -104,7 +104,7 @@ describe('offboarding on two instances sharing PostgreSQL', () => {
     const [a, b] = servers as [ServerProcess, ServerProcess];
     const clientA = new Client(a.baseUrl, { origin: a.baseUrl });
     const clientB = new Client(b.baseUrl, { origin: b.baseUrl });
-    const { client_id: clientId } = await a.cliJson<{ client_id: string }>(['clients', 'create', '--name', 'App', '--public', '--redirect-uri', REDIRECT, '--json']);
+    const { client_id: clientId } = await a.cliJson<{ client_id: string }>(['clients', 'create', '--name', 'App', '--public', '--redirect-uri', REDIRECT, '--first-party', '--scope', 'openid', 'offline_access', '--json']);
     const [invitation] = await inviteMany(database.url, 'leaver', 1);
     const enrolled = await enrolOver(clientA, clientA, invitation!, new SoftAuthenticator({ origin: a.baseUrl }));
     if (!enrolled.ok) throw new Error(`${enrolled.answer.status} ${enrolled.answer.text}`);
