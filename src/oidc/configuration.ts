@@ -4,6 +4,7 @@ import type { Deps } from '../services/deps.ts';
 import { findAccount } from './account.ts';
 import { adapterFactory } from './adapter.ts';
 import { RESOURCE_SERVER_METADATA } from './clients.ts';
+import { providerCookieNames } from './cookies.ts';
 import { renderLoggedOutPage, renderLogoutPage, renderProviderErrorPage } from './pages.ts';
 import { keyboundPolicy } from './policy.ts';
 
@@ -24,7 +25,8 @@ export function providerConfiguration(deps: Deps, input: { jwks: JWKS; cookieKey
     jwks: input.jwks,
     cookies: {
       keys: input.cookieKeys,
-      names: { session: 'keybound_oidc_session', interaction: 'keybound_oidc_interaction', resume: 'keybound_oidc_resume' },
+      // `__Host-`/`__Secure-` prefixed on HTTPS origins (cookies.ts).
+      names: providerCookieNames(secureCookies),
       long: cookie,
       short: cookie,
     },
