@@ -79,12 +79,15 @@ export function registerOidcCommands(program: Command, withDeps: WithDeps): void
     .option('--require-dpop', 'only issue DPoP-bound access tokens to it (RFC 9449)')
     .option('--resource-server <uri>', 'the client is this API (a KEYBOUND_OIDC_RESOURCES indicator): it may introspect tokens for it (RFC 7662)')
     .option('--id-token-alg <alg>', 'sign its ID tokens with RS256 instead of KEYBOUND_OIDC_SIGNING_ALG')
+    // Back-channel logout (OpenID Connect Back-Channel Logout 1.0; src/oidc/backchannel.ts).
+    .option('--backchannel-logout-uri <uri>', 'where Keybound POSTs a logout token when a session the client has a grant from ends (https://; http:// only on loopback)')
+    .option('--backchannel-logout-session-required', 'logout tokens and ID tokens carry sid (backchannel_logout_session_required)')
     .option('--json', 'print the client as JSON')
-    .action(async (o: { name: string; redirectUri: string[]; postLogoutRedirectUri: string[]; public?: boolean; jwks?: { keys: Record<string, unknown>[] }; grantTypes: GrantType[]; requireDpop?: boolean; resourceServer?: string; idTokenAlg?: string; json?: boolean }) => {
+    .action(async (o: { backchannelLogoutUri?: string; backchannelLogoutSessionRequired?: boolean; name: string; redirectUri: string[]; postLogoutRedirectUri: string[]; public?: boolean; jwks?: { keys: Record<string, unknown>[] }; grantTypes: GrantType[]; requireDpop?: boolean; resourceServer?: string; idTokenAlg?: string; json?: boolean }) => {
       const result = await withDeps(async (deps) =>
         createClient(
           deps,
-          { name: o.name, redirectUris: o.redirectUri, postLogoutRedirectUris: o.postLogoutRedirectUri, public: o.public ?? false, jwks: o.jwks ?? null, grantTypes: o.grantTypes, requireDpop: o.requireDpop ?? false, resourceServer: o.resourceServer ?? null, idTokenSigningAlg: o.idTokenAlg ?? null },
+          { name: o.name, redirectUris: o.redirectUri, postLogoutRedirectUris: o.postLogoutRedirectUri, public: o.public ?? false, jwks: o.jwks ?? null, grantTypes: o.grantTypes, requireDpop: o.requireDpop ?? false, resourceServer: o.resourceServer ?? null, idTokenSigningAlg: o.idTokenAlg ?? null, backchannelLogoutUri: o.backchannelLogoutUri ?? null, backchannelLogoutSessionRequired: o.backchannelLogoutSessionRequired ?? false },
           await providerValidator(deps),
         ),
       );

@@ -60,6 +60,9 @@ export function providerConfiguration(deps: Deps, input: { jwks: JWKS; cookieKey
       revocation: { enabled: true, allowedPolicy: revocationAllowed },
       dPoP: { enabled: true },
       userinfo: { enabled: true },
+      // Back-Channel Logout 1.0: client metadata, discovery and `sid` in ID tokens; Keybound sends
+      // the logout tokens itself, whenever a Keybound session ends (backchannel.ts, provider.ts).
+      backchannelLogout: { enabled: true },
       rpInitiatedLogout: {
         enabled: true,
         logoutSource: async (ctx, form) => {

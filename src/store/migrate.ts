@@ -7,6 +7,7 @@ import * as m004 from './migrations/004_lean_ceremonies.ts';
 import * as m005 from './migrations/005_attestation_metadata.ts';
 import * as m006 from './migrations/006_grant_sessions.ts';
 import * as m007 from './migrations/007_audit_anchor.ts';
+import * as m009 from './migrations/009_backchannel_logout.ts';
 
 interface Migration {
   readonly version: number;
@@ -23,6 +24,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 5, name: 'attestation_metadata', up: m005.up },
   { version: 6, name: 'grant_sessions', up: m006.up },
   { version: 7, name: 'audit_anchor', up: m007.up },
+  { version: 9, name: 'backchannel_logout', up: m009.up },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
