@@ -122,8 +122,19 @@ export class LogoutDispatcher {
   ) {}
 
   start(): void {
+    // A database outage would fail every poll: say so when it starts failing and when it recovers, not each second.
+    let failing = false;
     this.timer = setInterval(() => {
-      this.runOnce().catch((error: unknown) => this.log.warn({ err: { message: (error as Error).message } }, 'back-channel logout dispatch failed'));
+      this.runOnce().then(
+        () => {
+          if (failing) this.log.warn({ event: 'oidc.backchannel_logout.dispatch_recovered' }, 'back-channel logout dispatch works again');
+          failing = false;
+        },
+        (error: unknown) => {
+          if (!failing) this.log.warn({ err: { message: (error as Error).message } }, 'back-channel logout dispatch failed; retrying every poll');
+          failing = true;
+        },
+      );
     }, this.settings.pollMs);
     this.timer.unref();
   }
