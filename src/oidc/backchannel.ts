@@ -114,6 +114,7 @@ export class LogoutDispatcher {
   private readonly inFlight = new Set<Promise<void>>();
   private readonly stopping = new AbortController();
   private timer: NodeJS.Timeout | null = null;
+  private running: Promise<number> | null = null;
 
   constructor(
     private readonly deps: Deps,
@@ -139,8 +140,18 @@ export class LogoutDispatcher {
     this.timer.unref();
   }
 
-  /** Claims due rows while there is room and starts their deliveries; returns how many started. */
-  async runOnce(): Promise<number> {
+  /**
+   * Claims due rows while there is room and starts their deliveries; returns how many started. One
+   * run at a time: a call during a run waits for that run (so `maxInFlight` holds).
+   */
+  runOnce(): Promise<number> {
+    this.running ??= this.claimAndStart().finally(() => {
+      this.running = null;
+    });
+    return this.running;
+  }
+
+  private async claimAndStart(): Promise<number> {
     const room = this.settings.maxInFlight - this.inFlight.size;
     if (room <= 0 || this.stopping.signal.aborted) return 0;
     const outbox = this.deps.store.oidcLogoutOutbox;
