@@ -62,6 +62,8 @@ interface CreateOptions {
   firstParty?: boolean;
   scope?: string[];
   resource?: string[];
+  backchannelLogoutUri?: string;
+  backchannelLogoutSessionRequired?: boolean;
   json?: boolean;
 }
 
@@ -105,6 +107,9 @@ export function registerOidcCommands(program: Command, withDeps: WithDeps): void
     .option('--first-party', 'an application of your organisation: people are not asked to consent')
     .option('--scope <scopes...>', 'scopes it may ask for, OpenID and API ones (default: openid profile email for sign-in clients, none otherwise)')
     .option('--resource <uris...>', 'KEYBOUND_OIDC_RESOURCES indicators it may ask tokens for (default: none)')
+    // Back-channel logout (OpenID Connect Back-Channel Logout 1.0; src/oidc/backchannel.ts).
+    .option('--backchannel-logout-uri <uri>', 'where Keybound POSTs a logout token when a session the client has a grant from ends (https://; http:// only on loopback)')
+    .option('--backchannel-logout-session-required', 'logout tokens and ID tokens carry sid (backchannel_logout_session_required)')
     .option('--json', 'print the client as JSON')
     .action(async (o: CreateOptions) => {
       const result = await withDeps(async (deps) =>
@@ -124,6 +129,8 @@ export function registerOidcCommands(program: Command, withDeps: WithDeps): void
             firstParty: o.firstParty ?? false,
             scopes: o.scope ? splitList(o.scope) : null,
             resources: o.resource ?? null,
+            backchannelLogoutUri: o.backchannelLogoutUri ?? null,
+            backchannelLogoutSessionRequired: o.backchannelLogoutSessionRequired ?? false,
           },
           await providerValidator(deps),
         ),

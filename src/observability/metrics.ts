@@ -11,6 +11,8 @@ export interface Metrics {
   /** Codes actually compared (after every limit let them through), by factor and `match`/`mismatch`. */
   readonly codeChecks: Counter<'factor' | 'result'>;
   readonly codeDeliveries: Counter<'channel' | 'result'>;
+  /** Back-channel logout attempts (oidc/backchannel.ts): delivered, retry (failed, tried again later), failed (given up). */
+  readonly backchannelLogouts: Counter<'result'>;
 }
 
 export function createMetrics(options: { processMetrics?: boolean } = {}): Metrics {
@@ -53,6 +55,12 @@ export function createMetrics(options: { processMetrics?: boolean } = {}): Metri
       name: 'keybound_code_deliveries_total',
       help: 'Codes and notices sent, by channel (sms, email) and result (sent, or the failure reason).',
       labelNames: ['channel', 'result'],
+      registers: [registry],
+    }),
+    backchannelLogouts: new Counter({
+      name: 'keybound_backchannel_logouts_total',
+      help: 'Back-channel logout token deliveries to OpenID clients, by result (delivered, retry, failed).',
+      labelNames: ['result'],
       registers: [registry],
     }),
   };

@@ -40,6 +40,9 @@ export interface ClientInput {
   readonly scopes?: readonly string[] | null;
   /** Resource indicators (of KEYBOUND_OIDC_RESOURCES) it may ask tokens for; default none. */
   readonly resources?: readonly string[] | null;
+  /** Back-Channel Logout 1.0 §2.2: where Logout Tokens are POSTed, and whether they (and ID tokens) must carry `sid`. */
+  readonly backchannelLogoutUri?: string | null;
+  readonly backchannelLogoutSessionRequired?: boolean;
 }
 
 /** What `clients update` may change: the client's policy (clientPolicy.ts); anything left out stays. */
@@ -107,6 +110,8 @@ export async function createClient(deps: Deps, input: ClientInput, validate: Met
   }
   const policy = resolvePolicy(deps, input, grants);
   if (!policy.ok) return policy;
+  const logoutProblem = checkBackchannelLogout(input);
+  if (logoutProblem) return invalid(logoutProblem);
   const sharedSecret = !input.public && !input.jwks;
   if (sharedSecret && !deps.config.oidc.allowSharedSecrets) {
     return invalid('A confidential client needs --jwks <file> (private_key_jwt); shared secrets are off (KEYBOUND_OIDC_ALLOW_SHARED_SECRETS).');
@@ -129,6 +134,7 @@ export async function createClient(deps: Deps, input: ClientInput, validate: Met
     ...(input.requireDpop ? { dpop_bound_access_tokens: true } : {}),
     ...(resourceServer !== null ? { [RESOURCE_SERVER_METADATA]: resourceServer } : {}),
     ...policyMetadata(policy.value),
+    ...(input.backchannelLogoutUri ? { backchannel_logout_uri: input.backchannelLogoutUri, backchannel_logout_session_required: input.backchannelLogoutSessionRequired ?? false } : {}),
   };
   const problem = await validate(secret ? { ...metadata, client_secret: secret } : metadata);
   if (problem) return invalid(problem);
@@ -140,7 +146,7 @@ export async function createClient(deps: Deps, input: ClientInput, validate: Met
     createdAt: deps.clock(),
   };
   if (!(await deps.store.oidcClients.create(client))) return invalid('A client with this id exists; run the command again.');
-  await deps.store.audit.append({ type: 'oidc.client.created', outcome: 'success', at: client.createdAt, details: { clientId, name, grantTypes: grants, sharedSecret, resourceServer, ...policyMetadata(policy.value) } });
+  await deps.store.audit.append({ type: 'oidc.client.created', outcome: 'success', at: client.createdAt, details: { clientId, name, grantTypes: grants, sharedSecret, resourceServer, ...policyMetadata(policy.value), backchannelLogoutUri: input.backchannelLogoutUri ?? null } });
   return ok({ client, secret });
 }
 
@@ -159,6 +165,27 @@ export async function updateClientPolicy(deps: Deps, clientId: string, input: Po
   if (!(await deps.store.oidcClients.updateMetadata(clientId, updated.metadata))) return fail('client_not_found');
   await deps.store.audit.append({ type: 'oidc.client.updated', outcome: 'success', at: deps.clock(), details: { clientId, ...policyMetadata(policy.value) } });
   return ok(updated);
+}
+
+/**
+ * Back-Channel Logout 1.0 §2.2: `backchannel_logout_uri` is an absolute URI with no fragment. The
+ * Logout Token travels in it, so it must be `https://`, but for a client on this machine (loopback,
+ * as with redirect URIs, RFC 8252 §8.3).
+ */
+function checkBackchannelLogout(input: ClientInput): string | null {
+  const raw = input.backchannelLogoutUri;
+  if (raw === undefined || raw === null) return input.backchannelLogoutSessionRequired ? '--backchannel-logout-session-required needs --backchannel-logout-uri.' : null;
+  let uri: URL;
+  try {
+    uri = new URL(raw);
+  } catch {
+    return '--backchannel-logout-uri must be an absolute URL.';
+  }
+  if (raw.includes('#')) return '--backchannel-logout-uri must not have a fragment.';
+  if (uri.username || uri.password) return '--backchannel-logout-uri must not carry credentials.';
+  const loopback = uri.hostname === 'localhost' || uri.hostname === '[::1]' || /^127(\.\d{1,3}){3}$/.test(uri.hostname);
+  if (uri.protocol === 'https:' || (uri.protocol === 'http:' && loopback)) return null;
+  return '--backchannel-logout-uri must be https:// (http:// only to localhost, 127.x.x.x or [::1]).';
 }
 
 /** The metadata oidc-provider needs, with a sealed shared secret opened. */

@@ -6,6 +6,7 @@ import { adapterFactory } from './adapter.ts';
 import { RESOURCE_SERVER_METADATA } from './clients.ts';
 import { checkRefresh, refuseUnallowed } from './allowlist.ts';
 import { clientPolicy, OIDC_SCOPES, POLICY_METADATA } from './clientPolicy.ts';
+import { providerCookieNames } from './cookies.ts';
 import { renderLoggedOutPage, renderLogoutPage, renderProviderErrorPage } from './pages.ts';
 import { keyboundPolicy } from './policy.ts';
 
@@ -26,7 +27,8 @@ export function providerConfiguration(deps: Deps, input: { jwks: JWKS; cookieKey
     jwks: input.jwks,
     cookies: {
       keys: input.cookieKeys,
-      names: { session: 'keybound_oidc_session', interaction: 'keybound_oidc_interaction', resume: 'keybound_oidc_resume' },
+      // `__Host-`/`__Secure-` prefixed on HTTPS origins (cookies.ts).
+      names: providerCookieNames(secureCookies),
       long: cookie,
       short: cookie,
     },
@@ -61,6 +63,9 @@ export function providerConfiguration(deps: Deps, input: { jwks: JWKS; cookieKey
       revocation: { enabled: true, allowedPolicy: revocationAllowed },
       dPoP: { enabled: true },
       userinfo: { enabled: true },
+      // Back-Channel Logout 1.0: client metadata, discovery and `sid` in ID tokens; Keybound sends
+      // the logout tokens itself, whenever a Keybound session ends (backchannel.ts, provider.ts).
+      backchannelLogout: { enabled: true },
       rpInitiatedLogout: {
         enabled: true,
         logoutSource: async (ctx, form) => {

@@ -38,6 +38,10 @@ export async function buildProvider(deps: Deps, log: ProviderLog): Promise<Built
   // mount.ts sets the forwarded host and scheme from the issuer (and drops X-Forwarded-For unless trusted).
   provider.proxy = true;
   installAtomicReplayDetection(provider, deps);
+  // Logout tokens are sent by Keybound's outbox whenever a Keybound session ends, an RP-initiated
+  // logout included (backchannel.ts); the provider's own sender would send a second one, inside
+  // the logout request, once and unbounded by Keybound's limits.
+  provider.Client.prototype.backchannelLogout = async () => undefined;
   provider.use(securityHeaders(deps.config));
   provider.use(endKeyboundSessionOnLogout(deps));
   provider.use(bindGrantsToSessions(deps));

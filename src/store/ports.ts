@@ -233,6 +233,41 @@ export interface GrantSessionRow {
   /** `offline_access` was granted: the grant outlives the session, not the passkey or the account's state. */
   readonly offline: boolean;
   readonly createdAt: number;
+  /** The client the grant is for, and the `sid` its ID tokens carry (back-channel logout); absent on bindings made before. */
+  readonly clientId?: string | null;
+  readonly sid?: string | null;
+}
+
+/** A logout token to deliver (OpenID Connect Back-Channel Logout 1.0; oidc/backchannel.ts). */
+export interface LogoutOutboxRow {
+  /** Also the token's `jti`, the same at every attempt. */
+  readonly id: string;
+  readonly clientId: string;
+  readonly accountId: string;
+  /** Set when the client asked for `sid` (`backchannel_logout_session_required`). */
+  readonly sid: string | null;
+  /** The Keybound session that ended, and why. */
+  readonly sessionId: string;
+  readonly reason: string;
+  readonly attempts: number;
+  readonly createdAt: number;
+  readonly nextAttemptAt: number;
+}
+
+export interface OidcLogoutOutboxStore {
+  enqueue(rows: readonly LogoutOutboxRow[]): Promise<void>;
+  /** Rows due at `now`, soonest first. */
+  listDue(now: number, limit: number): Promise<LogoutOutboxRow[]>;
+  /**
+   * Takes a due row for one attempt: counts the attempt and hides the row until `leaseUntil` (if
+   * the sender dies, it is due again then). Compare-and-set on `attempts`, so of any number of
+   * instances exactly one wins an attempt. `true` when this caller won.
+   */
+  claim(id: string, attempts: number, now: number, leaseUntil: number): Promise<boolean>;
+  /** The next attempt, after a failed one. */
+  reschedule(id: string, at: number): Promise<void>;
+  /** Delivered or given up. */
+  remove(id: string): Promise<void>;
 }
 
 export interface OidcGrantSessionStore {
@@ -372,6 +407,7 @@ export interface Store {
   readonly codeThrottles: CodeThrottleStore;
   readonly attestationMetadata: AttestationMetadataStore;
   readonly oidcGrantSessions: OidcGrantSessionStore;
+  readonly oidcLogoutOutbox: OidcLogoutOutboxStore;
   /** Runs `work` in one transaction; the `Store` it gets writes inside it. */
   transaction<T>(work: (tx: Store) => Promise<T>): Promise<T>;
   /** Cheap round trip, for readiness checks. */
