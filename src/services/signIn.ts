@@ -91,14 +91,17 @@ export async function completeSignIn(deps: Deps, request: SignInRequest): Promis
       // The account is held from here to the commit: a suspension (or any status change) that
       // committed after the account was read above is seen now rather than outlived by this session,
       // and concurrent sign-ins of one account count its live sessions one after the other, so the
-      // per-account limit (ASVS 7.1.2) is never exceeded.
-      if (!maySignIn(await tx.accounts.lock(account.id), request.method)) throw new RollBack(fail('account_not_active'));
+      // per-account limit (ASVS 7.1.2) is never exceeded. Recording when the account last signed in
+      // (`accounts show`, `accounts list`) is the hold: the update takes the row and succeeds only
+      // while the account is active. An enrolment holds the invited account first, and its `commit`
+      // makes it active before the sign-in is recorded.
+      const enrolment = request.method === 'enrolment';
+      const notActive = () => new RollBack(fail('account_not_active'));
+      if (enrolment && !maySignIn(await tx.accounts.lock(account.id), request.method)) throw notActive();
+      if (!enrolment && !(await tx.accounts.recordSignIn(account.id, now))) throw notActive();
       const refused = request.commit ? await request.commit(tx) : null;
       if (refused) throw new RollBack(refused);
-      // When the account last signed in (accounts show / list). The update holds only while the
-      // account is active, a second guard beside the hold above (an enrolment has made it active in
-      // `commit` just above).
-      if (!(await tx.accounts.recordSignIn(account.id, now))) throw new RollBack(fail('account_not_active'));
+      if (enrolment && !(await tx.accounts.recordSignIn(account.id, now))) throw notActive();
       // OWASP ASVS 5.0 7.2.4: "generates a new session token on user authentication, including
       // re-authentication, and terminates the current session token". The store ends it only if it
       // is this account's: a cookie of another account is left alone (the new cookie overwrites it
