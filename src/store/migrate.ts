@@ -8,6 +8,7 @@ import * as m005 from './migrations/005_attestation_metadata.ts';
 import * as m006 from './migrations/006_grant_sessions.ts';
 import * as m007 from './migrations/007_audit_anchor.ts';
 import * as m011 from './migrations/011_device_links.ts';
+import * as m013 from './migrations/013_session_purpose.ts';
 
 interface Migration {
   readonly version: number;
@@ -25,6 +26,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 6, name: 'grant_sessions', up: m006.up },
   { version: 7, name: 'audit_anchor', up: m007.up },
   { version: 11, name: 'device_links', up: m011.up },
+  { version: 13, name: 'session_purpose', up: m013.up },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

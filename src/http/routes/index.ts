@@ -6,6 +6,7 @@ import { factorRoutes } from './factors.ts';
 import { openApiRoute } from './ops.ts';
 import { passkeyRoutes } from './passkeys.ts';
 import { recoveryCodeRoutes } from './recoveryCodes.ts';
+import { recoveryRoutes } from './recovery.ts';
 import { sessionRoutes } from './session.ts';
 import { totpRoutes } from './totp.ts';
 
@@ -19,5 +20,6 @@ export const API_ROUTES: readonly ApiRoute[] = [
   ...recoveryCodeRoutes,
   ...factorRoutes,
   ...deviceRoutes,
+  ...recoveryRoutes,
   openApiRoute(() => API_ROUTES),
 ];

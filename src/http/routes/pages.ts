@@ -14,7 +14,7 @@ import { renderEnrolPage } from '../pages/enrol.ts';
 import { renderErrorPage } from '../pages/error.ts';
 import { renderLoginPage } from '../pages/login.ts';
 import { CODE_FACTORS } from '../../codes/factors.ts';
-import { codeFactorAllowed } from '../../core/policy.ts';
+import { codeFactorAllowed, codeFactorBindable } from '../../core/policy.ts';
 import { listFactors } from '../../services/codes/factors.ts';
 
 /** Only local paths may follow a sign-in, so `next` cannot send anyone to another site. */
@@ -63,7 +63,7 @@ export async function registerPageRoutes(app: FastifyInstance, deps: Deps): Prom
     const { account, session } = active.value;
     const [passkeys, sessions, factorList, fresh] = await Promise.all([listPasskeys(deps, account.id), listSessions(deps, active.value), listFactors(deps, account), isFresh(deps, active.value)]);
     const policy = deps.policies[account.role];
-    const factors = { factors: factorList, allowed: CODE_FACTORS.filter((f) => codeFactorAllowed(policy, f) === null), fresh, hasEmail: account.email !== null };
+    const factors = { factors: factorList, allowed: CODE_FACTORS.filter((f) => codeFactorBindable(policy, f) === null), fresh, hasEmail: account.email !== null };
     return reply.type('text/html; charset=utf-8').send(
       renderAccountPage({ account, session, passkeys, sessions, fresh, allowSyncedPasskeys: policy.allowSyncedPasskeys, factors, changed: (request.query as { changed?: unknown }).changed === '1' }),
     );
