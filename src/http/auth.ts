@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import { rateLimitKeyForAddress } from '../core/address.ts';
-import type { Result } from '../core/errors.ts';
+import { fail, type Result } from '../core/errors.ts';
 import type { Deps } from '../services/deps.ts';
 import { checkRateLimit } from '../services/rateLimit.ts';
 import { resolveSession, type ActiveSession } from '../services/sessions.ts';
@@ -10,6 +10,15 @@ import { sendFailure } from './reply.ts';
 /** The session a request's cookie names, checked against the database. */
 export function authenticate(deps: Deps, request: FastifyRequest): Promise<Result<ActiveSession>> {
   return resolveSession(deps, sessionToken(request, deps.config));
+}
+
+/**
+ * The session of a request that someone is *signed in* with: a recovery session (README
+ * "Recovery") is not one, so the OpenID provider's sign-in never takes it for a sign-in.
+ */
+export async function authenticateSignedIn(deps: Deps, request: FastifyRequest): Promise<Result<ActiveSession>> {
+  const active = await authenticate(deps, request);
+  return active.ok && active.value.session.purpose === 'recovery' ? fail('recovery_session_limited') : active;
 }
 
 /** Per-address limit on the passkey ceremony endpoints (an IPv6 client counts by its /64). */
