@@ -5,7 +5,7 @@ import type { Deps } from '../deps.ts';
 import { announceToHolder, noticeTime } from '../devices/announce.ts';
 import { proveCode, spendProof, type Proven } from '../codes/prove.ts';
 import { startCodeSignIn } from '../codes/signInStart.ts';
-import { completeSignIn, type SignedIn } from '../signIn.ts';
+import { completeSignIn, recordSignInFailure, type SignedIn } from '../signIn.ts';
 
 /**
  * Self-service recovery (README "Recovery"; NIST SP 800-63B-4 §4.2.1). A saved recovery code, and
@@ -41,14 +41,17 @@ export async function verifyRecovery(
   const now = deps.clock();
   const first = await proveCode(deps, { attemptId: input.attemptId, code: input.code, context, purpose: 'recovery' });
   if (!first.ok) return first;
-  if (first.value.factor !== 'recovery') return fail('recovery_proof_required');
+  const refuse = (reason: string) =>
+    recordSignInFailure(deps, fail('recovery_proof_required'), { method: 'recovery_code', accountId: first.value.account.id, context, details: { purpose: 'recovery', reason } });
+  if (first.value.factor !== 'recovery') return refuse('first_proof_not_a_recovery_code');
   const proofs: Proven[] = [first.value];
   if (input.proof) {
-    if (input.proof.attemptId === input.attemptId) return fail('recovery_proof_required');
+    if (input.proof.attemptId === input.attemptId) return refuse('same_attempt_twice');
     const second = await proveCode(deps, { attemptId: input.proof.attemptId, code: input.proof.code, context, purpose: 'recovery' });
     if (!second.ok) return second;
     // Independent: another account's proof, or the same factor twice, proves nothing more.
-    if (second.value.account.id !== first.value.account.id || second.value.authenticator.id === first.value.authenticator.id) return fail('recovery_proof_required');
+    if (second.value.account.id !== first.value.account.id) return refuse('proof_of_another_account');
+    if (second.value.authenticator.id === first.value.authenticator.id) return refuse('same_authenticator_twice');
     proofs.push(second.value);
   }
   const account = first.value.account;
