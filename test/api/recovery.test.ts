@@ -269,6 +269,39 @@ describe.each(BACKENDS)('self-service recovery on %s', (backend) => {
     expect(sms.received.slice(smsSeen).some((m) => /A recovery code was used/.test(m.message))).toBe(true);
   });
 
+  it('one recovery code opens one recovery session however many requests race with it', async () => {
+    const { username, codes, account } = await holder();
+    const attempts = await Promise.all(Array.from({ length: 8 }, () => start(username, 'recovery')));
+    const answers = await Promise.all(attempts.map((attemptId) => t.post('/api/v1/recovery/verify', { attemptId, code: codes[5]! })));
+    expect(answers.filter((a) => a.statusCode === 200)).toHaveLength(1);
+    for (const a of answers.filter((x) => x.statusCode !== 200)) expect(a.json().error).toMatch(/^code_(invalid|used)$/);
+    const live = await t.store.sessions.listActive(account.id, t.clock.now);
+    expect(live.filter((s) => s.purpose === 'recovery')).toHaveLength(1);
+  });
+
+  it('a recovery session ends every other session but a passkey one, and lasts 15 minutes, then binds nothing', async () => {
+    const { username, codes, cookie: passkeyCookie, account } = await holder();
+    const app = await enrolTotp(t, passkeyCookie);
+    const codeSession = sessionCookie(await codeSignIn(t, username, 'totp', app.code(t.clock.now)));
+    const cookie = sessionCookie(await recover(username, codes[0]!));
+    const ended = await request('DELETE', '/api/v1/sessions', cookie);
+    expect(ended.statusCode, ended.body).toBe(200);
+    expect(ended.json()).toEqual({ ended: 1 });
+    expect((await t.get('/api/v1/session', codeSession)).statusCode).toBe(401);
+    expect((await t.get('/api/v1/session', passkeyCookie)).statusCode).toBe(200);
+    // Begun in time, finished too late (the challenge still live): the recovery session has ended,
+    // and nothing is bound. Use never extends it.
+    t.clock.advance(14 * 60_000);
+    const options = await t.post('/api/v1/passkeys/registration/options', {}, cookie);
+    expect(options.statusCode).toBe(200);
+    t.clock.advance(2 * 60_000);
+    expect((await t.get('/api/v1/session', cookie)).statusCode).toBe(401);
+    expect((await t.post('/api/v1/passkeys/registration/options', {}, cookie)).statusCode).toBe(401);
+    const late = await t.post('/api/v1/passkeys/registration/verify', { response: new SoftAuthenticator().create(options.json()) }, cookie);
+    expect([late.statusCode, late.json().error]).toEqual([401, 'session_required']);
+    expect(await t.store.passkeys.listByAccount(account.id)).toHaveLength(1);
+  });
+
   it('a role with recovery off makes no recovery codes and opens no recovery session', async () => {
     const off = await startTestApp({ backend, env: { KEYBOUND_MEMBER_RECOVERY: 'off' } });
     try {
