@@ -7,7 +7,7 @@ import { createMetrics, type Metrics } from './observability/metrics.ts';
 import type { Deps, ServiceLog } from './services/deps.ts';
 import { isDatabaseUnavailable, openDatabase, type Db } from './store/db.ts';
 import { createStore, type Store } from './store/index.ts';
-import { migrate } from './store/migrate.ts';
+import { currentVersion, LATEST_VERSION, migrate } from './store/migrate.ts';
 import { PublicKeyCache } from './webauthn/cose.ts';
 import { base64url } from './core/bytes.ts';
 import type { DataKeyring } from './crypto/dataKeys.ts';
@@ -58,16 +58,24 @@ export function jsonLineLog(level: string, write: (line: string) => void): Servi
   return { warn: (fields, msg) => enabled && write(`${JSON.stringify({ level: 40, time: Date.now(), ...fields, msg })}\n`) };
 }
 
+/** The schema is older than this Keybound, and `KEYBOUND_MIGRATE_ON_START=false` says not to change it. */
+export class SchemaBehindError extends Error {
+  override readonly name = 'SchemaBehindError';
+}
+
 /**
  * Opens the configured database, brings its schema up to date and builds the store. On PostgreSQL
  * the migrations run on a connection of their own without the statement bound (a migration, or the
  * wait for another instance's, may rightly take long); the store's connections have the bound.
+ * With `KEYBOUND_MIGRATE_ON_START=false` (and `migrate` not forced, as `keybound migrate` does) it
+ * changes nothing and only checks that the schema is current, so the runtime database account needs
+ * no right to change the schema (OWASP ASVS 5.0 13.2.2).
  */
-export async function openStore(config: Config): Promise<{ db: Db; store: Store; applied: number[] }> {
+export async function openStore(config: Config, opening: { migrate?: boolean } = {}): Promise<{ db: Db; store: Store; applied: number[] }> {
   const migrating = openDatabase(config.databaseUrl);
   let applied: number[];
   try {
-    applied = await migrate(migrating);
+    applied = (opening.migrate ?? config.migrateOnStart) ? await migrate(migrating) : await requireCurrentSchema(migrating);
   } catch (error) {
     await migrating.close().catch(() => undefined);
     if (isDatabaseUnavailable(error)) throw new DatabaseUnreachableError(migrating.description, error);
@@ -79,6 +87,16 @@ export async function openStore(config: Config): Promise<{ db: Db; store: Store;
   await migrating.close();
   const db = openDatabase(config.databaseUrl, { statementTimeoutMs: config.databaseTimeoutMs });
   return { db, store: createStore(db, options), applied };
+}
+
+async function requireCurrentSchema(db: Db): Promise<number[]> {
+  const version = await currentVersion(db);
+  if (version < LATEST_VERSION) {
+    throw new SchemaBehindError(
+      `${db.description}: the schema is at version ${version}, and this Keybound needs ${LATEST_VERSION}. KEYBOUND_MIGRATE_ON_START is false, so run \`npx keybound migrate\` with the database owner's account first`,
+    );
+  }
+  return [];
 }
 
 /** The database could not be reached (refused, cut, timed out, busy): worth trying again later. */

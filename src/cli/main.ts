@@ -1,13 +1,13 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { ConfigError, loadConfig, type Config } from '../config/load.ts';
 import { ROLES, type Role } from '../core/model.ts';
-import { createDeps, DatabaseUnreachableError, jsonLineLog, openStore } from '../runtime.ts';
-import { changeRole } from '../services/roles.ts';
+import { createDeps, DatabaseUnreachableError, jsonLineLog, openStore, SchemaBehindError } from '../runtime.ts';
 import { invite } from '../services/invitations.ts';
 import type { Deps } from '../services/deps.ts';
 import { DatabaseUrlError, isDatabaseRefusal } from '../store/db.ts';
 import { generateDataKey } from '../crypto/dataKeys.ts';
 import { registerAuditCommands } from './audit.ts';
+import { registerAccountCommands } from './accounts.ts';
 import { registerOidcCommands } from './oidc.ts';
 import { registerAttestationCommands } from './attestation.ts';
 
@@ -119,57 +119,14 @@ program
     }
   });
 
-const accounts = program.command('accounts').description('inspect accounts');
-accounts
-  .command('list')
-  .description('list accounts')
-  .option('--json', 'print JSON')
-  .action(async (options: { json?: boolean }) => {
-    const rows = await withDeps(async (deps) =>
-      Promise.all(
-        (await deps.store.accounts.list()).map(async (a) => {
-          const passkeys = await deps.store.passkeys.listByAccount(a.id);
-          return {
-            id: a.id,
-            username: a.username,
-            displayName: a.displayName,
-            role: a.role,
-            status: a.status,
-            passkeys: passkeys.length,
-            deviceBoundPasskeys: passkeys.filter((p) => !p.backupEligible).length,
-            createdAt: new Date(a.createdAt).toISOString(),
-          };
-        }),
-      ),
-    );
-    if (options.json) {
-      process.stdout.write(`${JSON.stringify(rows)}\n`);
-      return;
-    }
-    const header = ['USERNAME', 'ROLE', 'STATUS', 'PASSKEYS', 'CREATED'];
-    const table = [header, ...rows.map((r) => [r.username, r.role, r.status, `${r.passkeys} (${r.deviceBoundPasskeys} device-bound)`, r.createdAt])];
-    const widths = header.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
-    for (const row of table) process.stdout.write(`${row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ')}\n`);
-  });
-
-accounts
-  .command('set-role')
-  .description('change an account\'s role (audited as account.role_changed)')
-  .argument('<username>', 'the account')
-  .argument('<role>', ROLES.join(' | '), parseRole)
-  .action(async (username: string, role: Role) => {
-    const result = await withDeps((deps) => changeRole(deps, { username, role, by: 'cli' }));
-    if (!result.ok) fail(result.message ?? result.code);
-    const { account, from } = result.value;
-    process.stdout.write(from === role ? `${account.username} is already ${role}; nothing changed\n` : `${account.username}: role ${from} -> ${role}\n`);
-  });
+registerAccountCommands(program, withDeps);
 
 program
   .command('migrate')
-  .description('apply database migrations and exit')
+  .description('apply database migrations and exit (run it as the database owner when KEYBOUND_MIGRATE_ON_START=false)')
   .action(async () => {
     const config = loadConfig();
-    const { db, applied } = await openStore(config);
+    const { db, applied } = await openStore(config, { migrate: true });
     await db.close();
     process.stdout.write(applied.length ? `Applied migrations ${applied.join(', ')} to ${db.description}\n` : `${db.description} is up to date\n`);
   });
@@ -205,7 +162,7 @@ if (process.argv.length <= 2) {
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
-  if (error instanceof ConfigError || error instanceof DatabaseUrlError || error instanceof DatabaseUnreachableError) fail(error.message);
+  if (error instanceof ConfigError || error instanceof DatabaseUrlError || error instanceof DatabaseUnreachableError || error instanceof SchemaBehindError) fail(error.message);
   if (isDatabaseRefusal(error)) fail(`the database refused: ${error.message} (SQLSTATE ${error.code})`);
   throw error;
 }

@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
 import type { Config } from '../config/load.ts';
-import { createClient, deleteClient, describeClient, GRANT_TYPES, type GrantType, type MetadataValidator } from '../oidc/clients.ts';
+import { ACR_VALUES } from '../core/assurance/level.ts';
+import { clientPolicy } from '../oidc/clientPolicy.ts';
+import { createClient, deleteClient, describeClient, GRANT_TYPES, updateClientPolicy, type GrantType, type MetadataValidator } from '../oidc/clients.ts';
 import { ensureSigningKey, rotateSigningKey, signingAlgs } from '../oidc/keys.ts';
 import type { ClientMetadata } from 'oidc-provider';
 import type { Deps } from '../services/deps.ts';
@@ -43,6 +45,28 @@ const parseGrantTypes = (value: string): GrantType[] => {
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
+/** `--scope "openid profile"` and `--scope openid profile` mean the same. */
+const splitList = (values: readonly string[]) => values.flatMap((v) => v.split(/[\s,]+/)).filter(Boolean);
+
+interface CreateOptions {
+  name: string;
+  redirectUri: string[];
+  postLogoutRedirectUri: string[];
+  public?: boolean;
+  jwks?: { keys: Record<string, unknown>[] };
+  grantTypes: GrantType[];
+  requireDpop?: boolean;
+  resourceServer?: string;
+  idTokenAlg?: string;
+  minAcr?: string;
+  firstParty?: boolean;
+  scope?: string[];
+  resource?: string[];
+  backchannelLogoutUri?: string;
+  backchannelLogoutSessionRequired?: boolean;
+  json?: boolean;
+}
+
 /** A JWK Set (or one JWK) of public keys, for private_key_jwt. */
 function seconds(v: string): number {
   if (!/^\d+$/.test(v)) throw new InvalidArgumentError('a whole number of seconds');
@@ -79,12 +103,35 @@ export function registerOidcCommands(program: Command, withDeps: WithDeps): void
     .option('--require-dpop', 'only issue DPoP-bound access tokens to it (RFC 9449)')
     .option('--resource-server <uri>', 'the client is this API (a KEYBOUND_OIDC_RESOURCES indicator): it may introspect tokens for it (RFC 7662)')
     .option('--id-token-alg <alg>', 'sign its ID tokens with RS256 instead of KEYBOUND_OIDC_SIGNING_ALG')
+    .option('--min-acr <acr>', `weakest sign-in it may get a code or token from: ${ACR_VALUES.join(', ')} (default urn:keybound:aal2:phr)`)
+    .option('--first-party', 'an application of your organisation: people are not asked to consent')
+    .option('--scope <scopes...>', 'scopes it may ask for, OpenID and API ones (default: openid profile email for sign-in clients, none otherwise)')
+    .option('--resource <uris...>', 'KEYBOUND_OIDC_RESOURCES indicators it may ask tokens for (default: none)')
+    // Back-channel logout (OpenID Connect Back-Channel Logout 1.0; src/oidc/backchannel.ts).
+    .option('--backchannel-logout-uri <uri>', 'where Keybound POSTs a logout token when a session the client has a grant from ends (https://; http:// only on loopback)')
+    .option('--backchannel-logout-session-required', 'logout tokens and ID tokens carry sid (backchannel_logout_session_required)')
     .option('--json', 'print the client as JSON')
-    .action(async (o: { name: string; redirectUri: string[]; postLogoutRedirectUri: string[]; public?: boolean; jwks?: { keys: Record<string, unknown>[] }; grantTypes: GrantType[]; requireDpop?: boolean; resourceServer?: string; idTokenAlg?: string; json?: boolean }) => {
+    .action(async (o: CreateOptions) => {
       const result = await withDeps(async (deps) =>
         createClient(
           deps,
-          { name: o.name, redirectUris: o.redirectUri, postLogoutRedirectUris: o.postLogoutRedirectUri, public: o.public ?? false, jwks: o.jwks ?? null, grantTypes: o.grantTypes, requireDpop: o.requireDpop ?? false, resourceServer: o.resourceServer ?? null, idTokenSigningAlg: o.idTokenAlg ?? null },
+          {
+            name: o.name,
+            redirectUris: o.redirectUri,
+            postLogoutRedirectUris: o.postLogoutRedirectUri,
+            public: o.public ?? false,
+            jwks: o.jwks ?? null,
+            grantTypes: o.grantTypes,
+            requireDpop: o.requireDpop ?? false,
+            resourceServer: o.resourceServer ?? null,
+            idTokenSigningAlg: o.idTokenAlg ?? null,
+            minAcr: o.minAcr ?? null,
+            firstParty: o.firstParty ?? false,
+            scopes: o.scope ? splitList(o.scope) : null,
+            resources: o.resource ?? null,
+            backchannelLogoutUri: o.backchannelLogoutUri ?? null,
+            backchannelLogoutSessionRequired: o.backchannelLogoutSessionRequired ?? false,
+          },
           await providerValidator(deps),
         ),
       );
@@ -103,8 +150,35 @@ export function registerOidcCommands(program: Command, withDeps: WithDeps): void
     .option('--json', 'print JSON')
     .action(async (o: { json?: boolean }) => {
       const rows = await withDeps(async (deps) => (await deps.store.oidcClients.list()).map(describeClient));
-      const lines = rows.map((c) => `${String(c.client_id)}  ${String(c.name)}  ${String(c.token_endpoint_auth_method)}  ${(c.grant_types as string[]).join(',')}`);
+      const lines = rows.map((c) => {
+        const policy = clientPolicy(c);
+        return `${String(c.client_id)}  ${String(c.name)}  ${String(c.token_endpoint_auth_method)}  ${(c.grant_types as string[]).join(',')}  ${policy.minAcr}${policy.firstParty ? '  first-party' : ''}  scopes: ${policy.scopes.join(' ') || 'none'}  resources: ${policy.resources.join(' ') || 'none'}`;
+      });
       print(o.json ?? false, rows, lines.length ? lines.join('\n') : 'No clients.');
+    });
+  clients
+    .command('update')
+    .description("change a client's minimum level, consent and allowlists; options left out stay as they are (--scope and --resource replace the list)")
+    .argument('<client_id>')
+    .option('--min-acr <acr>', `weakest sign-in it may get a code or token from: ${ACR_VALUES.join(', ')}`)
+    .option('--first-party', 'people are not asked to consent')
+    .option('--no-first-party', 'people are asked to consent')
+    .option('--scope <scopes...>', 'scopes it may ask for')
+    .option('--resource <uris...>', 'KEYBOUND_OIDC_RESOURCES indicators it may ask tokens for')
+    .option('--no-resource', 'no resource at all')
+    .option('--json', 'print the client as JSON')
+    .action(async (clientId: string, o: { minAcr?: string; firstParty?: boolean; scope?: string[]; resource?: string[] | false; json?: boolean }) => {
+      const result = await withDeps((deps) =>
+        updateClientPolicy(deps, clientId, {
+          minAcr: o.minAcr ?? null,
+          ...(o.firstParty !== undefined ? { firstParty: o.firstParty } : {}),
+          scopes: o.scope ? splitList(o.scope) : null,
+          resources: o.resource === false ? [] : (o.resource ?? null),
+        }),
+      );
+      if (!result.ok) fail(result.message ?? result.code);
+      const policy = clientPolicy(result.value.metadata);
+      print(o.json ?? false, describeClient(result.value), `Client ${result.value.name} (${clientId}): ${policy.minAcr}${policy.firstParty ? ', first-party' : ''}; scopes ${policy.scopes.join(' ') || 'none'}; resources ${policy.resources.join(' ') || 'none'}`);
     });
   clients
     .command('delete')

@@ -72,6 +72,14 @@ describe('loadConfig', () => {
     expect(loadConfig({}).codes.totp).toMatchObject({ period: 30, window: 1 });
   });
 
+  it('ASVS 10.4.3: an authorization code lives at most 600 s; a longer one stops the start with a clear message', () => {
+    expect(() => loadConfig({ KEYBOUND_OIDC_CODE_TTL: '601' })).toThrow(ConfigError);
+    expect(() => loadConfig({ KEYBOUND_OIDC_CODE_TTL: '3600' })).toThrow(/KEYBOUND_OIDC_CODE_TTL=3600: an authorization code may live at most 600 seconds/);
+    expect(() => loadConfig({ KEYBOUND_OIDC_CODE_TTL: '0' })).toThrow(/KEYBOUND_OIDC_CODE_TTL/);
+    expect(loadConfig({ KEYBOUND_OIDC_CODE_TTL: '600' }).oidc.codeTtlS).toBe(600);
+    expect(loadConfig({}).oidc.codeTtlS).toBe(60);
+  });
+
   it('ASVS 12.3.1: refuses a plain-http SMS gateway except on loopback', () => {
     const sms = (url: string) => loadConfig({ KEYBOUND_SMS_PROVIDER: 'http', KEYBOUND_SMS_URL: url });
     expect(() => sms('http://sms.example.com/send')).toThrow(ConfigError);

@@ -23,6 +23,8 @@ export interface Config {
   readonly databaseTimeoutMs: number;
   /** How long `serve` waits for an unreachable database at start. */
   readonly databaseStartWaitMs: number;
+  /** Apply migrations at start (`KEYBOUND_MIGRATE_ON_START`); off, the schema must already be current. */
+  readonly migrateOnStart: boolean;
   /** Configured data keys, or `null` to use (or make) the key file beside a SQLite database. */
   readonly dataKeys: readonly DataKey[] | null;
   readonly logLevel: string;
@@ -198,6 +200,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const metricsToken = get<string>('KEYBOUND_METRICS_TOKEN') || null;
   // A bearer token on a public listener must not be guessable.
   if (metricsToken !== null && metricsToken.length < 32) throw new ConfigError('Invalid configuration:\n  KEYBOUND_METRICS_TOKEN must be at least 32 characters (try `openssl rand -base64 32`)');
+  // OWASP ASVS 5.0 10.4.3, RFC 6749 §4.1.2: an authorization code lives 10 minutes at most.
+  const codeTtlS = get<number>('KEYBOUND_OIDC_CODE_TTL');
+  if (codeTtlS < 1 || codeTtlS > 600) throw new ConfigError(`Invalid configuration:\n  KEYBOUND_OIDC_CODE_TTL=${codeTtlS}: an authorization code may live at most 600 seconds (10 minutes); expected a number from 1 to 600`);
   const { roles: codeRoles, ...codeSettings } = codeConfig(get);
   return {
     port: get('KEYBOUND_PORT'),
@@ -210,6 +215,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl,
     databaseTimeoutMs: seconds('KEYBOUND_DATABASE_TIMEOUT'),
     databaseStartWaitMs: seconds('KEYBOUND_DATABASE_START_WAIT'),
+    migrateOnStart: get('KEYBOUND_MIGRATE_ON_START'),
     dataKeys,
     logLevel: get('KEYBOUND_LOG_LEVEL'),
     trustProxy: get('KEYBOUND_TRUST_PROXY'),
@@ -249,7 +255,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       accessTokenTtlS: get('KEYBOUND_OIDC_ACCESS_TOKEN_TTL'),
       idTokenTtlS: get('KEYBOUND_OIDC_ID_TOKEN_TTL'),
       refreshTokenTtlS: get('KEYBOUND_OIDC_REFRESH_TOKEN_TTL'),
-      codeTtlS: get('KEYBOUND_OIDC_CODE_TTL'),
+      codeTtlS,
       interactionTtlS: get('KEYBOUND_OIDC_INTERACTION_TTL'),
       allowSharedSecrets: get('KEYBOUND_OIDC_ALLOW_SHARED_SECRETS'),
     },

@@ -21,6 +21,10 @@ export const ERRORS = {
   fresh_auth_required: [403, 'For this change, sign in again with a passkey first (your last sign-in is too old).'],
   session_end_not_allowed: [403, 'A session signed in with a one-time or recovery code cannot end a session signed in with a passkey. Sign in with a passkey to end it.'],
   session_limit_reached: [403, 'This account already has as many sessions signed in with a passkey as it may have, and a sign-in with a code cannot end them. Sign in with a passkey, which ends the least recently used one.'],
+  // Account administration (README "Account lifecycle")
+  admin_required: [403, 'This needs an administrator signed in with a passkey at the level the admin role requires.'],
+  approval_required: [403, 'Raising an account to admin through the API needs a second administrator\'s approval, which is not available yet. An operator can run `keybound accounts set-role <username> admin` on the server.'],
+  account_status_conflict: [409, 'The account is not in a state that allows this change.'],
   // Enrolment
   enrolment_token_unknown: [404, 'This enrolment link is not valid. Ask your administrator for a new one.'],
   enrolment_token_expired: [410, 'This enrolment link has expired. Ask your administrator for a new one.'],
@@ -65,6 +69,7 @@ export const ERRORS = {
   acr_unreachable: [403, 'Your account has no passkey that can reach the level this application asks for. Ask your administrator to enrol an approved device-bound security key.'],
   client_invalid: [400, 'These client settings are not valid.'],
   client_not_found: [404, 'No such client.'],
+  grant_not_found: [404, 'No such connected app on your account.'],
   // One-time codes (README "One-time codes")
   code_malformed: [400, 'That is not a code of the right form. Type the digits you were given (spaces are fine), or for a recovery code its 16 letters and digits.'],
   code_invalid: [400, 'That code is not right. Check it and try again, or ask for a new one; if it keeps failing, sign in with a passkey.'],

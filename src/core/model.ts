@@ -19,6 +19,8 @@ export interface Account {
   readonly userHandle: string;
   readonly email: string | null;
   readonly createdAt: number;
+  /** Last successful sign-in, as the store reads it (new accounts: absent or null). */
+  readonly lastSignInAt?: number | null;
 }
 
 export interface Invitation {
@@ -42,7 +44,8 @@ export interface Invitation {
 
 export type InvitationKind = 'enrolment' | 'device';
 
-export type PasskeyStatus = 'active' | 'flagged';
+/** `flagged`: a security check failed (a cloned counter); `disabled`: the account was offboarded. */
+export type PasskeyStatus = 'active' | 'flagged' | 'disabled';
 
 export interface Passkey {
   readonly id: string;

@@ -5,6 +5,7 @@ import type { Deps } from '../services/deps.ts';
 import { isDatabaseUnavailable } from '../store/db.ts';
 import { sendFailure } from './reply.ts';
 import { securityHeaders } from './security.ts';
+import { securityEvents } from './securityEvents.ts';
 import { registerOpsRoutes } from './routes/ops.ts';
 import { API_ROUTES } from './routes/index.ts';
 import { registerApiRoutes, requireDeclaredApiRoutes } from './registrar.ts';
@@ -85,6 +86,8 @@ export async function buildApp(deps: Deps, options: AppOptions = {}): Promise<Fa
     return reply.code(414).type('text/html; charset=utf-8').send(renderErrorPage({ code: 'uri_too_long' }));
   });
   app.addHook('onSend', securityHeaders(config));
+  // Refusals (authorization, origin, rate limit, invalid input) as security events (OWASP ASVS 5.0 16.3.2, 16.3.3).
+  app.addHook('onSend', securityEvents(deps));
   // Once shutdown starts, every answer closes its connection: a request already in flight finishes,
   // and its keep-alive connection does not linger (or take another request) until the grace period ends.
   let closing = false;

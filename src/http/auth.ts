@@ -7,9 +7,18 @@ import { resolveSession, type ActiveSession } from '../services/sessions.ts';
 import { clientAddress, sessionToken } from './context.ts';
 import { sendFailure } from './reply.ts';
 
+const sessions = new WeakMap<FastifyRequest, ActiveSession>();
+
 /** The session a request's cookie names, checked against the database. */
-export function authenticate(deps: Deps, request: FastifyRequest): Promise<Result<ActiveSession>> {
-  return resolveSession(deps, sessionToken(request, deps.config));
+export async function authenticate(deps: Deps, request: FastifyRequest): Promise<Result<ActiveSession>> {
+  const active = await resolveSession(deps, sessionToken(request, deps.config));
+  if (active.ok) sessions.set(request, active.value);
+  return active;
+}
+
+/** The live session `authenticate` found for this request, if it was asked (who a later refusal refused). */
+export function authenticatedAs(request: FastifyRequest): ActiveSession | undefined {
+  return sessions.get(request);
 }
 
 /**

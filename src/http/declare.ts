@@ -18,7 +18,16 @@ export type ApiMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
  * `KEYBOUND_FRESH_AUTH_MAX_AGE`, its passkey still usable) at `minAal` or above. The services
  * behind fresh routes check freshness again themselves (services/freshness.ts).
  */
-export type Access = 'anyone' | 'session' | { readonly fresh: true; readonly minAal?: FreshRule['minAal'] };
+export type Access = 'anyone' | 'session' | { readonly fresh: true; readonly minAal?: FreshRule['minAal'] } | AdminAccess;
+
+/**
+ * An administrator's session (services/adminAccess.ts `requireAdmin`): an `admin` account signed in
+ * at the admin role's required level; `fresh` for changes. The services check it again themselves.
+ */
+export interface AdminAccess {
+  readonly admin: true;
+  readonly fresh?: true;
+}
 
 /**
  * `allowed-origins`: a request must come from an allowed origin (its Origin header, or without one,
@@ -53,6 +62,8 @@ interface Declared<Body, Params> {
   readonly body?: { readonly schema: unknown; readonly types?: readonly string[] };
   /** JSON Schema of the path parameters. */
   readonly params?: unknown;
+  /** JSON Schema of the query string (an object of string properties). */
+  readonly query?: unknown;
   /** Default: `allowed-origins` for state-changing methods, `any` for GET. */
   readonly origin?: OriginRule;
   /** `ceremony`: the per-address limit of sign-in ceremonies (`KEYBOUND_RATE_LIMIT_CEREMONY`). */

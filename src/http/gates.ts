@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import { fail, type Result } from '../core/errors.ts';
 import type { Deps } from '../services/deps.ts';
+import { requireAdmin } from '../services/adminAccess.ts';
 import { requireFresh } from '../services/freshness.ts';
 import type { ActiveSession } from '../services/sessions.ts';
 import { authenticate } from './auth.ts';
@@ -43,6 +44,10 @@ export async function admit(deps: Deps, request: FastifyRequest, access: Exclude
   const active = await authenticate(deps, request);
   if (active.ok && active.value.session.purpose === 'recovery') return route.recovery ? active : fail('recovery_session_limited');
   if (!active.ok || access === 'session') return active;
+  if ('admin' in access) {
+    const admitted = await requireAdmin(deps, active.value, { fresh: access.fresh === true });
+    return admitted.ok ? active : admitted;
+  }
   const fresh = await requireFresh(deps, active.value, access.minAal !== undefined ? { minAal: access.minAal } : {});
   return fresh.ok ? active : fresh;
 }

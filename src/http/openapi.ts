@@ -15,12 +15,21 @@ export function openApiPath(path: string): string {
 function accessInWords(access: Access, config: Config): string | null {
   if (access === 'anyone') return null;
   if (access === 'session') return 'Needs a session.';
+  if ('admin' in access) {
+    const fresh = access.fresh ? `, fresh: signed in with a passkey within the last ${config.freshAuthMaxAgeMs / 1000} s (KEYBOUND_FRESH_AUTH_MAX_AGE; otherwise 403 fresh_auth_required)` : '';
+    return `Needs an administrator's session: an admin account signed in at the admin role's required level (KEYBOUND_ADMIN_MIN_AAL)${fresh}; otherwise 403 admin_required.`;
+  }
   const level = access.minAal ? ` at AAL${access.minAal} or above` : '';
   return `Needs a fresh session: a passkey sign-in${level} within the last ${config.freshAuthMaxAgeMs / 1000} s (KEYBOUND_FRESH_AUTH_MAX_AGE), with a passkey that is still usable; otherwise 403 fresh_auth_required.`;
 }
 
 function operation(r: ApiRoute, config: Config) {
   const params = r.params as { properties?: Record<string, unknown> } | undefined;
+  const query = r.query as { properties?: Record<string, unknown>; required?: string[] } | undefined;
+  const parameters = [
+    ...Object.entries(params?.properties ?? {}).map(([name, schema]) => ({ name, in: 'path', required: true, schema })),
+    ...Object.entries(query?.properties ?? {}).map(([name, schema]) => ({ name, in: 'query', required: query?.required?.includes(name) ?? false, schema })),
+  ];
   const responses: Record<string, unknown> = {};
   for (const [status, answer] of Object.entries(r.responses)) {
     responses[status] = typeof answer === 'string' ? { description: answer } : { description: answer.description, ...json(answer.schema) };
@@ -31,9 +40,7 @@ function operation(r: ApiRoute, config: Config) {
     summary: r.summary,
     ...(description ? { description } : {}),
     ...(r.access !== 'anyone' ? { security: [{ session: [] }] } : {}),
-    ...(params?.properties
-      ? { parameters: Object.entries(params.properties).map(([name, schema]) => ({ name, in: 'path', required: true, schema })) }
-      : {}),
+    ...(parameters.length ? { parameters } : {}),
     ...(r.body ? { requestBody: { required: true, content: Object.fromEntries((r.body.types ?? [JSON_TYPE]).map((type) => [type, { schema: r.body!.schema }])) } } : {}),
     responses,
     // The declared gates, as data, for tools and for the test that holds the table to the router.

@@ -39,7 +39,7 @@ export function registerApiRoutes(app: FastifyInstance, deps: Deps, routes: read
       method: r.method,
       url: r.path,
       config: { declared: true },
-      schema: { ...(r.body ? { body: r.body.schema } : {}), ...(r.params ? { params: r.params } : {}) },
+      schema: { ...(r.body ? { body: r.body.schema } : {}), ...(r.params ? { params: r.params } : {}), ...(r.query ? { querystring: r.query } : {}) },
       ...(onRequest.length ? { onRequest } : {}),
       ...(preHandler.length ? { preHandler } : {}),
       handler: handlerOf(deps, r),

@@ -5,10 +5,14 @@ export interface Metrics {
   readonly registry: Registry;
   readonly signIns: Counter<'method' | 'result'>;
   readonly enrolments: Counter<'result'>;
+  /** Refusals and failures logged as security events (http/securityEvents.ts, oidc/events.ts), by event and reason. */
+  readonly securityEvents: Counter<'event' | 'reason'>;
   readonly httpDuration: Histogram<'method' | 'route' | 'status'>;
   /** Codes actually compared (after every limit let them through), by factor and `match`/`mismatch`. */
   readonly codeChecks: Counter<'factor' | 'result'>;
   readonly codeDeliveries: Counter<'channel' | 'result'>;
+  /** Back-channel logout attempts (oidc/backchannel.ts): delivered, retry (failed, tried again later), failed (given up). */
+  readonly backchannelLogouts: Counter<'result'>;
 }
 
 export function createMetrics(options: { processMetrics?: boolean } = {}): Metrics {
@@ -28,6 +32,12 @@ export function createMetrics(options: { processMetrics?: boolean } = {}): Metri
       labelNames: ['result'],
       registers: [registry],
     }),
+    securityEvents: new Counter({
+      name: 'keybound_security_events_total',
+      help: 'Security events logged at warn level (refused authorization, rate limits, cross-site and invalid requests, failed client authentication), by event and reason (a stable code).',
+      labelNames: ['event', 'reason'],
+      registers: [registry],
+    }),
     httpDuration: new Histogram({
       name: 'keybound_http_request_duration_seconds',
       help: 'HTTP request latency by method, route pattern and status.',
@@ -45,6 +55,12 @@ export function createMetrics(options: { processMetrics?: boolean } = {}): Metri
       name: 'keybound_code_deliveries_total',
       help: 'Codes and notices sent, by channel (sms, email) and result (sent, or the failure reason).',
       labelNames: ['channel', 'result'],
+      registers: [registry],
+    }),
+    backchannelLogouts: new Counter({
+      name: 'keybound_backchannel_logouts_total',
+      help: 'Back-channel logout token deliveries to OpenID clients, by result (delivered, retry, failed).',
+      labelNames: ['result'],
       registers: [registry],
     }),
   };

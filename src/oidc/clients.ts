@@ -1,12 +1,15 @@
 import { base64url } from '../core/bytes.ts';
+import { isAcr, type Acr } from '../core/assurance/level.ts';
 import { fail, ok, type Result } from '../core/errors.ts';
 import type { Deps } from '../services/deps.ts';
 import type { OidcClientRow } from '../store/ports.ts';
+import { clientPolicy, DEFAULT_MIN_ACR, defaultScopes, OIDC_SCOPES, POLICY_METADATA, type ClientPolicy } from './clientPolicy.ts';
 
 /**
- * OpenID clients, made by administrators with `keybound clients create` (so every client is
- * first-party: Keybound asks no consent). Confidential clients authenticate with `private_key_jwt`
- * (RFC 7523); shared secrets only where KEYBOUND_OIDC_ALLOW_SHARED_SECRETS allows them, sealed at rest.
+ * OpenID clients, made by administrators with `keybound clients create`. Each has a minimum level,
+ * scope and resource allowlists, and is first-party (no consent screen) or not (clientPolicy.ts).
+ * Confidential clients authenticate with `private_key_jwt` (RFC 7523); shared secrets only where
+ * KEYBOUND_OIDC_ALLOW_SHARED_SECRETS allows them, sealed at rest.
  */
 export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials'] as const;
 export type GrantType = (typeof GRANT_TYPES)[number];
@@ -29,7 +32,49 @@ export interface ClientInput {
   readonly resourceServer?: string | null;
   /** Algorithm of its ID tokens: the configured one by default, or RS256 (OIDC Discovery §3). */
   readonly idTokenSigningAlg?: string | null;
+  /** Weakest sign-in it may get a code or token from; default `urn:keybound:aal2:phr`. */
+  readonly minAcr?: string | null;
+  /** No consent screen for it (an application of the organisation itself); default no. */
+  readonly firstParty?: boolean;
+  /** Scopes it may ask for (OpenID and resource scopes); default `openid profile email` for sign-in clients, none otherwise. */
+  readonly scopes?: readonly string[] | null;
+  /** Resource indicators (of KEYBOUND_OIDC_RESOURCES) it may ask tokens for; default none. */
+  readonly resources?: readonly string[] | null;
+  /** Back-Channel Logout 1.0 §2.2: where Logout Tokens are POSTed, and whether they (and ID tokens) must carry `sid`. */
+  readonly backchannelLogoutUri?: string | null;
+  readonly backchannelLogoutSessionRequired?: boolean;
 }
+
+/** What `clients update` may change: the client's policy (clientPolicy.ts); anything left out stays. */
+export interface PolicyInput {
+  readonly minAcr?: string | null;
+  readonly firstParty?: boolean;
+  readonly scopes?: readonly string[] | null;
+  readonly resources?: readonly string[] | null;
+}
+
+/** Checks a policy against the server's scopes, resources and the client's grant types. */
+function resolvePolicy(deps: Deps, input: PolicyInput, grants: readonly string[], current?: ClientPolicy): Result<ClientPolicy> {
+  const invalid = (message: string) => fail('client_invalid', { message });
+  const minAcr = input.minAcr ?? current?.minAcr ?? DEFAULT_MIN_ACR;
+  if (!isAcr(minAcr)) return invalid('--min-acr must be one of urn:keybound:aal1, urn:keybound:aal2, urn:keybound:aal2:phr, urn:keybound:aal3.');
+  const scopes = [...new Set(input.scopes ?? current?.scopes ?? defaultScopes(grants))];
+  const known = new Set<string>([...OIDC_SCOPES, ...deps.config.oidc.resourceScopes]);
+  const unknown = scopes.find((s) => !known.has(s));
+  if (unknown !== undefined) return invalid(`--scope ${unknown} is not a scope of this server (${[...known].join(', ')}).`);
+  if (scopes.includes('offline_access') && !grants.includes('refresh_token')) return invalid('--scope offline_access needs the refresh_token grant type.');
+  const resources = [...new Set(input.resources ?? current?.resources ?? [])];
+  const stranger = resources.find((r) => !deps.config.oidc.resources.includes(r));
+  if (stranger !== undefined) return invalid(`--resource ${stranger} is not one of KEYBOUND_OIDC_RESOURCES (${deps.config.oidc.resources.join(', ') || 'none is set'}).`);
+  return ok({ minAcr: minAcr as Acr, firstParty: input.firstParty ?? current?.firstParty ?? false, scopes, resources });
+}
+
+const policyMetadata = (policy: ClientPolicy) => ({
+  [POLICY_METADATA.minAcr]: policy.minAcr,
+  [POLICY_METADATA.firstParty]: policy.firstParty,
+  [POLICY_METADATA.scopes]: [...policy.scopes],
+  [POLICY_METADATA.resources]: [...policy.resources],
+});
 
 export interface CreatedClient {
   readonly client: OidcClientRow;
@@ -63,6 +108,10 @@ export async function createClient(deps: Deps, input: ClientInput, validate: Met
   if (resourceServer !== null && !deps.config.oidc.resources.includes(resourceServer)) {
     return invalid(`--resource-server must be one of KEYBOUND_OIDC_RESOURCES (${deps.config.oidc.resources.join(', ') || 'none is set'}).`);
   }
+  const policy = resolvePolicy(deps, input, grants);
+  if (!policy.ok) return policy;
+  const logoutProblem = checkBackchannelLogout(input);
+  if (logoutProblem) return invalid(logoutProblem);
   const sharedSecret = !input.public && !input.jwks;
   if (sharedSecret && !deps.config.oidc.allowSharedSecrets) {
     return invalid('A confidential client needs --jwks <file> (private_key_jwt); shared secrets are off (KEYBOUND_OIDC_ALLOW_SHARED_SECRETS).');
@@ -84,6 +133,8 @@ export async function createClient(deps: Deps, input: ClientInput, validate: Met
     ...(input.jwks ? { jwks: input.jwks } : {}),
     ...(input.requireDpop ? { dpop_bound_access_tokens: true } : {}),
     ...(resourceServer !== null ? { [RESOURCE_SERVER_METADATA]: resourceServer } : {}),
+    ...policyMetadata(policy.value),
+    ...(input.backchannelLogoutUri ? { backchannel_logout_uri: input.backchannelLogoutUri, backchannel_logout_session_required: input.backchannelLogoutSessionRequired ?? false } : {}),
   };
   const problem = await validate(secret ? { ...metadata, client_secret: secret } : metadata);
   if (problem) return invalid(problem);
@@ -95,8 +146,46 @@ export async function createClient(deps: Deps, input: ClientInput, validate: Met
     createdAt: deps.clock(),
   };
   if (!(await deps.store.oidcClients.create(client))) return invalid('A client with this id exists; run the command again.');
-  await deps.store.audit.append({ type: 'oidc.client.created', outcome: 'success', at: client.createdAt, details: { clientId, name, grantTypes: grants, sharedSecret, resourceServer } });
+  await deps.store.audit.append({ type: 'oidc.client.created', outcome: 'success', at: client.createdAt, details: { clientId, name, grantTypes: grants, sharedSecret, resourceServer, ...policyMetadata(policy.value), backchannelLogoutUri: input.backchannelLogoutUri ?? null } });
   return ok({ client, secret });
+}
+
+/**
+ * Changes a client's policy (`keybound clients update`). Narrowing takes effect at the next request:
+ * a refresh that holds a scope or resource no longer allowed is refused (allowlist.ts
+ * `checkRefresh`); a raised minimum level applies from the next authorization.
+ */
+export async function updateClientPolicy(deps: Deps, clientId: string, input: PolicyInput): Promise<Result<OidcClientRow>> {
+  const client = await deps.store.oidcClients.find(clientId);
+  if (!client) return fail('client_not_found');
+  const grants = Array.isArray(client.metadata.grant_types) ? client.metadata.grant_types.map(String) : [];
+  const policy = resolvePolicy(deps, input, grants, clientPolicy(client.metadata));
+  if (!policy.ok) return policy;
+  const updated: OidcClientRow = { ...client, metadata: { ...client.metadata, ...policyMetadata(policy.value) } };
+  if (!(await deps.store.oidcClients.updateMetadata(clientId, updated.metadata))) return fail('client_not_found');
+  await deps.store.audit.append({ type: 'oidc.client.updated', outcome: 'success', at: deps.clock(), details: { clientId, ...policyMetadata(policy.value) } });
+  return ok(updated);
+}
+
+/**
+ * Back-Channel Logout 1.0 §2.2: `backchannel_logout_uri` is an absolute URI with no fragment. The
+ * Logout Token travels in it, so it must be `https://`, but for a client on this machine (loopback,
+ * as with redirect URIs, RFC 8252 §8.3).
+ */
+function checkBackchannelLogout(input: ClientInput): string | null {
+  const raw = input.backchannelLogoutUri;
+  if (raw === undefined || raw === null) return input.backchannelLogoutSessionRequired ? '--backchannel-logout-session-required needs --backchannel-logout-uri.' : null;
+  let uri: URL;
+  try {
+    uri = new URL(raw);
+  } catch {
+    return '--backchannel-logout-uri must be an absolute URL.';
+  }
+  if (raw.includes('#')) return '--backchannel-logout-uri must not have a fragment.';
+  if (uri.username || uri.password) return '--backchannel-logout-uri must not carry credentials.';
+  const loopback = uri.hostname === 'localhost' || uri.hostname === '[::1]' || /^127(\.\d{1,3}){3}$/.test(uri.hostname);
+  if (uri.protocol === 'https:' || (uri.protocol === 'http:' && loopback)) return null;
+  return '--backchannel-logout-uri must be https:// (http:// only to localhost, 127.x.x.x or [::1]).';
 }
 
 /** The metadata oidc-provider needs, with a sealed shared secret opened. */

@@ -4,6 +4,9 @@ import type { Deps } from '../services/deps.ts';
 import { findAccount } from './account.ts';
 import { adapterFactory } from './adapter.ts';
 import { RESOURCE_SERVER_METADATA } from './clients.ts';
+import { checkRefresh, refuseUnallowed } from './allowlist.ts';
+import { clientPolicy, OIDC_SCOPES, POLICY_METADATA } from './clientPolicy.ts';
+import { providerCookieNames } from './cookies.ts';
 import { renderLoggedOutPage, renderLogoutPage, renderProviderErrorPage } from './pages.ts';
 import { keyboundPolicy } from './policy.ts';
 
@@ -24,14 +27,16 @@ export function providerConfiguration(deps: Deps, input: { jwks: JWKS; cookieKey
     jwks: input.jwks,
     cookies: {
       keys: input.cookieKeys,
-      names: { session: 'keybound_oidc_session', interaction: 'keybound_oidc_interaction', resume: 'keybound_oidc_resume' },
+      // `__Host-`/`__Secure-` prefixed on HTTPS origins (cookies.ts).
+      names: providerCookieNames(secureCookies),
       long: cookie,
       short: cookie,
     },
     findAccount: findAccount(deps),
     // Which API a client is, if it is a resource server (clients.ts; it may introspect for that API).
-    extraClientMetadata: { properties: [RESOURCE_SERVER_METADATA] },
-    scopes: ['openid', 'offline_access', 'profile', 'email'],
+    // and what it may have (clientPolicy.ts: minimum level, first-party, scope and resource allowlists).
+    extraClientMetadata: { properties: [RESOURCE_SERVER_METADATA, ...Object.values(POLICY_METADATA)] },
+    scopes: [...OIDC_SCOPES],
     // acr, amr and auth_time are in every ID token (oidc-provider otherwise adds acr only when
     // acr_values is sent): applications must see the level actually reached (DESIGN.md principle 2).
     claims: { openid: ['sub', 'acr', 'amr', 'auth_time'], profile: ['name', 'preferred_username'], email: ['email'] },
@@ -58,6 +63,9 @@ export function providerConfiguration(deps: Deps, input: { jwks: JWKS; cookieKey
       revocation: { enabled: true, allowedPolicy: revocationAllowed },
       dPoP: { enabled: true },
       userinfo: { enabled: true },
+      // Back-Channel Logout 1.0: client metadata, discovery and `sid` in ID tokens; Keybound sends
+      // the logout tokens itself, whenever a Keybound session ends (backchannel.ts, provider.ts).
+      backchannelLogout: { enabled: true },
       rpInitiatedLogout: {
         enabled: true,
         logoutSource: async (ctx, form) => {
@@ -69,14 +77,21 @@ export function providerConfiguration(deps: Deps, input: { jwks: JWKS; cookieKey
       },
       resourceIndicators: {
         enabled: true,
-        defaultResource: async (_ctx, _client, oneOf) => oneOf,
+        // Both hooks see every authorization, PAR and client-credentials request with its client:
+        // anything outside the client's allowlists is refused there (allowlist.ts).
+        defaultResource: async (ctx, client, oneOf) => {
+          refuseUnallowed(ctx, client);
+          return oneOf;
+        },
         // Token requests may leave `resource` out and get the one granted at authorization (RFC 8707 §2.2).
         useGrantedResource: async () => true,
-        getResourceServerInfo: async (_ctx, indicator) => {
+        getResourceServerInfo: async (ctx, indicator, client) => {
           if (!oidc.resources.includes(indicator)) throw new errors.InvalidTarget(`${indicator} is not a resource this server issues tokens for`);
+          refuseUnallowed(ctx, client, indicator);
+          const allowed = clientPolicy(client).scopes;
           return {
             audience: indicator,
-            scope: oidc.resourceScopes.join(' '),
+            scope: oidc.resourceScopes.filter((s) => allowed.includes(s)).join(' '),
             accessTokenTTL: oidc.accessTokenTtlS,
             accessTokenFormat: 'jwt',
             jwt: { sign: { alg: oidc.signingAlg } },
@@ -95,7 +110,11 @@ export function providerConfiguration(deps: Deps, input: { jwks: JWKS; cookieKey
     // Every client allowed the refresh_token grant gets one; without `offline_access` it ends with the session.
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
     // RFC 9700 §4.14.2: a refresh token is used once; each use returns a new one.
-    rotateRefreshToken: true,
+    // A refresh is refused when the client is no longer allowed what the grant holds (allowlist.ts).
+    rotateRefreshToken: (ctx) => {
+      checkRefresh(ctx);
+      return true;
+    },
     renderError: async (ctx, out) => {
       ctx.type = 'html';
       ctx.body = renderProviderErrorPage(out);

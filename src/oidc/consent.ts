@@ -3,9 +3,10 @@ import type Provider from 'oidc-provider';
 import type { Interaction } from 'oidc-provider';
 
 /**
- * Consent for first-party clients: every client is registered by an administrator, so what it
- * asks for (OpenID scopes, claims, resource scopes) is granted without a consent screen. The grant
- * is stored (and revocable) like any other.
+ * Records consent: what the consent prompt found missing (OpenID scopes, claims, resource scopes) is
+ * added to the grant. First-party clients get this without a screen; any other client only after
+ * the person allows it on the consent page (interaction.ts). The grant is stored, listed under
+ * Connected apps and revocable (services/grants.ts).
  * @returns where the browser goes next (the provider's resume endpoint).
  */
 export async function grantConsent(provider: Provider, request: FastifyRequest, reply: FastifyReply, details: Interaction): Promise<string> {

@@ -31,6 +31,9 @@ export function bindGrantsToSessions(deps: Deps): Middleware {
       // Core §11: offline_access asks for access while the person is not signed in.
       offline: typeof code.scope === 'string' && code.scope.split(' ').includes('offline_access'),
       createdAt: deps.clock(),
+      // For back-channel logout (backchannel.ts): the client, and the `sid` its ID tokens carry.
+      clientId: code.clientId ?? null,
+      sid: code.sid ?? oidc?.session?.sidFor(code.clientId ?? '') ?? null,
     });
   };
 }

@@ -1,6 +1,6 @@
 import type Provider from 'oidc-provider';
 import type { Deps } from '../services/deps.ts';
-import { ensureSigningKey, signingKeyFingerprint } from './keys.ts';
+import { ensureSigningKey, replaceShortRsaKeys, signingKeyFingerprint } from './keys.ts';
 import { buildProvider, type BuiltProvider, type ProviderLog } from './provider.ts';
 
 /**
@@ -18,6 +18,8 @@ export class ProviderHolder {
 
   static async create(deps: Deps, log: ProviderLog): Promise<ProviderHolder> {
     await ensureSigningKey(deps);
+    // RSA keys made before they were 3072 bits are rotated out on the ordinary schedule (keys.ts).
+    for (const r of await replaceShortRsaKeys(deps)) log.info({ kid: r.kid, alg: r.alg, activeFrom: r.activeFrom, retired: r.retired?.kid ?? null }, 'short RSA signing key rotated');
     return new ProviderHolder(deps, log, await buildProvider(deps, log));
   }
 

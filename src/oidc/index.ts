@@ -4,6 +4,7 @@ import { ProviderHolder } from './holder.ts';
 import { registerInteractionRoutes } from './interaction.ts';
 import { checkRateLimit } from '../services/rateLimit.ts';
 import { mountProvider } from './mount.ts';
+import { LogoutDispatcher } from './backchannel.ts';
 
 /**
  * The OpenID Connect provider (docs/oidc.md): oidc-provider mounted at /oidc in the same server,
@@ -27,5 +28,17 @@ export async function registerOidc(app: FastifyInstance, deps: Deps): Promise<Pr
   }, deps.config.oidc.keyRefreshMs);
   timer.unref();
   app.addHook('onClose', async () => clearInterval(timer));
+  // Back-channel logout tokens queued by ended sessions, on this instance or any other (backchannel.ts).
+  const logouts = new LogoutDispatcher(deps, app.log);
+  logouts.start();
+  app.decorate('backchannelLogouts', logouts);
+  app.addHook('onClose', async () => logouts.close());
   return holder;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Sends back-channel logout tokens (oidc/backchannel.ts). */
+    backchannelLogouts?: LogoutDispatcher;
+  }
 }

@@ -9,11 +9,13 @@ import { requestContext, setSessionCookie } from '../http/context.ts';
 import { renderErrorPage } from '../http/pages/error.ts';
 import { sendFailure } from '../http/reply.ts';
 import { authenticationOptionsBody, authenticationVerifyBody } from '../http/schemas.ts';
+
 import type { Deps } from '../services/deps.ts';
 import { beginAuthentication, finishAuthentication } from '../services/passkeys/authentication.ts';
+import { clientPolicy, OIDC_SCOPES } from './clientPolicy.ts';
 import { grantConsent } from './consent.ts';
 import type { ProviderHolder } from './holder.ts';
-import { renderInteractionPage, renderUnreachablePage } from './pages.ts';
+import { renderConsentPage, renderInteractionPage, renderUnreachablePage, type ConsentView } from './pages.ts';
 import { loginRequirement, passkeyCeiling, unmetBy, type LoginRequirement, type RequestParams, type UnmetReason } from './requirements.ts';
 
 /**
@@ -24,6 +26,9 @@ import { loginRequirement, passkeyCeiling, unmetBy, type LoginRequirement, type 
  * proved (`acr`, `amr`, `auth_time`), never more.
  */
 type Params = { uid: string };
+
+/** The answer of the consent page. */
+const consentBody = { type: 'object', additionalProperties: false, required: ['decision'], properties: { decision: { enum: ['allow', 'deny'] } } } as const;
 
 const REASONS: Record<UnmetReason, string> = {
   no_session: 'Sign in with your passkey to continue.',
@@ -48,7 +53,8 @@ export function registerInteractionRoutes(app: FastifyInstance, deps: Deps, hold
     if (details.uid !== request.params.uid) return null;
     const client = await holder.provider.Client.find(String(details.params.client_id));
     if (!client) return null;
-    return { details, clientName: client.clientName ?? client.clientId, requirement: loginRequirement(details.params as RequestParams) };
+    const policy = clientPolicy(client);
+    return { details, policy, clientName: client.clientName ?? client.clientId, requirement: loginRequirement(details.params as RequestParams, policy.minAcr) };
   }
 
   const finish = (request: FastifyRequest, reply: FastifyReply, session: Session) =>
@@ -63,7 +69,17 @@ export function registerInteractionRoutes(app: FastifyInstance, deps: Deps, hold
     const found = await load(request, reply);
     if (!found) return page(reply, 400, renderErrorPage({ code: 'interaction_expired', title: 'This sign-in request has ended' }));
     const { details, clientName, requirement } = found;
-    if (details.prompt.name === 'consent') return reply.redirect(await grantConsent(holder.provider, request, reply, details), 303);
+    if (details.prompt.name === 'consent') {
+      // First-party clients are the organisation's own: their grant is made without a screen. Any
+      // other client asks the person, whenever oidc-provider's consent prompt fires: no grant yet,
+      // `prompt=consent`, or scopes or resources the grant does not hold (OWASP ASVS 5.0 10.7.1).
+      if (found.policy.firstParty) return reply.redirect(await grantConsent(holder.provider, request, reply, details), 303);
+      const active = await authenticateSignedIn(deps, request);
+      if (!active.ok || active.value.account.id !== details.session?.accountId) {
+        return page(reply, 400, renderErrorPage({ code: 'interaction_expired', title: 'This sign-in request has ended' }));
+      }
+      return page(reply, 200, renderConsentPage({ uid: request.params.uid, clientName, username: active.value.account.username, ...askedFor(deps, details) }));
+    }
     const uid = request.params.uid;
     if (requirement.unreachable) return page(reply, 403, renderUnreachablePage({ uid, clientName, acr: null }));
     // A recovery session is never a sign-in here: the person signs in with a passkey (README "Recovery").
@@ -116,6 +132,34 @@ export function registerInteractionRoutes(app: FastifyInstance, deps: Deps, hold
     },
   );
 
+  app.post<{ Params: Params; Body: { decision: 'allow' | 'deny' } }>(
+    '/interaction/:uid/consent',
+    { schema: { body: consentBody }, preHandler: sameOrigin(deps) },
+    async (request, reply) => {
+      const found = await load(request, reply);
+      if (!found || found.details.prompt.name !== 'consent') return sendFailure(reply, { code: 'interaction_expired' });
+      const { details } = found;
+      // The person answering is the one the provider signed in, in this browser (never a recovery session).
+      const active = await authenticateSignedIn(deps, request);
+      if (!active.ok || active.value.account.id !== details.session?.accountId) return sendFailure(reply, { code: 'interaction_expired' });
+      const clientId = String(details.params.client_id);
+      const allow = request.body.decision === 'allow';
+      await deps.store.audit.append({
+        type: allow ? 'oidc.consent.granted' : 'oidc.consent.denied',
+        outcome: allow ? 'success' : 'failure',
+        accountId: active.value.account.id,
+        context: requestContext(request),
+        at: deps.clock(),
+        details: { clientId, ...askedFor(deps, details) },
+      });
+      const redirectTo = allow
+        ? await grantConsent(holder.provider, request, reply, details)
+        : // RFC 6749 §4.1.2.1: "The resource owner or authorization server denied the request."
+          await holder.provider.interactionResult(request.raw, reply.raw, { error: 'access_denied', error_description: 'the person did not allow access' }, { mergeWithLastSubmission: false });
+      return reply.send({ redirectTo });
+    },
+  );
+
   app.post<{ Params: Params }>('/interaction/:uid/abort', { preHandler: sameOrigin(deps) }, async (request, reply) => {
     const found = await load(request, reply);
     if (!found) return sendFailure(reply, { code: 'interaction_expired' });
@@ -126,6 +170,18 @@ export function registerInteractionRoutes(app: FastifyInstance, deps: Deps, hold
       : { error: 'access_denied', error_description: 'the person cancelled the sign-in' };
     return reply.send({ redirectTo: await holder.provider.interactionResult(request.raw, reply.raw, result, { mergeWithLastSubmission: false }) });
   });
+}
+
+/** What the authorization request asks for: its OpenID scopes, and each API with the scopes the client may have there. */
+function askedFor(deps: Deps, details: Interaction): Pick<ConsentView, 'scopes' | 'resources'> {
+  const asked = typeof details.params.scope === 'string' ? details.params.scope.split(' ').filter(Boolean) : [];
+  const resource = details.params.resource;
+  const resources = Array.isArray(resource) ? resource.map(String) : typeof resource === 'string' ? [resource] : [];
+  const apiScopes = asked.filter((s) => deps.config.oidc.resourceScopes.includes(s));
+  return {
+    scopes: asked.filter((s) => (OIDC_SCOPES as readonly string[]).includes(s)),
+    resources: resources.map((r) => ({ resource: r, scopes: apiScopes })),
+  };
 }
 
 async function cannotBeMet(deps: Deps, request: FastifyRequest, requirement: LoginRequirement): Promise<boolean> {

@@ -21,8 +21,24 @@ export function signingAlgs(deps: Deps): Alg[] {
   return [...new Set<Alg>([deps.config.oidc.signingAlg, 'RS256'])];
 }
 
+/**
+ * Size of new RSA keys (PS256, RS256). OWASP ASVS 5.0 11.2.3 asks for at least 128 bits of
+ * security; RSA reaches it at 3072 bits (NIST SP 800-57 Part 1 Rev. 5, Table 2), 2048 gives 112.
+ */
+export const RSA_MODULUS_BITS = 3072;
+
+const isRsa = (alg: string) => alg === 'RS256' || alg === 'PS256';
+
+/** Bits of an RSA public JWK's modulus (`n`, RFC 7518 §6.3.1.1: unsigned big-endian, no leading zero). */
+export function rsaModulusBits(jwk: { n?: unknown }): number {
+  if (typeof jwk.n !== 'string') return 0;
+  const n = Buffer.from(jwk.n, 'base64url');
+  const lead = n.findIndex((b) => b !== 0);
+  return lead < 0 ? 0 : (n.length - lead) * 8 - Math.clz32(n[lead]!) + 24;
+}
+
 export async function generateSigningKey(deps: Deps, alg: Alg, activateAt: number | null = null): Promise<SigningKeyRow> {
-  const { privateKey, publicKey } = await generateKeyPair(alg === 'EdDSA' ? 'Ed25519' : alg, { extractable: true, ...(alg === 'RS256' ? { modulusLength: 2048 } : {}) });
+  const { privateKey, publicKey } = await generateKeyPair(alg === 'EdDSA' ? 'Ed25519' : alg, { extractable: true, ...(isRsa(alg) ? { modulusLength: RSA_MODULUS_BITS } : {}) });
   const publicJwk = await exportJWK(publicKey);
   // RFC 7638 thumbprint as kid: stable, unique per key, and says nothing about when it was made.
   const kid = await calculateJwkThumbprint(publicJwk);
@@ -49,6 +65,32 @@ export async function ensureSigningKey(deps: Deps): Promise<void> {
   }
 }
 
+/**
+ * RSA keys made before keys were 3072 bits (RSA_MODULUS_BITS) are replaced at start, not left for
+ * an administrator to notice: each current RS256 or PS256 key shorter than that is rotated the
+ * ordinary way (`rotateSigningKey`: the new key is published now and signs after
+ * KEYBOUND_OIDC_KEY_LEAD; the old one signs until then and verifies for KEYBOUND_OIDC_KEY_OVERLAP
+ * after), so no token already issued stops verifying and no verifier meets an unknown key. The
+ * newest current key is the one looked at, so once rotated (by any instance) nothing more happens.
+ */
+export async function replaceShortRsaKeys(deps: Deps): Promise<Rotation[]> {
+  const live = await deps.store.oidcKeys.listLive(deps.clock());
+  const rotations: Rotation[] = [];
+  for (const alg of signingAlgs(deps).filter(isRsa)) {
+    const current = live.find((k) => k.status === 'current' && k.alg === alg);
+    if (!current || rsaModulusBits(current.publicJwk) >= RSA_MODULUS_BITS) continue;
+    try {
+      rotations.push(await rotateSigningKey(deps, { alg, reason: 'rsa_key_too_short' }));
+    } catch (error) {
+      // Another instance starting at the same moment rotated it first: nothing left to do.
+      const now = await deps.store.oidcKeys.listLive(deps.clock());
+      const replaced = now.find((k) => k.status === 'current' && k.alg === alg);
+      if (!replaced || rsaModulusBits(replaced.publicJwk) < RSA_MODULUS_BITS) throw error;
+    }
+  }
+  return rotations;
+}
+
 export interface Rotation {
   readonly kid: string;
   readonly alg: string;
@@ -62,7 +104,7 @@ export interface Rotation {
  * Makes the next key of `alg`: published now, signing from now + lead; the old one signs until
  * then and verifies until activation + overlap. One transaction, audited.
  */
-export async function rotateSigningKey(deps: Deps, options: { alg?: Alg; overlapMs?: number; leadMs?: number } = {}): Promise<Rotation> {
+export async function rotateSigningKey(deps: Deps, options: { alg?: Alg; overlapMs?: number; leadMs?: number; reason?: string } = {}): Promise<Rotation> {
   const now = deps.clock();
   const alg = options.alg ?? deps.config.oidc.signingAlg;
   const activeFrom = now + (options.leadMs ?? deps.config.oidc.keyLeadMs);
@@ -76,7 +118,7 @@ export async function rotateSigningKey(deps: Deps, options: { alg?: Alg; overlap
       type: 'oidc.signing_key.rotated',
       outcome: 'success',
       at: now,
-      details: { kid: next.kid, alg: next.alg, activeFrom, retired: previous?.kid ?? null, retiredUntil: previous ? until : null },
+      details: { kid: next.kid, alg: next.alg, activeFrom, retired: previous?.kid ?? null, retiredUntil: previous ? until : null, ...(options.reason ? { reason: options.reason } : {}) },
     });
     return { kid: next.kid, alg: next.alg, activeFrom, retired: previous ? { kid: previous.kid, until } : null };
   });

@@ -51,6 +51,48 @@ Ask your administrator to enrol an approved, device-bound security key for you.<
   );
 }
 
+/** What each OpenID scope lets an application do, in words (the consent page, and Connected apps on /account). */
+export const SCOPE_LABELS: Record<string, string> = {
+  openid: 'Know who you are (your account identifier and how you signed in)',
+  profile: 'See your name and username',
+  email: 'See your email address',
+  offline_access: 'Keep access while you are not signed in, until you revoke it',
+};
+
+export interface ConsentView {
+  readonly uid: string;
+  readonly clientName: string;
+  readonly username: string;
+  /** OpenID scopes asked for. */
+  readonly scopes: readonly string[];
+  /** APIs asked for, each with its scopes. */
+  readonly resources: readonly { readonly resource: string; readonly scopes: readonly string[] }[];
+}
+
+/**
+ * The consent page (OWASP ASVS 5.0 10.7.1, 10.7.2): what a client that is not first-party asks
+ * for, and Allow or Deny. The `interaction` script posts the answer to /interaction/:uid/consent
+ * (same-origin only, like the sign-in) and follows the redirect the provider gives.
+ */
+export function renderConsentPage(view: ConsentView): string {
+  return layout(
+    { title: 'Allow access?', page: 'interaction', data: { uid: view.uid } },
+    html`<h1>Allow ${view.clientName} access to your account?</h1>
+<p>Signed in as <strong>${view.username}</strong>. ${view.clientName} asks to:</p>
+<form id="consent-form">
+<ul id="consent-scopes">
+${view.scopes.map((s) => html`<li data-scope="${s}">${SCOPE_LABELS[s] ?? s}</li>`)}
+${view.resources.map(
+  (r) => html`<li data-resource="${r.resource}">Use <code>${r.resource}</code> on your behalf${r.scopes.length ? html` (${r.scopes.join(', ')})` : ''}</li>`,
+)}
+</ul>
+<p class="muted">You can revoke this later under Connected apps on your <a href="/account">account page</a>.</p>
+<p><button type="submit" id="consent-allow" name="decision" value="allow">Allow</button>
+<button type="button" class="link" id="consent-deny">Deny</button></p>
+</form>`,
+  );
+}
+
 /** oidc-provider's error page (bad client, unregistered redirect_uri, expired request): never a redirect. */
 export function renderProviderErrorPage(out: { error?: unknown; error_description?: unknown }): string {
   const code = typeof out.error === 'string' ? out.error : 'server_error';

@@ -3,6 +3,7 @@ import { isAcr } from '../core/assurance/level.ts';
 import type { Deps } from '../services/deps.ts';
 import { resolveSession } from '../services/sessions.ts';
 import { sessionCookieName } from '../http/context.ts';
+import { clientPolicy, DEFAULT_MIN_ACR } from './clientPolicy.ts';
 import { loginRequirement, unmetBy, type RequestParams } from './requirements.ts';
 
 const { Check, base } = interactionPolicy;
@@ -16,7 +17,8 @@ const { Check, base } = interactionPolicy;
  *   level and authentication time). Signing out of Keybound, a revoked session, or a new sign-in
  *   at another level therefore ends or refreshes single sign-on at the next authorization request.
  * - `acr_unmet`: the level the session reached must meet `acr_values` / an essential `acr` claim,
- *   which oidc-provider otherwise treats as voluntary and ignores.
+ *   which oidc-provider otherwise treats as voluntary and ignores, and never less than the client's
+ *   minimum (clientPolicy.ts), asked for or not.
  *
  * `max_age` and `prompt=login` keep oidc-provider's own checks (`max_age`, `login_prompt`).
  * With `prompt=none` any of these answers `login_required` (Core §3.1.2.6).
@@ -38,7 +40,7 @@ export function keyboundPolicy(deps: Deps): interactionPolicy.DefaultPolicy {
       'login_required',
       (ctx) => {
         const { session, params } = ctx.oidc;
-        const requirement = loginRequirement((params ?? {}) as RequestParams);
+        const requirement = loginRequirement((params ?? {}) as RequestParams, ctx.oidc.client ? clientPolicy(ctx.oidc.client).minAcr : DEFAULT_MIN_ACR);
         if (!requirement.acr && !requirement.unreachable) return Check.NO_NEED_TO_PROMPT;
         if (!session?.accountId || !session.acr || !isAcr(session.acr) || requirement.unreachable) return Check.REQUEST_PROMPT;
         const unmet = unmetBy({ acr: session.acr, authTime: (session.loginTs ?? 0) * 1000 }, { ...requirement, fresh: false, maxAgeS: null }, 0);

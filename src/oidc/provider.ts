@@ -7,6 +7,7 @@ import { loadCookieKeys, loadSigningKeys } from './keys.ts';
 import { bindGrantsToSessions } from './grantBinding.ts';
 import { endKeyboundSessionOnLogout } from './logout.ts';
 import { installAtomicReplayDetection } from './replay.ts';
+import { auditClientAuthentication } from './events.ts';
 
 /** Where provider events are logged (Fastify's logger in the server, nothing in the CLI). */
 export type ProviderLog = Pick<FastifyBaseLogger, 'info' | 'error'>;
@@ -37,9 +38,14 @@ export async function buildProvider(deps: Deps, log: ProviderLog): Promise<Built
   // mount.ts sets the forwarded host and scheme from the issuer (and drops X-Forwarded-For unless trusted).
   provider.proxy = true;
   installAtomicReplayDetection(provider, deps);
+  // Logout tokens are sent by Keybound's outbox whenever a Keybound session ends, an RP-initiated
+  // logout included (backchannel.ts); the provider's own sender would send a second one, inside
+  // the logout request, once and unbounded by Keybound's limits.
+  provider.Client.prototype.backchannelLogout = async () => undefined;
   provider.use(securityHeaders(deps.config));
   provider.use(endKeyboundSessionOnLogout(deps));
   provider.use(bindGrantsToSessions(deps));
+  auditClientAuthentication(provider, deps);
   provider.on('server_error', (_ctx: KoaContextWithOIDC, error: Error) => log.error({ err: error }, 'oidc provider error'));
   for (const event of CLIENT_ERROR_EVENTS) {
     provider.on(event as 'grant.error', (ctx: KoaContextWithOIDC, error: { error?: string; status?: number }) =>

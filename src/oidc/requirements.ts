@@ -53,15 +53,20 @@ function essentialAcrValues(claims: unknown): readonly unknown[] | null {
  * know are ignored, and when none is known the sign-in goes ahead and the ID token says the level
  * reached. An essential `acr` claim (Core §5.5.1.1) naming only unknown values cannot be met.
  * "max_age=0 is equivalent to prompt=login" (Core §3.1.2.1).
+ *
+ * `minimum` is the client's own floor (clientPolicy.ts `keybound_min_acr`, OWASP ASVS 5.0 6.3.3): a
+ * request that names no level, or a weaker one, is raised to it, so the client never receives a code
+ * from a weaker sign-in.
  */
-export function loginRequirement(params: RequestParams): LoginRequirement {
+export function loginRequirement(params: RequestParams, minimum: Acr | null = null): LoginRequirement {
   const voluntary = typeof params.acr_values === 'string' ? params.acr_values.split(' ').filter(Boolean) : [];
   const essential = essentialAcrValues(params.claims);
   const wanted = [...voluntary, ...(essential ?? [])];
   const maxAge = typeof params.max_age === 'number' ? params.max_age : typeof params.max_age === 'string' && /^\d+$/.test(params.max_age) ? Number(params.max_age) : null;
   const prompts = typeof params.prompt === 'string' ? params.prompt.split(' ') : [];
+  const asked = weakestKnown(wanted);
   return {
-    acr: weakestKnown(wanted),
+    acr: asked === null ? minimum : minimum === null ? asked : RANK.get(minimum)! > RANK.get(asked)! ? minimum : asked,
     unreachable: essential !== null && weakestKnown(essential) === null,
     maxAgeS: maxAge,
     fresh: prompts.includes('login') || maxAge === 0,

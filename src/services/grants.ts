@@ -1,5 +1,10 @@
+import { fail, ok, type Result } from '../core/errors.ts';
+import type { RequestContext } from '../core/model.ts';
 import { hashSecret } from '../core/tokens.ts';
 import type { GrantSessionRow, Store } from '../store/ports.ts';
+import type { Deps } from './deps.ts';
+import { requireFresh } from './freshness.ts';
+import type { ActiveSession } from './sessions.ts';
 
 /**
  * OpenID grants end with the Keybound session that made them (issue 10, finding 6; DESIGN.md
@@ -98,4 +103,82 @@ export async function grantAlive(store: Store, grantId: string, now: number): Pr
     if (!session || session.revokedAt !== null || session.expiresAt <= now) return false;
   }
   return true;
+}
+
+/** A grant as its holder sees it (Connected apps on /account, `GET /api/v1/grants`). */
+export interface GrantSummary {
+  readonly id: string;
+  readonly clientId: string;
+  readonly clientName: string;
+  /** OpenID scopes granted (`openid`, `profile`, `email`, `offline_access`). */
+  readonly scopes: readonly string[];
+  /** APIs granted, each with its scopes. */
+  readonly resources: readonly { readonly resource: string; readonly scopes: readonly string[] }[];
+  readonly createdAt: string;
+  /** The last time the application was given a code under this grant (a sign-in to it). */
+  readonly lastUsedAt: string;
+}
+
+/** The part of oidc-provider's Grant payload shown to its holder. */
+interface GrantPayload {
+  readonly accountId?: string;
+  readonly clientId?: string;
+  readonly openid?: { readonly scope?: string };
+  readonly resources?: Record<string, string>;
+}
+
+/**
+ * The account's live grants (OWASP ASVS 5.0 10.7.3): every grant bound to it whose bindings still
+ * hold (`grantAlive`), newest use first. A grant bound to an ended session is not listed: it is
+ * already unusable, and ends with the next housekeeping.
+ */
+export async function listGrants(deps: Deps, active: ActiveSession): Promise<GrantSummary[]> {
+  const now = deps.clock();
+  const bindings = await deps.store.oidcGrantSessions.findByAccount(active.account.id);
+  const byGrant = new Map<string, GrantSessionRow[]>();
+  for (const b of bindings) byGrant.set(b.grantId, [...(byGrant.get(b.grantId) ?? []), b]);
+  const names = new Map<string, string>();
+  const out: GrantSummary[] = [];
+  for (const [grantId, rows] of byGrant) {
+    if (!(await grantAlive(deps.store, grantId, now))) continue;
+    const stored = await deps.store.oidcPayloads.find('Grant', hashSecret(grantId), now);
+    if (!stored) continue;
+    const grant = JSON.parse(stored.payload) as GrantPayload;
+    if (grant.accountId !== active.account.id || !grant.clientId) continue;
+    if (!names.has(grant.clientId)) names.set(grant.clientId, (await deps.store.oidcClients.find(grant.clientId))?.name ?? grant.clientId);
+    const split = (scope: string | undefined) => (scope ?? '').split(' ').filter(Boolean);
+    const times = rows.map((r) => r.createdAt);
+    out.push({
+      id: grantId,
+      clientId: grant.clientId,
+      clientName: names.get(grant.clientId)!,
+      scopes: split(grant.openid?.scope),
+      resources: Object.entries(grant.resources ?? {}).map(([resource, scope]) => ({ resource, scopes: split(scope) })),
+      createdAt: new Date(Math.min(...times)).toISOString(),
+      lastUsedAt: new Date(Math.max(...times)).toISOString(),
+    });
+  }
+  return out.sort((a, b) => b.lastUsedAt.localeCompare(a.lastUsedAt));
+}
+
+/**
+ * The holder ends one of their grants (OWASP ASVS 5.0 10.4.9, 10.7.3): the grant, its refresh
+ * tokens, opaque access tokens and codes (`revokeGrant`), in one transaction with its audit event.
+ * JWT access tokens already issued cannot be recalled and live until they expire
+ * (KEYBOUND_OIDC_ACCESS_TOKEN_TTL). Needs a fresh sign-in, like ending another session. Someone
+ * else's grant, or none, is `grant_not_found`.
+ */
+export async function deleteGrant(deps: Deps, active: ActiveSession, grantId: string, context: RequestContext): Promise<Result<null>> {
+  const fresh = await requireFresh(deps, active);
+  if (!fresh.ok) return fresh;
+  const bindings = await deps.store.oidcGrantSessions.findByGrant(grantId);
+  if (bindings.length === 0 || bindings.some((b) => b.accountId !== active.account.id)) return fail('grant_not_found');
+  const at = deps.clock();
+  const stored = await deps.store.oidcPayloads.find('Grant', hashSecret(grantId), at);
+  const clientId = stored ? ((JSON.parse(stored.payload) as GrantPayload).clientId ?? null) : null;
+  await deps.store.transaction(async (tx) => {
+    await revokeGrant(tx, grantId);
+    await tx.audit.append({ type: 'oidc.grant.revoked', outcome: 'success', accountId: active.account.id, context, at, details: { grant: grantId, clientId, by: active.session.id } });
+  });
+  return ok(null);
 }

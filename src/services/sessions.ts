@@ -5,6 +5,7 @@ import type { Store } from '../store/index.ts';
 import type { Deps } from './deps.ts';
 import { endSessionGrants, moveSessionGrants } from './grants.ts';
 import { requireFresh } from './freshness.ts';
+import { queueLogouts } from '../oidc/backchannel.ts';
 
 /** How stale `last_seen_at` may get before a request writes it again (spares a write per request). */
 const TOUCH_INTERVAL_MS = 60_000;
@@ -47,9 +48,13 @@ export async function signOut(deps: Deps, active: ActiveSession, context: Reques
  * sessions (`revoked`) or ended all their others (`others_ended`), a new sign-in in the same
  * browser replaced it (`replaced`), or the account reached `KEYBOUND_SESSION_MAX_PER_ACCOUNT`
  * (`session_limit`), or the passkey that signed it in was reported lost (`passkey_lost`), or a
- * passkey was bound through recovery, which ends every other session of the account (`recovered`).
+ * passkey was bound through recovery, which ends every other session of the account (`recovered`);
+ * or an administrator suspended or offboarded the account or ended its sessions.
  */
-export type SessionEndReason = 'sign_out' | 'revoked' | 'others_ended' | 'replaced' | 'session_limit' | 'passkey_lost' | 'recovered';
+export type SessionEndReason = 'sign_out' | 'revoked' | 'others_ended' | 'replaced' | 'session_limit' | 'passkey_lost' | 'recovered' | AdminSessionEndReason;
+
+/** Endings an administrator or operator causes (services/lifecycle.ts): a suspension, an offboarding, `sessions revoke`. */
+export type AdminSessionEndReason = 'suspended' | 'offboarded' | 'admin_revoked';
 
 export interface SessionEnding {
   readonly accountId: string;
@@ -73,6 +78,9 @@ export async function endSessions(deps: Deps, tx: Store, ending: SessionEnding):
     // The OpenID grants, refresh tokens and provider session it authorized end with it (issue 10,
     // finding 6), but for a session a new sign-in in the same browser replaced: its grants carry on
     // under the new session (services/grants.ts, moveSessionGrants).
+    // Clients that registered a back-channel logout URI are told, after this transaction commits
+    // (OpenID Connect Back-Channel Logout 1.0; oidc/backchannel.ts). A replaced session carries on.
+    const logouts = ending.reason === 'replaced' ? 0 : await queueLogouts(deps, tx, { sessionId: id, reason: ending.reason, at: ending.at });
     const grants = ending.reason === 'replaced' ? await moveSessionGrants(tx, id, ending.by) : await endSessionGrants(tx, [id]);
     await tx.audit.append({
       type: 'session.revoked',
@@ -81,7 +89,7 @@ export async function endSessions(deps: Deps, tx: Store, ending: SessionEnding):
       accountId: ending.accountId,
       context: ending.context,
       at: ending.at,
-      details: { session: id, by: ending.by, self: id === ending.by, reason: ending.reason, ...(ending.reason === 'replaced' ? { grantsMoved: grants } : { grantsEnded: grants }) },
+      details: { session: id, by: ending.by, self: id === ending.by, reason: ending.reason, ...(ending.reason === 'replaced' ? { grantsMoved: grants } : { grantsEnded: grants, backchannelLogouts: logouts }) },
     });
   }
   return ended;

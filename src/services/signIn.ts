@@ -115,6 +115,10 @@ export async function completeSignIn(deps: Deps, request: SignInRequest): Promis
       if (!maySignIn(await tx.accounts.lock(account.id), request.method)) throw new RollBack(fail('account_not_active'));
       const refused = request.commit ? await request.commit(tx) : null;
       if (refused) throw new RollBack(refused);
+      // When the account last signed in (accounts show / list). The update holds only while the
+      // account is active, a second guard beside the hold above (an enrolment has made it active in
+      // `commit` just above).
+      if (!(await tx.accounts.recordSignIn(account.id, now))) throw new RollBack(fail('account_not_active'));
       // OWASP ASVS 5.0 7.2.4: "generates a new session token on user authentication, including
       // re-authentication, and terminates the current session token". The store ends it only if it
       // is this account's: a cookie of another account is left alone (the new cookie overwrites it

@@ -16,6 +16,7 @@ import { SqlOidcClientStore } from './sql/oidcClients.ts';
 import { SqlOidcKeyStore } from './sql/oidcKeys.ts';
 import { SqlOidcPayloadStore } from './sql/oidcPayloads.ts';
 import { SqlOidcGrantSessionStore } from './sql/oidcGrantSessions.ts';
+import { SqlOidcLogoutOutboxStore } from './sql/oidcLogoutOutbox.ts';
 import { SqlAuthenticatorStore } from './sql/authenticators.ts';
 import { SqlCodeAttemptStore } from './sql/codeAttempts.ts';
 import { SqlCodeThrottleStore } from './sql/codeThrottles.ts';
@@ -57,6 +58,7 @@ function build(db: Db, k: Kysely<Database>, tx: Transaction<Database> | null, op
     codeThrottles: new SqlCodeThrottleStore(k),
     attestationMetadata: new SqlAttestationMetadataStore(k, inTransaction),
     oidcGrantSessions: new SqlOidcGrantSessionStore(k),
+    oidcLogoutOutbox: new SqlOidcLogoutOutboxStore(k),
     transaction,
     ping: async () => {
       await sql`select 1`.execute(k);

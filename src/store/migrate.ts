@@ -7,6 +7,9 @@ import * as m004 from './migrations/004_lean_ceremonies.ts';
 import * as m005 from './migrations/005_attestation_metadata.ts';
 import * as m006 from './migrations/006_grant_sessions.ts';
 import * as m007 from './migrations/007_audit_anchor.ts';
+import * as m008 from './migrations/008_client_policy.ts';
+import * as m009 from './migrations/009_backchannel_logout.ts';
+import * as m010 from './migrations/010_account_lifecycle.ts';
 import * as m011 from './migrations/011_device_links.ts';
 import * as m013 from './migrations/013_session_purpose.ts';
 
@@ -25,6 +28,9 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 5, name: 'attestation_metadata', up: m005.up },
   { version: 6, name: 'grant_sessions', up: m006.up },
   { version: 7, name: 'audit_anchor', up: m007.up },
+  { version: 8, name: 'client_policy', up: m008.up },
+  { version: 9, name: 'backchannel_logout', up: m009.up },
+  { version: 10, name: 'account_lifecycle', up: m010.up },
   { version: 11, name: 'device_links', up: m011.up },
   { version: 13, name: 'session_purpose', up: m013.up },
 ];

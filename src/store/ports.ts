@@ -17,6 +17,16 @@ export interface AccountStore {
   count(): Promise<number>;
   setStatus(id: string, status: AccountStatus, now: number): Promise<boolean>;
   setRole(id: string, role: Role, now: number): Promise<boolean>;
+  /** Changes the email address and/or display name (an absent field stays). */
+  update(id: string, changes: { email?: string | null; displayName?: string }, now: number): Promise<boolean>;
+  /**
+   * Records a sign-in if the account is `active` at this instant: one statement, so a sign-in that
+   * commits after a suspension or offboarding (which take the row first) finds it not active and
+   * rolls back. `false`: not active.
+   */
+  recordSignIn(id: string, now: number): Promise<boolean>;
+  /** Accounts whose username, display name or email contains `query` (case-insensitive), by username, at most `limit`. */
+  search(query: string, limit: number): Promise<Account[]>;
   /**
    * Serialises changes to one account (its authenticators, its sessions, its status): holds the
    * account row until the transaction ends (PostgreSQL `FOR UPDATE`; SQLite serialises writers),
@@ -30,8 +40,10 @@ export interface InvitationStore {
   find(id: string): Promise<Invitation | undefined>;
   /** Marks the invitation used if it is unused and unexpired; `true` for exactly one caller. */
   consume(id: string, now: number): Promise<boolean>;
-  /** Ends every unused invitation of an account (a new link replaces the old), or only those of `kind`. */
-  revokeForAccount(accountId: string, now: number, kind?: InvitationKind): Promise<void>;
+  /** Ends every unused invitation of an account (a new link replaces the old), or only those of `kind`; returns how many. */
+  revokeForAccount(accountId: string, now: number, kind?: InvitationKind): Promise<number>;
+  /** The account's unused, unexpired links, oldest first. */
+  listUsable(accountId: string, now: number): Promise<Invitation[]>;
   /** Whether the account has a link that is unused and unexpired at `now`. */
   hasUsable(accountId: string, now: number): Promise<boolean>;
 }
@@ -51,6 +63,8 @@ export interface PasskeyStore {
   rename(accountId: string, id: string, nickname: string): Promise<boolean>;
   remove(accountId: string, id: string): Promise<boolean>;
   countActive(accountId: string): Promise<number>;
+  /** Disables every passkey of the account not yet disabled (offboarding); returns how many. */
+  disableForAccount(accountId: string, reason: string): Promise<number>;
 }
 
 export interface CeremonyStore {
@@ -72,6 +86,8 @@ export interface SessionStore {
   /** Revokes the live sessions a passkey signed in, but `keep`; returns how many. */
   revokeByPasskey(accountId: string, passkeyId: string, now: number, keep: string): Promise<number>;
   listActive(accountId: string, now: number): Promise<Session[]>;
+  /** Accounts with at least one live session at `now` (ending everyone's sessions). */
+  accountsWithLive(now: number): Promise<string[]>;
   /** How many sessions of the account are live at `now` (what every sign-in asks, for the limit). */
   countActive(accountId: string, now: number): Promise<number>;
   /**
@@ -178,6 +194,8 @@ export interface OidcClientStore {
   create(client: OidcClientRow): Promise<boolean>;
   find(clientId: string): Promise<OidcClientRow | undefined>;
   list(): Promise<OidcClientRow[]>;
+  /** Replaces the client's metadata (`clients update`); `false` when there is no such client. */
+  updateMetadata(clientId: string, metadata: Record<string, unknown>): Promise<boolean>;
   delete(clientId: string): Promise<boolean>;
 }
 
@@ -215,6 +233,41 @@ export interface GrantSessionRow {
   /** `offline_access` was granted: the grant outlives the session, not the passkey or the account's state. */
   readonly offline: boolean;
   readonly createdAt: number;
+  /** The client the grant is for, and the `sid` its ID tokens carry (back-channel logout); absent on bindings made before. */
+  readonly clientId?: string | null;
+  readonly sid?: string | null;
+}
+
+/** A logout token to deliver (OpenID Connect Back-Channel Logout 1.0; oidc/backchannel.ts). */
+export interface LogoutOutboxRow {
+  /** Also the token's `jti`, the same at every attempt. */
+  readonly id: string;
+  readonly clientId: string;
+  readonly accountId: string;
+  /** Set when the client asked for `sid` (`backchannel_logout_session_required`). */
+  readonly sid: string | null;
+  /** The Keybound session that ended, and why. */
+  readonly sessionId: string;
+  readonly reason: string;
+  readonly attempts: number;
+  readonly createdAt: number;
+  readonly nextAttemptAt: number;
+}
+
+export interface OidcLogoutOutboxStore {
+  enqueue(rows: readonly LogoutOutboxRow[]): Promise<void>;
+  /** Rows due at `now`, soonest first. */
+  listDue(now: number, limit: number): Promise<LogoutOutboxRow[]>;
+  /**
+   * Takes a due row for one attempt: counts the attempt and hides the row until `leaseUntil` (if
+   * the sender dies, it is due again then). Compare-and-set on `attempts`, so of any number of
+   * instances exactly one wins an attempt. `true` when this caller won.
+   */
+  claim(id: string, attempts: number, now: number, leaseUntil: number): Promise<boolean>;
+  /** The next attempt, after a failed one. */
+  reschedule(id: string, at: number): Promise<void>;
+  /** Delivered or given up. */
+  remove(id: string): Promise<void>;
 }
 
 export interface OidcGrantSessionStore {
@@ -229,6 +282,8 @@ export interface OidcGrantSessionStore {
   forgetGrants(grantIds: readonly string[]): Promise<number>;
   /** Moves the bindings of one Keybound session to another (a sign-in that replaced it); returns how many rows. */
   moveSession(fromSessionId: string, toSessionId: string): Promise<number>;
+  /** Accounts with at least one bound grant (ending everyone's grants). */
+  accounts(): Promise<string[]>;
   /** Deletes the bindings whose grant no longer exists (housekeeping). */
   purgeOrphans(): Promise<number>;
 }
@@ -263,6 +318,8 @@ export interface AuthenticatorStore {
   remove(accountId: string, id: string): Promise<boolean>;
   /** Replaces the sealed secret (a TOTP seed sealed again under the current data key). */
   reseal(id: string, sealed: string): Promise<void>;
+  /** Disables every active or pending authenticator of the account (offboarding); returns how many. */
+  disableForAccount(accountId: string, reason: string): Promise<number>;
 }
 
 export interface CodeAttemptStore {
@@ -271,6 +328,8 @@ export interface CodeAttemptStore {
   /** Marks the attempt used if it is unused and unexpired: `true` for exactly one caller. */
   consume(idHash: string, now: number): Promise<boolean>;
   purgeExpired(now: number): Promise<number>;
+  /** Ends the account's unconsumed, unexpired attempts (a code already sent stops counting); returns how many. */
+  expireForAccount(accountId: string, now: number): Promise<number>;
 }
 
 export interface RecoveryCodeStore {
@@ -348,6 +407,7 @@ export interface Store {
   readonly codeThrottles: CodeThrottleStore;
   readonly attestationMetadata: AttestationMetadataStore;
   readonly oidcGrantSessions: OidcGrantSessionStore;
+  readonly oidcLogoutOutbox: OidcLogoutOutboxStore;
   /** Runs `work` in one transaction; the `Store` it gets writes inside it. */
   transaction<T>(work: (tx: Store) => Promise<T>): Promise<T>;
   /** Cheap round trip, for readiness checks. */

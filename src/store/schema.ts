@@ -15,6 +15,8 @@ export interface AccountsTable {
   email: string | null;
   created_at: number;
   updated_at: number;
+  /** Last successful sign-in (migration 010); null before it or never. */
+  last_sign_in_at: number | null;
 }
 
 export interface InvitationsTable {
@@ -159,6 +161,22 @@ export interface OidcGrantSessionsTable {
   provider_session_uid: string | null;
   offline: number;
   created_at: number;
+  /** The client and the `sid` of its ID tokens (migration 009); null on older bindings. */
+  client_id: Generated<string | null>;
+  sid: Generated<string | null>;
+}
+
+/** Logout tokens waiting to be delivered (migration 009, src/oidc/backchannel.ts). */
+export interface OidcLogoutOutboxTable {
+  id: string;
+  client_id: string;
+  account_id: string;
+  sid: string | null;
+  session_id: string;
+  reason: string;
+  attempts: number;
+  created_at: number;
+  next_attempt_at: number;
 }
 
 /** One-time-code authenticators (migration 003); `secret` is a sealed TOTP seed. */
@@ -255,4 +273,5 @@ export interface Database {
   attestation_metadata_blob: AttestationMetadataBlobTable;
   attestation_metadata: AttestationMetadataTable;
   oidc_grant_sessions: OidcGrantSessionsTable;
+  oidc_logout_outbox: OidcLogoutOutboxTable;
 }

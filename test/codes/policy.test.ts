@@ -85,10 +85,11 @@ describe('code factors and role policy', () => {
     expect(session).toMatchObject({ acr: ACR.aal1, aal: 1 });
 
     // Through the OpenID provider: acr_values=aal2 with this session gives no authorization code;
-    // the interaction asks for a passkey. The same session does get a code when AAL1 is enough.
+    // the interaction asks for a passkey. The same session does get a code when AAL1 is enough
+    // (a client whose minimum level is AAL1: the default minimum is phishing-resistant AAL2).
     const client = await createClient(
       t.deps,
-      { name: 'Policy test', redirectUris: ['http://localhost:9999/cb'], postLogoutRedirectUris: [], public: true, jwks: null, grantTypes: ['authorization_code'], requireDpop: false },
+      { name: 'Policy test', redirectUris: ['http://localhost:9999/cb'], postLogoutRedirectUris: [], public: true, jwks: null, grantTypes: ['authorization_code'], requireDpop: false, minAcr: ACR.aal1, firstParty: true },
       async () => null,
     );
     if (!client.ok) throw new Error(client.code);

@@ -42,9 +42,9 @@ export interface CreatedClient {
   readonly grant_types: string[];
 }
 
-/** `keybound clients create ... --json` for a public browser client with the test redirect URIs. */
-export function createPublicClient(server: ServerProcess, rp: RelyingPartyStub, name = 'Test app'): Promise<CreatedClient> {
-  return server.cliJson<CreatedClient>(['clients', 'create', '--name', name, '--public', '--redirect-uri', rp.redirectUri, '--post-logout-redirect-uri', rp.postLogoutUri, '--json']);
+/** `keybound clients create ... --json` for a public browser client with the test redirect URIs; first-party unless `extra` says otherwise. */
+export function createPublicClient(server: ServerProcess, rp: RelyingPartyStub, name = 'Test app', extra: readonly string[] = ['--first-party']): Promise<CreatedClient> {
+  return server.cliJson<CreatedClient>(['clients', 'create', '--name', name, '--public', '--redirect-uri', rp.redirectUri, '--post-logout-redirect-uri', rp.postLogoutUri, ...extra, '--json']);
 }
 
 /** openid-client's view of the provider (plain HTTP is allowed for localhost tests only). */

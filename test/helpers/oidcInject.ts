@@ -5,7 +5,8 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { LightMyRequestResponse } from 'fastify';
-import { createClient } from '../../src/oidc/clients.ts';
+import { createClient, type ClientInput } from '../../src/oidc/clients.ts';
+import { OIDC_SCOPES } from '../../src/oidc/clientPolicy.ts';
 import type { TestApp } from './app.ts';
 
 export const INJECT_REDIRECT = 'https://app.example.test/callback';
@@ -30,11 +31,27 @@ export class CookieJar {
   }
 }
 
-/** A public client registered through the service the CLI uses (validation skipped: in-process test). */
-export async function registerTestClient(t: TestApp): Promise<string> {
+/**
+ * A public client registered through the service the CLI uses (validation skipped: in-process test).
+ * Unless `options` say otherwise it is first-party and allowed every scope and resource the server
+ * has (tests of other properties should not meet a consent screen or an allowlist).
+ */
+export async function registerTestClient(t: TestApp, options: Partial<ClientInput> = {}): Promise<string> {
   const created = await createClient(
     t.deps,
-    { name: 'Inject app', redirectUris: [INJECT_REDIRECT], postLogoutRedirectUris: [], public: true, jwks: null, grantTypes: ['authorization_code', 'refresh_token'], requireDpop: false },
+    {
+      name: 'Inject app',
+      redirectUris: [INJECT_REDIRECT],
+      postLogoutRedirectUris: [],
+      public: true,
+      jwks: null,
+      grantTypes: ['authorization_code', 'refresh_token'],
+      requireDpop: false,
+      firstParty: true,
+      scopes: [...OIDC_SCOPES, ...t.config.oidc.resourceScopes],
+      resources: [...t.config.oidc.resources],
+      ...options,
+    },
     async () => null,
   );
   if (!created.ok) throw new Error(created.code);

@@ -26,7 +26,7 @@ describe('the demo relying party', () => {
       startServer({ env: { KEYBOUND_ATTESTATION: 'direct', KEYBOUND_ATTESTATION_AAGUIDS: CHROMIUM_VIRTUAL_AAGUID, KEYBOUND_ATTESTATION_TRUST_ANCHORS: chromiumVirtualAttestationRootFile(), KEYBOUND_OIDC_RESOURCES: `${origin}/api` } }),
       launchChromium(),
     ]);
-    const created = await server.cliJson<{ client_id: string }>(['clients', 'create', '--name', 'Demo', '--public', '--redirect-uri', `${origin}/callback`, '--post-logout-redirect-uri', `${origin}/`, '--json']);
+    const created = await server.cliJson<{ client_id: string }>(['clients', 'create', '--name', 'Demo', '--public', '--redirect-uri', `${origin}/callback`, '--post-logout-redirect-uri', `${origin}/`, '--first-party', '--resource', `${origin}/api`, '--json']);
     demo = await buildDemo({ issuer: `${server.baseUrl}/oidc`, clientId: created.client_id, origin, requirement: { acr: 'urn:keybound:aal3', maxAgeS: 300 }, insecure: true });
     await demo.listen({ port, host: 'localhost' });
   });

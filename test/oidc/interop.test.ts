@@ -24,7 +24,7 @@ function authParams(clientId: string, extra: Record<string, string> = {}) {
 async function makeClient(t: TestApp, input: Partial<ClientInput>) {
   const created = await createClient(
     t.deps,
-    { name: 'client', redirectUris: [INJECT_REDIRECT], postLogoutRedirectUris: [], public: false, jwks: null, grantTypes: ['authorization_code', 'refresh_token'], requireDpop: false, ...input },
+    { name: 'client', redirectUris: [INJECT_REDIRECT], postLogoutRedirectUris: [], public: false, jwks: null, grantTypes: ['authorization_code', 'refresh_token'], requireDpop: false, firstParty: true, ...input },
     async () => null,
   );
   if (!created.ok) throw new Error(created.message ?? created.code);

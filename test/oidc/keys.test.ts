@@ -27,7 +27,7 @@ describe('signing key rotation', () => {
     clientKey = pair.privateKey;
     const file = join(mkdtempSync(join(tmpdir(), 'keybound-jwks-')), 'jwks.json');
     writeFileSync(file, JSON.stringify({ keys: [await exportJWK(pair.publicKey)] }));
-    clientId = (await server.cliJson<{ client_id: string }>(['clients', 'create', '--name', 'svc', '--jwks', file, '--grant-types', 'client_credentials', '--json'])).client_id;
+    clientId = (await server.cliJson<{ client_id: string }>(['clients', 'create', '--name', 'svc', '--jwks', file, '--grant-types', 'client_credentials', '--resource', RESOURCE, '--json'])).client_id;
   });
   afterAll(async () => server?.stop());
 

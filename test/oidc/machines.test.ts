@@ -33,7 +33,7 @@ describe('a service signs in with private_key_jwt and gets DPoP-bound tokens', (
     const file = join(mkdtempSync(join(tmpdir(), 'keybound-jwks-')), 'jwks.json');
     writeFileSync(file, JSON.stringify({ keys: [{ ...(await exportJWK(pair.publicKey)), alg: 'ES256', use: 'sig' }] }));
     const created = await server.cliJson<{ client_id: string; token_endpoint_auth_method: string; grant_types: string[]; shared_secret: boolean }>(
-      ['clients', 'create', '--name', 'Reporting service', '--jwks', file, '--grant-types', 'client_credentials', '--json'],
+      ['clients', 'create', '--name', 'Reporting service', '--jwks', file, '--grant-types', 'client_credentials', '--resource', RESOURCE, '--scope', 'read', '--json'],
     );
     expect(created).toMatchObject({ token_endpoint_auth_method: 'private_key_jwt', grant_types: ['client_credentials'], shared_secret: false });
     clientId = created.client_id;

@@ -26,7 +26,7 @@ describe('openid-client against Keybound, signing in through headless Chromium',
 
   beforeAll(async () => {
     [server, browser, rp] = await Promise.all([startServer({ env: { KEYBOUND_OIDC_RESOURCES: RESOURCE } }), launchChromium(), startRelyingPartyStub()]);
-    const created = await createPublicClient(server, rp);
+    const created = await createPublicClient(server, rp, 'Test app', ['--first-party', '--resource', RESOURCE]);
     config = await discover(server, created.client_id);
     context = await browser.newContext();
     ({ page, errors } = await openBrowserPage(context));

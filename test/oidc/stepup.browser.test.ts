@@ -30,7 +30,7 @@ describe('step-up with acr_values and max_age', () => {
       launchChromium(),
       startRelyingPartyStub(),
     ]);
-    config = await discover(server, (await createPublicClient(server, rp, 'Payroll')).client_id);
+    config = await discover(server, (await createPublicClient(server, rp, 'Payroll', ['--first-party', '--resource', RESOURCE])).client_id);
   });
 
   afterAll(async () => {

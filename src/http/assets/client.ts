@@ -178,6 +178,17 @@ function account(): void {
       }
     });
   }
+  for (const button of document.querySelectorAll<HTMLButtonElement>('button.revoke-grant')) {
+    button.addEventListener('click', async () => {
+      if (!confirm(`Disconnect ${button.dataset.client ?? 'this app'}? It loses access to your account until you allow it again.`)) return;
+      try {
+        await api(`/api/v1/grants/${button.dataset.id}`, undefined, 'DELETE');
+        location.reload();
+      } catch (error) {
+        show(explain(error));
+      }
+    });
+  }
   for (const button of document.querySelectorAll<HTMLButtonElement>('button.revoke')) {
     button.addEventListener('click', async () => {
       try {
@@ -240,6 +251,19 @@ function interaction(): void {
       show(explain(error));
     }
   });
+  // The consent page (src/oidc/pages.ts renderConsentPage): Allow submits the form, Deny answers no.
+  const answer = async (decision: 'allow' | 'deny') => {
+    try {
+      proceed(await api<{ redirectTo: string }>(`${base}/consent`, { decision }));
+    } catch (error) {
+      show(explain(error));
+    }
+  };
+  document.getElementById('consent-form')?.addEventListener('submit', (event) => {
+    event.preventDefault();
+    void answer('allow');
+  });
+  document.getElementById('consent-deny')?.addEventListener('click', () => void answer('deny'));
   document.getElementById('interaction-form')?.addEventListener('submit', async (event) => {
     event.preventDefault();
     const button = document.getElementById('sign-in') as HTMLButtonElement;

@@ -1,4 +1,5 @@
 import type { Account, Session } from '../../core/model.ts';
+import type { GrantSummary } from '../../services/grants.ts';
 import type { PasskeySummary } from '../../services/passkeys/management.ts';
 import { DEVICE_LINK_TTL_MS } from '../../services/devices/link.ts';
 import { renderDevicesSection } from './devices.ts';
@@ -12,6 +13,8 @@ export function renderAccountPage(input: {
   session: Session;
   passkeys: readonly PasskeySummary[];
   sessions: readonly Session[];
+  /** Connected apps: the OpenID grants of the account (OWASP ASVS 5.0 10.7.3). */
+  grants?: readonly GrantSummary[];
   fresh: boolean;
   allowSyncedPasskeys: boolean;
   /** Every sign-in method with its strength, and the code factors the role allows. */
@@ -91,6 +94,34 @@ ${
     ? html`<p><button type="button" class="sign-out-others">Sign out everywhere else</button> ends your ${others} other ${others === 1 ? 'session' : 'sessions'}${input.fresh ? '' : html` (this, and revoking another session, needs a <a href="/login?next=/account">passkey sign-in</a> in the last few minutes)`}.</p>`
     : ''
 }
-</section>`,
+</section>
+
+${renderConnectedApps(input.grants ?? [], input.fresh)}`,
   );
+}
+
+/** Applications the person let into their account, each with what it holds and a way to revoke it. */
+function renderConnectedApps(grants: readonly GrantSummary[], fresh: boolean) {
+  return html`<section aria-labelledby="apps-heading">
+<h2 id="apps-heading">Connected apps</h2>
+${
+  grants.length === 0
+    ? html`<p class="muted" id="no-apps">No application holds access to your account.</p>`
+    : html`<table class="grants">
+<thead><tr><th scope="col">Application</th><th scope="col">Access</th><th scope="col">Connected</th><th scope="col">Last used</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
+<tbody>
+${grants.map(
+  (g) => html`<tr data-grant="${g.id}">
+<td>${g.clientName}</td>
+<td>${g.scopes.join(', ')}${g.resources.map((r) => html`<br><code>${r.resource}</code>${r.scopes.length ? html`: ${r.scopes.join(', ')}` : ''}`)}</td>
+<td>${when(g.createdAt)}</td>
+<td>${when(g.lastUsedAt)}</td>
+<td><button type="button" class="revoke-grant" data-id="${g.id}" data-client="${g.clientName}" aria-label="Revoke access of ${g.clientName}">Revoke</button></td>
+</tr>`,
+)}
+</tbody>
+</table>
+${fresh ? '' : html`<p class="muted">Revoking an app needs a <a href="/login?next=/account">passkey sign-in</a> in the last few minutes.</p>`}`
+}
+</section>`;
 }

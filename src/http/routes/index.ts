@@ -1,8 +1,10 @@
 import type { ApiRoute } from '../declare.ts';
 import { accountRoutes } from './account.ts';
+import { adminRoutes } from './admin.ts';
 import { codeRoutes } from './codes.ts';
 import { deviceRoutes } from './devices.ts';
 import { factorRoutes } from './factors.ts';
+import { grantRoutes } from './grants.ts';
 import { openApiRoute } from './ops.ts';
 import { passkeyRoutes } from './passkeys.ts';
 import { recoveryCodeRoutes } from './recoveryCodes.ts';
@@ -19,7 +21,9 @@ export const API_ROUTES: readonly ApiRoute[] = [
   ...totpRoutes,
   ...recoveryCodeRoutes,
   ...factorRoutes,
+  ...adminRoutes,
   ...deviceRoutes,
+  ...grantRoutes,
   ...recoveryRoutes,
   openApiRoute(() => API_ROUTES),
 ];

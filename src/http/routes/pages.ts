@@ -5,6 +5,7 @@ import type { Deps } from '../../services/deps.ts';
 import { checkEnrolmentToken } from '../../services/invitations.ts';
 import { listPasskeys } from '../../services/passkeys/management.ts';
 import { isFresh } from '../../services/freshness.ts';
+import { listGrants } from '../../services/grants.ts';
 import { listSessions } from '../../services/sessions.ts';
 import { errorStatus } from '../../core/errors.ts';
 import { bundleClientScript } from '../assets/bundle.ts';
@@ -71,17 +72,18 @@ export async function registerPageRoutes(app: FastifyInstance, deps: Deps): Prom
     if (session.purpose === 'recovery') {
       return reply.type('text/html; charset=utf-8').send(renderRecoveryAccountPage({ account, session, sessions: await listSessions(deps, active.value) }));
     }
-    const [passkeys, sessions, factorList, fresh, recovered] = await Promise.all([
+    const [passkeys, sessions, factorList, fresh, grants, recovered] = await Promise.all([
       listPasskeys(deps, account.id),
       listSessions(deps, active.value),
       listFactors(deps, account),
       isFresh(deps, active.value),
+      listGrants(deps, active.value),
       lastRecovery(deps, account.id),
     ]);
     const policy = deps.policies[account.role];
     const factors = { factors: factorList, allowed: CODE_FACTORS.filter((f) => codeFactorBindable(policy, f) === null), fresh, hasEmail: account.email !== null };
     return reply.type('text/html; charset=utf-8').send(
-      renderAccountPage({ account, session, passkeys, sessions, fresh, allowSyncedPasskeys: policy.allowSyncedPasskeys, factors, changed: (request.query as { changed?: unknown }).changed === '1', recovered }),
+      renderAccountPage({ account, session, passkeys, sessions, grants, fresh, allowSyncedPasskeys: policy.allowSyncedPasskeys, factors, changed: (request.query as { changed?: unknown }).changed === '1', recovered }),
     );
   });
 }

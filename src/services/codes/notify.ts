@@ -6,13 +6,24 @@ import type { Deps } from '../deps.ts';
 export type Notice =
   | { readonly kind: 'authenticator_disabled'; readonly factor: CodeFactor; readonly failures: number }
   | { readonly kind: 'factor_bound'; readonly factor: CodeFactor }
-  | { readonly kind: 'factor_removed'; readonly factor: CodeFactor };
+  | { readonly kind: 'factor_removed'; readonly factor: CodeFactor }
+  | AccountNotice;
+
+/** What an administrator did to the account (services/lifecycle.ts), told to its holder. */
+export type AccountNotice =
+  | { readonly kind: 'account_suspended'; readonly reason: string | null }
+  | { readonly kind: 'account_resumed' }
+  | { readonly kind: 'account_offboarded' }
+  | { readonly kind: 'role_changed'; readonly from: string; readonly to: string }
+  | { readonly kind: 'account_updated'; readonly fields: readonly string[] }
+  | { readonly kind: 'sessions_ended'; readonly sessions: number; readonly grants: number };
 
 function compose(deps: Deps, account: Account, notice: Notice, context: RequestContext | null): { subject: string; text: string } {
   const at = `${new Date(deps.clock()).toISOString().replace('T', ' ').slice(0, 16)} UTC`;
   const from = context ? ` from ${context.ip}` : '';
   const manage = `Manage your sign-in methods at ${deps.config.publicUrl}/account (sign in with a passkey).`;
   const notYou = 'If this was not you, sign in with your passkey, remove the method, and tell your administrator.';
+  const ask = 'If you did not expect this, contact your administrator.';
   switch (notice.kind) {
     case 'authenticator_disabled':
       return {
@@ -23,6 +34,27 @@ function compose(deps: Deps, account: Account, notice: Notice, context: RequestC
       return { subject: 'A sign-in method was added to your account', text: `${FACTOR_NAME[notice.factor]} was added to your account at ${at}${from}.\n\n${notYou}\n${manage}` };
     case 'factor_removed':
       return { subject: 'A sign-in method was removed from your account', text: `${FACTOR_NAME[notice.factor]} was removed from your account at ${at}${from}.\n\n${notYou}\n${manage}` };
+    case 'account_suspended':
+      return {
+        subject: 'Your account was suspended',
+        text: `An administrator suspended your account at ${at}${notice.reason ? ` (reason given: ${notice.reason})` : ''}. Every session and every application's access ended, and no sign-in or recovery works until it is resumed.\n\n${ask}`,
+      };
+    case 'account_resumed':
+      return { subject: 'Your account was resumed', text: `An administrator resumed your account at ${at}. You can sign in with your passkey again.\n\n${ask}` };
+    case 'account_offboarded':
+      return {
+        subject: 'Your account was closed',
+        text: `An administrator offboarded your account at ${at}. Its sessions, application access, passkeys, sign-in codes and links were all revoked, and it cannot be used again.\n\n${ask}`,
+      };
+    case 'role_changed':
+      return { subject: 'Your role changed', text: `An administrator changed your role from ${notice.from} to ${notice.to} at ${at}. What you may do, and how you must sign in, follow the new role.\n\n${ask}` };
+    case 'account_updated':
+      return { subject: 'Your account details changed', text: `An administrator changed your account's ${notice.fields.join(' and ')} at ${at}.\n\n${ask}` };
+    case 'sessions_ended':
+      return {
+        subject: 'You were signed out everywhere',
+        text: `An administrator ended every session of your account (${notice.sessions}) and the access of applications you signed in to (${notice.grants}) at ${at}. Sign in again with your passkey.\n\n${ask}`,
+      };
   }
 }
 

@@ -1,4 +1,4 @@
-import type { Kysely, Selectable } from 'kysely';
+import { sql, type Kysely, type Selectable } from 'kysely';
 import type { Account, AccountStatus, Role } from '../../core/model.ts';
 import type { Dialect } from '../db.ts';
 import type { AccountStore } from '../ports.ts';
@@ -20,8 +20,18 @@ export function toAccount(row: Selectable<AccountsTable>): Account {
     userHandle: row.user_handle,
     email: row.email,
     createdAt: Number(row.created_at),
+    // Absent until the first sign-in, so an account reads back as it was created.
+    ...(row.last_sign_in_at === null || row.last_sign_in_at === undefined ? {} : { lastSignInAt: Number(row.last_sign_in_at) }),
   };
 }
+
+// Every sign-in writes it, inside its transaction (services/signIn.ts): compiled once.
+const recordSignIn = prepared((db, id: string, now: number) =>
+  db.updateTable('accounts').set({ last_sign_in_at: now }).where('id', '=', id).where('status', '=', 'active'),
+);
+
+/** A LIKE pattern that matches `text` anywhere, with LIKE's own characters taken literally. */
+const containing = (text: string) => `%${text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
 export class SqlAccountStore implements AccountStore {
   constructor(
@@ -83,6 +93,42 @@ export class SqlAccountStore implements AccountStore {
   async setRole(id: string, role: Role, now: number): Promise<boolean> {
     const result = await this.db.updateTable('accounts').set({ role, updated_at: now }).where('id', '=', id).executeTakeFirst();
     return Number(result.numUpdatedRows) === 1;
+  }
+
+  async update(id: string, changes: { email?: string | null; displayName?: string }, now: number): Promise<boolean> {
+    const result = await this.db
+      .updateTable('accounts')
+      .set({
+        updated_at: now,
+        ...(changes.email !== undefined ? { email: changes.email } : {}),
+        ...(changes.displayName !== undefined ? { display_name: changes.displayName } : {}),
+      })
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  async recordSignIn(id: string, now: number): Promise<boolean> {
+    const result = await recordSignIn(this.db, id, now);
+    return Number(result.numAffectedRows) === 1;
+  }
+
+  async search(query: string, limit: number): Promise<Account[]> {
+    const pattern = containing(query);
+    const rows = await this.db
+      .selectFrom('accounts')
+      .selectAll()
+      .where((eb) =>
+        eb.or([
+          sql<boolean>`lower(username) like ${pattern} escape '\\'`,
+          sql<boolean>`lower(display_name) like ${pattern} escape '\\'`,
+          sql<boolean>`lower(coalesce(email, '')) like ${pattern} escape '\\'`,
+        ]),
+      )
+      .orderBy('username')
+      .limit(limit)
+      .execute();
+    return rows.map(toAccount);
   }
 
   async lock(id: string): Promise<AccountStatus | undefined> {

@@ -154,4 +154,14 @@ export class SqlAuthenticatorStore implements AuthenticatorStore {
     const result = await this.db.deleteFrom('authenticators').where('id', '=', id).where('account_id', '=', accountId).executeTakeFirst();
     return Number(result.numDeletedRows) === 1;
   }
+
+  async disableForAccount(accountId: string, reason: string): Promise<number> {
+    const result = await this.db
+      .updateTable('authenticators')
+      .set({ status: 'disabled', disabled_reason: reason })
+      .where('account_id', '=', accountId)
+      .where('status', 'in', ['active', 'pending'])
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
 }

@@ -59,4 +59,15 @@ export class SqlCodeAttemptStore implements CodeAttemptStore {
     const result = await this.db.deleteFrom('code_attempts').where('expires_at', '<=', now).executeTakeFirst();
     return Number(result.numDeletedRows);
   }
+
+  async expireForAccount(accountId: string, now: number): Promise<number> {
+    const result = await this.db
+      .updateTable('code_attempts')
+      .set({ expires_at: now })
+      .where('account_id', '=', accountId)
+      .where('consumed_at', 'is', null)
+      .where('expires_at', '>', now)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
 }

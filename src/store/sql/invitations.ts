@@ -1,7 +1,21 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import type { Invitation, InvitationKind } from '../../core/model.ts';
 import type { InvitationStore } from '../ports.ts';
-import type { Database } from '../schema.ts';
+import type { Database, InvitationsTable } from '../schema.ts';
+
+function toInvitation(row: Selectable<InvitationsTable>): Invitation {
+  return {
+    id: row.id,
+    accountId: row.account_id,
+    secretHash: row.secret_hash,
+    createdBy: row.created_by,
+    createdAt: Number(row.created_at),
+    expiresAt: Number(row.expires_at),
+    usedAt: row.used_at === null ? null : Number(row.used_at),
+    // An administrator's link reads back as it always did; a device link carries its cap and passkey.
+    ...(row.kind === 'device' ? { kind: 'device' as const, maxAal: row.max_aal === null ? null : (Number(row.max_aal) as 1 | 2 | 3), passkeyId: row.passkey_id } : {}),
+  };
+}
 
 export class SqlInvitationStore implements InvitationStore {
   constructor(private readonly db: Kysely<Database>) {}
@@ -26,19 +40,12 @@ export class SqlInvitationStore implements InvitationStore {
 
   async find(id: string): Promise<Invitation | undefined> {
     const row = await this.db.selectFrom('invitations').selectAll().where('id', '=', id).executeTakeFirst();
-    return (
-      row && {
-        id: row.id,
-        accountId: row.account_id,
-        secretHash: row.secret_hash,
-        createdBy: row.created_by,
-        createdAt: Number(row.created_at),
-        expiresAt: Number(row.expires_at),
-        usedAt: row.used_at === null ? null : Number(row.used_at),
-        // An administrator's link reads back as it always did; a device link carries its cap and passkey.
-        ...(row.kind === 'device' ? { kind: 'device' as const, maxAal: row.max_aal === null ? null : (Number(row.max_aal) as 1 | 2 | 3), passkeyId: row.passkey_id } : {}),
-      }
-    );
+    return row && toInvitation(row);
+  }
+
+  async listUsable(accountId: string, now: number): Promise<Invitation[]> {
+    const rows = await this.db.selectFrom('invitations').selectAll().where('account_id', '=', accountId).where('used_at', 'is', null).where('expires_at', '>', now).orderBy('created_at').execute();
+    return rows.map(toInvitation);
   }
 
   async consume(id: string, now: number): Promise<boolean> {
@@ -52,10 +59,11 @@ export class SqlInvitationStore implements InvitationStore {
     return Number(result.numUpdatedRows) === 1;
   }
 
-  async revokeForAccount(accountId: string, now: number, kind?: InvitationKind): Promise<void> {
+  async revokeForAccount(accountId: string, now: number, kind?: InvitationKind): Promise<number> {
     let query = this.db.updateTable('invitations').set({ expires_at: now }).where('account_id', '=', accountId).where('used_at', 'is', null).where('expires_at', '>', now);
     if (kind !== undefined) query = query.where('kind', '=', kind);
-    await query.execute();
+    const result = await query.executeTakeFirst();
+    return Number(result.numUpdatedRows);
   }
 
   async hasUsable(accountId: string, now: number): Promise<boolean> {

@@ -35,6 +35,11 @@ export class SqlOidcClientStore implements OidcClientStore {
     return rows.map(toClient);
   }
 
+  async updateMetadata(clientId: string, metadata: Record<string, unknown>): Promise<boolean> {
+    const result = await this.db.updateTable('oidc_clients').set({ metadata: JSON.stringify(metadata) }).where('client_id', '=', clientId).executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
   async delete(clientId: string): Promise<boolean> {
     const result = await this.db.deleteFrom('oidc_clients').where('client_id', '=', clientId).executeTakeFirst();
     return Number(result.numDeletedRows) === 1;

@@ -11,6 +11,8 @@ function toRow(r: Selectable<OidcGrantSessionsTable>): GrantSessionRow {
     providerSessionUid: r.provider_session_uid,
     offline: Number(r.offline) === 1,
     createdAt: Number(r.created_at),
+    clientId: r.client_id,
+    sid: r.sid,
   };
 }
 
@@ -28,9 +30,11 @@ export class SqlOidcGrantSessionStore implements OidcGrantSessionStore {
         provider_session_uid: r.providerSessionUid,
         offline: r.offline ? 1 : 0,
         created_at: r.createdAt,
+        client_id: r.clientId ?? null,
+        sid: r.sid ?? null,
       })
       // A later code of the same grant and session may add offline_access; never take it away here.
-      .onConflict((oc) => oc.columns(['grant_id', 'session_id']).doUpdateSet({ provider_session_uid: r.providerSessionUid, offline: r.offline ? 1 : 0 }))
+      .onConflict((oc) => oc.columns(['grant_id', 'session_id']).doUpdateSet({ provider_session_uid: r.providerSessionUid, offline: r.offline ? 1 : 0, client_id: r.clientId ?? null, sid: r.sid ?? null }))
       .execute();
   }
 
@@ -49,6 +53,11 @@ export class SqlOidcGrantSessionStore implements OidcGrantSessionStore {
 
   async findByAccount(accountId: string): Promise<GrantSessionRow[]> {
     return (await this.db.selectFrom('oidc_grant_sessions').selectAll().where('account_id', '=', accountId).execute()).map(toRow);
+  }
+
+  async accounts(): Promise<string[]> {
+    const rows = await this.db.selectFrom('oidc_grant_sessions').select('account_id').distinct().orderBy('account_id').execute();
+    return rows.map((r) => r.account_id);
   }
 
   async forgetGrants(grantIds: readonly string[]): Promise<number> {

@@ -113,4 +113,9 @@ export class SqlPasskeyStore implements PasskeyStore {
       .executeTakeFirstOrThrow();
     return Number(row.n);
   }
+
+  async disableForAccount(accountId: string, reason: string): Promise<number> {
+    const result = await this.db.updateTable('passkeys').set({ status: 'disabled', flagged_reason: reason }).where('account_id', '=', accountId).where('status', '<>', 'disabled').executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
 }

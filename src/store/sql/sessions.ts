@@ -149,4 +149,17 @@ export class SqlSessionStore implements SessionStore {
   async listActive(accountId: string, now: number): Promise<Session[]> {
     return (await liveOfAccount(this.db, accountId, now)).rows.map(toSession);
   }
+
+  async accountsWithLive(now: number): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('sessions')
+      .select('account_id')
+      .distinct()
+      .where('revoked_at', 'is', null)
+      .where('expires_at', '>', now)
+      .where('idle_expires_at', '>', now)
+      .orderBy('account_id')
+      .execute();
+    return rows.map((r) => r.account_id);
+  }
 }

@@ -58,7 +58,10 @@ export const STRING_BOUNDS: Readonly<Record<string, Readonly<Record<string, numb
   attestation_metadata_blob: { next_update: 32 },
   attestation_metadata: { aaguid: 36, description: 1024, root_certificates: 65_536, status_reports: 65_536, next_update: 32 },
   // Grants bound to the Keybound session that authorized them (migration 006).
-  oidc_grant_sessions: { grant_id: 128, session_id: TOKEN_ID, account_id: ID, passkey_id: ID, provider_session_uid: 128 },
+  oidc_grant_sessions: { grant_id: 128, session_id: TOKEN_ID, account_id: ID, passkey_id: ID, provider_session_uid: 128, client_id: 128, sid: 64 },
+  // Back-channel logout (migration 009): client_id as oidc_clients; sid is oidc-provider's (a nanoid,
+  // 21); id: base64url of 16 random bytes (22); reason: a SessionEndReason.
+  oidc_logout_outbox: { id: TOKEN_ID, client_id: 128, account_id: ID, sid: 64, session_id: TOKEN_ID, reason: 32 },
 };
 
 export interface BoundsCheck {

@@ -1,0 +1,43 @@
+import { fail, ok, type Result } from '../core/errors.ts';
+import type { Deps } from './deps.ts';
+import { requireFresh } from './freshness.ts';
+import type { ActiveSession } from './sessions.ts';
+
+/**
+ * Who asks for an administrative change: the operator at the server (`keybound accounts ...`, who
+ * holds the database and the configuration already), or an administrator through the JSON API.
+ */
+export type Actor = { readonly kind: 'cli' } | { readonly kind: 'admin'; readonly active: ActiveSession };
+
+export const CLI_ACTOR: Actor = { kind: 'cli' };
+
+/** How the audit trail names the actor: `cli`, or `admin:<username>`. */
+export function actorName(actor: Actor): string {
+  return actor.kind === 'cli' ? 'cli' : `admin:${actor.active.account.username}`;
+}
+
+/** The actor's account id, when the actor is an administrator (to refuse changes to oneself). */
+export function actorAccountId(actor: Actor): string | null {
+  return actor.kind === 'admin' ? actor.active.account.id : null;
+}
+
+const TOO_LOW = (aal: number) => `This needs an administrator's session at AAL${aal} or above (the admin role's required level). Sign in again with a passkey that reaches it.`;
+
+/**
+ * The one definition of an administrator's session, which the admin routes' gate and every
+ * administrative service call (so a new route cannot skip it): an `admin` account, signed in at
+ * the admin role's required level (KEYBOUND_ADMIN_MIN_AAL); for changes, also fresh
+ * (services/freshness.ts, at that level).
+ */
+export async function requireAdmin(deps: Deps, active: ActiveSession, rule: { fresh: boolean }): Promise<Result<null>> {
+  if (active.account.role !== 'admin' || active.account.status !== 'active') return fail('admin_required');
+  const minAal = deps.policies.admin.minAal;
+  if (active.session.aal < minAal) return fail('admin_required', { message: TOO_LOW(minAal) });
+  if (!rule.fresh) return ok(null);
+  return requireFresh(deps, active, minAal >= 2 ? { minAal: minAal as 2 } : {});
+}
+
+/** Admits the actor: the CLI always (it runs with the server's own configuration), an administrator per `requireAdmin`. */
+export function authorize(deps: Deps, actor: Actor, rule: { fresh: boolean }): Promise<Result<null>> {
+  return actor.kind === 'cli' ? Promise.resolve(ok(null)) : requireAdmin(deps, actor.active, rule);
+}
