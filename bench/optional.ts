@@ -64,7 +64,7 @@ const clientCredentials: OptionalScenario = {
         const { privateJwk, publicJwk } = clientKeyPair();
         const jwks = join(runFolder(), `client-${server.pid}.jwks.json`);
         writeFileSync(jwks, JSON.stringify({ keys: [publicJwk] }));
-        const created = JSON.parse(await server.cli(['clients', 'create', '--name', 'Bench service', '--jwks', jwks, '--grant-types', 'client_credentials', '--json'])) as { client_id: string };
+        const created = JSON.parse(await server.cli(['clients', 'create', '--name', 'Bench service', '--jwks', jwks, '--grant-types', 'client_credentials', '--scope', 'read', '--resource', RESOURCE, '--json'])) as { client_id: string };
         for (const dpop of [false, true]) {
           log(`client credentials (private_key_jwt${dpop ? ', DPoP' : ''}), Keybound, concurrency ${concurrency}`);
           const m = await measure(server, {

@@ -90,7 +90,7 @@ describe.each(BACKENDS)('back-channel logout on %s', (backend) => {
     const { provider } = await buildProvider(t.deps, { info: () => undefined, error: () => undefined });
     const created = await createClient(
       t.deps,
-      { name: 'Logout app', redirectUris: [INJECT_REDIRECT], postLogoutRedirectUris: [], public: true, jwks: null, grantTypes: ['authorization_code', 'refresh_token'], requireDpop: false, backchannelLogoutUri: uri, backchannelLogoutSessionRequired: options.sessionRequired ?? true },
+      { name: 'Logout app', redirectUris: [INJECT_REDIRECT], postLogoutRedirectUris: [], public: true, jwks: null, grantTypes: ['authorization_code', 'refresh_token'], requireDpop: false, firstParty: true, scopes: ['openid', 'offline_access'], backchannelLogoutUri: uri, backchannelLogoutSessionRequired: options.sessionRequired ?? true },
       async (metadata) => {
         try {
           await provider.Client.validate(metadata as never);
