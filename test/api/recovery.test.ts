@@ -4,6 +4,14 @@
  * independent proof; binding the passkey signs in and ends every other session; the holder is told
  * on every bound channel, through a real SMTP server and an HTTP SMS gateway on loopback. Both
  * databases. The browser path: test/browser/recovery.browser.test.ts.
+ *
+ * Seen failing without each rule (the src change undone, the test run, the change restored):
+ * without the recovery line in http/gates.ts `admit`, the route-table test (GET /api/v1/passkeys
+ * and the rest answer a recovery session); with `recoveryProofsMet` accepting a code alone, the
+ * AAL2 test (200 for a code alone); with the recovery binding ending only the recovery session,
+ * the binding test (the old passkey session still 200); with the interaction using `authenticate`,
+ * the OpenID test (303 back to the application instead of the sign-in page). On the code before
+ * this work none of these routes or sessions exist.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Role } from '../../src/core/model.ts';
