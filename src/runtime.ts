@@ -23,8 +23,8 @@ export const systemRandom: Random = (length) => new Uint8Array(randomBytes(lengt
 export function rolePolicies(config: Config): RolePolicies {
   return Object.fromEntries(
     ROLES.map((role) => {
-      const { allowSyncedPasskeys, codeFactors, minAal } = config.roles[role];
-      return [role, { allowSyncedPasskeys, codeFactors, minAal }];
+      const { allowSyncedPasskeys, codeFactors, minAal, recovery } = config.roles[role];
+      return [role, { allowSyncedPasskeys, codeFactors, minAal, recovery }];
     }),
   ) as RolePolicies;
 }

@@ -22,6 +22,23 @@ describe('loadConfig', () => {
     expect(config.sessionLimits[2]).toEqual({ idleMs: 3600_000, maxMs: 24 * 3600_000 });
   });
 
+  it('KEYBOUND_<ROLE>_RECOVERY: by level when unset, off, code, code+factors; bad values stop the start', () => {
+    // Unset: AAL2 roles need a second proof, from what can be delivered; AAL1 roles one saved code.
+    expect(loadConfig({}).roles.admin.recovery).toEqual({ enabled: true, proofs: ['totp'] });
+    const mailed = loadConfig({ KEYBOUND_SMTP_URL: 'smtp://127.0.0.1:25', KEYBOUND_SMS_PROVIDER: 'console', KEYBOUND_MEMBER_MIN_AAL: '1' });
+    expect(mailed.roles.admin.recovery).toEqual({ enabled: true, proofs: ['totp', 'sms', 'email'] });
+    expect(mailed.roles.member.recovery).toEqual({ enabled: true, proofs: [] });
+    expect(loadConfig({ KEYBOUND_MEMBER_RECOVERY: 'off' }).roles.member.recovery).toEqual({ enabled: false, proofs: [] });
+    expect(loadConfig({ KEYBOUND_ADMIN_RECOVERY: ' Code+TOTP ' }).roles.admin.recovery).toEqual({ enabled: true, proofs: ['totp'] });
+    for (const bad of ['codes', 'code+', 'code+passkey', 'totp']) expect(() => loadConfig({ KEYBOUND_ADMIN_RECOVERY: bad }), bad).toThrow(/KEYBOUND_ADMIN_RECOVERY/);
+    expect(() => loadConfig({ KEYBOUND_MEMBER_RECOVERY: 'code+email' })).toThrow(/KEYBOUND_SMTP_URL is not set/);
+    // One code for an AAL2 role, and `recovery` as a sign-in factor, are allowed but said at boot.
+    expect(configWarnings(loadConfig({ KEYBOUND_ADMIN_RECOVERY: 'code' })).join('\n')).toMatch(/KEYBOUND_ADMIN_RECOVERY=code: one saved code recovers an AAL2 account/);
+    const listed = loadConfig({ KEYBOUND_MEMBER_CODE_FACTORS: 'totp,recovery', KEYBOUND_MEMBER_MIN_AAL: '1' });
+    expect(listed.roles.member.codeFactors).toEqual(['totp']);
+    expect(configWarnings(listed).join('\n')).toMatch(/KEYBOUND_MEMBER_CODE_FACTORS includes recovery, which is ignored/);
+  });
+
   it('takes several origins and marks cookies Secure outside plain localhost', () => {
     const config = loadConfig({ KEYBOUND_ORIGIN: 'https://id.example.com, https://login.example.com', KEYBOUND_RP_ID: 'example.com', KEYBOUND_DATA_KEYS: '' });
     expect(config.origins).toEqual(['https://id.example.com', 'https://login.example.com']);

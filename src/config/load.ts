@@ -4,6 +4,8 @@ import { DataKeyError, parseDataKeys, type DataKey } from '../crypto/dataKeys.ts
 import { isCodeFactor, type CodeFactor } from '../codes/factors.ts';
 import type { TotpParams } from '../codes/totp.ts';
 import { databaseTls, smsUrlProblem } from './transport.ts';
+import { recoveryPolicy } from './recovery.ts';
+import type { RecoveryPolicy } from '../core/policy.ts';
 
 /** Validated configuration. Built once at start; nothing else reads the environment. */
 export interface Config {
@@ -64,6 +66,10 @@ export interface RoleConfig {
   readonly codeFactors: readonly CodeFactor[];
   /** Lowest level a sign-in may have; codes alone give AAL1, so `2` refuses them. */
   readonly minAal: 1 | 2;
+  /** Self-service recovery (`KEYBOUND_<ROLE>_RECOVERY`). */
+  readonly recovery: RecoveryPolicy;
+  /** `recovery` was listed in `KEYBOUND_<ROLE>_CODE_FACTORS` (ignored, with a warning at boot). */
+  readonly recoveryListedAsFactor: boolean;
 }
 
 /** One-time codes (README "One-time codes"). */
@@ -275,6 +281,9 @@ export function configWarnings(config: Config): string[] {
     if (role === 'admin' && factors.length > 0) warnings.push(`KEYBOUND_ADMIN_CODE_FACTORS=${factors.join(',')}: administrators may sign in with one-time codes, which can be phished (AAL1).`);
     if (factors.includes('sms')) warnings.push(`KEYBOUND_${role.toUpperCase()}_CODE_FACTORS includes sms: SMS is a restricted authenticator (NIST SP 800-63B-4 §3.1.3.3) and can be intercepted by SIM swap.`);
     if (factors.includes('email')) warnings.push(`KEYBOUND_${role.toUpperCase()}_CODE_FACTORS includes email: email codes are not an authenticator NIST SP 800-63B-4 accepts.`);
+    const { recovery, minAal, recoveryListedAsFactor } = config.roles[role];
+    if (recoveryListedAsFactor) warnings.push(`KEYBOUND_${role.toUpperCase()}_CODE_FACTORS includes recovery, which is ignored: a recovery code opens a recovery session only, never a sign-in (KEYBOUND_${role.toUpperCase()}_RECOVERY).`);
+    if (recovery.enabled && recovery.proofs.length === 0 && minAal > 1) warnings.push(`KEYBOUND_${role.toUpperCase()}_RECOVERY=code: one saved code recovers an AAL2 account (NIST SP 800-63B-4 §4.2.1 asks for a second proof).`);
   }
   if (config.sms.provider === 'console') warnings.push('KEYBOUND_SMS_PROVIDER=console: SMS codes are printed on stdout instead of sent. For development only.');
   if (config.codes.throttle.free > 20) warnings.push(`KEYBOUND_CODE_FREE_FAILURES=${config.codes.throttle.free}: code guesses are barely slowed down.`);
@@ -289,17 +298,25 @@ export function configWarnings(config: Config): string[] {
 /** Code factors per role, code limits, SMS and mail: read and checked together, since they depend on each other. */
 function codeConfig(get: <T>(key: ConfigKey) => T): { roles: Record<'admin' | 'member', Omit<RoleConfig, 'allowSyncedPasskeys'>>; codes: CodesConfig; sms: SmsConfig; mail: MailConfig } {
   const problems: string[] = [];
-  const role = (factorsKey: ConfigKey, aalKey: ConfigKey) => {
+  const provider = get<SmsConfig['provider']>('KEYBOUND_SMS_PROVIDER');
+  const smtpUrl = get<string>('KEYBOUND_SMTP_URL') || null;
+  const role = (factorsKey: ConfigKey, aalKey: ConfigKey, recoveryKey: ConfigKey) => {
     const listed = get<string[]>(factorsKey).map((f) => f.toLowerCase());
     const unknown = listed.filter((f) => !isCodeFactor(f));
-    if (unknown.length > 0) problems.push(`${factorsKey}: ${unknown.join(', ')} is not one of totp, sms, email, recovery`);
-    const codeFactors = [...new Set(listed.filter(isCodeFactor))];
+    if (unknown.length > 0) problems.push(`${factorsKey}: ${unknown.join(', ')} is not one of totp, sms, email`);
+    // `recovery` was once a sign-in factor; it is a recovery path now (README "Recovery"), so it is
+    // dropped here and configWarnings says so.
+    const codeFactors = [...new Set(listed.filter(isCodeFactor))].filter((f) => f !== 'recovery');
     const minAal = Number(get<string>(aalKey)) as 1 | 2;
     // A code sign-in is AAL1 (NIST SP 800-63B-4 §2.1): a role that needs AAL2 can never use one.
     if (codeFactors.length > 0 && minAal > 1) problems.push(`${factorsKey} lists code factors, but ${aalKey}=${minAal} refuses every sign-in they give (codes alone are AAL1)`);
-    return { codeFactors, minAal };
+    const recovery = recoveryPolicy(get<string>(recoveryKey), { key: recoveryKey, minAal, sms: provider !== 'none', email: smtpUrl !== null }, problems);
+    return { codeFactors, minAal, recovery, recoveryListedAsFactor: listed.includes('recovery') };
   };
-  const roles = { admin: role('KEYBOUND_ADMIN_CODE_FACTORS', 'KEYBOUND_ADMIN_MIN_AAL'), member: role('KEYBOUND_MEMBER_CODE_FACTORS', 'KEYBOUND_MEMBER_MIN_AAL') };
+  const roles = {
+    admin: role('KEYBOUND_ADMIN_CODE_FACTORS', 'KEYBOUND_ADMIN_MIN_AAL', 'KEYBOUND_ADMIN_RECOVERY'),
+    member: role('KEYBOUND_MEMBER_CODE_FACTORS', 'KEYBOUND_MEMBER_MIN_AAL', 'KEYBOUND_MEMBER_RECOVERY'),
+  };
   const seconds = (key: ConfigKey) => get<number>(key) * 1000;
   const ranged = (key: ConfigKey, min: number, max: number) => {
     const value = get<number>(key);
@@ -325,7 +342,6 @@ function codeConfig(get: <T>(key: ConfigKey) => T): { roles: Record<'admin' | 'm
     maxSends: get('KEYBOUND_CODE_MAX_SENDS'),
     maxSendsPerAddress: get('KEYBOUND_CODE_MAX_SENDS_PER_ADDRESS'),
   };
-  const provider = get<SmsConfig['provider']>('KEYBOUND_SMS_PROVIDER');
   const smsUrl = get<string>('KEYBOUND_SMS_URL') || null;
   if (provider === 'http' && (!smsUrl || !/^https?:\/\//.test(smsUrl) || !URL.canParse(smsUrl))) problems.push('KEYBOUND_SMS_PROVIDER=http needs KEYBOUND_SMS_URL, an http(s) URL');
   else if (smsUrl && /^http:\/\//i.test(smsUrl) && URL.canParse(smsUrl)) {
@@ -333,7 +349,6 @@ function codeConfig(get: <T>(key: ConfigKey) => T): { roles: Record<'admin' | 'm
     if (problem) problems.push(problem);
   }
   const sms: SmsConfig = { provider, url: smsUrl, token: get<string>('KEYBOUND_SMS_TOKEN') || null, simChangeWindowMs: seconds('KEYBOUND_SMS_SIM_CHANGE_WINDOW') };
-  const smtpUrl = get<string>('KEYBOUND_SMTP_URL') || null;
   if (smtpUrl && (!/^smtps?:\/\//.test(smtpUrl) || !URL.canParse(smtpUrl))) problems.push('KEYBOUND_SMTP_URL must be an smtp:// or smtps:// URL');
   // Options after `?` would be nodemailer's, and could turn TLS off (delivery/mail.ts).
   else if (smtpUrl && new URL(smtpUrl).search !== '') problems.push('KEYBOUND_SMTP_URL takes no ?options: smtp://host:587 (STARTTLS required unless the host is this machine) or smtps://host:465');

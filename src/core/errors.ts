@@ -87,6 +87,10 @@ export const ERRORS = {
   delivery_failed: [502, 'The code could not be sent. Try again in a moment, or sign in with a passkey.'],
   // Devices (README "Add a device", "Lost device")
   passkey_lost_own_session: [403, 'This session signed in with the passkey you are reporting lost. Sign in with another of your passkeys, on another device, and report it from there.'],
+  // Recovery (README "Recovery")
+  recovery_session_limited: [403, 'This is a recovery session: it can only add a new passkey and see or end your sessions. Add a passkey on your account page; you are then signed in with it.'],
+  recovery_proof_required: [403, 'Your role needs a second proof for recovery: besides the recovery code, a code from your authenticator app or one sent to your verified email address or phone. Start again with both.'],
+  recovery_not_allowed: [403, 'Self-service recovery is not available for your account. Ask your administrator for an assisted recovery.'],
   // Infrastructure
   service_unavailable: [503, 'The service is briefly unavailable. Try again in a few seconds.'],
   internal_error: [500, 'Something went wrong on our side. It has been logged.'],

@@ -100,7 +100,14 @@ export interface Session {
   readonly ip: string;
   readonly userAgent: string;
   readonly revokedAt: number | null;
+  /**
+   * `sign_in`: a normal session. `recovery`: opened by self-service recovery (README "Recovery");
+   * it may only bind a new passkey and see and end sessions (http/gates.ts `admit`).
+   */
+  readonly purpose: SessionPurpose;
 }
+
+export type SessionPurpose = 'sign_in' | 'recovery';
 
 /** Where a request came from, for the audit trail and rate limits. */
 export interface RequestContext {
@@ -162,7 +169,8 @@ export interface CodeAuthenticator {
   readonly lastUsedAt: number | null;
 }
 
-export type CodeAttemptPurpose = 'sign_in' | 'bind';
+/** `recovery`: a proof of self-service recovery (README "Recovery"), never a sign-in. */
+export type CodeAttemptPurpose = 'sign_in' | 'bind' | 'recovery';
 
 /** One request for a code: a sign-in attempt, or the confirmation of a new delivered factor. */
 export interface CodeAttempt {

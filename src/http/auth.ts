@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import { rateLimitKeyForAddress } from '../core/address.ts';
-import type { Result } from '../core/errors.ts';
+import { fail, type Result } from '../core/errors.ts';
 import type { Deps } from '../services/deps.ts';
 import { checkRateLimit } from '../services/rateLimit.ts';
 import { resolveSession, type ActiveSession } from '../services/sessions.ts';
@@ -19,6 +19,15 @@ export async function authenticate(deps: Deps, request: FastifyRequest): Promise
 /** The live session `authenticate` found for this request, if it was asked (who a later refusal refused). */
 export function authenticatedAs(request: FastifyRequest): ActiveSession | undefined {
   return sessions.get(request);
+}
+
+/**
+ * The session of a request that someone is *signed in* with: a recovery session (README
+ * "Recovery") is not one, so the OpenID provider's sign-in never takes it for a sign-in.
+ */
+export async function authenticateSignedIn(deps: Deps, request: FastifyRequest): Promise<Result<ActiveSession>> {
+  const active = await authenticate(deps, request);
+  return active.ok && active.value.session.purpose === 'recovery' ? fail('recovery_session_limited') : active;
 }
 
 /** Per-address limit on the passkey ceremony endpoints (an IPv6 client counts by its /64). */

@@ -73,6 +73,12 @@ interface Declared<Body, Params> {
   readonly errors?: readonly number[];
   /** Sign-out: the session cookie is cleared whatever the answer (a cookie for no live session is useless). */
   readonly endsSession?: true;
+  /**
+   * A recovery session may use it (README "Recovery"). Only binding a passkey and seeing and ending
+   * sessions say so; every other route refuses a recovery session (`recovery_session_limited`,
+   * gates.ts `admit`), and so does `session()` in an `anyone` route that does not say so.
+   */
+  readonly recovery?: true;
 }
 
 export interface AnyoneRoute<Body = unknown, Params = unknown> extends Declared<Body, Params> {

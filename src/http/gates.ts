@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
-import type { Result } from '../core/errors.ts';
+import { fail, type Result } from '../core/errors.ts';
 import type { Deps } from '../services/deps.ts';
 import { requireAdmin } from '../services/adminAccess.ts';
 import { requireFresh } from '../services/freshness.ts';
@@ -34,9 +34,15 @@ export function contentTypeGate(types: readonly string[]): onRequestAsyncHookHan
   };
 }
 
-/** The session a route's access asks for: refused when there is none, or when it is not fresh enough. */
-export async function admit(deps: Deps, request: FastifyRequest, access: Exclude<Access, 'anyone'>): Promise<Result<ActiveSession>> {
+/**
+ * The session a route's access asks for: refused when there is none, or when it is not fresh enough.
+ * A recovery session (README "Recovery") is admitted only by routes declared `recovery`, and there
+ * without the freshness check: it is at most minutes old and holds no passkey, and the services
+ * behind those routes say what it may do (bind a passkey; end sessions, never a passkey's).
+ */
+export async function admit(deps: Deps, request: FastifyRequest, access: Exclude<Access, 'anyone'>, route: { readonly recovery?: true } = {}): Promise<Result<ActiveSession>> {
   const active = await authenticate(deps, request);
+  if (active.ok && active.value.session.purpose === 'recovery') return route.recovery ? active : fail('recovery_session_limited');
   if (!active.ok || access === 'session') return active;
   if ('admin' in access) {
     const admitted = await requireAdmin(deps, active.value, { fresh: access.fresh === true });

@@ -47,6 +47,8 @@ function operation(r: ApiRoute, config: Config) {
     'x-keybound-access': r.access,
     'x-keybound-origin': originRule(r),
     ...(r.rateLimit ? { 'x-keybound-rate-limit': r.rateLimit } : {}),
+    // Whether a recovery session may call it (README "Recovery"); every other route answers it 403.
+    ...(r.recovery ? { 'x-keybound-recovery': true } : {}),
   };
 }
 

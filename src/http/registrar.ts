@@ -51,8 +51,8 @@ function handlerOf(deps: Deps, r: ApiRoute) {
   return async (request: FastifyRequest, reply: FastifyReply) => {
     if (r.endsSession) clearSessionCookie(reply, deps.config);
     const input = { deps, request, reply, body: request.body, params: request.params, context: requestContext(request) };
-    if (r.access === 'anyone') return r.handler({ ...input, session: () => admit(deps, request, 'session') });
-    const active = await admit(deps, request, r.access);
+    if (r.access === 'anyone') return r.handler({ ...input, session: () => admit(deps, request, 'session', r) });
+    const active = await admit(deps, request, r.access, r);
     if (!active.ok) return sendFailure(reply, active);
     return r.handler({ ...input, active: active.value });
   };

@@ -116,6 +116,20 @@ export const codeSignInVerifyBody = {
   properties: { attemptId: attemptIdSchema, code: codeSchema },
 } as const;
 
+// Self-service recovery (routes/recovery.ts)
+export const recoveryStartBody = codeSignInStartBody;
+
+export const recoveryVerifyBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['attemptId', 'code'],
+  properties: {
+    attemptId: attemptIdSchema,
+    code: codeSchema,
+    proof: { type: 'object', additionalProperties: false, required: ['attemptId', 'code'], properties: { attemptId: attemptIdSchema, code: codeSchema } },
+  },
+} as const;
+
 export const codeConfirmBody = {
   type: 'object',
   additionalProperties: false,

@@ -4,7 +4,7 @@ import { errors, type Interaction } from 'oidc-provider';
 import { acrSatisfies, type Acr } from '../core/assurance/level.ts';
 import type { Account, Session } from '../core/model.ts';
 import { passkeyAllowed } from '../core/policy.ts';
-import { authenticate, ceremonyRateLimit } from '../http/auth.ts';
+import { authenticate, authenticateSignedIn, ceremonyRateLimit } from '../http/auth.ts';
 import { requestContext, setSessionCookie } from '../http/context.ts';
 import { renderErrorPage } from '../http/pages/error.ts';
 import { sendFailure } from '../http/reply.ts';
@@ -74,7 +74,7 @@ export function registerInteractionRoutes(app: FastifyInstance, deps: Deps, hold
       // other client asks the person, whenever oidc-provider's consent prompt fires: no grant yet,
       // `prompt=consent`, or scopes or resources the grant does not hold (OWASP ASVS 5.0 10.7.1).
       if (found.policy.firstParty) return reply.redirect(await grantConsent(holder.provider, request, reply, details), 303);
-      const active = await authenticate(deps, request);
+      const active = await authenticateSignedIn(deps, request);
       if (!active.ok || active.value.account.id !== details.session?.accountId) {
         return page(reply, 400, renderErrorPage({ code: 'interaction_expired', title: 'This sign-in request has ended' }));
       }
@@ -82,7 +82,8 @@ export function registerInteractionRoutes(app: FastifyInstance, deps: Deps, hold
     }
     const uid = request.params.uid;
     if (requirement.unreachable) return page(reply, 403, renderUnreachablePage({ uid, clientName, acr: null }));
-    const active = await authenticate(deps, request);
+    // A recovery session is never a sign-in here: the person signs in with a passkey (README "Recovery").
+    const active = await authenticateSignedIn(deps, request);
     const current = active.ok ? active.value : null;
     const unmet = unmetBy(current?.session ?? null, requirement, deps.clock());
     if (current && unmet.length === 0) return reply.redirect(await finish(request, reply, current.session), 303);
@@ -103,7 +104,7 @@ export function registerInteractionRoutes(app: FastifyInstance, deps: Deps, hold
       // A step-up of the signed-in person offers only the passkeys that can reach the level, so the
       // browser never suggests one that would be refused. (Only for the session's own account:
       // filtering for any typed username would tell strangers what an account holds.)
-      const active = await authenticate(deps, request);
+      const active = await authenticateSignedIn(deps, request);
       const acr = found.requirement.acr;
       if (acr && active.ok && options.allowCredentials && request.body.username?.trim().toLowerCase() === active.value.account.username) {
         const capable = new Set((await capablePasskeys(deps, active.value.account, acr)).map((p) => p.credentialId));
@@ -138,8 +139,8 @@ export function registerInteractionRoutes(app: FastifyInstance, deps: Deps, hold
       const found = await load(request, reply);
       if (!found || found.details.prompt.name !== 'consent') return sendFailure(reply, { code: 'interaction_expired' });
       const { details } = found;
-      // The person answering is the one the provider signed in, in this browser.
-      const active = await authenticate(deps, request);
+      // The person answering is the one the provider signed in, in this browser (never a recovery session).
+      const active = await authenticateSignedIn(deps, request);
       if (!active.ok || active.value.account.id !== details.session?.accountId) return sendFailure(reply, { code: 'interaction_expired' });
       const clientId = String(details.params.client_id);
       const allow = request.body.decision === 'allow';
@@ -186,7 +187,7 @@ function askedFor(deps: Deps, details: Interaction): Pick<ConsentView, 'scopes' 
 async function cannotBeMet(deps: Deps, request: FastifyRequest, requirement: LoginRequirement): Promise<boolean> {
   if (requirement.unreachable) return true;
   if (!requirement.acr) return false;
-  const active = await authenticate(deps, request);
+  const active = await authenticateSignedIn(deps, request);
   return active.ok && !(await canReach(deps, active.value.account, requirement.acr));
 }
 

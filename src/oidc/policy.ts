@@ -56,7 +56,8 @@ async function mirrorsKeyboundSession(deps: Deps, ctx: KoaContextWithOIDC): Prom
   const { session } = ctx.oidc;
   if (!session?.accountId) return Check.NO_NEED_TO_PROMPT; // `no_session` asks for the sign-in.
   const active = await resolveSession(deps, ctx.cookies.get(sessionCookieName(deps.config)) ?? undefined);
-  if (!active.ok) return Check.REQUEST_PROMPT;
+  // A recovery session (README "Recovery") is never a sign-in for single sign-on.
+  if (!active.ok || active.value.session.purpose === 'recovery') return Check.REQUEST_PROMPT;
   const kb = active.value.session;
   const same = kb.accountId === session.accountId && kb.acr === session.acr && Math.floor(kb.authTime / 1000) === session.loginTs;
   return same ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT;

@@ -47,10 +47,11 @@ export async function signOut(deps: Deps, active: ActiveSession, context: Reques
  * Why a session was ended: the holder signed it out (`sign_out`), ended it from another of their
  * sessions (`revoked`) or ended all their others (`others_ended`), a new sign-in in the same
  * browser replaced it (`replaced`), or the account reached `KEYBOUND_SESSION_MAX_PER_ACCOUNT`
- * (`session_limit`), or the passkey that signed it in was reported lost (`passkey_lost`); or an
- * administrator suspended or offboarded the account or ended its sessions.
+ * (`session_limit`), or the passkey that signed it in was reported lost (`passkey_lost`), or a
+ * passkey was bound through recovery, which ends every other session of the account (`recovered`);
+ * or an administrator suspended or offboarded the account or ended its sessions.
  */
-export type SessionEndReason = 'sign_out' | 'revoked' | 'others_ended' | 'replaced' | 'session_limit' | 'passkey_lost' | AdminSessionEndReason;
+export type SessionEndReason = 'sign_out' | 'revoked' | 'others_ended' | 'replaced' | 'session_limit' | 'passkey_lost' | 'recovered' | AdminSessionEndReason;
 
 /** Endings an administrator or operator causes (services/lifecycle.ts): a suspension, an offboarding, `sessions revoke`. */
 export type AdminSessionEndReason = 'suspended' | 'offboarded' | 'admin_revoked';
@@ -112,7 +113,7 @@ export async function revokeSession(deps: Deps, active: ActiveSession, sessionId
     const target = await deps.store.sessions.findById(sessionId);
     if (!target || target.accountId !== active.account.id || target.revokedAt !== null) return fail('session_not_found');
     if (signedInWithPasskey(target) && !signedInWithPasskey(active.session)) return fail('session_end_not_allowed');
-    const fresh = await requireFresh(deps, active);
+    const fresh = await mayEndOthers(deps, active);
     if (!fresh.ok) return fresh;
   }
   const now = deps.clock();
@@ -129,14 +130,26 @@ export async function revokeSession(deps: Deps, active: ActiveSession, sessionId
  * ends a passkey session this way).
  */
 export async function endOtherSessions(deps: Deps, active: ActiveSession, context: RequestContext): Promise<Result<{ ended: number }>> {
-  const fresh = await requireFresh(deps, active);
+  const fresh = await mayEndOthers(deps, active);
   if (!fresh.ok) return fresh;
   const now = deps.clock();
   const ended = await deps.store.transaction(async (tx) => {
-    const others = (await tx.sessions.listActive(active.account.id, now)).filter((s) => s.id !== active.session.id);
+    // A recovery session holds no passkey: it ends the others but those signed in with one (7.4.3).
+    const others = (await tx.sessions.listActive(active.account.id, now)).filter((s) => s.id !== active.session.id && (signedInWithPasskey(active.session) || !signedInWithPasskey(s)));
     return endSessions(deps, tx, { accountId: active.account.id, sessionIds: others.map((s) => s.id), reason: 'others_ended', by: active.session.id, context, at: now });
   });
   return ok({ ended: ended.length });
+}
+
+/**
+ * Whether a session may end the account's other sessions: a fresh passkey sign-in, or a recovery
+ * session (README "Recovery"), which is at most minutes old, was opened by the role's recovery
+ * proofs, and has this as one of its two powers. Neither a recovery nor any code session ever
+ * ends a session signed in with a passkey (the callers apply ASVS 7.4.3).
+ */
+async function mayEndOthers(deps: Deps, active: ActiveSession): Promise<Result<null>> {
+  if (active.session.purpose === 'recovery') return ok(null);
+  return requireFresh(deps, active);
 }
 
 /**

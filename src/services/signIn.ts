@@ -1,14 +1,20 @@
 import { assess, type Assurance, type FactorEvidence } from '../core/assurance/level.ts';
 import { fail, ok, type Failure, type Result } from '../core/errors.ts';
-import type { Account, AccountStatus, RequestContext, Session } from '../core/model.ts';
+import type { Account, AccountStatus, RequestContext, Session, SessionPurpose } from '../core/model.ts';
 import { EVIDENCE_FACTOR } from '../codes/factors.ts';
-import { codeFactorAllowed, passkeyAllowed } from '../core/policy.ts';
+import { codeFactorAllowed, passkeyAllowed, recoveryProofsMet } from '../core/policy.ts';
 import { hashSecret, newToken } from '../core/tokens.ts';
 import type { Store } from '../store/index.ts';
 import type { Deps } from './deps.ts';
 import { endSessions, endSessionsOverLimit, signedInWithPasskey } from './sessions.ts';
 
-export type SignInMethod = 'passkey' | 'enrolment' | 'totp' | 'sms_code' | 'email_code' | 'recovery_code';
+export type SignInMethod = 'passkey' | 'enrolment' | 'totp' | 'sms_code' | 'email_code' | 'recovery_code' | 'recovery_passkey';
+
+/**
+ * How long a recovery session lives (README "Recovery"): long enough to add a passkey, no longer;
+ * it is neither extended by use nor a sign-in (its `acr` is never shown to an application).
+ */
+export const RECOVERY_SESSION_MS = 15 * 60_000;
 
 export interface SignInRequest {
   readonly account: Account;
@@ -29,6 +35,11 @@ export interface SignInRequest {
    * of the same account ends it in the same transaction as the new session is issued.
    */
   readonly presentedSessionId?: string | null;
+  /**
+   * `recovery`: a recovery session (README "Recovery"), issued for the role's recovery proofs
+   * instead of its sign-in policy; it can only bind a passkey and see and end sessions.
+   */
+  readonly purpose?: SessionPurpose;
 }
 
 export interface SignedIn {
@@ -61,13 +72,21 @@ export async function completeSignIn(deps: Deps, request: SignInRequest): Promis
   if (!maySignIn(account.status, request.method)) return refuse(fail('account_not_active'));
   // Role policy is enforced here, where every path passes, not only in the paths that know of it.
   const policy = deps.policies[account.role];
-  for (const factor of request.factors) {
-    const problem = factor.kind === 'passkey' ? passkeyAllowed(policy, factor) : codeFactorAllowed(policy, EVIDENCE_FACTOR[factor.kind]);
-    if (problem) return refuse(fail(problem));
-  }
+  const purpose = request.purpose ?? 'sign_in';
   const assurance = assess(request.factors);
-  if (assurance.aal < policy.minAal) return refuse(fail('factor_not_allowed'));
-  const limits = deps.config.sessionLimits[assurance.aal];
+  if (purpose === 'recovery') {
+    // A recovery is judged by the role's recovery policy (NIST SP 800-63B-4 §4.2.1), not its
+    // sign-in policy: what it opens can only bind a passkey, which is then the sign-in.
+    const problem = recoveryProofsMet(policy, request.factors);
+    if (problem) return refuse(fail(problem));
+  } else {
+    for (const factor of request.factors) {
+      const problem = factor.kind === 'passkey' ? passkeyAllowed(policy, factor) : codeFactorAllowed(policy, EVIDENCE_FACTOR[factor.kind]);
+      if (problem) return refuse(fail(problem));
+    }
+    if (assurance.aal < policy.minAal) return refuse(fail('factor_not_allowed'));
+  }
+  const limits = purpose === 'recovery' ? { idleMs: RECOVERY_SESSION_MS, maxMs: RECOVERY_SESSION_MS } : deps.config.sessionLimits[assurance.aal];
   const token = newToken(deps.random);
   const session: Session = {
     id: token.id,
@@ -85,6 +104,7 @@ export async function completeSignIn(deps: Deps, request: SignInRequest): Promis
     ip: context.ip,
     userAgent: context.userAgent,
     revokedAt: null,
+    purpose,
   };
   try {
     await deps.store.transaction(async (tx) => {
@@ -129,6 +149,7 @@ export async function completeSignIn(deps: Deps, request: SignInRequest): Promis
         details: {
           method: request.method,
           session: session.id,
+          ...(purpose === 'recovery' ? { purpose } : {}),
           passkey: request.passkeyId,
           aal: assurance.aal,
           acr: assurance.acr,

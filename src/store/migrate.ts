@@ -11,6 +11,7 @@ import * as m008 from './migrations/008_client_policy.ts';
 import * as m009 from './migrations/009_backchannel_logout.ts';
 import * as m010 from './migrations/010_account_lifecycle.ts';
 import * as m011 from './migrations/011_device_links.ts';
+import * as m013 from './migrations/013_session_purpose.ts';
 
 interface Migration {
   readonly version: number;
@@ -31,6 +32,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 9, name: 'backchannel_logout', up: m009.up },
   { version: 10, name: 'account_lifecycle', up: m010.up },
   { version: 11, name: 'device_links', up: m011.up },
+  { version: 13, name: 'session_purpose', up: m013.up },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

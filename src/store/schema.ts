@@ -79,6 +79,8 @@ export interface SessionsTable {
   ip: string;
   user_agent: string;
   revoked_at: number | null;
+  /** `sign_in` or `recovery` (migration 013). */
+  purpose: string;
 }
 
 export interface AuditEventsTable {

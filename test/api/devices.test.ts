@@ -30,7 +30,7 @@ describe.each(BACKENDS)('devices on %s', (backend) => {
     t = await startTestApp({
       backend,
       clock: new ManualClock(Date.now()),
-      env: { KEYBOUND_SMTP_URL: mail.url, KEYBOUND_SMS_PROVIDER: 'http', KEYBOUND_SMS_URL: sms.url, KEYBOUND_MEMBER_CODE_FACTORS: 'totp,sms,recovery', KEYBOUND_MEMBER_MIN_AAL: '1' },
+      env: { KEYBOUND_SMTP_URL: mail.url, KEYBOUND_SMS_PROVIDER: 'http', KEYBOUND_SMS_URL: sms.url, KEYBOUND_MEMBER_CODE_FACTORS: 'totp,sms', KEYBOUND_MEMBER_MIN_AAL: '1' },
     });
     clientId = await registerTestClient(t);
   });
@@ -265,11 +265,11 @@ describe.each(BACKENDS)('devices on %s', (backend) => {
     const stale = await issue(cookie);
     expect(stale.statusCode).toBe(403);
     expect(stale.json().error).toBe('fresh_auth_required');
-    // A recovery-code session is no passkey sign-in.
-    const start = await t.post('/api/v1/codes/sign-in/start', { username: (await t.store.accounts.findById(account.id))!.username, factor: 'recovery' });
-    const recovered = await t.post('/api/v1/codes/sign-in/verify', { attemptId: start.json().attemptId, code: codes.json().codes[0] });
+    // A recovery session (README "Recovery") is no passkey sign-in, and may only add a passkey here.
+    const start = await t.post('/api/v1/recovery/start', { username: (await t.store.accounts.findById(account.id))!.username, factor: 'recovery' });
+    const recovered = await t.post('/api/v1/recovery/verify', { attemptId: start.json().attemptId, code: codes.json().codes[0] });
     expect(recovered.statusCode, recovered.body).toBe(200);
-    expect((await issue(sessionCookie(recovered))).json().error).toBe('fresh_auth_required');
+    expect((await issue(sessionCookie(recovered))).json().error).toBe('recovery_session_limited');
     expect(await events(account.id, 'device_link.issued')).toHaveLength(0);
     // A fresh passkey sign-in may.
     expect((await issue(sessionCookie(await signIn(t, authenticator)))).statusCode).toBe(201);

@@ -16,7 +16,7 @@ describe('finding 9: binding sends are limited per account, per destination and 
         KEYBOUND_SMS_PROVIDER: 'http',
         KEYBOUND_SMS_URL: sms.url,
         KEYBOUND_SMTP_URL: mail.url,
-        KEYBOUND_MEMBER_CODE_FACTORS: 'totp,sms,email,recovery',
+        KEYBOUND_MEMBER_CODE_FACTORS: 'totp,sms,email',
         KEYBOUND_MEMBER_MIN_AAL: '1',
         KEYBOUND_CODE_MAX_SENDS: '5',
         KEYBOUND_CODE_MAX_SENDS_PER_ADDRESS: '8',

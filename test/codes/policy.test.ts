@@ -18,14 +18,28 @@ describe('code factors and role policy', () => {
   });
   afterAll(async () => t?.close());
 
-  it('an admin can enrol no code factor', async () => {
+  it('an admin binds no code factor to sign in with: only the second proofs of its recovery, which never sign in', async () => {
     const { cookie } = await enrol(t, 'root', undefined, 'admin');
-    for (const path of ['/api/v1/totp', '/api/v1/recovery-codes', '/api/v1/email-codes']) {
-      const refused = await t.post(path, {}, cookie);
-      expect(refused.statusCode, path).toBe(403);
-      expect(refused.json().error, path).toBe('factor_not_allowed');
-    }
+    // The default recovery of an AAL2 role, here with no SMS gateway and no mail server: a saved
+    // code and a code from an authenticator app (README "Recovery").
+    expect(t.deps.policies.admin.recovery).toEqual({ enabled: true, proofs: ['totp'] });
+    const refused = await t.post('/api/v1/email-codes', {}, cookie);
+    expect(refused.statusCode).toBe(403);
+    expect(refused.json().error).toBe('factor_not_allowed');
     expect((await t.post('/api/v1/sms', { phone: '+15555550100' }, cookie)).json().error).toBe('factor_not_allowed');
+    expect((await t.post('/api/v1/recovery-codes', {}, cookie)).statusCode).toBe(201);
+    const app = await enrolTotp(t, cookie);
+    const signIn = await codeSignIn(t, 'root', 'totp', app.code(t.clock.now));
+    expect(signIn.statusCode).toBe(403);
+    expect(signIn.json().error).toBe('factor_not_allowed');
+    // With self-service recovery off, nothing at all.
+    const off = await startTestApp({ env: { KEYBOUND_ADMIN_RECOVERY: 'off' } });
+    try {
+      const { cookie: offCookie } = await enrol(off, 'root', undefined, 'admin');
+      for (const path of ['/api/v1/totp', '/api/v1/recovery-codes']) expect((await off.post(path, {}, offCookie)).json().error, path).toBe('factor_not_allowed');
+    } finally {
+      await off.close();
+    }
   });
 
   it('an admin cannot sign in with codes, even with a factor bound before promotion', async () => {
@@ -149,12 +163,16 @@ describe('phishing-resistant by default (OWASP ASVS 5.0 6.3.3, DESIGN principle 
 
   it('ASVS 6.3.3: with default settings a member cannot sign in with a TOTP or recovery code alone', async () => {
     expect(loadConfig({}).roles.member).toMatchObject({ codeFactors: [], minAal: 2 });
-    // With the defaults a member can bind no code factor...
+    // With the defaults a member binds an authenticator app and recovery codes for recovery only
+    // (README "Recovery"): neither signs in.
     const { cookie } = await enrol(plain, 'dora');
-    for (const path of ['/api/v1/totp', '/api/v1/recovery-codes']) {
-      const refused = await plain.post(path, {}, cookie);
-      expect(refused.statusCode, path).toBe(403);
-      expect(refused.json().error, path).toBe('factor_not_allowed');
+    const plainApp = await enrolTotp(plain, cookie);
+    const codes = await plain.post('/api/v1/recovery-codes', {}, cookie);
+    expect(codes.statusCode).toBe(201);
+    for (const [factor, code] of [['totp', plainApp.code(plain.clock.now)], ['recovery', codes.json().codes[0] as string]] as const) {
+      const refused = await codeSignIn(plain, 'dora', factor, code);
+      expect(refused.statusCode, factor).toBe(403);
+      expect(refused.json().error, factor).toBe('factor_not_allowed');
     }
     // ...and factors bound while a setting allowed them sign nobody in under the defaults.
     const { cookie: allowed, account } = await enrol(allowing, 'dora');

@@ -1,9 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ACR } from '../../src/core/assurance/level.ts';
 import { recoveryCodeHash } from '../../src/codes/recovery.ts';
 import { invite } from '../../src/services/invitations.ts';
 import { enrol, sessionCookie, signIn, startTestApp, type TestApp } from '../helpers/app.ts';
-import { codeSignIn, MEMBER_CODES_ENV, startMailSink, type MailSink } from './support.ts';
+import { MEMBER_CODES_ENV, startMailSink, type MailSink } from './support.ts';
+
+/** A self-service recovery with one saved code (README "Recovery"; member is AAL1 here, so one code suffices). */
+async function recoverWith(t: TestApp, username: string, code: string) {
+  const start = await t.post('/api/v1/recovery/start', { username, factor: 'recovery' });
+  if (start.statusCode !== 200) throw new Error(`start: ${start.statusCode} ${start.body}`);
+  return t.post('/api/v1/recovery/verify', { attemptId: start.json().attemptId, code });
+}
 
 describe('recovery codes', () => {
   let t: TestApp;
@@ -17,7 +23,7 @@ describe('recovery codes', () => {
     await mail?.close();
   });
 
-  it('come as a set of 10 shown once, sign in once each at AAL1, and every use is audited and announced', async () => {
+  it('come as a set of 10 shown once, each opens one recovery session, and every use is audited and announced', async () => {
     const invited = await invite(t.deps, { username: 'rita', email: 'rita@example.test', createdBy: 'test' });
     if (!invited.ok) throw new Error(invited.code);
     const { cookie, account, authenticator } = await enrol(t, 'rita');
@@ -30,26 +36,26 @@ describe('recovery codes', () => {
     const stored = await t.deps.store.authenticators.findBound(account.id, 'recovery_codes');
     expect(stored).toMatchObject({ status: 'active', secret: null });
     const seen = mail.messages.length;
-    const used = await codeSignIn(t, 'rita', 'recovery', codes[3]!.toLowerCase());
+    const used = await recoverWith(t, 'rita', codes[3]!.toLowerCase());
     expect(used.statusCode, used.body).toBe(200);
-    expect(used.json()).toMatchObject({ acr: ACR.aal1, amr: ['otp'], recoveryCodesLeft: 9, factor: { kind: 'recovery' } });
+    expect(used.json()).toMatchObject({ recoveryCodesLeft: 9, session: { purpose: 'recovery', aal: 1 } });
     const notice = await mail.messageFor('rita@example.test', seen);
-    expect(notice.raw).toMatch(/Subject: A recovery code was used to sign in/);
+    expect(notice.raw).toMatch(/Subject: A recovery code was used on your account/);
     expect(notice.raw).toMatch(/9 unused codes are left/);
     const events = await t.deps.store.audit.list({ accountId: account.id, limit: 50 });
-    expect(events.find((e) => e.type === 'recovery_code.used')?.details).toMatchObject({ remaining: 9 });
+    expect(events.find((e) => e.type === 'recovery.session_started')?.details).toMatchObject({ factors: ['recovery'] });
     // Once only.
-    expect((await codeSignIn(t, 'rita', 'recovery', codes[3]!)).json().error).toBe('code_invalid');
-    expect((await codeSignIn(t, 'rita', 'recovery', 'not a code')).json().error).toBe('code_malformed');
+    expect((await recoverWith(t, 'rita', codes[3]!)).json().error).toBe('code_invalid');
+    expect((await recoverWith(t, 'rita', 'not a code')).json().error).toBe('code_malformed');
 
     // A new set replaces the whole old one; it needs a fresh passkey sign-in.
     t.clock.advance(10 * 60_000);
     expect((await t.post('/api/v1/recovery-codes', {}, cookie)).json().error).toBe('fresh_auth_required');
-    expect((await t.post('/api/v1/recovery-codes', {}, sessionCookie(used))).json().error).toBe('fresh_auth_required');
+    expect((await t.post('/api/v1/recovery-codes', {}, sessionCookie(used))).json().error).toBe('recovery_session_limited');
     const fresh = sessionCookie(await signIn(t, authenticator));
     const next: string[] = (await t.post('/api/v1/recovery-codes', {}, fresh)).json().codes;
-    expect((await codeSignIn(t, 'rita', 'recovery', codes[4]!)).json().error).toBe('code_invalid');
-    expect((await codeSignIn(t, 'rita', 'recovery', next[0]!)).statusCode).toBe(200);
+    expect((await recoverWith(t, 'rita', codes[4]!)).json().error).toBe('code_invalid');
+    expect((await recoverWith(t, 'rita', next[0]!)).statusCode).toBe(200);
   });
 
   it('ASVS 6.5.2: are 120-bit codes in six groups of four, and 80-bit codes issued before still work until replaced', async () => {
@@ -61,10 +67,10 @@ describe('recovery codes', () => {
     // A code of the earlier, shorter form, stored as it was: the hash of its normalised text.
     const set = await t.store.authenticators.findBound(account.id, 'recovery_codes');
     await t.store.recoveryCodes.insertSet(set!.id, [{ id: 'legacy-code-1', codeHash: recoveryCodeHash('0123456789ABCDEF') }]);
-    const legacy = await codeSignIn(t, 'legacy', 'recovery', '0123-4567-89ab-cdef');
+    const legacy = await recoverWith(t, 'legacy', '0123-4567-89ab-cdef');
     expect(legacy.statusCode, legacy.body).toBe(200);
-    expect((await codeSignIn(t, 'legacy', 'recovery', '0123 4567 89AB CDEF')).json().error).toBe('code_invalid'); // used
+    expect((await recoverWith(t, 'legacy', '0123 4567 89AB CDEF')).json().error).toBe('code_invalid'); // used
     // A new code typed in lower case without its hyphens.
-    expect((await codeSignIn(t, 'legacy', 'recovery', codes[0]!.toLowerCase().replace(/-/g, ''))).statusCode).toBe(200);
+    expect((await recoverWith(t, 'legacy', codes[0]!.toLowerCase().replace(/-/g, ''))).statusCode).toBe(200);
   });
 });

@@ -16,7 +16,7 @@ describe('SMS codes', () => {
         KEYBOUND_SMS_PROVIDER: 'http',
         KEYBOUND_SMS_URL: sms.url,
         KEYBOUND_SMS_TOKEN: 'gateway-secret',
-        KEYBOUND_MEMBER_CODE_FACTORS: 'totp,sms,recovery',
+        KEYBOUND_MEMBER_CODE_FACTORS: 'totp,sms',
         KEYBOUND_MEMBER_MIN_AAL: '1',
         KEYBOUND_CODE_FREE_FAILURES: '1000',
       },

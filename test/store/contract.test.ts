@@ -82,6 +82,7 @@ function aSession(accountId: string, fields: Partial<Session> = {}): Session {
     ip: '192.0.2.1',
     userAgent: 'test',
     revokedAt: null,
+    purpose: 'sign_in',
     ...fields,
   };
 }

@@ -38,7 +38,7 @@ const aSession = (accountId: string, fields: Partial<Session> = {}): Session => 
   const n = ++serial;
   return {
     id: `ses-${n}`, accountId, secretHash: `s-${n}`, aal: 2, acr: ACR.aal2PhishingResistant, amr: ['hwk'], authTime: T0, passkeyId: null, createdAt: T0, lastSeenAt: T0,
-    idleExpiresAt: T0 + HOUR, expiresAt: T0 + 2 * HOUR, ip: '', userAgent: '', revokedAt: null, ...fields,
+    idleExpiresAt: T0 + HOUR, expiresAt: T0 + 2 * HOUR, ip: '', userAgent: '', revokedAt: null, purpose: 'sign_in', ...fields,
   };
 };
 

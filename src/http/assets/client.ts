@@ -202,6 +202,42 @@ function account(): void {
 }
 
 /**
+ * Self-service recovery (/recover): a recovery code and, if the role needs one, a second proof; the
+ * recovery session it opens lands on /account, which offers only adding a passkey.
+ */
+function recover(): void {
+  const value = (id: string) => (document.getElementById(id) as HTMLInputElement | HTMLSelectElement | null)?.value.trim() ?? '';
+  let proofAttempt = '';
+  document.getElementById('recover-proof-start')?.addEventListener('click', async () => {
+    try {
+      ({ attemptId: proofAttempt } = await api<{ attemptId: string }>('/api/v1/recovery/start', { username: value('recover-username'), factor: value('recover-proof-factor') }));
+      show('If that method is set up, its code is on its way (or in your app).', 'info');
+    } catch (error) {
+      show(explain(error));
+    }
+  });
+  document.getElementById('recover-form')?.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const button = document.getElementById('recover-submit') as HTMLButtonElement;
+    busy(button, true);
+    try {
+      const username = value('recover-username');
+      if (value('recover-proof-factor') && !proofAttempt) {
+        ({ attemptId: proofAttempt } = await api<{ attemptId: string }>('/api/v1/recovery/start', { username, factor: value('recover-proof-factor') }));
+      }
+      const { attemptId } = await api<{ attemptId: string }>('/api/v1/recovery/start', { username, factor: 'recovery' });
+      const proofCode = value('recover-proof-code');
+      await api('/api/v1/recovery/verify', { attemptId, code: value('recover-code'), ...(proofAttempt && proofCode ? { proof: { attemptId: proofAttempt, code: proofCode } } : {}) });
+      location.assign('/account');
+    } catch (error) {
+      show(explain(error));
+    } finally {
+      busy(button, false);
+    }
+  });
+}
+
+/**
  * The OpenID provider's sign-in (src/oidc/interaction.ts): a passkey ceremony through the
  * interaction's own endpoints, then on to wherever the provider says. Cancel returns to the app.
  */
@@ -255,6 +291,7 @@ if (page === 'login') void login();
 else if (page === 'enrol') enrol();
 else if (page === 'account') account();
 else if (page === 'interaction') interaction();
+else if (page === 'recover') recover();
 // One-time codes (assets/codes.ts), beside the passkey behaviour of the same pages.
 const helpers = { api, show, explain, busy, afterAuthenticatorChange, offerSignOutElsewhere };
 if (page === 'login') attachCodeSignIn(helpers);

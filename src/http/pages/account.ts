@@ -21,6 +21,8 @@ export function renderAccountPage(input: {
   factors?: FactorsView;
   /** The page was opened right after an authenticator change (`/account?changed=1`). */
   changed?: boolean;
+  /** The latest recovery of the account (README "Recovery"): when, and from where. */
+  recovered?: { at: number; ip: string | null } | null;
 }): string {
   const { account, session } = input;
   const activeCount = input.passkeys.filter((p) => p.status === 'active').length;
@@ -35,6 +37,7 @@ export function renderAccountPage(input: {
     { title: 'Your account', page: 'account', signedIn: true },
     html`<h1>${account.displayName}</h1>
 ${changedOffer}
+${input.recovered ? html`<p class="notice" id="last-recovery">Recovered with a new passkey at ${when(new Date(input.recovered.at).toISOString())} from ${input.recovered.ip ?? 'an unknown address'}. If this was not you, tell your administrator.</p>` : ''}
 <p>Signed in as <strong>${account.username}</strong> (${account.role}) at level <strong data-acr="${session.acr}">AAL${session.aal}</strong> with ${session.amr.join(', ')}.</p>
 
 <section aria-labelledby="passkeys-heading">

@@ -70,7 +70,7 @@ ${
 ${
   can('recovery')
     ? html`<h3>${FACTOR_NAME.recovery}</h3>
-<p class="muted">Ten single-use codes for when you cannot use your passkey. A new set replaces every old code.</p>
+<p class="muted">Ten single-use codes to recover your account at <a href="/recover">/recover</a> if you lose your passkeys (they add a new passkey; they never sign you in). A new set replaces every old code.</p>
 <button type="button" id="recovery-generate">${has('recovery') ? 'Make a new set of recovery codes' : 'Make recovery codes'}</button>
 <div id="recovery-codes" hidden><p class="notice">Save these now, somewhere only you can reach: they are shown once. Each works once.</p><ol id="recovery-list"></ol></div>`
     : ''

@@ -12,7 +12,7 @@ export function renderLoginPage(input: { next: string; codeFactors?: readonly Co
   <input id="username" name="username" type="text" autocomplete="username webauthn" autocapitalize="none" spellcheck="false" maxlength="64">
   <button type="submit" id="sign-in">Sign in with a passkey</button>
 </form>
-<p class="muted">No passkey yet? Ask your administrator for an enrolment link.</p>
+<p class="muted">No passkey yet? Ask your administrator for an enrolment link. Lost your passkeys? <a href="/recover">Recover your account</a> with a saved recovery code.</p>
 ${input.codeFactors?.length ? renderCodeSignIn(input.codeFactors) : ''}`,
   );
 }

@@ -13,7 +13,6 @@ export function codeSignedInBody(signedIn: CodeSignedIn) {
   return {
     ...signedInBody(signedIn),
     factor: { kind: signedIn.factor, strength: STRENGTH[signedIn.factor], phishingResistant: false, nistAccepted: nistAccepted(signedIn.factor) },
-    ...(signedIn.recoveryCodesLeft !== undefined ? { recoveryCodesLeft: signedIn.recoveryCodesLeft } : {}),
     notice: 'You signed in with a one-time code, which can be phished. A passkey is safer: add one on your account page.',
   };
 }
@@ -39,6 +38,8 @@ export const codeRoutes: readonly ApiRoute[] = [
     path: '/api/v1/codes/sign-in/verify',
     summary: 'Finish a code sign-in (AAL1); sets the session cookie',
     access: 'anyone',
+    // A sign-in in a browser holding a recovery session replaces it, as any sign-in does.
+    recovery: true,
     body: { schema: codeSignInVerifyBody },
     rateLimit: 'ceremony',
     responses: { 200: { description: 'Signed in', schema: SIGNED_IN } },

@@ -8,6 +8,7 @@ import { grantRoutes } from './grants.ts';
 import { openApiRoute } from './ops.ts';
 import { passkeyRoutes } from './passkeys.ts';
 import { recoveryCodeRoutes } from './recoveryCodes.ts';
+import { recoveryRoutes } from './recovery.ts';
 import { sessionRoutes } from './session.ts';
 import { totpRoutes } from './totp.ts';
 
@@ -23,5 +24,6 @@ export const API_ROUTES: readonly ApiRoute[] = [
   ...adminRoutes,
   ...deviceRoutes,
   ...grantRoutes,
+  ...recoveryRoutes,
   openApiRoute(() => API_ROUTES),
 ];

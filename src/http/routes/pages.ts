@@ -14,8 +14,9 @@ import { renderAccountPage } from '../pages/account.ts';
 import { renderEnrolPage } from '../pages/enrol.ts';
 import { renderErrorPage } from '../pages/error.ts';
 import { renderLoginPage } from '../pages/login.ts';
+import { renderRecoverPage, renderRecoveryAccountPage } from '../pages/recover.ts';
 import { CODE_FACTORS } from '../../codes/factors.ts';
-import { codeFactorAllowed } from '../../core/policy.ts';
+import { codeFactorAllowed, codeFactorBindable } from '../../core/policy.ts';
 import { listFactors } from '../../services/codes/factors.ts';
 
 /** Only local paths may follow a sign-in, so `next` cannot send anyone to another site. */
@@ -58,21 +59,38 @@ export async function registerPageRoutes(app: FastifyInstance, deps: Deps): Prom
     return reply.code(result.status).type('text/html; charset=utf-8').header('referrer-policy', 'no-referrer').send(result.body);
   });
 
+  app.get('/recover', async (_request, reply) => {
+    const proofs = [...new Set(Object.values(deps.policies).flatMap((policy) => (policy.recovery.enabled ? policy.recovery.proofs : [])))];
+    return reply.type('text/html; charset=utf-8').send(renderRecoverPage({ proofs }));
+  });
+
   app.get('/account', async (request, reply) => {
     const active = await authenticate(deps, request);
     if (!active.ok) return reply.redirect('/login?next=/account', 303);
     const { account, session } = active.value;
-    const [passkeys, sessions, factorList, fresh, grants] = await Promise.all([
+    // A recovery session sees only what it may do (README "Recovery").
+    if (session.purpose === 'recovery') {
+      return reply.type('text/html; charset=utf-8').send(renderRecoveryAccountPage({ account, session, sessions: await listSessions(deps, active.value) }));
+    }
+    const [passkeys, sessions, factorList, fresh, grants, recovered] = await Promise.all([
       listPasskeys(deps, account.id),
       listSessions(deps, active.value),
       listFactors(deps, account),
       isFresh(deps, active.value),
       listGrants(deps, active.value),
+      lastRecovery(deps, account.id),
     ]);
     const policy = deps.policies[account.role];
-    const factors = { factors: factorList, allowed: CODE_FACTORS.filter((f) => codeFactorAllowed(policy, f) === null), fresh, hasEmail: account.email !== null };
+    const factors = { factors: factorList, allowed: CODE_FACTORS.filter((f) => codeFactorBindable(policy, f) === null), fresh, hasEmail: account.email !== null };
     return reply.type('text/html; charset=utf-8').send(
-      renderAccountPage({ account, session, passkeys, sessions, grants, fresh, allowSyncedPasskeys: policy.allowSyncedPasskeys, factors, changed: (request.query as { changed?: unknown }).changed === '1' }),
+      renderAccountPage({ account, session, passkeys, sessions, grants, fresh, allowSyncedPasskeys: policy.allowSyncedPasskeys, factors, changed: (request.query as { changed?: unknown }).changed === '1', recovered }),
     );
   });
+}
+
+/** The account's latest completed recovery (audit event `recovery.completed`): when and from where. */
+async function lastRecovery(deps: Deps, accountId: string): Promise<{ at: number; ip: string | null } | null> {
+  const events = await deps.store.audit.list({ accountId, type: 'recovery.completed', limit: 1 });
+  const last = events[0];
+  return last ? { at: last.at, ip: last.ip } : null;
 }

@@ -15,8 +15,10 @@ export const passkeyRoutes: readonly ApiRoute[] = [
     method: 'POST',
     path: '/api/v1/passkeys/registration/options',
     summary: 'Start a passkey registration with an enrolment token, or (with a fresh session) to add a passkey',
-    // Anyone holding an enrolment link; without one, the registration service asks for a fresh session.
+    // Anyone holding an enrolment link; without one, the registration service asks for a fresh
+    // session, or a recovery session, whose one purpose this is (README "Recovery").
     access: 'anyone',
+    recovery: true,
     body: { schema: registrationOptionsBody },
     rateLimit: 'ceremony',
     responses: { 200: 'PublicKeyCredentialCreationOptionsJSON' },
@@ -36,8 +38,9 @@ export const passkeyRoutes: readonly ApiRoute[] = [
   route<{ response: RegistrationResponseJSON; nickname?: string }>({
     method: 'POST',
     path: '/api/v1/passkeys/registration/verify',
-    summary: 'Finish a registration; an enrolment also signs in and sets the session cookie',
+    summary: 'Finish a registration; an enrolment or a recovery also signs in and sets the session cookie',
     access: 'anyone',
+    recovery: true,
     body: { schema: registrationVerifyBody },
     rateLimit: 'ceremony',
     responses: { 201: 'The passkey summary (and the sign-in for an enrolment)' },
@@ -65,6 +68,8 @@ export const passkeyRoutes: readonly ApiRoute[] = [
     path: '/api/v1/passkeys/authentication/verify',
     summary: 'Finish a sign-in; sets the session cookie',
     access: 'anyone',
+    // A passkey sign-in in a browser holding a recovery session replaces it, as any sign-in does.
+    recovery: true,
     body: { schema: authenticationVerifyBody },
     rateLimit: 'ceremony',
     responses: { 200: { description: 'Signed in', schema: SIGNED_IN } },

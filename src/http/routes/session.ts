@@ -23,6 +23,7 @@ export function sessionBody(session: Session, currentId?: string) {
     absoluteExpiresAt: new Date(session.expiresAt).toISOString(),
     ip: session.ip,
     userAgent: session.userAgent,
+    purpose: session.purpose,
     ...(currentId !== undefined ? { current: session.id === currentId } : {}),
   };
 }
@@ -32,13 +33,17 @@ export function signedInBody(signedIn: SignedIn) {
   return { account: accountBody(signedIn.account), acr: signedIn.assurance.acr, amr: signedIn.assurance.amr, aal: signedIn.assurance.aal, session: sessionBody(signedIn.session) };
 }
 
-/** The current session, sign-out, and the holder's other sessions. */
+/**
+ * The current session, sign-out, and the holder's other sessions. A recovery session may use all of
+ * them (README "Recovery"): seeing and ending sessions is one of its two powers.
+ */
 export const sessionRoutes: readonly ApiRoute[] = [
   route({
     method: 'GET',
     path: '/api/v1/session',
     summary: 'The current session',
     access: 'session',
+    recovery: true,
     responses: { 200: 'Session' },
     handler: async ({ reply, active: { session, account } }) =>
       reply.send({ account: accountBody(account), acr: session.acr, amr: session.amr, aal: session.aal, session: sessionBody(session) }),
@@ -48,6 +53,7 @@ export const sessionRoutes: readonly ApiRoute[] = [
     path: '/api/v1/session',
     summary: 'Sign out',
     access: 'session',
+    recovery: true,
     endsSession: true,
     responses: { 204: 'Signed out' },
     handler: async ({ deps, reply, context, active }) => {
@@ -60,6 +66,7 @@ export const sessionRoutes: readonly ApiRoute[] = [
     path: '/api/v1/sessions',
     summary: 'Your active sessions',
     access: 'session',
+    recovery: true,
     responses: { 200: 'Sessions' },
     handler: async ({ deps, reply, active }) => {
       const sessions = await listSessions(deps, active);
@@ -71,6 +78,7 @@ export const sessionRoutes: readonly ApiRoute[] = [
     path: '/api/v1/sessions',
     summary: 'Sign out everywhere else: end every other session of yours (fresh sign-in)',
     access: { fresh: true },
+    recovery: true,
     responses: { 200: '{"ended": number}' },
     handler: async ({ deps, reply, context, active }) => {
       const result = await endOtherSessions(deps, active, context);
@@ -85,6 +93,7 @@ export const sessionRoutes: readonly ApiRoute[] = [
     // service asks a fresh sign-in for ending another one (services/sessions.ts revokeSession).
     summary: 'Revoke one of your sessions (another one needs a fresh sign-in)',
     access: 'session',
+    recovery: true,
     params: idParams,
     responses: { 204: 'Revoked' },
     handler: async ({ deps, reply, params, context, active }) => {

@@ -7,9 +7,9 @@ export type DeliveryResult = { readonly ok: true; readonly simChangedAt: number 
  * share it; the SMS ends with the origin-bound line `@<rp id> #<code>` (WebOTP), so phones only
  * autofill it on this site.
  */
-export async function deliverCode(deps: Deps, input: { channel: 'sms' | 'email'; to: string; code: string; purpose: 'sign_in' | 'bind' }): Promise<DeliveryResult> {
+export async function deliverCode(deps: Deps, input: { channel: 'sms' | 'email'; to: string; code: string; purpose: 'sign_in' | 'bind' | 'recovery' }): Promise<DeliveryResult> {
   const minutes = Math.round(deps.config.codes.ttlMs / 60_000);
-  const what = input.purpose === 'sign_in' ? `sign-in code for ${deps.config.rpName}` : `code to confirm this ${input.channel === 'sms' ? 'phone number' : 'address'} for ${deps.config.rpName}`;
+  const what = input.purpose === 'recovery' ? `account recovery code for ${deps.config.rpName}` : input.purpose === 'sign_in' ? `sign-in code for ${deps.config.rpName}` : `code to confirm this ${input.channel === 'sms' ? 'phone number' : 'address'} for ${deps.config.rpName}`;
   const warning = 'Never tell it to anyone: we will never ask for it.';
   let result: DeliveryResult;
   if (input.channel === 'sms') {

@@ -2,7 +2,7 @@ import { deliveredCodeHash, randomDigits } from '../../codes/delivered.ts';
 import { FACTOR_KIND, pendingAuthenticator } from '../../codes/factors.ts';
 import { fail, ok, type ErrorCode, type Result } from '../../core/errors.ts';
 import type { RequestContext } from '../../core/model.ts';
-import { codeFactorAllowed } from '../../core/policy.ts';
+import { codeFactorBindable } from '../../core/policy.ts';
 import { hashSecret } from '../../core/tokens.ts';
 import type { Deps } from '../deps.ts';
 import { requireFresh } from '../freshness.ts';
@@ -40,7 +40,7 @@ export async function beginDeliveredBinding(
 ): Promise<Result<{ attemptId: string; notice: string }>> {
   const { account } = active;
   const { factor, context } = input;
-  const refused = codeFactorAllowed(deps.policies[account.role], factor);
+  const refused = codeFactorBindable(deps.policies[account.role], factor);
   if (refused) return fail(refused);
   const fresh = await requireFresh(deps, active, { minAal: 2 });
   if (!fresh.ok) return fresh;
@@ -88,7 +88,7 @@ export async function confirmDeliveredBinding(
   const fresh = await requireFresh(deps, active, { minAal: 2, asOf: pending.createdAt });
   if (!fresh.ok) return fresh;
   const factor = attempt.factor as 'sms' | 'email';
-  const refused = codeFactorAllowed(deps.policies[account.role], factor);
+  const refused = codeFactorBindable(deps.policies[account.role], factor);
   if (refused) return fail(refused);
   const code = normaliseCode(deps, factor, pending, input.code);
   if (code === null) return fail('code_malformed');

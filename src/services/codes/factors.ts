@@ -1,7 +1,7 @@
 import { FACTOR_NAME, KIND_FACTOR, STRENGTH, nistAccepted, type CodeFactor, type StrengthWord } from '../../codes/factors.ts';
 import { fail, ok, type Result } from '../../core/errors.ts';
 import type { CodeAuthenticator, RequestContext, Role } from '../../core/model.ts';
-import { codeFactorAllowed } from '../../core/policy.ts';
+import { codeFactorBindable } from '../../core/policy.ts';
 import type { Deps } from '../deps.ts';
 import { listPasskeys } from '../passkeys/management.ts';
 import { requireFresh } from '../freshness.ts';
@@ -50,7 +50,7 @@ export async function summariseCodeFactor(deps: Deps, a: CodeAuthenticator, role
     status: a.status === 'disabled' ? 'disabled' : 'active',
     disabledReason: a.disabledReason,
     destination: maskDestination(a.destination),
-    allowed: codeFactorAllowed(deps.policies[role], factor) === null,
+    allowed: codeFactorBindable(deps.policies[role], factor) === null,
     ...(factor === 'recovery' ? { recoveryCodesLeft: await deps.store.recoveryCodes.countUnused(a.id) } : {}),
     createdAt: new Date(a.createdAt).toISOString(),
     lastUsedAt: iso(a.lastUsedAt),

@@ -5,7 +5,6 @@ import type { Deps } from '../deps.ts';
 /** Security notices to the account holder (DESIGN.md principle 5: every recovery notifies the holder). */
 export type Notice =
   | { readonly kind: 'authenticator_disabled'; readonly factor: CodeFactor; readonly failures: number }
-  | { readonly kind: 'recovery_code_used'; readonly remaining: number }
   | { readonly kind: 'factor_bound'; readonly factor: CodeFactor }
   | { readonly kind: 'factor_removed'; readonly factor: CodeFactor }
   | AccountNotice;
@@ -30,11 +29,6 @@ function compose(deps: Deps, account: Account, notice: Notice, context: RequestC
       return {
         subject: 'A sign-in method on your account was disabled',
         text: `${FACTOR_NAME[notice.factor]} was disabled at ${at} after ${notice.failures} wrong codes in a row. Someone may be guessing codes for your account.\n\nSign in with your passkey and set it up again if you still need it; passkeys cannot be guessed or phished.\n${manage}`,
-      };
-    case 'recovery_code_used':
-      return {
-        subject: 'A recovery code was used to sign in',
-        text: `A recovery code was used to sign in to your account at ${at}${from}. ${notice.remaining} unused codes are left.\n\n${notYou} Generate a new set of recovery codes, which replaces every old one.\n${manage}`,
       };
     case 'factor_bound':
       return { subject: 'A sign-in method was added to your account', text: `${FACTOR_NAME[notice.factor]} was added to your account at ${at}${from}.\n\n${notYou}\n${manage}` };

@@ -2,7 +2,7 @@ import { pendingAuthenticator } from '../../codes/factors.ts';
 import { newRecoveryCodeSet, normaliseRecoveryCode, recoveryCodeHash } from '../../codes/recovery.ts';
 import { fail, ok, type Result } from '../../core/errors.ts';
 import type { RequestContext } from '../../core/model.ts';
-import { codeFactorAllowed } from '../../core/policy.ts';
+import { codeFactorBindable } from '../../core/policy.ts';
 import type { Deps } from '../deps.ts';
 import { requireFresh } from '../freshness.ts';
 import type { ActiveSession } from '../sessions.ts';
@@ -16,7 +16,7 @@ import { notifyHolder } from './notify.ts';
  */
 export async function generateRecoveryCodes(deps: Deps, active: ActiveSession, context: RequestContext): Promise<Result<{ codes: string[] }>> {
   const { account } = active;
-  const refused = codeFactorAllowed(deps.policies[account.role], 'recovery');
+  const refused = codeFactorBindable(deps.policies[account.role], 'recovery');
   if (refused) return fail(refused);
   const fresh = await requireFresh(deps, active);
   if (!fresh.ok) return fresh;

@@ -2,7 +2,8 @@ import { deliveredCodeHash, randomDigits } from '../../codes/delivered.ts';
 import { FACTOR_KIND, isDelivered, type CodeFactor } from '../../codes/factors.ts';
 import { fail, ok, type Result } from '../../core/errors.ts';
 import type { RequestContext } from '../../core/model.ts';
-import { codeFactorAllowed } from '../../core/policy.ts';
+import { codeFactorAllowed, type RolePolicy } from '../../core/policy.ts';
+import type { ErrorCode } from '../../core/errors.ts';
 import { hashSecret } from '../../core/tokens.ts';
 import type { Deps } from '../deps.ts';
 import { checkRateLimit } from '../rateLimit.ts';
@@ -17,18 +18,22 @@ import { padLikeSend, timed } from './pace.ts';
  * to someone holding the factor). Sends are limited per username and factor, for every username,
  * so the limit reveals nothing either.
  */
-export async function startCodeSignIn(deps: Deps, input: { username: string; factor: CodeFactor; context: RequestContext }): Promise<Result<{ attemptId: string }>> {
+export async function startCodeSignIn(
+  deps: Deps,
+  input: { username: string; factor: CodeFactor; context: RequestContext; purpose?: 'sign_in' | 'recovery' },
+): Promise<Result<{ attemptId: string }>> {
   const { factor, context } = input;
+  const purpose = input.purpose ?? 'sign_in';
   const username = input.username.trim().toLowerCase();
   const now = deps.clock();
   if (isDelivered(factor)) {
-    const limited = await checkRateLimit(deps, `code-send:${factor}:${usernameTag(deps, username)}`, { max: deps.config.codes.maxSends, windowMs: deps.config.codes.ttlMs });
+    const limited = await checkRateLimit(deps, `code-send:${purpose === 'recovery' ? 'recovery:' : ''}${factor}:${usernameTag(deps, username)}`, { max: deps.config.codes.maxSends, windowMs: deps.config.codes.ttlMs });
     if (!limited.ok) return fail('code_send_limit', limited.retryAfter !== undefined ? { retryAfter: limited.retryAfter } : {});
   }
   const found = await deps.store.accounts.findByUsername(username);
   const account = found?.status === 'active' ? found : undefined;
   const authenticator = account ? await deps.store.authenticators.findBound(account.id, FACTOR_KIND[factor]) : undefined;
-  const usable = account && authenticator?.status === 'active' && codeFactorAllowed(deps.policies[account.role], factor) === null;
+  const usable = account && authenticator?.status === 'active' && factorUsable(deps.policies[account.role], factor, purpose) === null;
 
   const attemptId = newAttemptId(deps);
   let codeHash: string | null = null;
@@ -36,7 +41,7 @@ export async function startCodeSignIn(deps: Deps, input: { username: string; fac
   if (usable && isDelivered(factor) && authenticator.destination) {
     const code = randomDigits(deps.random, deps.config.codes.digits);
     codeHash = deliveredCodeHash(attemptId, code);
-    const sent = await timed(deps, factor, () => deliverCode(deps, { channel: factor, to: authenticator.destination!, code, purpose: 'sign_in' }));
+    const sent = await timed(deps, factor, () => deliverCode(deps, { channel: factor, to: authenticator.destination!, code, purpose }));
     const audit = { accountId: account.id, context, at: now };
     if (!sent.ok) {
       await deps.store.audit.append({ type: 'code.delivery', outcome: 'failure', reason: sent.reason, ...audit, details: { factor, authenticator: authenticator.id } });
@@ -58,7 +63,7 @@ export async function startCodeSignIn(deps: Deps, input: { username: string; fac
   if (isDelivered(factor) && codeHash === null) await padLikeSend(deps, factor);
   await deps.store.codeAttempts.create({
     idHash: hashSecret(attemptId),
-    purpose: 'sign_in',
+    purpose,
     factor,
     accountId: account?.id ?? null,
     authenticatorId: authenticator?.id ?? null,
@@ -70,4 +75,14 @@ export async function startCodeSignIn(deps: Deps, input: { username: string; fac
     consumedAt: null,
   });
   return ok({ attemptId });
+}
+
+/**
+ * Whether the factor may be used for the purpose: a sign-in by the role's code factors; a recovery
+ * by its recovery policy (a saved recovery code, or a factor it takes as the second proof).
+ */
+export function factorUsable(policy: RolePolicy, factor: CodeFactor, purpose: 'sign_in' | 'recovery'): ErrorCode | null {
+  if (purpose === 'sign_in') return codeFactorAllowed(policy, factor);
+  if (!policy.recovery.enabled) return 'recovery_not_allowed';
+  return factor === 'recovery' || policy.recovery.proofs.includes(factor) ? null : 'recovery_not_allowed';
 }

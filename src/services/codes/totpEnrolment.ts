@@ -3,7 +3,7 @@ import QRCode from 'qrcode';
 import { otpauthUri } from '../../codes/totp.ts';
 import { fail, ok, type Result } from '../../core/errors.ts';
 import type { RequestContext } from '../../core/model.ts';
-import { codeFactorAllowed } from '../../core/policy.ts';
+import { codeFactorBindable } from '../../core/policy.ts';
 import type { Deps } from '../deps.ts';
 import { requireFresh } from '../freshness.ts';
 import type { ActiveSession } from '../sessions.ts';
@@ -24,7 +24,7 @@ const SEED_BYTES = 20;
  */
 export async function beginTotpEnrolment(deps: Deps, active: ActiveSession, context: RequestContext): Promise<Result<{ otpauthUri: string; qrSvg: string }>> {
   const { account } = active;
-  const refused = codeFactorAllowed(deps.policies[account.role], 'totp');
+  const refused = codeFactorBindable(deps.policies[account.role], 'totp');
   if (refused) return fail(refused);
   const fresh = await requireFresh(deps, active);
   if (!fresh.ok) return fresh;
@@ -52,7 +52,7 @@ export async function confirmTotpEnrolment(deps: Deps, active: ActiveSession, in
   const { account } = active;
   const { context } = input;
   const now = deps.clock();
-  const refused = codeFactorAllowed(deps.policies[account.role], 'totp');
+  const refused = codeFactorBindable(deps.policies[account.role], 'totp');
   if (refused) return fail(refused);
   const pending = await deps.store.authenticators.findPending(account.id, 'totp');
   if (!pending || pending.createdAt + deps.config.codes.ttlMs <= now) return fail('factor_setup_unknown');

@@ -16,6 +16,7 @@ import { aboveLinkLevel, deviceLinkFailure, deviceLinkVouched } from '../devices
 import { checkEnrolmentToken } from '../invitations.ts';
 import { completeSignIn, type SignedIn } from '../signIn.ts';
 import { requireFresh } from '../freshness.ts';
+import { finishRecoveryBinding } from '../recovery/bind.ts';
 
 /** Who a registration is for: a holder of an enrolment link, or a signed-in account holder. */
 export type Registrant = { readonly enrolmentToken: string } | { readonly session: Session; readonly account: Account };
@@ -30,8 +31,11 @@ export async function beginRegistration(deps: Deps, who: Registrant): Promise<Re
     account = checked.value.account;
     invitationId = checked.value.invitation.id;
   } else {
-    const fresh = await requireFresh(deps, who);
-    if (!fresh.ok) return fresh;
+    // A recovery session's one purpose is this (README "Recovery"); any other needs to be fresh.
+    if (who.session.purpose !== 'recovery') {
+      const fresh = await requireFresh(deps, who);
+      if (!fresh.ok) return fresh;
+    }
     account = who.account;
   }
   const now = deps.clock();
@@ -91,12 +95,14 @@ export async function finishRegistration(
   if (!ceremony || ceremony.kind !== 'registration' || ceremony.accountId === null) return refuse(fail('passkey_challenge_unknown'));
   const now = deps.clock();
   if (ceremony.expiresAt <= now) return refuse(fail('passkey_challenge_expired'), ceremony.accountId);
-  if (ceremony.invitationId === null) {
+  const recovering = ceremony.invitationId === null && input.session?.purpose === 'recovery' ? input.session : null;
+  if (ceremony.invitationId === null && !recovering) {
     if (input.session?.accountId !== ceremony.accountId) return refuse(fail('session_required'), ceremony.accountId);
     // Adding a passkey: the session was fresh when the ceremony began, and its passkey is still usable.
     const fresh = await requireFresh(deps, { session: input.session }, { asOf: ceremony.createdAt });
     if (!fresh.ok) return refuse(fresh, ceremony.accountId);
   }
+  if (recovering && recovering.accountId !== ceremony.accountId) return refuse(fail('session_required'), ceremony.accountId);
   const account = await deps.store.accounts.findById(ceremony.accountId);
   if (!account || account.status === 'suspended' || account.status === 'offboarded') return refuse(fail('account_not_active'), ceremony.accountId);
   // A device link (services/devices/link.ts) carries its issuing session's level cap and passkey.
@@ -123,7 +129,11 @@ export async function finishRegistration(
   // authenticates "at the AAL (or a higher AAL) at which the new authenticator will be used";
   // otherwise a weaker sign-in could mint a stronger key (DESIGN: "Nothing binds an authenticator above the level of the session that
   // binds it"). An enrolment link is the administrator's path and is not limited by this.
-  if (ceremony.invitationId === null && input.session && assess([evidence]).aal > input.session.aal) return refuse(fail('passkey_above_session_level'), account.id);
+  // Recovery is the other exception, and deliberately so: it is the governed path that restores a
+  // passkey (NIST SP 800-63B-4 §4.2: recovery binds a new authenticator after the role's recovery
+  // proofs), its session is AAL1 by construction, and the passkey it binds is what then signs in,
+  // at the level that passkey proves, while every other session of the account ends.
+  if (ceremony.invitationId === null && !recovering && input.session && assess([evidence]).aal > input.session.aal) return refuse(fail('passkey_above_session_level'), account.id);
   // A device link is the holder's own path, so it is limited the same way: by the session that made it.
   if (aboveLinkLevel(invitation, assess([evidence]).aal)) return refuse(fail('passkey_above_session_level'), account.id);
 
@@ -177,6 +187,7 @@ export async function finishRegistration(
     return null;
   };
 
+  if (recovering) return finishRecoveryBinding(deps, { account, passkey, evidence, recovering, context: input.context, store, refuse });
   if (ceremony.invitationId === null) {
     // Adding a passkey to a signed-in account: no new session.
     const refused = await deps.store.transaction(store);

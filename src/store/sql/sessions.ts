@@ -56,6 +56,7 @@ function toSession(row: Selectable<SessionsTable>): Session {
     ip: row.ip,
     userAgent: row.user_agent,
     revokedAt: row.revoked_at === null ? null : Number(row.revoked_at),
+    purpose: row.purpose === 'recovery' ? 'recovery' : 'sign_in',
   };
 }
 
@@ -79,6 +80,7 @@ export class SqlSessionStore implements SessionStore {
       ip: s.ip,
       user_agent: s.userAgent,
       revoked_at: s.revokedAt,
+      purpose: s.purpose,
     });
   }
 

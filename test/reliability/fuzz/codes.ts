@@ -1,6 +1,7 @@
 /**
  * The one-time-code endpoints in the fuzz table: code sign-in (start, verify), binding an
- * authenticator app, SMS and email codes, recovery codes, and the list and removal of factors.
+ * authenticator app, SMS and email codes, recovery codes, self-service recovery (start, verify), and
+ * the list and removal of factors.
  */
 import fc from 'fast-check';
 import { nastyString } from './arbitraries.ts';
@@ -20,6 +21,8 @@ export const CODE_ENDPOINTS: readonly FuzzEndpoint[] = [
   jsonEndpoint('POST', '/api/v1/sms/confirm', () => ({ attemptId: 'AAAAAAAAAAAAAAAAAAAAAA', code: '123456' }), { cookie: true, runs: 1000 }),
   jsonEndpoint('POST', '/api/v1/email-codes', () => ({}), { cookie: true, runs: 1000 }),
   jsonEndpoint('POST', '/api/v1/email-codes/confirm', () => ({ attemptId: 'AAAAAAAAAAAAAAAAAAAAAA', code: '123456' }), { cookie: true, runs: 1000 }),
+  jsonEndpoint('POST', '/api/v1/recovery/start', () => ({ username: 'fuzz-signer', factor: 'recovery' }), { runs: 1000 }),
+  jsonEndpoint('POST', '/api/v1/recovery/verify', () => ({ attemptId: 'AAAAAAAAAAAAAAAAAAAAAA', code: fc.sample(codeValue, 1)[0], proof: { attemptId: 'BBBBBBBBBBBBBBBBBBBBBB', code: '123456' } }), { runs: 1000 }),
   bodilessEndpoint('GET', '/api/v1/factors', { runs: 1000 }),
   bodilessEndpoint('DELETE', '/api/v1/factors/:id', { runs: 1000 }),
 ];

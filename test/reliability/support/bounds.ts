@@ -32,8 +32,9 @@ export const STRING_BOUNDS: Readonly<Record<string, Readonly<Record<string, numb
     flagged_reason: 64,
   },
   ceremonies: { challenge_hash: HASH, kind: 32, account_id: ID, invitation_id: TOKEN_ID },
-  // ip: clientAddress() keeps 64 characters; user_agent: requestContext() keeps 512.
-  sessions: { id: TOKEN_ID, account_id: ID, secret_hash: HASH, acr: 64, amr: 128, passkey_id: ID, ip: 64, user_agent: 512 },
+  // ip: clientAddress() keeps 64 characters; user_agent: requestContext() keeps 512; purpose
+  // (migration 013): 'sign_in' or 'recovery'.
+  sessions: { id: TOKEN_ID, account_id: ID, secret_hash: HASH, acr: 64, amr: 128, passkey_id: ID, ip: 64, user_agent: 512, purpose: 16 },
   // mac (migration 007): `<data key id>.<HMAC-SHA256 in base64url>`, key ids at most 64 (dataKeys.ts).
   audit_events: { type: 64, outcome: 16, reason: 64, account_id: ID, ip: 64, user_agent: 512, details: 8192, prev_hash: HASH, hash: HASH, mac: 128 },
   audit_head: { last_hash: HASH, mac: 128 },
