@@ -69,7 +69,12 @@ function openSqlite(path: string): Db {
   const statements = new Map<string, BetterSqlite3.Statement>();
   const database = {
     close: () => sqlite.close(),
-    prepare: (text: string) => {
+    prepare: (raw: string) => {
+      // Every transaction takes the write lock when it begins. Kysely begins them DEFERRED, and in WAL
+      // mode a transaction that read first and then writes, after another process (the CLI, a second
+      // server) committed in between, fails at once with SQLITE_BUSY_SNAPSHOT: busy_timeout never
+      // applies to it. IMMEDIATE waits for the lock instead (busy_timeout), and then its reads are current.
+      const text = raw === 'begin' ? 'begin immediate' : raw;
       let statement = statements.get(text);
       if (!statement) {
         statement = sqlite.prepare(text);
@@ -194,7 +199,9 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false;
   const e = error as { code?: unknown; message?: unknown };
   const code = typeof e.code === 'string' ? e.code : '';
-  if (['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'SQLITE_BUSY', 'SQLITE_LOCKED'].includes(code)) return true;
+  if (['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH'].includes(code)) return true;
+  // SQLite's busy and locked codes and their extended forms (SQLITE_BUSY_SNAPSHOT, SQLITE_LOCKED_SHAREDCACHE, ...).
+  if (/^SQLITE_(BUSY|LOCKED)(_|$)/.test(code)) return true;
   // SQLSTATE classes 08 (connection exception) and 57P (operator intervention), 53300 too many
   // connections, 57014 a statement cancelled (statement_timeout: the database is too slow right now).
   if (/^(08...|57P0[1-4]|53300|57014)$/.test(code)) return true;
