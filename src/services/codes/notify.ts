@@ -1,6 +1,7 @@
 import { FACTOR_NAME, type CodeFactor } from '../../codes/factors.ts';
 import type { Account, RequestContext } from '../../core/model.ts';
 import type { Deps } from '../deps.ts';
+import { deliverNotice, noticeTime } from '../devices/announce.ts';
 
 /** Security notices to the account holder (DESIGN.md principle 5: every recovery notifies the holder). */
 export type Notice =
@@ -19,7 +20,7 @@ export type AccountNotice =
   | { readonly kind: 'sessions_ended'; readonly sessions: number; readonly grants: number };
 
 function compose(deps: Deps, account: Account, notice: Notice, context: RequestContext | null): { subject: string; text: string } {
-  const at = `${new Date(deps.clock()).toISOString().replace('T', ' ').slice(0, 16)} UTC`;
+  const at = noticeTime(deps.clock());
   const from = context ? ` from ${context.ip}` : '';
   const manage = `Manage your sign-in methods at ${deps.config.publicUrl}/account (sign in with a passkey).`;
   const notYou = 'If this was not you, sign in with your passkey, remove the method, and tell your administrator.';
@@ -63,13 +64,7 @@ function compose(deps: Deps, account: Account, notice: Notice, context: RequestC
  * failed delivery is recorded, never raised: the change it reports has already happened.
  */
 export async function notifyHolder(deps: Deps, account: Account, notice: Notice, context: RequestContext | null = null): Promise<void> {
-  const at = deps.clock();
-  const audit = (outcome: 'success' | 'failure', reason: string | null) =>
-    deps.store.audit.append({ type: 'notice.email', outcome, reason, accountId: account.id, context, at, details: { notice: notice.kind } });
-  if (!account.email) return void (await audit('failure', 'no_email_address'));
-  if (!deps.mailer) return void (await audit('failure', 'no_mail_server'));
+  // Email only, to the account's address (the delivery itself is devices/announce.ts deliverNotice).
   const { subject, text } = compose(deps, account, notice, context);
-  const sent = await deps.mailer.send({ to: account.email, subject, text });
-  deps.metrics.codeDeliveries.inc({ channel: 'email', result: sent.ok ? 'sent' : sent.reason });
-  await audit(sent.ok ? 'success' : 'failure', sent.ok ? null : sent.reason);
+  await deliverNotice(deps, account, { kind: notice.kind, subject, text, short: '' }, { email: account.email ? [account.email] : [], sms: [] }, context, 'no_email_address');
 }

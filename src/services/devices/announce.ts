@@ -30,11 +30,26 @@ export async function boundChannels(deps: Deps, account: Account): Promise<{ ema
  * failed delivery is recorded, never raised: the change it reports has already happened.
  */
 export async function announceToHolder(deps: Deps, account: Account, notice: Announcement, context: RequestContext | null = null): Promise<void> {
+  await deliverNotice(deps, account, notice, await boundChannels(deps, account), context, 'no_bound_channel');
+}
+
+/**
+ * Sends one notice to the given addresses and audits each delivery; with no address at all, audits
+ * `nowhere` as the reason. The one place notices reach the mail server and the SMS gateway
+ * (`announceToHolder` here, and `notifyHolder` in codes/notify.ts).
+ */
+export async function deliverNotice(
+  deps: Deps,
+  account: Account,
+  notice: Announcement,
+  channels: { readonly email: readonly string[]; readonly sms: readonly string[] },
+  context: RequestContext | null,
+  nowhere: string,
+): Promise<void> {
   const at = deps.clock();
   const audit = (type: 'notice.email' | 'notice.sms', outcome: 'success' | 'failure', reason: string | null) =>
     deps.store.audit.append({ type, outcome, reason, accountId: account.id, context, at, details: { notice: notice.kind } });
-  const channels = await boundChannels(deps, account);
-  if (channels.email.length === 0 && channels.sms.length === 0) return void (await audit('notice.email', 'failure', 'no_bound_channel'));
+  if (channels.email.length === 0 && channels.sms.length === 0) return void (await audit('notice.email', 'failure', nowhere));
   for (const to of channels.email) {
     if (!deps.mailer) {
       await audit('notice.email', 'failure', 'no_mail_server');
