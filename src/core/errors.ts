@@ -30,6 +30,7 @@ export const ERRORS = {
   enrolment_token_expired: [410, 'This enrolment link has expired. Ask your administrator for a new one.'],
   enrolment_token_used: [410, 'This enrolment link has already been used. Sign in, or ask your administrator for a new link.'],
   account_not_active: [403, 'This account is not active. Contact your administrator.'],
+  account_already_active: [409, 'This account is active, and an enrolment link never adds a passkey to an active account. For a holder who lost every passkey, start an assisted recovery: `npx keybound recoveries request <username>`.'],
   invite_changes_account: [409, 'This account exists already, and an enrolment link never changes an existing account. Leave out --role, --email and --display-name to send it a new link; change a role with `keybound accounts set-role`.'],
   // WebAuthn ceremonies
   passkey_challenge_unknown: [400, 'This sign-in attempt is not known or was already used. Start again.'],

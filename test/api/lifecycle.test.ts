@@ -114,7 +114,8 @@ describe.each(BACKENDS)('account lifecycle on %s', (backend) => {
     const m = await member('gone');
     const second = sessionCookie(await signIn(t, m.authenticator));
     const tokens = await tokensFor(second);
-    await invite(t.deps, { username: 'gone', createdBy: 'test' }); // a pending link for a new device
+    // A pending link for a new device (invite refuses an active account: README "Recovery").
+    expect((await t.post('/api/v1/devices/link', {}, m.cookie)).statusCode).toBe(201);
     const pending = (await t.post('/api/v1/codes/sign-in/start', { username: 'gone', factor: 'totp' })).json().attemptId as string;
     const account = (await t.store.accounts.findByUsername('gone'))!;
 
@@ -195,7 +196,7 @@ describe.each(BACKENDS)('account lifecycle on %s', (backend) => {
   it('admin API reads: list with ?query=, status, last sign-in and factors; one account with passkeys, code factors, sessions, grants and links', async () => {
     const m = await member('shown');
     await tokensFor(m.cookie);
-    await invite(t.deps, { username: 'shown', createdBy: 'test' });
+    expect((await t.post('/api/v1/devices/link', {}, m.cookie)).statusCode).toBe(201);
     const listed = await api('GET', '/api/v1/admin/accounts?query=SHOW');
     expect(listed.statusCode, listed.body).toBe(200);
     expect(listed.json().accounts).toEqual([
@@ -209,7 +210,7 @@ describe.each(BACKENDS)('account lifecycle on %s', (backend) => {
       passkeys: [{ kind: 'device-bound', status: 'active', nickname: 'Test key', lastUsedAt: null }],
       sessions: [{ aal: expect.any(Number) }],
       grants: [{ clientId, offline: false }],
-      pendingLinks: [{ createdBy: 'test' }],
+      pendingLinks: [{ createdBy: 'shown' }],
     });
     expect(shown.codeFactors).toEqual(
       expect.arrayContaining([expect.objectContaining({ kind: 'totp', status: 'active' }), expect.objectContaining({ kind: 'recovery_codes', status: 'active', recoveryCodesLeft: 10 })]),

@@ -45,7 +45,8 @@ describe.each(BACKENDS)('keybound accounts / sessions on %s', (backend) => {
     if (!invited.ok) throw new Error(invited.code);
     const { cookie } = await enrol(t, 'carol');
     await enrolTotp(t, cookie);
-    await invite(t.deps, { username: 'carol', createdBy: 'test' });
+    // A pending device link (invite refuses an active account: README "Recovery").
+    expect((await t.post('/api/v1/devices/link', {}, cookie)).statusCode).toBe(201);
     const [shown, listed] = await Promise.all([cli('accounts', 'show', 'carol', '--json'), cli('accounts', 'list')]);
     expect(shown.code, shown.stderr).toBe(0);
     expect(JSON.parse(shown.stdout)).toMatchObject({
@@ -58,7 +59,7 @@ describe.each(BACKENDS)('keybound accounts / sessions on %s', (backend) => {
       codeFactors: [{ kind: 'totp', status: 'active' }],
       sessions: [{ aal: expect.any(Number) }],
       grants: [],
-      pendingLinks: [{ createdBy: 'test' }],
+      pendingLinks: [{ createdBy: 'carol' }],
     });
     expect(listed.code, listed.stderr).toBe(0);
     const [header, ...rows] = listed.stdout.trimEnd().split('\n');
