@@ -48,6 +48,7 @@ export function revokedLines(revoked: Revoked): string[] {
     `  code factors disabled:      ${revoked.codeFactors}`,
     `  enrolment links revoked:    ${revoked.invitations}`,
     `  pending code sign-ins ended: ${revoked.pendingCodeSignIns}`,
+    `  pending approvals cancelled: ${revoked.pendingApprovals}`,
   ];
 }
 
@@ -175,6 +176,8 @@ export function registerAccountCommands(program: Command, withDeps: WithDeps): v
     .action(async (username: string, role: Role) => {
       const result = await withDeps((deps) => changeRole(deps, { username, role, actor: CLI_ACTOR, context: CLI_CONTEXT }));
       if (!result.ok) fail(result);
+      // The CLI changes a role at once (changeRole); only the API's raise to admin awaits approval.
+      if (result.value.kind !== 'changed') fail({ code: 'internal_error' });
       const { account, from } = result.value;
       out(from === role ? `${account.username} is already ${role}; nothing changed` : `${account.username}: role ${from} -> ${role}`);
     });
