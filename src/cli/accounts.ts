@@ -77,6 +77,8 @@ function printDetails(d: AccountDetails): void {
   for (const g of d.grants) out(`  ${g.clientId ?? '(unknown client)'}${g.offline ? ' offline_access' : ''}, since ${g.createdAt}`);
   out(`Pending enrolment links (${d.pendingLinks.length}):`);
   for (const l of d.pendingLinks) out(`  made by ${l.createdBy ?? '-'} at ${l.createdAt}, valid until ${l.expiresAt}`);
+  out(`Pending recoveries and approvals (${d.pendingApprovals.length}):`);
+  for (const a of d.pendingApprovals) out(`  ${a.kind} ${a.id}: ${a.state}, requested by ${a.requestedBy}${a.releaseAt ? `, release ${a.releaseAt}` : ''}`);
 }
 
 /** `keybound accounts ...` (README "Account lifecycle"). */

@@ -199,6 +199,7 @@ describe.each(BACKENDS)('assisted recovery on %s', (backend) => {
     expect(page.body).toContain(`data-recovery="${id}"`);
     expect(page.body).toContain(`class="cancel-recovery" data-id="${id}"`);
     expect((await call('GET', '/api/v1/account/recoveries', holder.cookie)).json().recoveries).toEqual([expect.objectContaining({ id, state: 'waiting' })]);
+    expect((await call('GET', `/api/v1/admin/accounts/${holder.username}`, root.cookie)).json().pendingApprovals).toEqual([{ id, kind: 'recovery', state: 'waiting', requestedBy: `admin:${root.username}`, releaseAt: expect.any(String) }]);
     // Another account's holder cannot see or cancel it.
     expect((await call('POST', `/api/v1/account/recoveries/${id}/cancel`, other.cookie)).statusCode).toBe(404);
     const seen = mail.messages.length;
