@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { invite } from '../../src/services/invitations.ts';
+import { approveRecovery, cancelRecovery } from '../../src/services/recovery/assisted.ts';
 import { enrol, ManualClock, ORIGIN, sessionCookie, signIn, startTestApp, type TestApp } from '../helpers/app.ts';
 import { BACKENDS } from '../helpers/db.ts';
 import { SoftAuthenticator } from '../helpers/softAuthenticator.ts';
@@ -237,6 +238,26 @@ describe.each(BACKENDS)('assisted recovery on %s', (backend) => {
     expect(offboarded.json().revoked).toMatchObject({ pendingApprovals: 1 });
     expect((await approve(second, id)).json().error).toBe('account_status_conflict');
     expect((await t.store.approvals.find(id))?.state).toBe('cancelled');
+  }, 60_000);
+
+  it('the services refuse an approval, and a holder\'s cancel, from a session not signed in with a passkey (a code or recovery session)', async () => {
+    await refresh(root);
+    await refresh(second);
+    const holder = await person();
+    const id = (await request(root, holder.username)).json().id as string;
+    const sessionOf = async (p: Person) => (await t.store.sessions.findById(p.cookie.split('=')[1]!.split('.')[0]!))!;
+    const adminAccount = (await t.store.accounts.findById(second.accountId))!;
+    const holderAccount = (await t.store.accounts.findById(holder.accountId))!;
+    const context = { ip: '192.0.2.9', userAgent: 'test' };
+    for (const variant of [{ passkeyId: null }, { purpose: 'recovery' as const }]) {
+      const codeSession = { ...(await sessionOf(second)), ...variant };
+      const refused = await approveRecovery(t.deps, { id, actor: { kind: 'admin', active: { session: codeSession, account: adminAccount } }, context });
+      expect(refused).toMatchObject({ ok: false, code: 'fresh_auth_required' });
+      const holderSession = { ...(await sessionOf(holder)), ...variant };
+      expect(await cancelRecovery(t.deps, { id, by: { holder: { session: holderSession, account: holderAccount } }, context })).toMatchObject({ ok: false, code: 'fresh_auth_required' });
+    }
+    expect((await t.store.approvals.find(id))?.state).toBe('awaiting_approval');
+    expect((await approve(second, id)).statusCode).toBe(200);
   }, 60_000);
 
   it('raising a role to admin: 202 awaiting approval; refused to the requester; a second administrator applies it, audited with both and told to the holder', async () => {
