@@ -240,6 +240,28 @@ describe.each(BACKENDS)('assisted recovery on %s', (backend) => {
     expect((await t.store.approvals.find(id))?.state).toBe('cancelled');
   }, 60_000);
 
+  it('no scheduler: the release notice goes once, at the first read after releaseAt (the holder\'s /account here), never before', async () => {
+    await refresh(root);
+    await refresh(second);
+    const holder = await person();
+    const id = (await request(root, holder.username)).json().id as string;
+    expect((await approve(second, id)).statusCode).toBe(200);
+    const released = () => events(holder.accountId, 'assisted_recovery.released');
+    expect((await call('GET', `/api/v1/admin/recoveries/${id}`, root.cookie)).json().state).toBe('waiting');
+    expect(await released()).toEqual([]);
+    t.clock.advance(DELAY_MS);
+    const seen = mail.messages.length;
+    const page = await t.get('/account', (await refresh(holder)).cookie);
+    expect(page.body).toContain(`data-recovery="${id}"`);
+    expect(subjectOf((await mail.messageFor(holder.email, seen)).raw)).toBe('An account recovery for your account is released');
+    await refresh(root);
+    expect((await call('GET', `/api/v1/admin/recoveries?state=released`, root.cookie)).json().recoveries.map((r: { id: string }) => r.id)).toContain(id);
+    expect((await call('GET', `/api/v1/admin/recoveries/${id}`, root.cookie)).json().state).toBe('released');
+    expect(await released()).toHaveLength(1);
+    expect(mail.messages.slice(seen).filter((m) => m.to.includes(holder.email))).toHaveLength(1);
+    expect((await call('POST', `/api/v1/admin/recoveries/${id}/cancel`, root.cookie)).statusCode).toBe(200);
+  }, 60_000);
+
   it('the services refuse an approval, and a holder\'s cancel, from a session not signed in with a passkey (a code or recovery session)', async () => {
     await refresh(root);
     await refresh(second);
