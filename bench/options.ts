@@ -45,7 +45,7 @@ export const USAGE = `npm run bench -- [flags]
   --scale-sample 60000    accounts of the large run that sign in (at random; more than Keybound's
                           10,000-key cache holds, so the cache cannot hide the size)
   --offboard-accounts 200 accounts the offboard scenario offboards through the admin JSON API
-  --offboard-cli-accounts 10  and through \`keybound accounts offboard\` (a process each, about 1 s);
+  --offboard-cli-accounts 10  and through \`keybound accounts offboard\` (a process each, 1–2 s);
                           the offboard scenario always runs two Keybound processes on PostgreSQL
                           (--postgres-url), whatever --db says
   --scenarios LIST        any of ${SCENARIOS.join(', ')} (default: all)
