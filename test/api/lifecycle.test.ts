@@ -207,7 +207,7 @@ describe.each(BACKENDS)('account lifecycle on %s', (backend) => {
     expect(shown).toMatchObject({
       username: 'shown',
       email: 'shown@example.test',
-      passkeys: [{ kind: 'device-bound', status: 'active', nickname: 'Test key', lastUsedAt: null }],
+      passkeys: [{ kind: 'device-bound', status: 'active', nickname: 'Test key', lastUsedAt: expect.any(String) }],
       sessions: [{ aal: expect.any(Number) }],
       grants: [{ clientId, offline: false }],
       pendingLinks: [{ createdBy: 'shown' }],

@@ -68,7 +68,7 @@ describe.each(BACKENDS)('keybound accounts / sessions on %s', (backend) => {
 
     const text = await cli('accounts', 'show', 'carol');
     expect(text.stdout).toMatch(/status: +active/);
-    expect(text.stdout).toMatch(/Passkeys \(1\):\n  Test key: device-bound, AAGUID [0-9a-f-]{36}, active, added \S+, last used never/);
+    expect(text.stdout).toMatch(/Passkeys \(1\):\n  Test key: device-bound, AAGUID [0-9a-f-]{36}, active, added \S+, last used \d{4}-\d\d-\d\dT\S+/);
     const updated = await cli('accounts', 'update', 'carol', '--email', 'carol@new.example', '--display-name', 'Carol C');
     expect(updated.code, updated.stderr).toBe(0);
     expect(await t.store.accounts.findByUsername('carol')).toMatchObject({ email: 'carol@new.example', displayName: 'Carol C' });
