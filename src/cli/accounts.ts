@@ -48,6 +48,10 @@ export function revokedLines(revoked: Revoked): string[] {
     `  code factors disabled:      ${revoked.codeFactors}`,
     `  enrolment links revoked:    ${revoked.invitations}`,
     `  pending code sign-ins ended: ${revoked.pendingCodeSignIns}`,
+    revoked.machinesTransferredTo
+      ? `  workloads and API keys:     ${revoked.workloads} and ${revoked.apiKeys} moved to ${revoked.machinesTransferredTo}`
+      : `  workloads disabled:         ${revoked.workloads}`,
+    ...(revoked.machinesTransferredTo ? [] : [`  API keys revoked:           ${revoked.apiKeys}`]),
   ];
 }
 

@@ -10,6 +10,9 @@ import { registerAuditCommands } from './audit.ts';
 import { registerAccountCommands } from './accounts.ts';
 import { registerOidcCommands } from './oidc.ts';
 import { registerAttestationCommands } from './attestation.ts';
+import { registerWorkloadCommands } from './workloads.ts';
+import { registerApiKeyCommands } from './apiKeys.ts';
+import { registerScanCommand } from './scan.ts';
 
 /** Runs `work` against the configured database, then closes it. */
 async function withDeps<T>(work: (deps: Deps, config: Config) => Promise<T>): Promise<T> {
@@ -142,6 +145,9 @@ keys
 
 registerOidcCommands(program, withDeps);
 registerAttestationCommands(program, withDeps);
+registerWorkloadCommands(program, withDeps);
+registerApiKeyCommands(program, withDeps);
+registerScanCommand(program, withDeps);
 
 registerAuditCommands(program, withDeps);
 

@@ -7,6 +7,7 @@ import { boundChannels, type Channels } from './devices/announce.ts';
 import type { Deps } from './deps.ts';
 import { endAccountGrants } from './grants.ts';
 import { endSessions, type AdminSessionEndReason } from './sessions.ts';
+import { cascadeToMachines } from './nhi/cascade.ts';
 
 /**
  * Account lifecycle (issue 12, "Account administration"; DESIGN.md "Lifecycle changes are governed
@@ -30,6 +31,12 @@ export interface Revoked {
   readonly invitations: number;
   /** Code sign-ins (one-time and recovery codes) started and not finished: their codes stop counting. */
   readonly pendingCodeSignIns: number;
+  /** Workloads the account owned, disabled (or moved to `machinesTransferredTo`) because it was suspended or offboarded. */
+  readonly workloads: number;
+  /** API keys the account owned, revoked (or moved to `machinesTransferredTo`). */
+  readonly apiKeys: number;
+  /** KEYBOUND_NHI_ON_OWNER_OFFBOARD=transfer:<username>: who got them; `null` when they were disabled (or there were none). */
+  readonly machinesTransferredTo: string | null;
 }
 
 export interface LifecycleChange {
@@ -55,14 +62,15 @@ export function describeChange(change: LifecycleChange) {
   };
 }
 
-const NOTHING: Revoked = { sessions: 0, grants: 0, passkeys: 0, codeFactors: 0, invitations: 0, pendingCodeSignIns: 0 };
+const NOTHING: Revoked = { sessions: 0, grants: 0, passkeys: 0, codeFactors: 0, invitations: 0, pendingCodeSignIns: 0, workloads: 0, apiKeys: 0, machinesTransferredTo: null };
 
 /**
  * The one cascade every lifecycle change runs, inside its transaction. `access`: every live session
  * and every OpenID grant (offline_access ones too) with their tokens and provider sessions.
  * `everything` (offboarding) adds the authenticators and ways back in: passkeys and code factors
- * disabled, enrolment links and pending code sign-ins ended. Workloads and API keys the person owns
- * join this function when they exist, so no caller can forget them.
+ * disabled, enrolment links and pending code sign-ins ended. When the account is suspended or
+ * offboarded (not when an administrator only ends its sessions), the workloads and API keys it owns
+ * are disabled or handed over in the same transaction (nhi/cascade.ts), so no caller can forget them.
  */
 export async function revokeAccountAccess(
   deps: Deps,
@@ -77,7 +85,11 @@ export async function revokeAccountAccess(
   const sessions = await endSessions(deps, tx, { accountId: account.id, sessionIds: live.map((s) => s.id), reason: input.reason, by: input.by, context: input.context, at: input.at });
   // Then every grant left (offline_access ones outlive sessions) and every provider row naming the account.
   await endAccountGrants(tx, account.id);
-  const revoked = { ...NOTHING, sessions: sessions.length, grants };
+  let revoked: Revoked = { ...NOTHING, sessions: sessions.length, grants };
+  if (input.reason === 'suspended' || input.reason === 'offboarded') {
+    const machines = await cascadeToMachines(deps, tx, account, { reason: input.reason, by: input.by, at: input.at });
+    revoked = { ...revoked, workloads: machines.workloads, apiKeys: machines.apiKeys, machinesTransferredTo: machines.transferredTo };
+  }
   if (input.scope === 'access') return revoked;
   return {
     ...revoked,
