@@ -45,7 +45,8 @@ export interface LifecycleChange {
   readonly revoked: Revoked;
   /**
    * Until when tokens already issued that no server can recall stay valid (epoch ms): JWT access
-   * tokens (KEYBOUND_OIDC_ACCESS_TOKEN_TTL) and ID tokens (KEYBOUND_OIDC_ID_TOKEN_TTL). Resource
+   * tokens (KEYBOUND_OIDC_ACCESS_TOKEN_TTL, or the longest lifetime of the workloads the change
+   * disabled) and ID tokens (KEYBOUND_OIDC_ID_TOKEN_TTL). Resource
    * servers that verify JWTs locally accept them until then.
    */
   readonly selfContained: { readonly accessTokensValidUntil: number; readonly idTokensValidUntil: number };
@@ -193,6 +194,8 @@ async function transition(deps: Deps, t: Transition, input: ChangeInput): Promis
     channels = await boundChannels(tx, account);
     await tx.accounts.setStatus(account.id, to, at);
     const revoked = t.cascade ? await revokeAccountAccess(deps, tx, account, { ...t.cascade, by, context: input.context, at }) : NOTHING;
+    // A disabled workload's JWT access tokens live out their own lifetime (up to 900 s, nhi/workloads.ts).
+    const machineTtlS = revoked.workloads > 0 && revoked.machinesTransferredTo === null ? Math.max(0, ...(await tx.workloads.list({ ownerId: account.id })).map((w) => w.tokenTtlS)) : 0;
     await tx.audit.append({
       type: t.event,
       outcome: 'success',
@@ -206,7 +209,7 @@ async function transition(deps: Deps, t: Transition, input: ChangeInput): Promis
       account: { ...account, status: to },
       from: account.status,
       revoked,
-      selfContained: { accessTokensValidUntil: at + oidc.accessTokenTtlS * 1000, idTokensValidUntil: at + oidc.idTokenTtlS * 1000 },
+      selfContained: { accessTokensValidUntil: at + Math.max(oidc.accessTokenTtlS, machineTtlS) * 1000, idTokensValidUntil: at + oidc.idTokenTtlS * 1000 },
     });
   });
   if (!result.ok) return result;

@@ -8,6 +8,7 @@
  */
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deleteClient } from '../../src/oidc/clients.ts';
 import { CLI_ACTOR } from '../../src/services/adminAccess.ts';
 import { invite } from '../../src/services/invitations.ts';
 import { offboardAccount, revokeSessions, suspendAccount } from '../../src/services/lifecycle.ts';
@@ -101,6 +102,8 @@ describe.each(BACKENDS)('workloads on %s', (backend) => {
     expect(await transferWorkload(t.deps, { clientId: w.client_id, to: 'nobody', by: 'test' })).toMatchObject({ ok: false, code: 'account_not_found' });
     expect(await transferWorkload(t.deps, { clientId: 'nope', to: 'heir', by: 'test' })).toMatchObject({ ok: false, code: 'workload_not_found' });
     expect(await transferWorkload(t.deps, { clientId: w.client_id, to: 'heir', by: 'test' })).toMatchObject({ ok: true, value: { owner: 'heir' } });
+    // `clients delete` does not remove a workload behind its owner's back.
+    expect(await deleteClient(t.deps, w.client_id)).toMatchObject({ ok: false, code: 'client_invalid' });
   });
 
   it('rotates keys: with an overlap both key sets work until it ends, then the old one is refused', async () => {
@@ -124,7 +127,7 @@ describe.each(BACKENDS)('workloads on %s', (backend) => {
   });
 
   it('offboarding the owner disables their workloads and API keys in the same change: the next token request fails', async () => {
-    const w = await create({ owner: 'sam' });
+    const w = await create({ owner: 'sam', ttlS: 900 });
     const apiKey = await createApiKey(t.deps, { owner: 'sam', name: 'CI', scopes: ['read'], by: 'test' });
     if (!apiKey.ok) throw new Error(apiKey.code);
     expect((await token(w.client_id)).statusCode).toBe(200);
@@ -134,6 +137,8 @@ describe.each(BACKENDS)('workloads on %s', (backend) => {
 
     const change = await offboardAccount(t.deps, { username: 'sam', actor: CLI_ACTOR, context: CONTEXT });
     expect(change.ok && change.value.revoked).toMatchObject({ workloads: 1, apiKeys: 1, machinesTransferredTo: null });
+    // Its JWTs already issued live out the workload's 900 s, longer than the server's 300 s: the answer says so.
+    expect(change.ok && change.value.selfContained.accessTokensValidUntil).toBe(t.clock.now + 900_000);
     const refused = await token(w.client_id);
     expect(refused.statusCode).toBe(401);
     expect(refused.json().error).toBe('invalid_client');

@@ -11,7 +11,7 @@ export interface MachineKey {
   readonly jwks: { keys: Record<string, unknown>[] };
 }
 
-export async function machineKey(kid = randomUUID()): Promise<MachineKey> {
+export async function machineKey(kid: string = randomUUID()): Promise<MachineKey> {
   const pair = await generateKeyPair('ES256', { extractable: true });
   return { privateKey: pair.privateKey, jwks: { keys: [{ ...(await exportJWK(pair.publicKey)), alg: 'ES256', use: 'sig', kid }] } };
 }
