@@ -13,6 +13,7 @@ import { registerAttestationCommands } from './attestation.ts';
 import { registerWorkloadCommands } from './workloads.ts';
 import { registerApiKeyCommands } from './apiKeys.ts';
 import { registerScanCommand } from './scan.ts';
+import { registerNhiCommands } from './nhi.ts';
 
 /** Runs `work` against the configured database, then closes it. */
 async function withDeps<T>(work: (deps: Deps, config: Config) => Promise<T>): Promise<T> {
@@ -148,6 +149,7 @@ registerAttestationCommands(program, withDeps);
 registerWorkloadCommands(program, withDeps);
 registerApiKeyCommands(program, withDeps);
 registerScanCommand(program, withDeps);
+registerNhiCommands(program, withDeps);
 
 registerAuditCommands(program, withDeps);
 

@@ -106,6 +106,9 @@ export interface NhiConfig {
   readonly apiKeyMaxTtlMs: number;
   /** The `<env>` of new API keys. */
   readonly apiKeyEnv: string;
+  /** `nhi report`: unused this long is stale; keys older than this are unrotated. */
+  readonly staleMs: number;
+  readonly rotateMs: number;
 }
 
 export interface OidcConfig {
@@ -460,7 +463,8 @@ function nhiConfig(get: <T>(key: ConfigKey) => T): NhiConfig {
   const apiKeyEnv = get<string>('KEYBOUND_API_KEY_ENV');
   // The key format's `<env>` must not hold `_` (the separator) or anything a scanner's pattern misses.
   if (!/^[a-z0-9]{1,8}$/.test(apiKeyEnv)) throw new ConfigError(`Invalid configuration:\n  KEYBOUND_API_KEY_ENV=${JSON.stringify(apiKeyEnv)}: expected 1 to 8 lower-case letters or digits`);
-  return { onOwnerOffboard, apiKeyMaxTtlMs: get<number>('KEYBOUND_API_KEY_MAX_TTL') * 1000, apiKeyEnv };
+  const days = (key: ConfigKey) => Math.max(1, get<number>(key)) * 86_400_000;
+  return { onOwnerOffboard, apiKeyMaxTtlMs: get<number>('KEYBOUND_API_KEY_MAX_TTL') * 1000, apiKeyEnv, staleMs: days('KEYBOUND_NHI_STALE_DAYS'), rotateMs: days('KEYBOUND_NHI_ROTATE_DAYS') };
 }
 
 function splitList(text: string): string[] {
