@@ -3,7 +3,7 @@ import type { KoaContextWithOIDC } from 'oidc-provider';
 import { parseApiKey } from '../core/nhi/apiKeyFormat.ts';
 import type { Deps } from '../services/deps.ts';
 import { checkApiKey } from '../services/nhi/apiKeys.ts';
-import { RESOURCE_SERVER_METADATA } from './clients.ts';
+import { clientTokenTtl, RESOURCE_SERVER_METADATA } from './clients.ts';
 
 /**
  * Machine identities at the provider (docs/nhi.md):
@@ -23,7 +23,8 @@ export function machineIdentities(deps: Deps): Middleware {
     const client = oidc?.client;
     if (!oidc || !client || ctx.status !== 200) return;
     if (oidc.route === 'token') {
-      await deps.store.workloads.recordUse(client.clientId, deps.clock());
+      // Only workloads carry their own token lifetime (services/nhi/workloads.ts): no write for other clients.
+      if (clientTokenTtl(client) !== undefined) await deps.store.workloads.recordUse(client.clientId, deps.clock());
       return;
     }
     if (oidc.route !== 'introspection') return;
