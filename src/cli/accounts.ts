@@ -49,6 +49,10 @@ export function revokedLines(revoked: Revoked): string[] {
     `  enrolment links revoked:    ${revoked.invitations}`,
     `  pending code sign-ins ended: ${revoked.pendingCodeSignIns}`,
     `  pending approvals cancelled: ${revoked.pendingApprovals}`,
+    revoked.machinesTransferredTo
+      ? `  workloads and API keys:     ${revoked.workloads} and ${revoked.apiKeys} moved to ${revoked.machinesTransferredTo}`
+      : `  workloads disabled:         ${revoked.workloads}`,
+    ...(revoked.machinesTransferredTo ? [] : [`  API keys revoked:           ${revoked.apiKeys}`]),
   ];
 }
 

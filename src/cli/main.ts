@@ -11,6 +11,10 @@ import { registerAccountCommands } from './accounts.ts';
 import { registerRecoveryCommands } from './recoveries.ts';
 import { registerOidcCommands } from './oidc.ts';
 import { registerAttestationCommands } from './attestation.ts';
+import { registerWorkloadCommands } from './workloads.ts';
+import { registerApiKeyCommands } from './apiKeys.ts';
+import { registerScanCommand } from './scan.ts';
+import { registerNhiCommands } from './nhi.ts';
 
 /** Runs `work` against the configured database, then closes it. */
 async function withDeps<T>(work: (deps: Deps, config: Config) => Promise<T>): Promise<T> {
@@ -144,6 +148,10 @@ keys
 
 registerOidcCommands(program, withDeps);
 registerAttestationCommands(program, withDeps);
+registerWorkloadCommands(program, withDeps);
+registerApiKeyCommands(program, withDeps);
+registerScanCommand(program, withDeps);
+registerNhiCommands(program, withDeps);
 
 registerAuditCommands(program, withDeps);
 

@@ -20,7 +20,7 @@ function fail(message: string): never {
 const print = (json: boolean, value: unknown, text: string) => process.stdout.write(json ? `${JSON.stringify(value)}\n` : `${text}\n`);
 
 /** oidc-provider validates client metadata exactly as it will read it. */
-async function providerValidator(deps: Deps): Promise<MetadataValidator> {
+export async function providerValidator(deps: Deps): Promise<MetadataValidator> {
   await ensureSigningKey(deps);
   // Loaded only by the commands that validate clients: oidc-provider is large and warns on Node 20.
   const { buildProvider } = await import('../oidc/provider.ts');
@@ -43,7 +43,7 @@ const parseGrantTypes = (value: string): GrantType[] => {
   return list as GrantType[];
 };
 
-const collect = (value: string, previous: string[]) => [...previous, value];
+export const collect = (value: string, previous: string[]) => [...previous, value];
 
 /** `--scope "openid profile"` and `--scope openid profile` mean the same. */
 const splitList = (values: readonly string[]) => values.flatMap((v) => v.split(/[\s,]+/)).filter(Boolean);
@@ -73,7 +73,7 @@ function seconds(v: string): number {
   return Number(v);
 }
 
-function readJwks(path: string): { keys: Record<string, unknown>[] } {
+export function readJwks(path: string): { keys: Record<string, unknown>[] } {
   let parsed: unknown;
   try {
     parsed = JSON.parse(readFileSync(path, 'utf8'));

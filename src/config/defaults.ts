@@ -94,6 +94,11 @@ export const CONFIG_KEYS = [
   { env: 'KEYBOUND_OIDC_KEY_LEAD', kind: 'seconds', default: '900', doc: 'After `keys rotate-signing`, how long the next key is published in the JWKS before it signs anything. Longer than the JWKS caches of common verifiers (jose and oauth4webapi keep one up to 10 minutes), so none meets a token signed by a key it has not fetched.' },
   { env: 'KEYBOUND_RATE_LIMIT_OIDC_AUTH', kind: 'count', default: '60', doc: 'Authorization requests (`/oidc/auth`) and pushed authorization requests (`/oidc/request`) allowed per client address per window, like the ceremony limit (each stores a pending sign-in); 0 lifts the limit.' },
   { env: 'KEYBOUND_SESSION_MAX_PER_ACCOUNT', kind: 'count', default: '20', doc: 'Live sessions an account may have at once (OWASP ASVS 7.1.2). A sign-in at the limit ends the least recently used sessions so that it succeeds, each audited as `session.revoked` with reason `session_limit` (a sign-in with codes ends only code sessions); 0: no limit.' },
+  { env: 'KEYBOUND_NHI_ON_OWNER_OFFBOARD', kind: 'string', default: 'disable', doc: 'What happens to the workloads and API keys of a person who is suspended or offboarded, in the same transaction: `disable` (workloads disabled, API keys revoked) or `transfer:<username>` (moved to that active account; if it is not active then, they are disabled).' },
+  { env: 'KEYBOUND_API_KEY_MAX_TTL', kind: 'seconds', default: '7776000', doc: 'Longest lifetime of an API key (default 90 days); every key has an expiry.' },
+  { env: 'KEYBOUND_API_KEY_ENV', kind: 'string', default: 'live', doc: 'The `<env>` part of new API keys (`kb_<env>_<random>_<checksum>`): 1 to 8 lower-case letters or digits, for example `live` or `test`.' },
+  { env: 'KEYBOUND_NHI_STALE_DAYS', kind: 'count', default: '90', doc: '`keybound nhi report` calls a workload or API key stale when it has not been used for this many days (or since it was made, if never); `--disable` disables stale and orphaned ones.' },
+  { env: 'KEYBOUND_NHI_ROTATE_DAYS', kind: 'count', default: '90', doc: '`keybound nhi report` calls a workload\'s key set unrotated when it is older than this many days.' },
 ] as const satisfies readonly KeySpec[];
 
 export type ConfigKey = (typeof CONFIG_KEYS)[number]['env'];

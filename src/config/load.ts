@@ -55,6 +55,8 @@ export interface Config {
   readonly codes: CodesConfig;
   readonly sms: SmsConfig;
   readonly mail: MailConfig;
+  /** Workloads and API keys (docs/nhi.md). */
+  readonly nhi: NhiConfig;
   /** `/metrics`: its own listener (`port` 0: none), and on the main listener only with `token`. */
   readonly metrics: { readonly port: number; readonly host: string; readonly token: string | null };
   /** Cookies get `Secure` unless every origin is plain-HTTP localhost. */
@@ -101,6 +103,17 @@ export interface MailConfig {
 }
 
 /** The OpenID provider's settings (docs/oidc.md). */
+export interface NhiConfig {
+  /** KEYBOUND_NHI_ON_OWNER_OFFBOARD: disable an owner's workloads and keys, or move them to this username. */
+  readonly onOwnerOffboard: { readonly action: 'disable' } | { readonly action: 'transfer'; readonly username: string };
+  readonly apiKeyMaxTtlMs: number;
+  /** The `<env>` of new API keys. */
+  readonly apiKeyEnv: string;
+  /** `nhi report`: unused this long is stale; keys older than this are unrotated. */
+  readonly staleMs: number;
+  readonly rotateMs: number;
+}
+
 export interface OidcConfig {
   /** `${publicUrl}/oidc`: the provider is mounted under /oidc. */
   readonly issuer: string;
@@ -207,6 +220,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const codeTtlS = get<number>('KEYBOUND_OIDC_CODE_TTL');
   if (codeTtlS < 1 || codeTtlS > 600) throw new ConfigError(`Invalid configuration:\n  KEYBOUND_OIDC_CODE_TTL=${codeTtlS}: an authorization code may live at most 600 seconds (10 minutes); expected a number from 1 to 600`);
   const { roles: codeRoles, ...codeSettings } = codeConfig(get);
+  const nhi = nhiConfig(get);
   return {
     port: get('KEYBOUND_PORT'),
     host: get('KEYBOUND_HOST'),
@@ -263,6 +277,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       allowSharedSecrets: get('KEYBOUND_OIDC_ALLOW_SHARED_SECRETS'),
     },
     ...codeSettings,
+    nhi,
     metrics: { port: get('KEYBOUND_METRICS_PORT'), host: get('KEYBOUND_METRICS_HOST'), token: metricsToken },
     secureCookies: !origins.every((o) => /^http:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/.test(o)),
   };
@@ -442,6 +457,20 @@ function parseValue(spec: KeySpec, text: string): Parsed {
     case 'duration':
       return parseDuration(text);
   }
+}
+
+/** KEYBOUND_NHI_ON_OWNER_OFFBOARD, KEYBOUND_API_KEY_MAX_TTL and KEYBOUND_API_KEY_ENV. */
+function nhiConfig(get: <T>(key: ConfigKey) => T): NhiConfig {
+  const policy = get<string>('KEYBOUND_NHI_ON_OWNER_OFFBOARD');
+  let onOwnerOffboard: NhiConfig['onOwnerOffboard'];
+  if (policy === 'disable') onOwnerOffboard = { action: 'disable' };
+  else if (/^transfer:[^\s:]{1,64}$/.test(policy)) onOwnerOffboard = { action: 'transfer', username: policy.slice('transfer:'.length).toLowerCase() };
+  else throw new ConfigError(`Invalid configuration:\n  KEYBOUND_NHI_ON_OWNER_OFFBOARD=${JSON.stringify(policy)}: expected disable or transfer:<username>`);
+  const apiKeyEnv = get<string>('KEYBOUND_API_KEY_ENV');
+  // The key format's `<env>` must not hold `_` (the separator) or anything a scanner's pattern misses.
+  if (!/^[a-z0-9]{1,8}$/.test(apiKeyEnv)) throw new ConfigError(`Invalid configuration:\n  KEYBOUND_API_KEY_ENV=${JSON.stringify(apiKeyEnv)}: expected 1 to 8 lower-case letters or digits`);
+  const days = (key: ConfigKey) => Math.max(1, get<number>(key)) * 86_400_000;
+  return { onOwnerOffboard, apiKeyMaxTtlMs: get<number>('KEYBOUND_API_KEY_MAX_TTL') * 1000, apiKeyEnv, staleMs: days('KEYBOUND_NHI_STALE_DAYS'), rotateMs: days('KEYBOUND_NHI_ROTATE_DAYS') };
 }
 
 function splitList(text: string): string[] {

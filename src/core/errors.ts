@@ -75,6 +75,13 @@ export const ERRORS = {
   client_invalid: [400, 'These client settings are not valid.'],
   client_not_found: [404, 'No such client.'],
   grant_not_found: [404, 'No such connected app on your account.'],
+  // Workloads and API keys (docs/nhi.md)
+  workload_invalid: [400, 'These workload settings are not valid.'],
+  workload_not_found: [404, 'No such workload.'],
+  owner_not_active: [409, 'A workload or API key needs an active account as its owner.'],
+  api_key_invalid: [400, 'These API key settings are not valid.'],
+  api_key_not_found: [404, 'No such API key.'],
+  api_key_rejected: [401, 'This API key is not valid: it is unknown, expired or revoked.'],
   // One-time codes (README "One-time codes")
   code_malformed: [400, 'That is not a code of the right form. Type the digits you were given (spaces are fine), or for a recovery code its 16 letters and digits.'],
   code_invalid: [400, 'That code is not right. Check it and try again, or ask for a new one; if it keeps failing, sign in with a passkey.'],

@@ -106,13 +106,29 @@ class PayloadAdapter implements Adapter {
   }
 }
 
-/** Clients come from the `keybound clients` commands; the provider only reads them. */
+/**
+ * Clients come from the `keybound clients` and `keybound workloads` commands; the provider only
+ * reads them. A workload (services/nhi/workloads.ts) that is disabled, or whose owner is not active,
+ * is not found: every request it authenticates is `invalid_client` at once, on every instance. During
+ * a key rotation's overlap the keys it replaced are added to its JWK Set, and dropped after it.
+ * oidc-provider keeps one Client per distinct metadata (a hash of it), so a changed key set is a new
+ * client object and no old one is reused.
+ */
 class ClientAdapter implements Adapter {
   constructor(private readonly deps: Deps) {}
 
   async find(id: string): Promise<AdapterPayload | undefined> {
     const client = await this.deps.store.oidcClients.find(id);
-    return client && (openClientMetadata(this.deps, client) as AdapterPayload);
+    if (!client) return undefined;
+    const metadata = openClientMetadata(this.deps, client);
+    const gate = await this.deps.store.workloads.gate(id);
+    if (!gate) return metadata as AdapterPayload;
+    if (gate.status !== 'active' || gate.ownerStatus !== 'active') return undefined;
+    if (gate.previousJwks && gate.previousJwksUntil !== null && gate.previousJwksUntil > this.deps.clock()) {
+      const current = (metadata.jwks as { keys?: Record<string, unknown>[] } | undefined)?.keys ?? [];
+      return { ...metadata, jwks: { keys: [...current, ...gate.previousJwks.keys] } } as AdapterPayload;
+    }
+    return metadata as AdapterPayload;
   }
 
   async upsert(): Promise<void> {

@@ -43,6 +43,8 @@ export interface ClientInput {
   /** Back-Channel Logout 1.0 §2.2: where Logout Tokens are POSTed, and whether they (and ID tokens) must carry `sid`. */
   readonly backchannelLogoutUri?: string | null;
   readonly backchannelLogoutSessionRequired?: boolean;
+  /** Lifetime of its client-credentials access tokens, in seconds (workloads: services/nhi/workloads.ts). */
+  readonly tokenTtlS?: number | null;
 }
 
 /** What `clients update` may change: the client's policy (clientPolicy.ts); anything left out stays. */
@@ -87,6 +89,15 @@ export type MetadataValidator = (metadata: Record<string, unknown>) => Promise<s
 
 /** Client metadata property naming the API a resource-server client is (configuration.ts `extraClientMetadata`). */
 export const RESOURCE_SERVER_METADATA = 'keybound_resource_server';
+
+/** Client metadata property with the lifetime of a workload's access tokens, in seconds (configuration.ts `ttl`). */
+export const TOKEN_TTL_METADATA = 'keybound_token_ttl';
+
+/** A client's own access-token lifetime, if it has one. */
+export function clientTokenTtl(client: object): number | undefined {
+  const ttl = (client as Record<string, unknown>)[TOKEN_TTL_METADATA];
+  return typeof ttl === 'number' && Number.isInteger(ttl) && ttl > 0 ? ttl : undefined;
+}
 
 const secretContext = (clientId: string) => `oidc-client-secret:${clientId}`;
 
@@ -133,6 +144,7 @@ export async function createClient(deps: Deps, input: ClientInput, validate: Met
     ...(input.jwks ? { jwks: input.jwks } : {}),
     ...(input.requireDpop ? { dpop_bound_access_tokens: true } : {}),
     ...(resourceServer !== null ? { [RESOURCE_SERVER_METADATA]: resourceServer } : {}),
+    ...(input.tokenTtlS ? { [TOKEN_TTL_METADATA]: input.tokenTtlS } : {}),
     ...policyMetadata(policy.value),
     ...(input.backchannelLogoutUri ? { backchannel_logout_uri: input.backchannelLogoutUri, backchannel_logout_session_required: input.backchannelLogoutSessionRequired ?? false } : {}),
   };
@@ -206,6 +218,8 @@ export function describeClient(client: OidcClientRow): Record<string, unknown> {
  * no longer finds the client); JWT access tokens it holds live until they expire (KEYBOUND_OIDC_ACCESS_TOKEN_TTL).
  */
 export async function deleteClient(deps: Deps, clientId: string): Promise<Result<null>> {
+  // A workload's client goes with the workload, which has an owner and an audit trail of its own.
+  if (await deps.store.workloads.find(clientId)) return fail('client_invalid', { message: `Client ${clientId} is a workload: disable it with \`keybound workloads disable ${clientId}\`.` });
   if (!(await deps.store.oidcClients.delete(clientId))) return fail('client_not_found');
   await deps.store.audit.append({ type: 'oidc.client.deleted', outcome: 'success', at: deps.clock(), details: { clientId } });
   return ok(null);

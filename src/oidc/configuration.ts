@@ -3,7 +3,7 @@ import { aalOf, ACR_VALUES, isAcr } from '../core/assurance/level.ts';
 import type { Deps } from '../services/deps.ts';
 import { findAccount } from './account.ts';
 import { adapterFactory } from './adapter.ts';
-import { RESOURCE_SERVER_METADATA } from './clients.ts';
+import { clientTokenTtl, RESOURCE_SERVER_METADATA, TOKEN_TTL_METADATA } from './clients.ts';
 import { checkRefresh, refuseUnallowed } from './allowlist.ts';
 import { clientPolicy, OIDC_SCOPES, POLICY_METADATA } from './clientPolicy.ts';
 import { providerCookieNames } from './cookies.ts';
@@ -35,7 +35,7 @@ export function providerConfiguration(deps: Deps, input: { jwks: JWKS; cookieKey
     findAccount: findAccount(deps),
     // Which API a client is, if it is a resource server (clients.ts; it may introspect for that API).
     // and what it may have (clientPolicy.ts: minimum level, first-party, scope and resource allowlists).
-    extraClientMetadata: { properties: [RESOURCE_SERVER_METADATA, ...Object.values(POLICY_METADATA)] },
+    extraClientMetadata: { properties: [RESOURCE_SERVER_METADATA, TOKEN_TTL_METADATA, ...Object.values(POLICY_METADATA)] },
     scopes: [...OIDC_SCOPES],
     // acr, amr and auth_time are in every ID token (oidc-provider otherwise adds acr only when
     // acr_values is sent): applications must see the level actually reached (DESIGN.md principle 2).
@@ -92,7 +92,8 @@ export function providerConfiguration(deps: Deps, input: { jwks: JWKS; cookieKey
           return {
             audience: indicator,
             scope: oidc.resourceScopes.filter((s) => allowed.includes(s)).join(' '),
-            accessTokenTTL: oidc.accessTokenTtlS,
+            // A workload's own lifetime (at most 900 s, services/nhi/workloads.ts) before the server's.
+            accessTokenTTL: clientTokenTtl(client) ?? oidc.accessTokenTtlS,
             accessTokenFormat: 'jwt',
             jwt: { sign: { alg: oidc.signingAlg } },
           };
@@ -121,7 +122,7 @@ export function providerConfiguration(deps: Deps, input: { jwks: JWKS; cookieKey
     },
     ttl: {
       AccessToken: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? oidc.accessTokenTtlS,
-      ClientCredentials: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? oidc.accessTokenTtlS,
+      ClientCredentials: (_ctx, token, client) => token.resourceServer?.accessTokenTTL ?? clientTokenTtl(client) ?? oidc.accessTokenTtlS,
       AuthorizationCode: oidc.codeTtlS,
       IdToken: oidc.idTokenTtlS,
       RefreshToken: (_ctx, token) => refreshTokenTtl(deps, token),

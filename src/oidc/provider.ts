@@ -8,6 +8,7 @@ import { bindGrantsToSessions } from './grantBinding.ts';
 import { endKeyboundSessionOnLogout } from './logout.ts';
 import { installAtomicReplayDetection } from './replay.ts';
 import { auditClientAuthentication } from './events.ts';
+import { machineIdentities } from './machines.ts';
 
 /** Where provider events are logged (Fastify's logger in the server, nothing in the CLI). */
 export type ProviderLog = Pick<FastifyBaseLogger, 'info' | 'error'>;
@@ -45,6 +46,7 @@ export async function buildProvider(deps: Deps, log: ProviderLog): Promise<Built
   provider.use(securityHeaders(deps.config));
   provider.use(endKeyboundSessionOnLogout(deps));
   provider.use(bindGrantsToSessions(deps));
+  provider.use(machineIdentities(deps));
   auditClientAuthentication(provider, deps);
   provider.on('server_error', (_ctx: KoaContextWithOIDC, error: Error) => log.error({ err: error }, 'oidc provider error'));
   for (const event of CLIENT_ERROR_EVENTS) {

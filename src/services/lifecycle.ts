@@ -7,6 +7,7 @@ import { boundChannels, type Channels } from './devices/announce.ts';
 import type { Deps } from './deps.ts';
 import { endAccountGrants } from './grants.ts';
 import { endSessions, type AdminSessionEndReason } from './sessions.ts';
+import { cascadeToMachines } from './nhi/cascade.ts';
 
 /**
  * Account lifecycle (issue 12, "Account administration"; DESIGN.md "Lifecycle changes are governed
@@ -32,6 +33,12 @@ export interface Revoked {
   readonly pendingCodeSignIns: number;
   /** Assisted recoveries and role approvals awaiting approval or release, cancelled (migration 014). */
   readonly pendingApprovals: number;
+  /** Workloads the account owned, disabled (or moved to `machinesTransferredTo`) because it was suspended or offboarded. */
+  readonly workloads: number;
+  /** API keys the account owned, revoked (or moved to `machinesTransferredTo`). */
+  readonly apiKeys: number;
+  /** KEYBOUND_NHI_ON_OWNER_OFFBOARD=transfer:<username>: who got them; `null` when they were disabled (or there were none). */
+  readonly machinesTransferredTo: string | null;
 }
 
 export interface LifecycleChange {
@@ -40,7 +47,8 @@ export interface LifecycleChange {
   readonly revoked: Revoked;
   /**
    * Until when tokens already issued that no server can recall stay valid (epoch ms): JWT access
-   * tokens (KEYBOUND_OIDC_ACCESS_TOKEN_TTL) and ID tokens (KEYBOUND_OIDC_ID_TOKEN_TTL). Resource
+   * tokens (KEYBOUND_OIDC_ACCESS_TOKEN_TTL, or the longest lifetime of the workloads the change
+   * disabled) and ID tokens (KEYBOUND_OIDC_ID_TOKEN_TTL). Resource
    * servers that verify JWTs locally accept them until then.
    */
   readonly selfContained: { readonly accessTokensValidUntil: number; readonly idTokensValidUntil: number };
@@ -57,7 +65,7 @@ export function describeChange(change: LifecycleChange) {
   };
 }
 
-const NOTHING: Revoked = { sessions: 0, grants: 0, passkeys: 0, codeFactors: 0, invitations: 0, pendingCodeSignIns: 0, pendingApprovals: 0 };
+const NOTHING: Revoked = { sessions: 0, grants: 0, passkeys: 0, codeFactors: 0, invitations: 0, pendingCodeSignIns: 0, pendingApprovals: 0, workloads: 0, apiKeys: 0, machinesTransferredTo: null };
 
 /**
  * The one cascade every lifecycle change runs, inside its transaction. `access`: every live session
@@ -65,8 +73,9 @@ const NOTHING: Revoked = { sessions: 0, grants: 0, passkeys: 0, codeFactors: 0, 
  * `passkeys` (an assisted recovery with revokeExisting, redeemed: recovery/assisted.ts) adds every
  * passkey the account had, disabled, before the recovered one is bound. `everything` (offboarding)
  * adds the authenticators and ways back in: passkeys and code factors disabled, enrolment links,
- * pending code sign-ins and pending approvals ended. Workloads and API keys the person owns join
- * this function when they exist, so no caller can forget them.
+ * pending code sign-ins and pending approvals ended. When the account is suspended or offboarded
+ * (not when an administrator only ends its sessions), the workloads and API keys it owns are
+ * disabled or handed over in the same transaction (nhi/cascade.ts), so no caller can forget them.
  */
 export async function revokeAccountAccess(
   deps: Deps,
@@ -81,7 +90,11 @@ export async function revokeAccountAccess(
   const sessions = await endSessions(deps, tx, { accountId: account.id, sessionIds: live.map((s) => s.id), reason: input.reason, by: input.by, context: input.context, at: input.at });
   // Then every grant left (offline_access ones outlive sessions) and every provider row naming the account.
   await endAccountGrants(tx, account.id);
-  const revoked = { ...NOTHING, sessions: sessions.length, grants };
+  let revoked: Revoked = { ...NOTHING, sessions: sessions.length, grants };
+  if (input.reason === 'suspended' || input.reason === 'offboarded') {
+    const machines = await cascadeToMachines(deps, tx, account, { reason: input.reason, by: input.by, at: input.at });
+    revoked = { ...revoked, workloads: machines.workloads, apiKeys: machines.apiKeys, machinesTransferredTo: machines.transferredTo };
+  }
   if (input.scope === 'access') return revoked;
   if (input.scope === 'passkeys') return { ...revoked, passkeys: await tx.passkeys.disableForAccount(account.id, input.reason) };
   return {
@@ -187,6 +200,8 @@ async function transition(deps: Deps, t: Transition, input: ChangeInput): Promis
     channels = await boundChannels(tx, account);
     await tx.accounts.setStatus(account.id, to, at);
     const revoked = t.cascade ? await revokeAccountAccess(deps, tx, account, { ...t.cascade, by, context: input.context, at }) : NOTHING;
+    // A disabled workload's JWT access tokens live out their own lifetime (up to 900 s, nhi/workloads.ts).
+    const machineTtlS = revoked.workloads > 0 && revoked.machinesTransferredTo === null ? Math.max(0, ...(await tx.workloads.list({ ownerId: account.id })).map((w) => w.tokenTtlS)) : 0;
     await tx.audit.append({
       type: t.event,
       outcome: 'success',
@@ -200,7 +215,7 @@ async function transition(deps: Deps, t: Transition, input: ChangeInput): Promis
       account: { ...account, status: to },
       from: account.status,
       revoked,
-      selfContained: { accessTokensValidUntil: at + oidc.accessTokenTtlS * 1000, idTokensValidUntil: at + oidc.idTokenTtlS * 1000 },
+      selfContained: { accessTokensValidUntil: at + Math.max(oidc.accessTokenTtlS, machineTtlS) * 1000, idTokensValidUntil: at + oidc.idTokenTtlS * 1000 },
     });
   });
   if (!result.ok) return result;

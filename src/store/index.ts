@@ -23,6 +23,8 @@ import { SqlCodeAttemptStore } from './sql/codeAttempts.ts';
 import { SqlCodeThrottleStore } from './sql/codeThrottles.ts';
 import { SqlRecoveryCodeStore } from './sql/recoveryCodes.ts';
 import { SqlAttestationMetadataStore } from './sql/attestationMetadata.ts';
+import { SqlWorkloadStore } from './sql/workloads.ts';
+import { SqlApiKeyStore } from './sql/apiKeys.ts';
 
 export type { Store } from './ports.ts';
 
@@ -61,6 +63,8 @@ function build(db: Db, k: Kysely<Database>, tx: Transaction<Database> | null, op
     attestationMetadata: new SqlAttestationMetadataStore(k, inTransaction),
     oidcGrantSessions: new SqlOidcGrantSessionStore(k),
     oidcLogoutOutbox: new SqlOidcLogoutOutboxStore(k),
+    workloads: new SqlWorkloadStore(k),
+    apiKeys: new SqlApiKeyStore(k),
     transaction,
     ping: async () => {
       await sql`select 1`.execute(k);

@@ -13,6 +13,8 @@ import * as m010 from './migrations/010_account_lifecycle.ts';
 import * as m011 from './migrations/011_device_links.ts';
 import * as m013 from './migrations/013_session_purpose.ts';
 import * as m014 from './migrations/014_approvals.ts';
+import * as m016 from './migrations/016_workloads.ts';
+import * as m017 from './migrations/017_api_keys.ts';
 
 interface Migration {
   readonly version: number;
@@ -35,6 +37,8 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 11, name: 'device_links', up: m011.up },
   { version: 13, name: 'session_purpose', up: m013.up },
   { version: 14, name: 'approvals', up: m014.up },
+  { version: 16, name: 'workloads', up: m016.up },
+  { version: 17, name: 'api_keys', up: m017.up },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -413,6 +413,83 @@ export interface ApprovalStore {
   cancelForAccount(accountId: string, input: { by: string; at: number }): Promise<number>;
 }
 
+export type WorkloadKind = 'service' | 'agent';
+export type MachineStatus = 'active' | 'disabled';
+
+/** A service or agent (src/services/nhi/workloads.ts); its keys and policy live in its OpenID client. */
+export interface WorkloadRow {
+  readonly clientId: string;
+  readonly name: string;
+  readonly ownerId: string;
+  readonly kind: WorkloadKind;
+  readonly status: MachineStatus;
+  readonly disabledReason: string | null;
+  readonly tokenTtlS: number;
+  /** Keys a rotation replaced, valid until `previousJwksUntil` (epoch ms). */
+  readonly previousJwks: { readonly keys: readonly Record<string, unknown>[] } | null;
+  readonly previousJwksUntil: number | null;
+  readonly keysRotatedAt: number | null;
+  readonly createdAt: number;
+  readonly lastUsedAt: number | null;
+}
+
+/** What the provider asks for every client it loads: whether the workload may have tokens, and its overlap keys. */
+export interface WorkloadGate {
+  readonly status: MachineStatus;
+  readonly ownerStatus: AccountStatus | null;
+  readonly previousJwks: { readonly keys: readonly Record<string, unknown>[] } | null;
+  readonly previousJwksUntil: number | null;
+}
+
+export interface WorkloadStore {
+  create(row: WorkloadRow): Promise<void>;
+  find(clientId: string): Promise<WorkloadRow | undefined>;
+  /** `undefined` for a client that is not a workload. */
+  gate(clientId: string): Promise<WorkloadGate | undefined>;
+  list(filter?: { ownerId?: string }): Promise<WorkloadRow[]>;
+  /** Sets the status (and reason); `false` when there is no such workload. */
+  setStatus(clientId: string, status: MachineStatus, reason: string | null): Promise<boolean>;
+  setOwner(clientId: string, ownerId: string): Promise<boolean>;
+  /** Records the keys a rotation replaced and until when they stay valid. */
+  recordRotation(clientId: string, previous: { keys: readonly Record<string, unknown>[] } | null, until: number | null, at: number): Promise<boolean>;
+  recordUse(clientId: string, at: number): Promise<void>;
+  /** Disables every active workload of the owner; returns their client ids. */
+  disableForOwner(ownerId: string, reason: string): Promise<string[]>;
+  /** Moves every workload of one owner to another; returns their client ids. */
+  transferOwner(fromOwnerId: string, toOwnerId: string): Promise<string[]>;
+}
+
+export interface ApiKeyRow {
+  readonly id: string;
+  /** SHA-256 of the whole key (core/tokens.ts `hashSecret`). */
+  readonly keyHash: string;
+  readonly ownerId: string;
+  readonly name: string;
+  readonly scopes: readonly string[];
+  readonly status: 'active' | 'revoked';
+  readonly revokedReason: string | null;
+  readonly createdAt: number;
+  readonly expiresAt: number;
+  readonly revokedAt: number | null;
+  readonly lastUsedAt: number | null;
+  readonly replacedBy: string | null;
+}
+
+export interface ApiKeyStore {
+  create(row: ApiKeyRow): Promise<void>;
+  find(id: string): Promise<ApiKeyRow | undefined>;
+  findByHash(keyHash: string): Promise<(ApiKeyRow & { readonly ownerStatus: AccountStatus | null }) | undefined>;
+  list(filter?: { ownerId?: string }): Promise<ApiKeyRow[]>;
+  /** Revokes the key if it is active: `true` for exactly one caller. */
+  revoke(id: string, reason: string, at: number): Promise<boolean>;
+  /** Ends the key at `expiresAt` (if that is sooner) and records its successor. */
+  supersede(id: string, replacedBy: string, expiresAt: number): Promise<boolean>;
+  recordUse(id: string, at: number): Promise<void>;
+  /** Revokes every active key of the owner; returns how many. */
+  revokeForOwner(ownerId: string, reason: string, at: number): Promise<number>;
+  transferOwner(fromOwnerId: string, toOwnerId: string): Promise<number>;
+}
+
 export interface Store {
   readonly accounts: AccountStore;
   readonly approvals: ApprovalStore;
@@ -433,6 +510,8 @@ export interface Store {
   readonly attestationMetadata: AttestationMetadataStore;
   readonly oidcGrantSessions: OidcGrantSessionStore;
   readonly oidcLogoutOutbox: OidcLogoutOutboxStore;
+  readonly workloads: WorkloadStore;
+  readonly apiKeys: ApiKeyStore;
   /** Runs `work` in one transaction; the `Store` it gets writes inside it. */
   transaction<T>(work: (tx: Store) => Promise<T>): Promise<T>;
   /** Cheap round trip, for readiness checks. */

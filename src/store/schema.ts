@@ -299,4 +299,40 @@ export interface Database {
   oidc_grant_sessions: OidcGrantSessionsTable;
   oidc_logout_outbox: OidcLogoutOutboxTable;
   approvals: ApprovalsTable;
+  workloads: WorkloadsTable;
+  api_keys: ApiKeysTable;
+}
+
+/** Services and agents (migration 016, src/services/nhi/workloads.ts); `client_id` is their OpenID client. */
+export interface WorkloadsTable {
+  client_id: string;
+  name: string;
+  owner_id: string;
+  kind: string;
+  status: string;
+  disabled_reason: string | null;
+  token_ttl_s: number;
+  /** JSON JWK Set the last rotation replaced, valid until `previous_jwks_until`. */
+  previous_jwks: string | null;
+  previous_jwks_until: number | null;
+  keys_rotated_at: number | null;
+  created_at: number;
+  last_used_at: number | null;
+}
+
+/** API keys (migration 017, src/services/nhi/apiKeys.ts); only SHA-256 of the key is kept. */
+export interface ApiKeysTable {
+  id: string;
+  key_hash: string;
+  owner_id: string;
+  name: string;
+  /** JSON array of scopes. */
+  scopes: string;
+  status: string;
+  revoked_reason: string | null;
+  created_at: number;
+  expires_at: number;
+  revoked_at: number | null;
+  last_used_at: number | null;
+  replaced_by: string | null;
 }

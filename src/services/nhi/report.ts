@@ -1,0 +1,83 @@
+import type { ApiKeyRow, WorkloadRow } from '../../store/ports.ts';
+import type { Deps } from '../deps.ts';
+import { revokeApiKey } from './apiKeys.ts';
+import { disableWorkload } from './workloads.ts';
+
+/**
+ * `keybound nhi report` (issue 15; docs/nhi.md): the hygiene of active workloads and API keys.
+ * - `orphaned`: its owner is not an active account (the owner cascade prevents this for changes
+ *   made through Keybound; it finds what came before it or around it).
+ * - `stale`: not used for KEYBOUND_NHI_STALE_DAYS (or, never used, made that long ago).
+ * - `unrotated`: a workload whose key set is older than KEYBOUND_NHI_ROTATE_DAYS.
+ * - `expiring`: an API key that expires within EXPIRING_MS.
+ * - `long_lived`: an API key whose lifetime is longer than KEYBOUND_API_KEY_MAX_TTL allows now.
+ * With `disable`, orphaned and stale ones are disabled (workloads) or revoked (keys), each audited.
+ */
+export const EXPIRING_MS = 7 * 86_400_000;
+
+export type Issue = 'orphaned' | 'stale' | 'unrotated' | 'expiring' | 'long_lived';
+
+export interface ReportEntry {
+  readonly kind: 'workload' | 'api_key';
+  readonly id: string;
+  readonly name: string;
+  readonly owner: string;
+  readonly issues: readonly Issue[];
+  readonly lastUsedAt: string | null;
+  /** Whether `--disable` disabled or revoked it. */
+  readonly disabled: boolean;
+}
+
+export interface NhiReport {
+  readonly entries: readonly ReportEntry[];
+  readonly workloads: number;
+  readonly apiKeys: number;
+}
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+const ACTED_ON: readonly Issue[] = ['orphaned', 'stale'];
+
+export async function nhiReport(deps: Deps, input: { disable: boolean; by: string }): Promise<NhiReport> {
+  const now = deps.clock();
+  const { staleMs, rotateMs, apiKeyMaxTtlMs } = deps.config.nhi;
+  const owners = new Map<string, { username: string; active: boolean }>();
+  const ownerOf = async (id: string) => {
+    if (!owners.has(id)) {
+      const account = await deps.store.accounts.findById(id);
+      owners.set(id, { username: account?.username ?? `(deleted ${id})`, active: account?.status === 'active' });
+    }
+    return owners.get(id)!;
+  };
+  const common = async (row: WorkloadRow | ApiKeyRow): Promise<Issue[]> => {
+    const issues: Issue[] = [];
+    if (!(await ownerOf(row.ownerId)).active) issues.push('orphaned');
+    if ((row.lastUsedAt ?? row.createdAt) <= now - staleMs) issues.push('stale');
+    return issues;
+  };
+
+  const entries: ReportEntry[] = [];
+  const workloads = (await deps.store.workloads.list()).filter((w) => w.status === 'active');
+  for (const w of workloads) {
+    const issues = await common(w);
+    if ((w.keysRotatedAt ?? w.createdAt) <= now - rotateMs) issues.push('unrotated');
+    if (issues.length === 0) continue;
+    let disabled = false;
+    if (input.disable && issues.some((i) => ACTED_ON.includes(i))) {
+      disabled = (await disableWorkload(deps, { clientId: w.clientId, by: input.by, reason: `nhi report: ${issues.filter((i) => ACTED_ON.includes(i)).join(', ')}` })).ok;
+    }
+    entries.push({ kind: 'workload', id: w.clientId, name: w.name, owner: (await ownerOf(w.ownerId)).username, issues, lastUsedAt: iso(w.lastUsedAt), disabled });
+  }
+  const keys = (await deps.store.apiKeys.list()).filter((k) => k.status === 'active' && k.expiresAt > now);
+  for (const k of keys) {
+    const issues = await common(k);
+    if (k.expiresAt - now <= EXPIRING_MS) issues.push('expiring');
+    if (k.expiresAt - k.createdAt > apiKeyMaxTtlMs) issues.push('long_lived');
+    if (issues.length === 0) continue;
+    let disabled = false;
+    if (input.disable && issues.some((i) => ACTED_ON.includes(i))) {
+      disabled = (await revokeApiKey(deps, { id: k.id, by: input.by, reason: `nhi report: ${issues.filter((i) => ACTED_ON.includes(i)).join(', ')}` })).ok;
+    }
+    entries.push({ kind: 'api_key', id: k.id, name: k.name, owner: (await ownerOf(k.ownerId)).username, issues, lastUsedAt: iso(k.lastUsedAt), disabled });
+  }
+  return { entries, workloads: workloads.length, apiKeys: keys.length };
+}

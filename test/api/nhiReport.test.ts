@@ -1,0 +1,83 @@
+/**
+ * `keybound nhi report` (issue 15, docs/nhi.md) on SQLite and PostgreSQL, with the injectable
+ * clock: orphaned (owner not active, set around the cascade), stale, unrotated, expiring and
+ * over-long entries; `disable` acts on orphaned and stale ones only, audited; `--json` from the CLI.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkApiKey, createApiKey } from '../../src/services/nhi/apiKeys.ts';
+import { nhiReport } from '../../src/services/nhi/report.ts';
+import { createWorkload, rotateWorkloadKeys, showWorkload } from '../../src/services/nhi/workloads.ts';
+import type { Deps } from '../../src/services/deps.ts';
+import { enrol, ManualClock, startTestApp, TEST_DATA_KEYS, type TestApp } from '../helpers/app.ts';
+import { BACKENDS } from '../helpers/db.ts';
+import { clientCredentials, machineKey } from '../helpers/machines.ts';
+import { runCli } from '../helpers/server.ts';
+
+const DAY = 86_400_000;
+const RESOURCE = 'https://api.example.test/';
+
+describe.each(BACKENDS)('nhi report on %s', (backend) => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await startTestApp({ backend, clock: new ManualClock(Date.now()), env: { KEYBOUND_OIDC_RESOURCES: RESOURCE } });
+    for (const name of ['olive', 'gone']) await enrol(t, name);
+  }, 60_000);
+  afterAll(async () => t?.close());
+
+  it('finds orphaned, stale, unrotated, expiring and over-long machines; --disable acts on orphaned and stale ones', async () => {
+    const key = await machineKey();
+    const workload = async (name: string, owner = 'olive') => {
+      const made = await createWorkload(t.deps, { name, owner, kind: 'service', jwks: key.jwks, audiences: [RESOURCE], scopes: ['read'], by: 'test' }, async () => null);
+      if (!made.ok) throw new Error(made.code);
+      return made.value.client_id;
+    };
+    const apiKey = async (name: string, expiresInMs: number, owner = 'olive') => {
+      const made = await createApiKey(t.deps, { owner, name, scopes: ['read'], expiresInMs, by: 'test' });
+      if (!made.ok) throw new Error(made.code);
+      return made.value;
+    };
+    const used = await workload('Used');
+    const idle = await workload('Idle');
+    const rotated = await workload('Rotated');
+    const orphan = await workload('Orphan', 'gone');
+    const orphanKey = await apiKey('Orphan key', 60 * DAY, 'gone');
+    const longKey = await apiKey('Long key', 90 * DAY);
+    // The owner leaves without the cascade (as before this feature, or by a direct database change).
+    await t.store.accounts.setStatus((await t.store.accounts.findByUsername('gone'))!.id, 'offboarded', t.clock.now);
+
+    t.clock.advance(40 * DAY);
+    const shortKey = await apiKey('Short key', 10 * DAY);
+    expect((await clientCredentials(t, used, key.privateKey, { resource: RESOURCE, scope: 'read' })).statusCode).toBe(200);
+    expect((await rotateWorkloadKeys(t.deps, { clientId: rotated, jwks: key.jwks, overlapMs: 0, by: 'test' })).ok).toBe(true);
+    expect((await clientCredentials(t, rotated, key.privateKey, { resource: RESOURCE, scope: 'read' })).statusCode).toBe(200);
+    t.clock.advance(6 * DAY);
+    // 30 days for staleness and rotation; lowering the maximum makes existing longer keys over-long.
+    const stricter: Deps = { ...t.deps, config: { ...t.config, nhi: { ...t.config.nhi, apiKeyMaxTtlMs: 30 * DAY, staleMs: 30 * DAY, rotateMs: 30 * DAY } } };
+
+    const report = await nhiReport(stricter, { disable: false, by: 'test' });
+    const byId = new Map(report.entries.map((e) => [e.id, e.issues]));
+    expect(byId.get(idle)).toEqual(['stale', 'unrotated']);
+    expect(byId.get(used)).toEqual(['unrotated']);
+    expect(byId.has(rotated)).toBe(false);
+    expect(byId.get(orphan)).toEqual(['orphaned', 'stale', 'unrotated']);
+    expect(byId.get(orphanKey.id)).toEqual(['orphaned', 'stale', 'long_lived']);
+    expect(byId.get(longKey.id)).toEqual(['stale', 'long_lived']);
+    expect(byId.get(shortKey.id)).toEqual(['expiring']);
+    expect(report.entries.every((e) => !e.disabled)).toBe(true);
+
+    const acted = await nhiReport(stricter, { disable: true, by: 'test' });
+    expect(acted.entries.filter((e) => e.disabled).map((e) => e.id).sort()).toEqual([idle, orphan, orphanKey.id, longKey.id].sort());
+    expect(await showWorkload(t.deps, idle)).toMatchObject({ ok: true, value: { status: 'disabled', disabled_reason: 'nhi report: stale' } });
+    expect(await showWorkload(t.deps, used)).toMatchObject({ ok: true, value: { status: 'active' } });
+    expect((await checkApiKey(t.deps, longKey.key)).ok).toBe(false);
+    expect((await checkApiKey(t.deps, shortKey.key)).ok).toBe(true);
+    const audit = await t.store.audit.list({ type: 'workload.disabled', limit: 10 });
+    expect(audit.map((e) => e.details.clientId)).toEqual(expect.arrayContaining([idle, orphan]));
+
+    const cli = await runCli(['nhi', 'report', '--json'], { env: { KEYBOUND_DATABASE_URL: t.database.url, KEYBOUND_DATA_KEYS: TEST_DATA_KEYS } });
+    expect(cli.code, cli.stderr).toBe(0);
+    // The CLI reads the real clock (46 days before this test's) and the default 90 days.
+    expect(JSON.parse(cli.stdout)).toMatchObject({ workloads: 2, apiKeys: 1 });
+  }, 60_000);
+});
