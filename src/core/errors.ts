@@ -24,6 +24,7 @@ export const ERRORS = {
   // Account administration (README "Account lifecycle")
   admin_required: [403, 'This needs an administrator signed in with a passkey at the level the admin role requires.'],
   approval_required: [403, 'Raising an account to admin through the API needs a second administrator\'s approval, which is not available yet. An operator can run `keybound accounts set-role <username> admin` on the server.'],
+  policy_would_weaken_account: [403, 'This change would open a way into the account that is weaker than its role allows, so it was refused. Keep to passkeys, or ask an administrator about the role\'s policy.'],
   account_status_conflict: [409, 'The account is not in a state that allows this change.'],
   // Enrolment
   enrolment_token_unknown: [404, 'This enrolment link is not valid. Ask your administrator for a new one.'],

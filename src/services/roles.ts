@@ -4,6 +4,7 @@ import { actorAccountId, actorName, authorize, CLI_ACTOR, type Actor } from './a
 import { notifyHolder } from './codes/notify.ts';
 import type { Deps } from './deps.ts';
 import { lockedAccount } from './lifecycle.ts';
+import { guardPathChange } from './paths/guard.ts';
 
 /**
  * Changes an account's role: the one way to, audited (`account.role_changed` with the old and new
@@ -24,6 +25,14 @@ export async function changeRole(
   const by = actorName(actor);
   const context = input.context ?? null;
   const now = deps.clock();
+  // The policy guard (docs/paths.md), before the transaction (it reads through the store): the
+  // account must meet the new role's effective level. Its factors cannot change meanwhile without
+  // a fresh sign-in of the holder, and each such change passes the guard itself.
+  const target = await deps.store.accounts.findByUsername(input.username);
+  if (target && target.status !== 'offboarded' && target.role !== input.role) {
+    const weakens = await guardPathChange(deps, target, { kind: 'role', role: input.role });
+    if (weakens) return weakens;
+  }
   const result = await deps.store.transaction(async (tx): Promise<Result<{ account: Account; from: Role }>> => {
     const found = await lockedAccount(tx, input.username);
     if (!found.ok) return found;

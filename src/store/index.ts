@@ -22,6 +22,7 @@ import { SqlCodeAttemptStore } from './sql/codeAttempts.ts';
 import { SqlCodeThrottleStore } from './sql/codeThrottles.ts';
 import { SqlRecoveryCodeStore } from './sql/recoveryCodes.ts';
 import { SqlAttestationMetadataStore } from './sql/attestationMetadata.ts';
+import { SqlPathFactStore } from './sql/pathFacts.ts';
 
 export type { Store } from './ports.ts';
 
@@ -42,6 +43,7 @@ function build(db: Db, k: Kysely<Database>, tx: Transaction<Database> | null, op
     tx ? work(tx) : db.kysely.transaction().execute((t) => work(t));
   const store: Store = {
     accounts: new SqlAccountStore(k, db.dialect),
+    pathFacts: new SqlPathFactStore(k),
     invitations: new SqlInvitationStore(k),
     passkeys: new SqlPasskeyStore(k),
     ceremonies: new SqlCeremonyStore(k),

@@ -1,3 +1,4 @@
+import type { AccountFacts } from '../core/paths/model.ts';
 /**
  * The store's ports: what services may ask of the database, and nothing more. Each method is one
  * statement or one small transaction; one-time values are consumed by a single atomic statement.
@@ -389,8 +390,18 @@ export interface AttestationMetadataStore {
   current(): Promise<AttestationMetadataBlob | undefined>;
 }
 
+/** Reads for takeover-path analysis (core/paths), a page of accounts at a time. */
+export interface PathFactStore {
+  /** Accounts in username order after `after` (null: from the first), at most `limit`. */
+  page(after: string | null, limit: number): Promise<Account[]>;
+  /** What path analysis needs of each of these accounts, in their order. */
+  load(accounts: readonly Account[], now: number): Promise<AccountFacts[]>;
+  countActiveAdmins(): Promise<number>;
+}
+
 export interface Store {
   readonly accounts: AccountStore;
+  readonly pathFacts: PathFactStore;
   readonly invitations: InvitationStore;
   readonly passkeys: PasskeyStore;
   readonly ceremonies: CeremonyStore;
