@@ -5,6 +5,8 @@ import { DEVICE_LINK_TTL_MS } from '../../services/devices/link.ts';
 import { renderDevicesSection } from './devices.ts';
 import { renderFactorsSection, type FactorsView } from './factors.ts';
 import { html, layout } from './html.ts';
+import { renderPathsSection } from './paths.ts';
+import type { AnalysisJson } from '../../services/paths/report.ts';
 
 const when = (iso: string | null) => (iso ? html`<time datetime="${iso}">${iso.replace('T', ' ').slice(0, 16)} UTC</time>` : html`never`);
 
@@ -23,6 +25,8 @@ export function renderAccountPage(input: {
   changed?: boolean;
   /** The latest recovery of the account (README "Recovery"): when, and from where. */
   recovered?: { at: number; ip: string | null } | null;
+  /** Takeover-path analysis of the account (docs/paths.md): "Ways into your account". */
+  paths?: AnalysisJson;
 }): string {
   const { account, session } = input;
   const activeCount = input.passkeys.filter((p) => p.status === 'active').length;
@@ -72,6 +76,8 @@ ${input.allowSyncedPasskeys ? '' : html`<p class="muted">Your role accepts devic
 ${renderDevicesSection({ fresh: input.fresh, minutes: DEVICE_LINK_TTL_MS / 60_000 })}
 
 ${input.factors ? renderFactorsSection(input.factors) : ''}
+
+${input.paths ? renderPathsSection(input.paths) : ''}
 
 <section aria-labelledby="sessions-heading">
 <h2 id="sessions-heading">Sessions</h2>
