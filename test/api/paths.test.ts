@@ -54,7 +54,7 @@ describe.each(BACKENDS)('takeover paths and the policy guard on %s', (backend) =
     const begun = await t.post('/api/v1/totp', {}, cookie);
     expect(begun.statusCode, begun.body).toBe(403);
     expect(begun.json().error).toBe('policy_would_weaken_account');
-    expect(begun.json().message).toMatch(/sign-in with an authenticator app code, which gives urn:keybound:aal1 \(the role requires urn:keybound:aal2\) and which phishing relay/);
+    expect(begun.json().message).toMatch(/sign-in with an authenticator app code, which gives AAL1 \(the role requires AAL2\) and which phishing relay/);
     expect(begun.body).not.toMatch(/otpauth/);
     expect(await t.store.authenticators.findPending(admin.id, 'totp')).toBeUndefined();
   });

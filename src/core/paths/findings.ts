@@ -1,4 +1,4 @@
-import { acrBelow, highestAcr, lowestAcr } from './levels.ts';
+import { acrBelow, acrName, highestAcr, lowestAcr } from './levels.ts';
 import type { AccountFacts, AssistedRecoverySettings, Finding, FindingCode, Path } from './model.ts';
 import type { Acr } from '../assurance/level.ts';
 
@@ -16,7 +16,7 @@ export function findingsFor(input: { facts: AccountFacts; paths: readonly Path[]
 
   if (effectiveAcr !== null && acrBelow(effectiveAcr, requiredAcr)) {
     const weakest = paths.filter((p) => p.grantsAcr === effectiveAcr).map((p) => p.label.toLowerCase());
-    add('below_required_level', `The account's weakest way in (${weakest.join('; ')}) gives ${effectiveAcr}, below the ${requiredAcr} its role requires.`);
+    add('below_required_level', `The account's weakest way in (${weakest.join('; ')}) gives ${acrName(effectiveAcr)}, below the ${acrName(requiredAcr)} its role requires.`);
   }
   if (paths.length === 0 && facts.status !== 'offboarded') add('no_self_service_path', 'The holder has no way in of their own: only an administrator can let them in again. Enrol a passkey.');
   const passkeys = signIns.filter((p) => p.factors.includes('passkey'));
@@ -29,7 +29,7 @@ export function findingsFor(input: { facts: AccountFacts; paths: readonly Path[]
   const strongestSignIn = highestAcr(signIns.map((p) => p.grantsAcr));
   const weakestRecovery = lowestAcr(recoveries.map((p) => p.grantsAcr));
   if (strongestSignIn !== null && weakestRecovery !== null && acrBelow(weakestRecovery, strongestSignIn)) {
-    add('recovery_weaker_than_sign_in', `Recovery gives ${weakestRecovery}, less than the ${strongestSignIn} of the best sign-in: an attacker goes round the passkey through recovery. Keep recovery codes offline, and use a second proof no sign-in uses.`);
+    add('recovery_weaker_than_sign_in', `Recovery gives ${acrName(weakestRecovery)}, less than the ${acrName(strongestSignIn)} of the best sign-in: an attacker goes round the passkey through recovery. Keep recovery codes offline, and use a second proof no sign-in uses.`);
   }
   const recovery = input.recoveryNeedsProof && facts.recoveryCodes > 0 && recoveries.length === 0;
   if (recovery) add('recovery_proof_missing', 'Recovery codes are saved, but the role needs a second proof and none is bound: recovery cannot be completed. Bind an authenticator app (or a phone or email for recovery), or add a second passkey.');

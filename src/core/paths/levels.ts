@@ -49,3 +49,15 @@ const WORDS: Readonly<Record<Acr, string>> = {
 export function acrInWords(acr: Acr | null): string {
   return acr === null ? 'No way in: the account cannot be signed in to or recovered by its holder' : WORDS[acr];
 }
+
+const NAMES: Readonly<Record<Acr, string>> = {
+  [ACR.aal1]: 'AAL1',
+  [ACR.aal2]: 'AAL2',
+  [ACR.aal2PhishingResistant]: 'AAL2 (phishing-resistant)',
+  [ACR.aal3]: 'AAL3',
+};
+
+/** A level's short name in sentences for people ("AAL2 (phishing-resistant)"). */
+export function acrName(acr: Acr): string {
+  return NAMES[acr];
+}

@@ -1,6 +1,6 @@
 import type { Acr } from '../../core/assurance/level.ts';
 import { CAPABILITY_NOUN, compareCapabilities, type Capability } from '../../core/paths/capabilities.ts';
-import { acrInWords } from '../../core/paths/levels.ts';
+import { acrInWords, acrName } from '../../core/paths/levels.ts';
 import type { AnalysisJson, PathJson } from '../../services/paths/report.ts';
 import { html, type Html } from './html.ts';
 
@@ -68,10 +68,10 @@ export function renderPathsSection(analysis: AnalysisJson): Html {
   const all = [...analysis.paths, ...analysis.governedPaths];
   return html`<section aria-labelledby="paths-heading" id="ways-in">
 <h2 id="paths-heading">Ways into your account</h2>
-<p>Your account is as strong as its weakest way in. Its level: <strong id="effective-level" data-acr="${analysis.effectiveAcr ?? ''}">${acrInWords(analysis.effectiveAcr as Acr | null)}</strong>${analysis.effectiveAcr !== null && analysis.effectiveAcr !== analysis.requiredAcr ? html` (your role asks for at least ${analysis.requiredAcr.replace('urn:keybound:', '').toUpperCase()})` : ''}.</p>
+<p>Your account is as strong as its weakest way in. Its level: <strong id="effective-level" data-acr="${analysis.effectiveAcr ?? ''}">${acrInWords(analysis.effectiveAcr as Acr | null)}</strong>${analysis.effectiveAcr !== null && analysis.effectiveAcr !== analysis.requiredAcr ? html` (your role asks for at least ${acrName(analysis.requiredAcr as Acr)})` : ''}.</p>
 ${all.length > 0 ? pathsGraph(all) : html`<p class="muted">No way in yet.</p>`}
 ${analysis.governedPaths.length > 0 ? html`<p class="muted">Administrator-run paths (${analysis.governedPaths.map((p) => p.label.toLowerCase()).join('; ')}) are shown too; they need people to agree and are not counted in your level.</p>` : ''}
 ${analysis.advice.length > 0 ? html`<h3>To raise it</h3><ul id="paths-advice">${analysis.advice.map((a) => html`<li>${a}</li>`)}</ul>` : ''}
-${analysis.findings.length > 0 ? html`<ul id="paths-findings">${analysis.findings.map((f) => html`<li data-finding="${f.code}">${f.message}</li>`)}</ul>` : ''}
+${analysis.findings.length > 0 ? html`<h3>What we noticed</h3><ul id="paths-findings">${analysis.findings.map((f) => html`<li data-finding="${f.code}">${f.message}</li>`)}</ul>` : ''}
 </section>`;
 }

@@ -1,6 +1,6 @@
 import { fail, type Failure } from '../../core/errors.ts';
 import type { Account, Role } from '../../core/model.ts';
-import { acrBelow, analyseAccount, weakeningPath, type AccountFacts } from '../../core/paths/index.ts';
+import { acrBelow, acrName, analyseAccount, weakeningPath, type AccountFacts } from '../../core/paths/index.ts';
 import type { Deps } from '../deps.ts';
 import { rolePathPolicy } from './policy.ts';
 
@@ -40,11 +40,11 @@ export async function guardPathChange(deps: Deps, account: Account, change: Path
     if (change.kind !== 'role' || !acrBelow(after.effectiveAcr, after.requiredAcr)) return null;
     const weakest = after.paths.find((p) => p.grantsAcr === after.effectiveAcr);
     return fail('policy_would_weaken_account', {
-      message: `As ${change.role}, this account would need ${after.requiredAcr}, and its weakest way in (${weakest?.label.toLowerCase() ?? 'none'}) gives ${after.effectiveAcr}. Remove that way in first.`,
+      message: `As ${change.role}, this account would need ${acrName(after.requiredAcr)}, and its weakest way in (${weakest?.label.toLowerCase() ?? 'none'}) gives ${after.effectiveAcr === null ? 'nothing' : acrName(after.effectiveAcr)}. Remove that way in first.`,
     });
   }
   const opens = opened.capabilities.filter((s) => s.length === 1).map((s) => s[0]!.replace(/_/g, ' '));
   return fail('policy_would_weaken_account', {
-    message: `This would open a way into the account weaker than its role allows: ${opened.label.toLowerCase()}, which gives ${opened.grantsAcr} (the role requires ${after.requiredAcr})${opens.length > 0 ? ` and which ${opens.join(' or ')} alone opens` : ''}. Keep to passkeys.`,
+    message: `This would open a way into the account weaker than its role allows: ${opened.label.toLowerCase()}, which gives ${acrName(opened.grantsAcr)} (the role requires ${acrName(after.requiredAcr)})${opens.length > 0 ? ` and which ${opens.join(' or ')} alone opens` : ''}. Keep to passkeys.`,
   });
 }
