@@ -1,5 +1,5 @@
 import { ACR, assess, type Acr } from '../assurance/level.ts';
-import { codeFactorAllowed } from '../policy.ts';
+import { codeFactorAllowed, passkeyAllowed } from '../policy.ts';
 import type { Capability } from './capabilities.ts';
 import { lowerAcr } from './levels.ts';
 import type { AccountFacts, AssistedRecoverySettings, PasskeyFact, Path, RolePathPolicy } from './model.ts';
@@ -48,6 +48,8 @@ export function selfServicePaths(facts: AccountFacts, role: RolePathPolicy): Pat
   if (facts.status === 'offboarded') return [];
   const paths: Path[] = [];
   for (const passkey of facts.passkeys) {
+    // A syncable passkey the role does not accept is refused at sign-in (core/policy.ts passkeyAllowed): no way in.
+    if (passkeyAllowed(role.policy, passkey) !== null) continue;
     const { acr } = assess([{ kind: 'passkey', userPresent: true, userVerified: passkey.userVerified, backupEligible: passkey.backupEligible, attestationTrusted: passkey.attestationTrusted }]);
     const kind = passkey.backupEligible ? 'syncable passkey' : 'device-bound passkey';
     paths.push({ id: `passkey:${passkey.id}`, kind: 'sign_in', factors: ['passkey'], grantsAcr: acr, capabilities: minimalSets(passkeyWays(passkey)), label: `Sign-in with the ${kind} "${passkey.nickname}"` });

@@ -168,6 +168,14 @@ const SCENARIOS: Scenario[] = [
     effective: ACR.aal2PhishingResistant,
     findings: ['single_passkey_no_recovery'],
   },
+  {
+    name: '21. a syncable passkey the role refuses is no way in',
+    facts: facts({ passkeys: [synced('s1'), bound('k1')] }),
+    role: role({ allowSyncedPasskeys: false }),
+    paths: { 'passkey:k1': DEVICE },
+    effective: ACR.aal2PhishingResistant,
+    findings: ['single_passkey_no_recovery'],
+  },
 ];
 
 describe('takeover paths: table of accounts (docs/paths.md)', () => {
