@@ -50,8 +50,8 @@ describe('ways into your account, in headless Chromium', () => {
 
     const analysis = await server.cliJson<AnalysisJson>(['analyse', '--account', 'erin', '--json']);
     const all = [...analysis.paths, ...analysis.governedPaths];
-    // No administrator is enrolled, so there is no assisted recovery to draw.
-    expect(all.map((p) => p.kind)).toEqual(['sign_in', 'recovery']);
+    // No administrator is enrolled: the operator's command line can still start an assisted recovery.
+    expect(all.map((p) => p.kind)).toEqual(['sign_in', 'recovery', 'assisted_recovery']);
     // The graph's text nodes, as the browser rendered them.
     const drawn = await page.locator('svg.paths-graph g.path-node').evaluateAll((nodes) =>
       nodes.map((g) => ({ id: g.getAttribute('data-path'), label: g.querySelector('text.path-label')?.textContent ?? '' })),

@@ -101,14 +101,15 @@ export function selfServicePaths(facts: AccountFacts, role: RolePathPolicy): Pat
 export function governedPaths(facts: AccountFacts, assisted: AssistedRecoverySettings): Path[] {
   if (facts.status === 'offboarded') return [];
   const paths: Path[] = [];
-  if (assisted.enabled && assisted.activeAdmins > 0) {
+  // With fewer than two administrators the operator's CLI requests alone (issue 12, bootstrap).
+  if (assisted.enabled) {
     const twoPeople = assisted.activeAdmins >= 2;
     const people: CapabilitySet[] = twoPeople ? [['two_admin_collusion'], ['help_desk_social_engineering']] : [['rogue_admin'], ['help_desk_social_engineering']];
     // With a delay the holder is told and can cancel: the attacker must also keep the holder from acting.
     const waits = assisted.delayMs > 0;
     const capabilities = waits ? withEach(people, 'notice_suppression' satisfies Capability) : minimalSets(people);
     const safeguards = [
-      twoPeople ? 'a second administrator, neither the requester nor the holder, must approve' : 'fewer than two administrators: one administrator requests alone',
+      twoPeople ? 'a second administrator, neither the requester nor the holder, must approve' : 'fewer than two active administrators: one administrator, or the operator at the command line, requests alone',
       waits ? `a wait of ${formatDelay(assisted.delayMs)} after approval, during which the holder is told on every channel and can cancel` : 'no waiting period: the holder is told but cannot cancel in time',
       facts.noticeChannel ? 'the holder is told at request, approval and release' : 'the holder has no email address or phone bound, so only sees it on signing in',
       'every step is audited',
