@@ -66,7 +66,7 @@ describe('ways into your account, in headless Chromium', () => {
     const box = await page.locator('svg.paths-graph').boundingBox();
     expect(box!.width).toBeGreaterThan(300);
     expect(await page.locator('#effective-level').textContent()).toMatch(/^AAL1: one factor/);
-    expect(await page.locator('#effective-level').getAttribute('data-acr')).toBe('urn:keybound:aal1');
+    expect(await page.locator('#effective-level').getAttribute('data-effective-acr')).toBe('urn:keybound:aal1');
     expect(await page.locator('#paths-advice li').first().textContent()).toMatch(/Replace one-code recovery/);
     expect(errors).toEqual([]);
     expect(violations).toEqual([]);

@@ -68,7 +68,7 @@ export function renderPathsSection(analysis: AnalysisJson): Html {
   const all = [...analysis.paths, ...analysis.governedPaths];
   return html`<section aria-labelledby="paths-heading" id="ways-in">
 <h2 id="paths-heading">Ways into your account</h2>
-<p>Your account is as strong as its weakest way in. Its level: <strong id="effective-level" data-acr="${analysis.effectiveAcr ?? ''}">${acrInWords(analysis.effectiveAcr as Acr | null)}</strong>${analysis.effectiveAcr !== null && analysis.effectiveAcr !== analysis.requiredAcr ? html` (your role asks for at least ${acrName(analysis.requiredAcr as Acr)})` : ''}.</p>
+<p>Your account is as strong as its weakest way in. Its level: <strong id="effective-level" data-effective-acr="${analysis.effectiveAcr ?? ''}">${acrInWords(analysis.effectiveAcr as Acr | null)}</strong>${analysis.effectiveAcr !== null && analysis.effectiveAcr !== analysis.requiredAcr ? html` (your role asks for at least ${acrName(analysis.requiredAcr as Acr)})` : ''}.</p>
 ${all.length > 0 ? pathsGraph(all) : html`<p class="muted">No way in yet.</p>`}
 ${analysis.governedPaths.length > 0 ? html`<p class="muted">Administrator-run paths (${analysis.governedPaths.map((p) => p.label.toLowerCase()).join('; ')}) are shown too; they need people to agree and are not counted in your level.</p>` : ''}
 ${analysis.advice.length > 0 ? html`<h3>To raise it</h3><ul id="paths-advice">${analysis.advice.map((a) => html`<li>${a}</li>`)}</ul>` : ''}
