@@ -15,24 +15,27 @@ import { changeRole } from '../../src/services/roles.ts';
 import { enrol, ManualClock, startTestApp, type TestApp } from '../helpers/app.ts';
 import { BACKENDS } from '../helpers/db.ts';
 import { SoftAuthenticator } from '../helpers/softAuthenticator.ts';
-import { startSmsSink, type SmsSink } from '../codes/support.ts';
+import { startMailSink, startSmsSink, type MailSink, type SmsSink } from '../codes/support.ts';
+import { invite } from '../../src/services/invitations.ts';
 
 describe.each(BACKENDS)('takeover paths and the policy guard on %s', (backend) => {
   let t: TestApp;
   let sms: SmsSink;
+  let mail: MailSink;
   let n = 0;
 
   beforeAll(async () => {
-    sms = await startSmsSink();
+    [sms, mail] = await Promise.all([startSmsSink(), startMailSink()]);
     t = await startTestApp({
       backend,
       clock: new ManualClock(Date.now()),
       env: {
         KEYBOUND_SMS_PROVIDER: 'http',
         KEYBOUND_SMS_URL: sms.url,
+        KEYBOUND_SMTP_URL: mail.url,
         // admin: codes may sign in (AAL1), yet every admin account must stay at AAL2 or above.
         KEYBOUND_ADMIN_MIN_AAL: '1',
-        KEYBOUND_ADMIN_CODE_FACTORS: 'totp,sms',
+        KEYBOUND_ADMIN_CODE_FACTORS: 'totp,sms,email',
         KEYBOUND_ADMIN_RECOVERY: 'code',
         KEYBOUND_ADMIN_MIN_EFFECTIVE_ACR: 'aal2',
         // member: AAL1 allowed, and the effective level follows it (the default).
@@ -44,7 +47,7 @@ describe.each(BACKENDS)('takeover paths and the policy guard on %s', (backend) =
   });
   afterAll(async () => {
     await t?.close();
-    await sms?.close();
+    await Promise.all([sms?.close(), mail?.close()]);
   });
 
   const account = (role: 'admin' | 'member') => enrol(t, `${role}-${backend}-${++n}`, new SoftAuthenticator(), role);
@@ -67,6 +70,21 @@ describe.each(BACKENDS)('takeover paths and the policy guard on %s', (backend) =
     expect(begun.json().error).toBe('policy_would_weaken_account');
     expect(begun.json().message).toMatch(/text-message code.*sim swap/);
     expect(sms.received.length).toBe(before);
+  });
+
+  it('refuses email codes before any mail is sent', async () => {
+    const username = `admin-${backend}-${++n}`;
+    const invited = await invite(t.deps, { username, email: `${username}@example.test`, role: 'admin', createdBy: 'test' });
+    if (!invited.ok) throw new Error(invited.code);
+    const { cookie } = await enrol(t, username, new SoftAuthenticator(), 'admin');
+    const toHolder = () => mail.messages.filter((m) => m.to.includes(`${username}@example.test`)).length;
+    const before = toHolder();
+    const begun = await t.post('/api/v1/email-codes', {}, cookie);
+    expect(begun.statusCode, begun.body).toBe(403);
+    expect(begun.json().error).toBe('policy_would_weaken_account');
+    expect(begun.json().message).toMatch(/sign-in with an email code, which gives AAL1 .*mailbox takeover/);
+    // A binding code is sent before the 202 is answered: none was.
+    expect(toHolder()).toBe(before);
   });
 
   it('refuses one-code recovery codes for an admin, and allows them for a member whose role allows AAL1', async () => {
