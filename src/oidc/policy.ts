@@ -1,7 +1,7 @@
 import { interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
 import { isAcr } from '../core/assurance/level.ts';
 import type { Deps } from '../services/deps.ts';
-import { resolveSession } from '../services/sessions.ts';
+import { isSignIn, resolveSession } from '../services/sessions.ts';
 import { sessionCookieName } from '../http/context.ts';
 import { clientPolicy, DEFAULT_MIN_ACR } from './clientPolicy.ts';
 import { loginRequirement, unmetBy, type RequestParams } from './requirements.ts';
@@ -57,7 +57,7 @@ async function mirrorsKeyboundSession(deps: Deps, ctx: KoaContextWithOIDC): Prom
   if (!session?.accountId) return Check.NO_NEED_TO_PROMPT; // `no_session` asks for the sign-in.
   const active = await resolveSession(deps, ctx.cookies.get(sessionCookieName(deps.config)) ?? undefined);
   // A recovery session (README "Recovery") is never a sign-in for single sign-on.
-  if (!active.ok || active.value.session.purpose === 'recovery') return Check.REQUEST_PROMPT;
+  if (!active.ok || !isSignIn(active.value.session)) return Check.REQUEST_PROMPT;
   const kb = active.value.session;
   const same = kb.accountId === session.accountId && kb.acr === session.acr && Math.floor(kb.authTime / 1000) === session.loginTs;
   return same ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT;

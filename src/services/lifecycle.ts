@@ -3,6 +3,7 @@ import type { Account, AccountStatus, RequestContext } from '../core/model.ts';
 import type { Store } from '../store/index.ts';
 import { actorAccountId, actorName, authorize, type Actor } from './adminAccess.ts';
 import { notifyHolder, type AccountNotice } from './codes/notify.ts';
+import { boundChannels, type Channels } from './devices/announce.ts';
 import type { Deps } from './deps.ts';
 import { endAccountGrants } from './grants.ts';
 import { endSessions, type AdminSessionEndReason } from './sessions.ts';
@@ -166,6 +167,7 @@ async function transition(deps: Deps, t: Transition, input: ChangeInput): Promis
   const by = actorName(input.actor);
   const at = deps.clock();
   const { oidc } = deps.config;
+  let channels: Channels = { email: [], sms: [] };
   const result = await deps.store.transaction(async (tx): Promise<Result<LifecycleChange>> => {
     const found = await lockedAccount(tx, input.username);
     if (!found.ok) return found;
@@ -175,6 +177,8 @@ async function transition(deps: Deps, t: Transition, input: ChangeInput): Promis
     }
     if (!t.from.includes(account.status)) return fail('account_status_conflict', { message: WHY_NOT[t.event](account) });
     const to = await t.to(tx, account);
+    // Read before the cascade: offboarding disables the factors the notice goes to.
+    channels = await boundChannels(tx, account);
     await tx.accounts.setStatus(account.id, to, at);
     const revoked = t.cascade ? await revokeAccountAccess(deps, tx, account, { ...t.cascade, by, context: input.context, at }) : NOTHING;
     await tx.audit.append({
@@ -196,7 +200,7 @@ async function transition(deps: Deps, t: Transition, input: ChangeInput): Promis
   if (!result.ok) return result;
   const { account, from, revoked } = result.value;
   deps.log.warn({ event: t.event, account: account.id, username: account.username, from, to: account.status, by, revoked }, `security event: ${t.event}`);
-  await notifyHolder(deps, account, t.notice(reason.value), input.context);
+  await notifyHolder(deps, account, t.notice(reason.value), input.context, channels);
   return result;
 }
 

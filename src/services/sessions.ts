@@ -95,6 +95,15 @@ export async function endSessions(deps: Deps, tx: Store, ending: SessionEnding):
   return ended;
 }
 
+/**
+ * Whether a session is a sign-in. A recovery session (README "Recovery") is not: only the routes
+ * declared for it take it (http/gates.ts `admit`), and neither the OpenID provider's sign-in
+ * (http/auth.ts `authenticateSignedIn`) nor single sign-on (oidc/policy.ts) ever does.
+ */
+export function isSignIn(session: Session): boolean {
+  return session.purpose !== 'recovery';
+}
+
 /** Whether a session was signed in with a passkey (not with one-time or recovery codes alone). */
 export function signedInWithPasskey(session: Session): boolean {
   return session.passkeyId !== null && session.amr.includes('pop');

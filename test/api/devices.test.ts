@@ -6,7 +6,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashSecret } from '../../src/core/tokens.ts';
+import { CLI_ACTOR } from '../../src/services/adminAccess.ts';
 import { invite } from '../../src/services/invitations.ts';
+import { offboardAccount, resumeAccount, suspendAccount } from '../../src/services/lifecycle.ts';
 import { enrol, ManualClock, ORIGIN, sessionCookie, signIn, startTestApp, type TestApp } from '../helpers/app.ts';
 import { BACKENDS } from '../helpers/db.ts';
 import { authorize, INJECT_REDIRECT, registerTestClient, tokenRequest } from '../helpers/oidcInject.ts';
@@ -14,6 +16,7 @@ import { SoftAuthenticator } from '../helpers/softAuthenticator.ts';
 import { startMailSink, startSmsSink, type MailSink, type SmsSink } from '../codes/support.ts';
 
 const TEN_MINUTES = 10 * 60_000;
+const CONTEXT = { ip: '192.0.2.1', userAgent: 'test' };
 const sessionId = (cookie: string) => cookie.split('=')[1]!.split('.')[0]!;
 const tokenOf = (url: string) => url.slice(url.indexOf('/enrol/') + '/enrol/'.length);
 
@@ -273,5 +276,32 @@ describe.each(BACKENDS)('devices on %s', (backend) => {
     expect(await events(account.id, 'device_link.issued')).toHaveLength(0);
     // A fresh passkey sign-in may.
     expect((await issue(sessionCookie(await signIn(t, authenticator)))).statusCode).toBe(201);
+  });
+
+  it('account notices reach every bound channel: suspension, and offboarding after its factors are disabled; a removed number is told', async () => {
+    const holder = await member({ phone: '+447700900177' });
+    const text = (seen: number, pattern: RegExp) => sms.received.slice(seen).some((m) => m.to === '+447700900177' && pattern.test(m.message));
+
+    let [mailSeen, smsSeen] = [mail.messages.length, sms.received.length];
+    expect((await suspendAccount(t.deps, { username: holder.username, actor: CLI_ACTOR, context: CONTEXT })).ok).toBe(true);
+    expect((await mail.messageFor(holder.email, mailSeen)).raw).toMatch(/^Subject: Your account was suspended/m);
+    expect(text(smsSeen, /Your account was suspended/)).toBe(true);
+    expect((await resumeAccount(t.deps, { username: holder.username, actor: CLI_ACTOR, context: CONTEXT })).ok).toBe(true);
+
+    [mailSeen, smsSeen] = [mail.messages.length, sms.received.length];
+    const offboarded = await offboardAccount(t.deps, { username: holder.username, actor: CLI_ACTOR, context: CONTEXT });
+    expect(offboarded.ok && offboarded.value.revoked.codeFactors).toBe(1);
+    expect((await mail.messageFor(holder.email, mailSeen)).raw).toMatch(/^Subject: Your account was closed/m);
+    expect(text(smsSeen, /Your account was closed/)).toBe(true);
+    const delivered = (await t.store.audit.list({ accountId: holder.account.id, typePrefix: 'notice.', limit: 50 })).filter((e) => e.details.notice === 'account_offboarded');
+    expect(delivered.map((e) => `${e.type}:${e.outcome}`).sort()).toEqual(['notice.email:success', 'notice.sms:success']);
+
+    // Removing a number tells that number as well as the address left.
+    const other = await member({ phone: '+447700900178' });
+    const factor = (await t.store.authenticators.listBound(other.account.id)).find((f) => f.kind === 'sms_code')!;
+    smsSeen = sms.received.length;
+    const removed = await t.app.inject({ method: 'DELETE', url: `/api/v1/factors/${factor.id}`, headers: { cookie: other.cookie, origin: ORIGIN } });
+    expect(removed.statusCode, removed.body).toBe(204);
+    expect(sms.received.slice(smsSeen).some((m) => m.to === '+447700900178' && /removed/.test(m.message))).toBe(true);
   });
 });

@@ -48,7 +48,9 @@ describe('SMS codes', () => {
     const bound = await bindPhone(cookie);
     expect(bound.statusCode, bound.body).toBe(201);
     expect(bound.json().factor).toMatchObject({ factor: 'sms', destination: '+44•••••••123', strength: ['can be phished', 'can be intercepted by SIM swap'] });
-    const request = sms.received.at(-1)!;
+    // The code, then the notice that a sign-in method was added, to the number now bound.
+    const [request, notice] = sms.received.slice(-2) as [(typeof sms.received)[number], (typeof sms.received)[number]];
+    expect(notice.message).toMatch(/^Keybound: A sign-in method was added to your account\. Not you\?/);
     expect(request.headers.authorization).toBe('Bearer gateway-secret');
     expect(request.headers['content-type']).toBe('application/json');
     expect(request.message).toMatch(/\n@localhost #[0-9]{6}$/);

@@ -22,7 +22,7 @@ export function attachDevices(h: PageHelpers): void {
       byId('device-link')!.hidden = false;
       add.textContent = 'Make a new link';
     } catch (error) {
-      h.show(h.explain(error));
+      h.show(h.explain(error), 'error', add);
     } finally {
       h.busy(add, false);
     }
@@ -32,9 +32,9 @@ export function attachDevices(h: PageHelpers): void {
       if (!confirm('Report this device lost? Its passkey is removed, and every session and application access it signed in ends now.')) return;
       try {
         await h.api(`/api/v1/passkeys/${button.dataset.id}/lost`, undefined, 'POST');
-        h.afterAuthenticatorChange();
+        h.afterAuthenticatorChange('passkey-lost');
       } catch (error) {
-        h.show(h.explain(error));
+        h.show(h.explain(error), 'error', button);
       }
     });
   }

@@ -38,7 +38,7 @@ export function pathsGraph(paths: readonly PathJson[]): Html {
       ...[...together].map((c) => html`<line class="edge together" x1="${NODE_X}" y1="${pathY(i)}" x2="${CAP_X - 6}" y2="${capY(c)}" stroke="#98a2b3" stroke-width="1" stroke-dasharray="4 3"/>`),
     ];
   });
-  return html`<svg class="paths-graph" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${WIDTH} ${height}" width="${WIDTH}" height="${height}" role="img" aria-labelledby="paths-graph-title">
+  return html`<svg class="paths-graph" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${WIDTH} ${height}" role="img" aria-labelledby="paths-graph-title">
 <title id="paths-graph-title">Ways into your account (left) and what an attacker would need to use each (right)</title>
 <text x="${LEFT_X}" y="14" font-size="11" fill="#475467">Way in · level it gives</text>
 <text x="${CAP_X}" y="14" font-size="11" fill="#475467">What opens it</text>

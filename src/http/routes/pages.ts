@@ -85,7 +85,7 @@ export async function registerPageRoutes(app: FastifyInstance, deps: Deps): Prom
     const policy = deps.policies[account.role];
     const factors = { factors: factorList, allowed: CODE_FACTORS.filter((f) => codeFactorBindable(policy, f) === null), fresh, hasEmail: account.email !== null };
     return reply.type('text/html; charset=utf-8').send(
-      renderAccountPage({ account, session, passkeys, sessions, grants, fresh, allowSyncedPasskeys: policy.allowSyncedPasskeys, factors, changed: (request.query as { changed?: unknown }).changed === '1', recovered, paths }),
+      renderAccountPage({ account, session, passkeys, sessions, grants, fresh, allowSyncedPasskeys: policy.allowSyncedPasskeys, factors, changed: typeof (request.query as { changed?: unknown }).changed === 'string' ? ((request.query as { changed: string }).changed) : null, recovered, paths }),
     );
   });
 }

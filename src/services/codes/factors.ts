@@ -6,7 +6,10 @@ import type { Deps } from '../deps.ts';
 import { listPasskeys } from '../passkeys/management.ts';
 import { requireFresh } from '../freshness.ts';
 import type { ActiveSession } from '../sessions.ts';
-import { notifyHolder } from './notify.ts';
+import { boundChannels } from '../devices/announce.ts';
+import { joinChannels, notifyHolder } from './notify.ts';
+
+const NO_CHANNEL = { email: [], sms: [] } as const;
 
 /** Every sign-in method of an account, as the account page and `GET /api/v1/factors` show it. */
 export interface FactorSummary {
@@ -88,9 +91,11 @@ export async function removeCodeFactor(deps: Deps, active: ActiveSession, id: st
     if (!authenticator || authenticator.accountId !== account.id || authenticator.status === 'pending') return null;
     await tx.authenticators.remove(account.id, id);
     await tx.audit.append({ type: 'factor.removed', outcome: 'success', accountId: account.id, context, at: now, details: { factor: KIND_FACTOR[authenticator.kind], authenticator: id } });
-    return KIND_FACTOR[authenticator.kind];
+    return authenticator;
   });
   if (!removed) return fail('factor_not_found');
-  await notifyHolder(deps, account, { kind: 'factor_removed', factor: removed }, context);
+  // The removed address or number is told too: a removal the holder did not make shows there.
+  const gone = removed.destination === null ? NO_CHANNEL : removed.kind === 'sms_code' ? { email: [], sms: [removed.destination] } : removed.kind === 'email_code' ? { email: [removed.destination.toLowerCase()], sms: [] } : NO_CHANNEL;
+  await notifyHolder(deps, account, { kind: 'factor_removed', factor: KIND_FACTOR[removed.kind] }, context, joinChannels(await boundChannels(deps.store, account), gone));
   return ok(null);
 }

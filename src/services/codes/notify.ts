@@ -1,7 +1,7 @@
 import { FACTOR_NAME, type CodeFactor } from '../../codes/factors.ts';
 import type { Account, RequestContext } from '../../core/model.ts';
 import type { Deps } from '../deps.ts';
-import { deliverNotice, noticeTime } from '../devices/announce.ts';
+import { boundChannels, deliverNotice, noticeTime, type Channels } from '../devices/announce.ts';
 
 /** Security notices to the account holder (DESIGN.md principle 5: every recovery notifies the holder). */
 export type Notice =
@@ -59,12 +59,32 @@ function compose(deps: Deps, account: Account, notice: Notice, context: RequestC
   }
 }
 
+/** The text message's second sentence: what to do if it was not the holder. */
+function shortAdvice(deps: Deps, notice: Notice): string {
+  switch (notice.kind) {
+    case 'authenticator_disabled':
+    case 'factor_bound':
+    case 'factor_removed':
+      return `Not you? Sign in with your passkey at ${deps.config.publicUrl}/account.`;
+    default:
+      return 'Not expected? Contact your administrator.';
+  }
+}
+
 /**
- * Tells the holder by email when an address is known, and audits what happened either way. A
- * failed delivery is recorded, never raised: the change it reports has already happened.
+ * Tells the holder on every bound channel (the account's email and every bound email or SMS
+ * factor, devices/announce.ts `boundChannels`), and audits each delivery either way. `channels`
+ * replaces that lookup for a caller that read them before its change (offboarding disables the
+ * factors it would reach; a removed factor is told it was removed). A failed delivery is recorded,
+ * never raised: the change it reports has already happened.
  */
-export async function notifyHolder(deps: Deps, account: Account, notice: Notice, context: RequestContext | null = null): Promise<void> {
-  // Email only, to the account's address (the delivery itself is devices/announce.ts deliverNotice).
+export async function notifyHolder(deps: Deps, account: Account, notice: Notice, context: RequestContext | null = null, channels?: Channels): Promise<void> {
   const { subject, text } = compose(deps, account, notice, context);
-  await deliverNotice(deps, account, { kind: notice.kind, subject, text, short: '' }, { email: account.email ? [account.email] : [], sms: [] }, context, 'no_email_address');
+  const to = channels ?? (await boundChannels(deps.store, account));
+  await deliverNotice(deps, account, { kind: notice.kind, subject, text, short: shortAdvice(deps, notice) }, to, context, 'no_bound_channel');
+}
+
+/** Both sets of addresses, each once. */
+export function joinChannels(a: Channels, b: Channels): Channels {
+  return { email: [...new Set([...a.email, ...b.email])], sms: [...new Set([...a.sms, ...b.sms])] };
 }

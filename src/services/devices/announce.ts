@@ -1,4 +1,5 @@
 import type { Account, RequestContext } from '../../core/model.ts';
+import type { Store } from '../../store/index.ts';
 import type { Deps } from '../deps.ts';
 
 /** A security notice for the holder, in words for every channel. */
@@ -11,12 +12,21 @@ export interface Announcement {
   readonly short: string;
 }
 
-/** Where the holder can be reached: the account's email, and every bound email or SMS factor. */
-export async function boundChannels(deps: Deps, account: Account): Promise<{ email: string[]; sms: string[] }> {
+/** Where a notice reaches the holder. */
+export interface Channels {
+  readonly email: readonly string[];
+  readonly sms: readonly string[];
+}
+
+/**
+ * Where the holder can be reached: the account's email, and every bound email or SMS factor. Read
+ * through `store` (a transaction's, to read them before a change that disables the factors).
+ */
+export async function boundChannels(store: Store, account: Account): Promise<Channels> {
   const email = new Set<string>();
   const sms = new Set<string>();
   if (account.email) email.add(account.email.toLowerCase());
-  for (const factor of await deps.store.authenticators.listBound(account.id)) {
+  for (const factor of await store.authenticators.listBound(account.id)) {
     if (factor.destination === null) continue;
     if (factor.kind === 'email_code') email.add(factor.destination.toLowerCase());
     if (factor.kind === 'sms_code') sms.add(factor.destination);
@@ -30,7 +40,7 @@ export async function boundChannels(deps: Deps, account: Account): Promise<{ ema
  * failed delivery is recorded, never raised: the change it reports has already happened.
  */
 export async function announceToHolder(deps: Deps, account: Account, notice: Announcement, context: RequestContext | null = null): Promise<void> {
-  await deliverNotice(deps, account, notice, await boundChannels(deps, account), context, 'no_bound_channel');
+  await deliverNotice(deps, account, notice, await boundChannels(deps.store, account), context, 'no_bound_channel');
 }
 
 /**
@@ -42,7 +52,7 @@ export async function deliverNotice(
   deps: Deps,
   account: Account,
   notice: Announcement,
-  channels: { readonly email: readonly string[]; readonly sms: readonly string[] },
+  channels: Channels,
   context: RequestContext | null,
   nowhere: string,
 ): Promise<void> {

@@ -155,7 +155,9 @@ export async function finishRegistration(
     status: 'active',
     flaggedReason: null,
     createdAt: now,
-    lastUsedAt: null,
+    // An enrolment, a device link and a recovery sign in with the new passkey at once: that is its
+    // first use. A passkey added from a session has not signed in yet.
+    lastUsedAt: ceremony.invitationId !== null || recovering ? now : null,
   };
   const auditDetails = {
     passkey: passkey.id,
