@@ -3,16 +3,12 @@ import type { AssistedRecoverySettings, RolePathPolicy } from '../../core/paths/
 import type { Deps } from '../deps.ts';
 
 /**
- * Assisted recovery's waiting period per role until its configuration exists (issue 12:
- * `KEYBOUND_<ROLE>_RECOVERY_DELAY`, default 24 h for `admin`, 1 h for `member`). The assisted
- * recovery service should hand its settings to `rolePathPolicy` instead, through `assisted`.
+ * Assisted recovery as configured for a role (README "Assisted recovery"): the role's
+ * `KEYBOUND_<ROLE>_RECOVERY_DELAY`, and a second administrator's approval when two or more are
+ * active (fewer: the operator's CLI requests alone, services/recovery/assisted.ts).
  */
-export const ASSISTED_RECOVERY_DELAY_DEFAULT_MS: Readonly<Record<Role, number>> = { admin: 24 * 3_600_000, member: 3_600_000 };
-
-/** Assisted recovery as configured for a role, with the number of active administrators. */
 export function assistedRecoverySettings(deps: Deps, role: Role, activeAdmins: number): AssistedRecoverySettings {
-  const configured = (deps.config.roles[role] as { recoveryDelayMs?: number }).recoveryDelayMs;
-  return { enabled: true, delayMs: configured ?? ASSISTED_RECOVERY_DELAY_DEFAULT_MS[role], activeAdmins };
+  return { enabled: true, delayMs: deps.config.roles[role].recoveryDelayMs, activeAdmins };
 }
 
 /** What path analysis needs of a role: the server's own configuration, so `analyse` and the guard agree. */
