@@ -113,6 +113,13 @@ export async function approveRoleChange(deps: Deps, input: { id: string; actor: 
     await auditRefusedApproval(deps, found.value, input.actor, approver.code, input.context);
     return approver;
   }
+  // The policy guard again at approval (docs/paths.md): the holder's ways in may have changed since
+  // the request, each checked then against the old role only.
+  const holder = await deps.store.accounts.findById(found.value.accountId);
+  if (holder && found.value.roleTo && holder.role !== found.value.roleTo) {
+    const weakens = await guardPathChange(deps, holder, { kind: 'role', role: found.value.roleTo });
+    if (weakens) return weakens;
+  }
   const at = deps.clock();
   const result = await deps.store.transaction(async (tx): Promise<Result<{ account: Account; from: Role; approval: Approval }>> => {
     await tx.accounts.lock(found.value.accountId);

@@ -139,4 +139,23 @@ describe.each(BACKENDS)('takeover paths and the policy guard on %s', (backend) =
     const clean = await account('member');
     expect((await changeRole(t.deps, { username: clean.account.username, role: 'admin' })).ok).toBe(true);
   });
+
+  it('through the API: refuses a request to raise a role, and its approval when the holder weakened the account meanwhile', async () => {
+    const [requester, approver] = [await account('admin'), await account('admin')];
+    const weak = await account('member');
+    expect((await t.post('/api/v1/recovery-codes', {}, weak.cookie)).statusCode).toBe(201);
+    const refused = await t.post(`/api/v1/admin/accounts/${weak.account.username}/role`, { role: 'admin' }, requester.cookie);
+    expect(refused.statusCode, refused.body).toBe(403);
+    expect(refused.json().error).toBe('policy_would_weaken_account');
+
+    const later = await account('member');
+    const requested = await t.post(`/api/v1/admin/accounts/${later.account.username}/role`, { role: 'admin' }, requester.cookie);
+    expect(requested.statusCode, requested.body).toBe(202);
+    // While the request waits, the holder saves one-code recovery codes (allowed as a member).
+    expect((await t.post('/api/v1/recovery-codes', {}, later.cookie)).statusCode).toBe(201);
+    const approved = await t.post(`/api/v1/admin/approvals/${requested.json().approval.id}/approve`, {}, approver.cookie);
+    expect(approved.statusCode, approved.body).toBe(403);
+    expect(approved.json().error).toBe('policy_would_weaken_account');
+    expect((await t.store.accounts.findByUsername(later.account.username))?.role).toBe('member');
+  });
 });
