@@ -7,6 +7,7 @@ import { createDeps, openStoreWhenReachable } from './runtime.ts';
 import { anchorAuditTrail } from './services/auditTrail.ts';
 import { ensureFirstAdmin, firstAdminLinkLost } from './services/bootstrap.ts';
 import type { Deps } from './services/deps.ts';
+import { analyseAll } from './services/paths/analyse.ts';
 import type { Db } from './store/db.ts';
 
 export interface RunningServer {
@@ -75,6 +76,7 @@ export async function startServer(config: Config, options: { log?: (line: string
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   app.log.info({ port, database: db.description, origins: config.origins }, 'keybound listening');
+  reportWeakAccounts(deps, app.log);
   // The public URL links are made with, for `keybound invite` run where KEYBOUND_ORIGIN is not set.
   if (config.originConfigured || config.port !== 0) await store.settings.put('server.public_url', config.publicUrl);
   if (!firstAdmin && (await firstAdminLinkLost(deps))) {
@@ -121,4 +123,23 @@ export async function startServer(config: Config, options: { log?: (line: string
     return closing;
   };
   return { app, deps, db, url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`, close };
+}
+
+/**
+ * At start, in the background (it reads every account, a page at a time): a configuration that
+ * leaves accounts below their role's effective level (docs/paths.md) is logged with the count per
+ * role; `npx keybound analyse` lists them.
+ */
+function reportWeakAccounts(deps: Deps, log: { warn: (fields: Record<string, unknown>, message: string) => void }): void {
+  analyseAll(deps)
+    .then((summary) => {
+      for (const role of summary.roles) {
+        if (role.belowRequired === 0) continue;
+        log.warn(
+          { event: 'paths.below_required', role: role.role, accounts: role.belowRequired, requiredAcr: role.requiredAcr },
+          `${role.belowRequired} ${role.role} account(s) have a way in weaker than KEYBOUND_${role.role.toUpperCase()}_MIN_EFFECTIVE_ACR; run npx keybound analyse`,
+        );
+      }
+    })
+    .catch(() => undefined);
 }

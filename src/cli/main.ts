@@ -15,6 +15,7 @@ import { registerWorkloadCommands } from './workloads.ts';
 import { registerApiKeyCommands } from './apiKeys.ts';
 import { registerScanCommand } from './scan.ts';
 import { registerNhiCommands } from './nhi.ts';
+import { registerAnalyseCommand } from './analyse.ts';
 
 /** Runs `work` against the configured database, then closes it. */
 async function withDeps<T>(work: (deps: Deps, config: Config) => Promise<T>): Promise<T> {
@@ -154,6 +155,7 @@ registerScanCommand(program, withDeps);
 registerNhiCommands(program, withDeps);
 
 registerAuditCommands(program, withDeps);
+registerAnalyseCommand(program, withDeps);
 
 // oidc-provider warns on import that Node.js 20 is not its supported runtime; that is the server's
 // concern (README "Dependencies"), not something to print under every command that loads it.

@@ -122,6 +122,16 @@ describe('loadConfig', () => {
   });
 });
 
+describe('KEYBOUND_<ROLE>_MIN_EFFECTIVE_ACR (docs/paths.md)', () => {
+  it("defaults to the role's minimum sign-in level, takes short or full acr values, and refuses others", () => {
+    expect(loadConfig({}).roles.member.minEffectiveAcr).toBe('urn:keybound:aal2');
+    expect(loadConfig({ KEYBOUND_MEMBER_MIN_AAL: '1' }).roles.member.minEffectiveAcr).toBe('urn:keybound:aal1');
+    expect(loadConfig({ KEYBOUND_ADMIN_MIN_EFFECTIVE_ACR: 'AAL2:phr' }).roles.admin.minEffectiveAcr).toBe('urn:keybound:aal2:phr');
+    expect(loadConfig({ KEYBOUND_ADMIN_MIN_EFFECTIVE_ACR: 'urn:keybound:aal3' }).roles.admin.minEffectiveAcr).toBe('urn:keybound:aal3');
+    expect(() => loadConfig({ KEYBOUND_MEMBER_MIN_EFFECTIVE_ACR: 'aal4' })).toThrow(/KEYBOUND_MEMBER_MIN_EFFECTIVE_ACR=aal4: expected aal1, aal2, aal2:phr or aal3/);
+  });
+});
+
 describe('README', () => {
   it('documents every configuration key with its default', () => {
     const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');

@@ -7,6 +7,8 @@ import { databaseTls, smsUrlProblem } from './transport.ts';
 import { parseDuration } from './duration.ts';
 import { recoveryPolicy } from './recovery.ts';
 import type { RecoveryPolicy } from '../core/policy.ts';
+import type { Acr } from '../core/assurance/level.ts';
+import { acrOfMinAal, parseAcr } from '../core/paths/levels.ts';
 
 /** Validated configuration. Built once at start; nothing else reads the environment. */
 export interface Config {
@@ -73,6 +75,8 @@ export interface RoleConfig {
   readonly recovery: RecoveryPolicy;
   /** `recovery` was listed in `KEYBOUND_<ROLE>_CODE_FACTORS` (ignored, with a warning at boot). */
   readonly recoveryListedAsFactor: boolean;
+  /** `KEYBOUND_<ROLE>_MIN_EFFECTIVE_ACR`: the lowest level of an account's weakest way in (docs/paths.md). */
+  readonly minEffectiveAcr: Acr;
   /** How long an approved assisted recovery waits before release (`KEYBOUND_<ROLE>_RECOVERY_DELAY`). */
   readonly recoveryDelayMs: number;
 }
@@ -319,7 +323,7 @@ function codeConfig(get: <T>(key: ConfigKey) => T): { roles: Record<'admin' | 'm
   const problems: string[] = [];
   const provider = get<SmsConfig['provider']>('KEYBOUND_SMS_PROVIDER');
   const smtpUrl = get<string>('KEYBOUND_SMTP_URL') || null;
-  const role = (factorsKey: ConfigKey, aalKey: ConfigKey, recoveryKey: ConfigKey) => {
+  const role = (factorsKey: ConfigKey, aalKey: ConfigKey, recoveryKey: ConfigKey, effectiveKey: ConfigKey) => {
     const listed = get<string[]>(factorsKey).map((f) => f.toLowerCase());
     const unknown = listed.filter((f) => !isCodeFactor(f));
     if (unknown.length > 0) problems.push(`${factorsKey}: ${unknown.join(', ')} is not one of totp, sms, email`);
@@ -330,11 +334,14 @@ function codeConfig(get: <T>(key: ConfigKey) => T): { roles: Record<'admin' | 'm
     // A code sign-in is AAL1 (NIST SP 800-63B-4 §2.1): a role that needs AAL2 can never use one.
     if (codeFactors.length > 0 && minAal > 1) problems.push(`${factorsKey} lists code factors, but ${aalKey}=${minAal} refuses every sign-in they give (codes alone are AAL1)`);
     const recovery = recoveryPolicy(get<string>(recoveryKey), { key: recoveryKey, minAal, sms: provider !== 'none', email: smtpUrl !== null }, problems);
-    return { codeFactors, minAal, recovery, recoveryListedAsFactor: listed.includes('recovery') };
+    const effectiveRaw = get<string>(effectiveKey);
+    const minEffectiveAcr = effectiveRaw.trim() === '' ? acrOfMinAal(minAal) : parseAcr(effectiveRaw);
+    if (minEffectiveAcr === null) problems.push(`${effectiveKey}=${effectiveRaw}: expected aal1, aal2, aal2:phr or aal3`);
+    return { codeFactors, minAal, recovery, recoveryListedAsFactor: listed.includes('recovery'), minEffectiveAcr: minEffectiveAcr ?? acrOfMinAal(minAal) };
   };
   const roles = {
-    admin: role('KEYBOUND_ADMIN_CODE_FACTORS', 'KEYBOUND_ADMIN_MIN_AAL', 'KEYBOUND_ADMIN_RECOVERY'),
-    member: role('KEYBOUND_MEMBER_CODE_FACTORS', 'KEYBOUND_MEMBER_MIN_AAL', 'KEYBOUND_MEMBER_RECOVERY'),
+    admin: role('KEYBOUND_ADMIN_CODE_FACTORS', 'KEYBOUND_ADMIN_MIN_AAL', 'KEYBOUND_ADMIN_RECOVERY', 'KEYBOUND_ADMIN_MIN_EFFECTIVE_ACR'),
+    member: role('KEYBOUND_MEMBER_CODE_FACTORS', 'KEYBOUND_MEMBER_MIN_AAL', 'KEYBOUND_MEMBER_RECOVERY', 'KEYBOUND_MEMBER_MIN_EFFECTIVE_ACR'),
   };
   const seconds = (key: ConfigKey) => get<number>(key) * 1000;
   const ranged = (key: ConfigKey, min: number, max: number) => {

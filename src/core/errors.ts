@@ -28,6 +28,7 @@ export const ERRORS = {
   approval_conflict: [409, 'This request is no longer awaiting approval: it was approved or cancelled already.'],
   recovery_not_released: [409, 'This recovery is not released yet: it waits out its delay so the holder can cancel it. Try again after retry_after seconds.'],
   recovery_link_issued: [409, 'The enrolment link of this recovery was issued already; it is shown once. Cancel the recovery and request a new one if it was lost.'],
+  policy_would_weaken_account: [403, 'This change would open a way into the account that is weaker than its role allows, so it was refused. Keep to passkeys, or ask an administrator about the role\'s policy.'],
   account_status_conflict: [409, 'The account is not in a state that allows this change.'],
   // Enrolment
   enrolment_token_unknown: [404, 'This enrolment link is not valid. Ask your administrator for a new one.'],

@@ -34,6 +34,8 @@ const EVENTS: Readonly<Record<string, SecurityEvent>> = {
   session_end_not_allowed: REFUSED_AUTHORIZATION,
   // The administrators' role gate, where it exists.
   admin_required: REFUSED_AUTHORIZATION,
+  // Takeover-path guard (docs/paths.md): a change that would weaken an account below its role.
+  policy_would_weaken_account: REFUSED_AUTHORIZATION,
   // A second administrator's approval asked of the requester or the holder (services/approvals.ts).
   approval_not_allowed: REFUSED_AUTHORIZATION,
   origin_not_allowed: { event: 'request.cross_site_refused', audit: true, message: 'security event: a request from a foreign origin was refused' },

@@ -8,6 +8,7 @@ import { notifyHolder } from './codes/notify.ts';
 import type { Deps } from './deps.ts';
 import { announceToHolder } from './devices/announce.ts';
 import { lockedAccount } from './lifecycle.ts';
+import { guardPathChange } from './paths/guard.ts';
 
 /** A role change made, or (raising to admin through the API) a request awaiting a second administrator. */
 export type RoleChange = { readonly kind: 'changed'; readonly account: Account; readonly from: Role } | { readonly kind: 'pending'; readonly account: Account; readonly approval: Approval };
@@ -32,6 +33,14 @@ export async function changeRole(
   const by = actorName(actor);
   const context = input.context ?? null;
   const now = deps.clock();
+  // The policy guard (docs/paths.md), before the transaction (it reads through the store): the
+  // account must meet the new role's effective level. Its factors cannot change meanwhile without
+  // a fresh sign-in of the holder, and each such change passes the guard itself.
+  const target = await deps.store.accounts.findByUsername(input.username);
+  if (target && target.status !== 'offboarded' && target.role !== input.role) {
+    const weakens = await guardPathChange(deps, target, { kind: 'role', role: input.role });
+    if (weakens) return weakens;
+  }
   const result = await deps.store.transaction(async (tx): Promise<Result<RoleChange>> => {
     const found = await lockedAccount(tx, input.username);
     if (!found.ok) return found;
@@ -103,6 +112,13 @@ export async function approveRoleChange(deps: Deps, input: { id: string; actor: 
   if (!approver.ok) {
     await auditRefusedApproval(deps, found.value, input.actor, approver.code, input.context);
     return approver;
+  }
+  // The policy guard again at approval (docs/paths.md): the holder's ways in may have changed since
+  // the request, each checked then against the old role only.
+  const holder = await deps.store.accounts.findById(found.value.accountId);
+  if (holder && found.value.roleTo && holder.role !== found.value.roleTo) {
+    const weakens = await guardPathChange(deps, holder, { kind: 'role', role: found.value.roleTo });
+    if (weakens) return weakens;
   }
   const at = deps.clock();
   const result = await deps.store.transaction(async (tx): Promise<Result<{ account: Account; from: Role; approval: Approval }>> => {

@@ -25,6 +25,7 @@ import { SqlRecoveryCodeStore } from './sql/recoveryCodes.ts';
 import { SqlAttestationMetadataStore } from './sql/attestationMetadata.ts';
 import { SqlWorkloadStore } from './sql/workloads.ts';
 import { SqlApiKeyStore } from './sql/apiKeys.ts';
+import { SqlPathFactStore } from './sql/pathFacts.ts';
 
 export type { Store } from './ports.ts';
 
@@ -45,6 +46,7 @@ function build(db: Db, k: Kysely<Database>, tx: Transaction<Database> | null, op
     tx ? work(tx) : db.kysely.transaction().execute((t) => work(t));
   const store: Store = {
     accounts: new SqlAccountStore(k, db.dialect),
+    pathFacts: new SqlPathFactStore(k),
     invitations: new SqlInvitationStore(k),
     approvals: new SqlApprovalStore(k),
     passkeys: new SqlPasskeyStore(k),

@@ -1,3 +1,4 @@
+import type { AccountFacts } from '../core/paths/model.ts';
 /**
  * The store's ports: what services may ask of the database, and nothing more. Each method is one
  * statement or one small transaction; one-time values are consumed by a single atomic statement.
@@ -391,6 +392,15 @@ export interface AttestationMetadataStore {
   current(): Promise<AttestationMetadataBlob | undefined>;
 }
 
+/** Reads for takeover-path analysis (core/paths), a page of accounts at a time. */
+export interface PathFactStore {
+  /** Accounts in username order after `after` (null: from the first), at most `limit`. */
+  page(after: string | null, limit: number): Promise<Account[]>;
+  /** What path analysis needs of each of these accounts, in their order. */
+  load(accounts: readonly Account[], now: number): Promise<AccountFacts[]>;
+  countActiveAdmins(): Promise<number>;
+}
+
 /** Two-person approvals (migration 014); every change of state is a conditional UPDATE. */
 export interface ApprovalStore {
   create(approval: Approval): Promise<void>;
@@ -492,6 +502,7 @@ export interface ApiKeyStore {
 
 export interface Store {
   readonly accounts: AccountStore;
+  readonly pathFacts: PathFactStore;
   readonly approvals: ApprovalStore;
   readonly invitations: InvitationStore;
   readonly passkeys: PasskeyStore;

@@ -6,6 +6,8 @@ import { DEVICE_LINK_TTL_MS } from '../../services/devices/link.ts';
 import { renderDevicesSection } from './devices.ts';
 import { renderFactorsSection, type FactorsView } from './factors.ts';
 import { html, layout, type Html } from './html.ts';
+import { renderPathsSection } from './paths.ts';
+import type { AnalysisJson } from '../../services/paths/report.ts';
 import { describeAmr, describeUserAgent } from './words.ts';
 import { signedInWithPasskey } from '../../services/sessions.ts';
 
@@ -55,6 +57,8 @@ export function renderAccountPage(input: {
   changed?: string | null;
   /** The latest recovery of the account (README "Recovery"): when, and from where. */
   recovered?: { at: number; ip: string | null } | null;
+  /** Takeover-path analysis of the account (docs/paths.md): "Ways into your account". */
+  paths?: AnalysisJson;
   /** Assisted recoveries of this account still pending, each with a cancel button (README "Recovery"). */
   recoveries?: readonly DescribedApproval[];
 }): string {
@@ -111,6 +115,8 @@ ${input.allowSyncedPasskeys ? '' : html`<p class="muted">Your role accepts devic
 ${renderDevicesSection({ fresh: input.fresh, minutes: DEVICE_LINK_TTL_MS / 60_000, why })}
 
 ${input.factors ? renderFactorsSection({ ...input.factors, why }) : ''}
+
+${input.paths ? renderPathsSection(input.paths) : ''}
 
 <section aria-labelledby="sessions-heading">
 <h2 id="sessions-heading">Sessions</h2>

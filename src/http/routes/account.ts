@@ -1,4 +1,5 @@
 import { listPasskeys, removePasskey, renamePasskey } from '../../services/passkeys/management.ts';
+import { analyseAccountPaths } from '../../services/paths/analyse.ts';
 import { route, type ApiRoute } from '../declare.ts';
 import { sendFailure } from '../reply.ts';
 import { idParams, renamePasskeyBody } from '../schemas.ts';
@@ -12,6 +13,14 @@ export const accountRoutes: readonly ApiRoute[] = [
     access: 'session',
     responses: { 200: 'Passkeys' },
     handler: async ({ deps, reply, active }) => reply.send({ passkeys: await listPasskeys(deps, active.account.id) }),
+  }),
+  route({
+    method: 'GET',
+    path: '/api/v1/account/paths',
+    summary: 'Every way into your account, what opens each, its effective level and findings (docs/paths.md)',
+    access: 'session',
+    responses: { 200: '{"account", "role", "requiredAcr", "effectiveAcr", "paths", "governedPaths", "findings", "advice"}' },
+    handler: async ({ deps, reply, active }) => reply.send(await analyseAccountPaths(deps, active.account)),
   }),
   route<{ nickname: string }, { id: string }>({
     method: 'PATCH',

@@ -3,6 +3,7 @@ import { listAccounts, showAccount, updateAccount, type AccountChanges } from '.
 import { MAX_DISPLAY_NAME, MAX_EMAIL } from '../../services/invitations.ts';
 import { describeChange, MAX_REASON, offboardAccount, resumeAccount, revokeSessions, suspendAccount } from '../../services/lifecycle.ts';
 import { changeRole } from '../../services/roles.ts';
+import { analyseUsername } from '../../services/paths/analyse.ts';
 import { route, type ApiRoute, type SessionRouteInput } from '../declare.ts';
 import { sendFailure } from '../reply.ts';
 import { emptyBody } from '../schemas.ts';
@@ -102,6 +103,19 @@ export const adminRoutes: readonly ApiRoute[] = [
     responses: { 200: 'The account' },
     handler: async (input) => {
       const result = await showAccount(input.deps, { actor: actorOf(input), username: input.params.username });
+      if (!result.ok) return sendFailure(input.reply, result);
+      return input.reply.send(result.value);
+    },
+  }),
+  route<unknown, Params>({
+    method: 'GET',
+    path: '/api/v1/admin/accounts/:username/paths',
+    summary: 'Every way into one account, what opens each, its effective level and findings (docs/paths.md)',
+    access: { admin: true },
+    params: usernameParams,
+    responses: { 200: '{"account", "role", "requiredAcr", "effectiveAcr", "paths", "governedPaths", "findings", "advice"}' },
+    handler: async (input) => {
+      const result = await analyseUsername(input.deps, { username: input.params.username, actor: actorOf(input) });
       if (!result.ok) return sendFailure(input.reply, result);
       return input.reply.send(result.value);
     },

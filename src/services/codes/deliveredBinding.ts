@@ -14,6 +14,7 @@ import { summariseCodeFactor, type FactorSummary } from './factors.ts';
 import { admitGuess, recordCheck, type GuardSubject, addressThrottleKey } from './guard.ts';
 import { notifyHolder } from './notify.ts';
 import { admitBindingSend } from './sendLimits.ts';
+import { guardPathChange } from '../paths/guard.ts';
 
 /** Told to everyone who binds SMS (NIST SP 800-63B-4 §3.1.3.3: offer a non-restricted alternative). */
 export const SMS_NOTICE =
@@ -44,6 +45,9 @@ export async function beginDeliveredBinding(
   if (refused) return fail(refused);
   const fresh = await requireFresh(deps, active, { minAal: 2 });
   if (!fresh.ok) return fresh;
+  // The policy guard (docs/paths.md): refused before any code is sent.
+  const weakens = await guardPathChange(deps, account, { kind: 'bind_code_factor', factor });
+  if (weakens) return weakens;
   const destination = factor === 'sms' ? normalisePhone(input.phone ?? '') : account.email;
   if (!destination) return fail(factor === 'sms' ? 'phone_invalid' : 'email_missing');
   const admitted = await admitBindingSend(deps, { accountId: account.id, factor, destination, context });

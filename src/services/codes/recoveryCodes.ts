@@ -8,6 +8,7 @@ import { requireFresh } from '../freshness.ts';
 import type { ActiveSession } from '../sessions.ts';
 import { newId } from './attempts.ts';
 import { notifyHolder } from './notify.ts';
+import { guardPathChange } from '../paths/guard.ts';
 
 /**
  * Makes a new set of 10 recovery codes, replacing the whole previous set (used or not) and
@@ -20,6 +21,9 @@ export async function generateRecoveryCodes(deps: Deps, active: ActiveSession, c
   if (refused) return fail(refused);
   const fresh = await requireFresh(deps, active);
   if (!fresh.ok) return fresh;
+  // The policy guard (docs/paths.md): a one-code recovery can take an AAL2 account to AAL1.
+  const weakens = await guardPathChange(deps, account, { kind: 'recovery_codes' });
+  if (weakens) return weakens;
   const now = deps.clock();
   const id = newId(deps);
   const codes = newRecoveryCodeSet(deps.random);

@@ -12,6 +12,7 @@ import { checkCode, normaliseCode, totpSealContext } from './check.ts';
 import { summariseCodeFactor, type FactorSummary } from './factors.ts';
 import { admitGuess, recordCheck, type GuardSubject, addressThrottleKey } from './guard.ts';
 import { notifyHolder } from './notify.ts';
+import { guardPathChange } from '../paths/guard.ts';
 
 /** RFC 4226 §4 R6: the shared secret should be 160 bits. */
 const SEED_BYTES = 20;
@@ -28,6 +29,9 @@ export async function beginTotpEnrolment(deps: Deps, active: ActiveSession, cont
   if (refused) return fail(refused);
   const fresh = await requireFresh(deps, active);
   if (!fresh.ok) return fresh;
+  // The policy guard (docs/paths.md): refused before a seed exists, so none is ever shown.
+  const weakens = await guardPathChange(deps, account, { kind: 'bind_code_factor', factor: 'totp' });
+  if (weakens) return weakens;
   const now = deps.clock();
   const id = newId(deps);
   const seed = deps.random(SEED_BYTES);
