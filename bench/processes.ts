@@ -138,6 +138,9 @@ export async function startKeybound(input: {
       KEYBOUND_METRICS_PORT: '0',
       KEYBOUND_LOG_LEVEL: 'warn',
       KEYBOUND_RATE_LIMIT_CEREMONY: '0',
+      // The start-up analysis of every account's ways in (docs/paths.md) is a one-off task, not a
+      // cost of signing in: left on, it would run through the first measured phases.
+      KEYBOUND_PATHS_REPORT_ON_START: 'false',
       ...input.env,
     },
     baseUrl,

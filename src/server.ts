@@ -76,7 +76,7 @@ export async function startServer(config: Config, options: { log?: (line: string
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   app.log.info({ port, database: db.description, origins: config.origins }, 'keybound listening');
-  reportWeakAccounts(deps, app.log);
+  if (config.pathsReportOnStart) reportWeakAccounts(deps, app.log);
   // The public URL links are made with, for `keybound invite` run where KEYBOUND_ORIGIN is not set.
   if (config.originConfigured || config.port !== 0) await store.settings.put('server.public_url', config.publicUrl);
   if (!firstAdmin && (await firstAdminLinkLost(deps))) {

@@ -28,6 +28,8 @@ export interface Config {
   readonly databaseStartWaitMs: number;
   /** Apply migrations at start (`KEYBOUND_MIGRATE_ON_START`); off, the schema must already be current. */
   readonly migrateOnStart: boolean;
+  /** Analyse every account's ways in after start and log those below their role's level (`KEYBOUND_PATHS_REPORT_ON_START`). */
+  readonly pathsReportOnStart: boolean;
   /** Configured data keys, or `null` to use (or make) the key file beside a SQLite database. */
   readonly dataKeys: readonly DataKey[] | null;
   readonly logLevel: string;
@@ -237,6 +239,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseTimeoutMs: seconds('KEYBOUND_DATABASE_TIMEOUT'),
     databaseStartWaitMs: seconds('KEYBOUND_DATABASE_START_WAIT'),
     migrateOnStart: get('KEYBOUND_MIGRATE_ON_START'),
+    pathsReportOnStart: get('KEYBOUND_PATHS_REPORT_ON_START'),
     dataKeys,
     logLevel: get('KEYBOUND_LOG_LEVEL'),
     trustProxy: get('KEYBOUND_TRUST_PROXY'),
