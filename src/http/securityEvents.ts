@@ -35,6 +35,10 @@ const EVENTS: Readonly<Record<string, SecurityEvent>> = {
   // The administrators' role gate, where it exists.
   admin_required: REFUSED_AUTHORIZATION,
   approval_required: REFUSED_AUTHORIZATION,
+  // Shared Signals management (ssf/auth.ts): logged with the route (a client is no account, so
+  // there is no account trail to add it to).
+  ssf_scope_required: REFUSED_AUTHORIZATION,
+  ssf_token_invalid: { event: 'authorization.refused', audit: false, message: 'security event: a Shared Signals request with an invalid token was refused' },
   origin_not_allowed: { event: 'request.cross_site_refused', audit: true, message: 'security event: a request from a foreign origin was refused' },
   rate_limited: { event: 'request.rate_limited', audit: false, message: 'security event: a request was refused by a rate limit' },
   invalid_request: INVALID,

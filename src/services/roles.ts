@@ -4,6 +4,14 @@ import { actorAccountId, actorName, authorize, CLI_ACTOR, type Actor } from './a
 import { notifyHolder } from './codes/notify.ts';
 import type { Deps } from './deps.ts';
 import { lockedAccount } from './lifecycle.ts';
+import { queueSecurityEvent, SSF_EVENTS } from '../ssf/events.ts';
+
+/**
+ * CAEP 1.0 §3.4 namespace (a custom one, as §3.4.1 allows) of the level a role requires: the lowest
+ * NIST SP 800-63B-4 AAL its sign-ins must reach (`KEYBOUND_<ROLE>_MIN_AAL`), as `nist-aal1|2`.
+ * Not a level anyone reached: what the account must reach from now on (docs/shared-signals.md).
+ */
+export const ROLE_LEVEL_NAMESPACE = 'keybound-role-min-aal';
 
 /**
  * Changes an account's role: the one way to, audited (`account.role_changed` with the old and new
@@ -33,6 +41,17 @@ export async function changeRole(
     if (actor.kind === 'admin' && input.role === 'admin') return fail('approval_required');
     if (account.id === actorAccountId(actor)) return fail('account_status_conflict', { message: 'An administrator cannot change their own role; ask another administrator.' });
     await tx.accounts.setRole(account.id, input.role, now);
+    // Keybound's tokens carry no role claim, so a role change is no token-claims-change; what
+    // applications can act on is the level the account's sign-ins must now reach, when it moves.
+    const [before, after] = [deps.policies[account.role].minAal, deps.policies[input.role].minAal];
+    if (before !== after) {
+      await queueSecurityEvent(deps, tx, {
+        accountId: account.id,
+        type: SSF_EVENTS.assuranceLevelChange,
+        event: { namespace: ROLE_LEVEL_NAMESPACE, current_level: `nist-aal${after}`, previous_level: `nist-aal${before}`, change_direction: after > before ? 'increase' : 'decrease', initiating_entity: 'admin' },
+        at: now,
+      });
+    }
     await tx.audit.append({ type: 'account.role_changed', outcome: 'success', accountId: account.id, context, at: now, details: { username: account.username, from: account.role, to: input.role, by } });
     return ok({ account: { ...account, role: input.role }, from: account.role });
   });

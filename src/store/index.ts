@@ -17,6 +17,7 @@ import { SqlOidcKeyStore } from './sql/oidcKeys.ts';
 import { SqlOidcPayloadStore } from './sql/oidcPayloads.ts';
 import { SqlOidcGrantSessionStore } from './sql/oidcGrantSessions.ts';
 import { SqlOidcLogoutOutboxStore } from './sql/oidcLogoutOutbox.ts';
+import { SqlSsfOutboxStore, SqlSsfStreamStore } from './sql/ssf.ts';
 import { SqlAuthenticatorStore } from './sql/authenticators.ts';
 import { SqlCodeAttemptStore } from './sql/codeAttempts.ts';
 import { SqlCodeThrottleStore } from './sql/codeThrottles.ts';
@@ -59,6 +60,8 @@ function build(db: Db, k: Kysely<Database>, tx: Transaction<Database> | null, op
     attestationMetadata: new SqlAttestationMetadataStore(k, inTransaction),
     oidcGrantSessions: new SqlOidcGrantSessionStore(k),
     oidcLogoutOutbox: new SqlOidcLogoutOutboxStore(k),
+    ssfStreams: new SqlSsfStreamStore(k),
+    ssfOutbox: new SqlSsfOutboxStore(k),
     transaction,
     ping: async () => {
       await sql`select 1`.execute(k);
