@@ -16,10 +16,12 @@ export interface Received {
   readonly authorization: string | undefined;
 }
 
-/** A receiver's push endpoint: answers 202 (`ok`) or 503 (`down`), recording each POST. */
+/** A receiver's push endpoint: answers 202 (`ok`), 503 (`down`), or never (`hold`: recorded, not acknowledged), recording each POST it acknowledges (and, in `hold`, each it got). */
 export class Receiver {
   readonly received: Received[] = [];
-  mode: 'ok' | 'down' = 'ok';
+  mode: 'ok' | 'down' | 'hold' = 'ok';
+  readonly held: Received[] = [];
+  private readonly pending: ServerResponse[] = [];
   private readonly server: Server;
   private waiting: (() => void)[] = [];
   constructor() {
@@ -28,6 +30,12 @@ export class Receiver {
       req.on('data', (chunk: Buffer) => (body += chunk.toString()));
       req.on('end', () => {
         if (this.mode === 'down') return res.writeHead(503).end();
+        if (this.mode === 'hold') {
+          this.held.push({ token: body, contentType: String(req.headers['content-type']), authorization: req.headers.authorization });
+          for (const wake of this.waiting.splice(0)) wake();
+          this.pending.push(res);
+          return;
+        }
         this.received.push({ token: body, contentType: String(req.headers['content-type']), authorization: req.headers.authorization });
         for (const wake of this.waiting.splice(0)) wake();
         res.writeHead(202).end();
@@ -42,7 +50,12 @@ export class Receiver {
   async count(n: number): Promise<void> {
     while (this.received.length < n) await new Promise<void>((resolve) => this.waiting.push(resolve));
   }
+  /** Resolves once at least `n` SETs arrived in `hold` mode. */
+  async heldCount(n: number): Promise<void> {
+    while (this.held.length < n) await new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
   async close(): Promise<void> {
+    for (const res of this.pending) res.destroy();
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
