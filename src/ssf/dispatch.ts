@@ -3,6 +3,7 @@ import { OutboxDispatcher, pauseAfter, type DispatchLog, type OutboxTiming } fro
 import type { Deps } from '../services/deps.ts';
 import type { SsfOutboxRow, SsfStream } from '../store/ports.ts';
 import { loadSigningKeys } from '../oidc/keys.ts';
+import { openAuthorization } from './streams.ts';
 
 /**
  * Push delivery of Security Event Tokens (RFC 8935) from the Shared Signals outbox (ssf/events.ts),
@@ -125,6 +126,7 @@ export class SsfDispatcher {
   /** RFC 8935 §2: one POST of the SET; §2.2: 202 Accepted is success; §2.3: 400 is a refusal sending again will not change. */
   private async post(stream: SsfStream, row: SsfOutboxRow): Promise<Attempt> {
     const token = await signSet(this.deps, row, stream);
+    const authorization = openAuthorization(this.deps, stream);
     const timeout = AbortSignal.timeout(this.settings.timeoutMs);
     try {
       const response = await fetch(stream.endpointUrl, {
@@ -133,7 +135,7 @@ export class SsfDispatcher {
           'content-type': 'application/secevent+jwt',
           accept: 'application/json',
           // SSF 1.0 §6.1.1: the receiver's authorization header, sent with every request when it gave one.
-          ...(stream.authorizationHeader ? { authorization: stream.authorizationHeader } : {}),
+          ...(authorization ? { authorization } : {}),
         },
         body: token,
         // A redirect is not an answer; following one would send the SET somewhere else.

@@ -18,6 +18,20 @@ const MAX_REASON = 200;
 const STATUSES: readonly SsfStreamStatus[] = ['enabled', 'paused', 'disabled'];
 
 const invalid = (message: string) => fail('ssf_stream_invalid', { message });
+/** Verification SETs are refused while this many SETs wait for the stream (§8.1.4.2 allows 429). */
+export const MAX_PENDING_FOR_VERIFICATION = 100;
+
+/**
+ * The receiver's authorization header is a credential for its endpoint: sealed at rest under the
+ * data keys (DESIGN.md principle 3), bound to its stream, opened only to send (ssf/dispatch.ts).
+ */
+const authContext = (streamId: string) => `ssf-stream-authorization:${streamId}`;
+export function openAuthorization(deps: Deps, stream: SsfStream): string | null {
+  return stream.authorizationHeader === null ? null : new TextDecoder().decode(deps.dataKeys.open(stream.authorizationHeader, authContext(stream.id)));
+}
+function sealAuthorization(deps: Deps, streamId: string, header: string | null | undefined): string | null | undefined {
+  return typeof header === 'string' ? deps.dataKeys.seal(new TextEncoder().encode(header), authContext(streamId)) : header;
+}
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
@@ -100,11 +114,12 @@ export async function createStream(deps: Deps, clientId: string, body: unknown):
   if (!supplied.ok) return supplied;
   const now = deps.clock();
   const s = supplied.value as ReceiverSupplied;
+  const id = base64url.encode(deps.random(16));
   const stream: SsfStream = {
-    id: base64url.encode(deps.random(16)),
+    id,
     clientId,
     endpointUrl: s.endpointUrl,
-    authorizationHeader: s.authorizationHeader,
+    authorizationHeader: sealAuthorization(deps, id, s.authorizationHeader) ?? null,
     eventsRequested: s.eventsRequested,
     description: s.description,
     status: 'enabled',
@@ -142,7 +157,8 @@ export async function updateStream(deps: Deps, clientId: string, body: unknown, 
   const supplied = receiverSupplied(body, mode === 'patch');
   if (!supplied.ok) return supplied;
   const now = deps.clock();
-  if (!(await deps.store.ssfStreams.update(clientId, found.value.id, supplied.value, now))) return fail('ssf_stream_not_found');
+  const changes = { ...supplied.value, ...('authorizationHeader' in supplied.value ? { authorizationHeader: sealAuthorization(deps, found.value.id, supplied.value.authorizationHeader) } : {}) };
+  if (!(await deps.store.ssfStreams.update(clientId, found.value.id, changes, now))) return fail('ssf_stream_not_found');
   await deps.store.audit.append({ type: 'ssf.stream.updated', outcome: 'success', at: now, details: { clientId, stream: found.value.id, fields: Object.keys(supplied.value) } });
   return ok((await deps.store.ssfStreams.find(clientId, found.value.id)) ?? found.value);
 }
@@ -226,6 +242,9 @@ export async function requestVerification(deps: Deps, clientId: string, body: un
   if (!found.ok) return found;
   const state = body.state;
   if (state !== undefined && (typeof state !== 'string' || state.length > 500)) return invalid('state is a string of at most 500 characters.');
+  if ((await deps.store.ssfStreams.pending(found.value.id)) >= MAX_PENDING_FOR_VERIFICATION) {
+    return fail('rate_limited', { message: `This stream has ${MAX_PENDING_FOR_VERIFICATION} or more SETs waiting; ask for a verification once they are delivered (see its status).`, retryAfter: 60 });
+  }
   const now = deps.clock();
   await deps.store.ssfOutbox.enqueue([outboxRow(deps, found.value, VERIFICATION_EVENT, { accountId: null, event: state !== undefined ? { state } : {} }, newTxn(deps), now)]);
   return ok(null);

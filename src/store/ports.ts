@@ -278,7 +278,7 @@ export interface SsfStream {
   readonly id: string;
   /** The OpenID client that created it and alone may see or change it; also the SETs' `aud`. */
   readonly clientId: string;
-  /** RFC 8935 push: where SETs are POSTed, and the Authorization header sent with them (SSF §6.1.1). */
+  /** RFC 8935 push: where SETs are POSTed, and the Authorization header sent with them (SSF §6.1.1), sealed (ssf/streams.ts). */
   readonly endpointUrl: string;
   readonly authorizationHeader: string | null;
   readonly eventsRequested: readonly string[];

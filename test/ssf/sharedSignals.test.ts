@@ -295,10 +295,17 @@ describe.each(BACKENDS)('shared signals on %s', (backend) => {
     await settle(t);
     expect(receiver.received).toHaveLength(1);
     expect(receiver.received[0]!.authorization).toBe('Bearer receiver-secret');
+    // Sealed at rest.
+    expect((await t.store.ssfStreams.findById(streamId))!.authorizationHeader).not.toContain('receiver-secret');
     const [set] = await sets(t, receiver, client.clientId);
     expect(set!.sub_id).toEqual({ format: 'opaque', id: streamId });
     expect(set!.events[VERIFICATION_EVENT]).toEqual({ state: 'abc' });
     expect((await ssf(t, 'GET', `/ssf/status?stream_id=${streamId}`, token)).json()).toMatchObject({ keybound_delivery: { pending: 0, delivered: 1 } });
+    // Verification is refused (429) while 100 SETs wait for the stream.
+    await ssf(t, 'POST', '/ssf/status', token, { stream_id: streamId, status: 'paused' });
+    for (let i = 0; i < 100; i++) expect((await ssf(t, 'POST', '/ssf/verify', token, { stream_id: streamId })).statusCode).toBe(204);
+    const limited = await ssf(t, 'POST', '/ssf/verify', token, { stream_id: streamId });
+    expect([limited.statusCode, limited.json().error]).toEqual([429, 'rate_limited']);
     // The pauses grow and never pass a day.
     const pauses = Array.from({ length: SSF_DISPATCH_DEFAULTS.maxAttempts }, (_, i) => pauseAfter(SSF_DISPATCH_DEFAULTS.backoffMs, i + 1));
     expect(pauses).toEqual([...pauses].sort((a, b) => a - b));
