@@ -102,13 +102,18 @@ export class SsfDispatcher {
       return;
     }
     if (!attempt.ok && !attempt.final && row.attempts < this.settings.maxAttempts) {
-      await store.ssfOutbox.reschedule(row.id, now + pauseAfter(this.settings.backoffMs, row.attempts));
-      await store.ssfStreams.recordOutcome(stream.id, { delivered: false, reason: `${attempt.reason} (will retry)`, at: now });
+      await store.transaction(async (tx) => {
+        await tx.ssfOutbox.reschedule(row.id, now + pauseAfter(this.settings.backoffMs, row.attempts));
+        await tx.ssfStreams.recordOutcome(stream.id, { delivered: false, reason: `${attempt.reason} (will retry)`, at: now });
+      });
       this.deps.metrics.ssfEvents.inc({ result: 'retry' });
       return;
     }
-    await store.ssfOutbox.remove(row.id);
-    await store.ssfStreams.recordOutcome(stream.id, attempt.ok ? { delivered: true, at: now } : { delivered: false, reason: attempt.reason, at: now });
+    // One transaction: the stream's counts and what is pending always add up.
+    await store.transaction(async (tx) => {
+      await tx.ssfOutbox.remove(row.id);
+      await tx.ssfStreams.recordOutcome(stream.id, attempt.ok ? { delivered: true, at: now } : { delivered: false, reason: attempt.reason, at: now });
+    });
     this.deps.metrics.ssfEvents.inc({ result: attempt.ok ? 'delivered' : 'failed' });
     if (!attempt.ok) {
       this.log.warn({ event: 'ssf.delivery.failed', stream: stream.id, client: stream.clientId, reason: attempt.reason, attempts: row.attempts }, 'security event token not delivered');

@@ -9,7 +9,7 @@ import { changeRole } from '../../src/services/roles.ts';
 import { offboardAccount, resumeAccount, suspendAccount } from '../../src/services/lifecycle.ts';
 import { updateAccount } from '../../src/services/accountAdmin.ts';
 import { CLI_ACTOR } from '../../src/services/adminAccess.ts';
-import { updateClientPolicy } from '../../src/oidc/clients.ts';
+import { deleteClient, updateClientPolicy } from '../../src/oidc/clients.ts';
 import { pauseAfter } from '../../src/delivery/outbox.ts';
 import { SSF_DISPATCH_DEFAULTS } from '../../src/ssf/dispatch.ts';
 import { SSF_EVENTS, VERIFICATION_EVENT } from '../../src/ssf/events.ts';
@@ -150,6 +150,10 @@ describe.each(BACKENDS)('shared signals on %s', (backend) => {
     expect((await ssf(t, 'DELETE', `/ssf/stream?stream_id=${id}`, token)).statusCode).toBe(204);
     expect((await ssf(t, 'GET', `/ssf/stream?stream_id=${id}`, token)).statusCode).toBe(404);
     expect((await ssf(t, 'DELETE', `/ssf/stream?stream_id=${id}`, token)).statusCode).toBe(404);
+    // Deleting the client deletes its streams; its token no longer works.
+    expect((await deleteClient(t.deps, client.clientId)).ok).toBe(true);
+    expect(await t.store.ssfStreams.listByClient(client.clientId)).toEqual([]);
+    expect((await ssf(t, 'GET', '/ssf/stream', token)).json().error).toBe('ssf_token_invalid');
   });
 
   it('delivers every event type, each SET verified against the JWKS with typ, iss, aud, sub_id and events, from the action that causes it', async () => {
