@@ -9,7 +9,7 @@ export const SSF_SCOPE = 'ssf';
 /**
  * Who calls the stream management API (SSF 1.0 §8: "authorization MUST associate a Receiver with
  * one or more stream IDs"): an OpenID client, by a bearer access token (RFC 6750 §2.1) it got from
- * Keybound's token endpoint with the client_credentials grant and scope `ssf` (§6.1.1
+ * Keybound's token endpoint with the client_credentials grant and scope `ssf` (§7.1.1
  * `authorization_schemes`: RFC 6749). Such a token, asked for without a resource indicator, is
  * opaque and stored by the provider, so it is looked up there (`ClientCredentials.find`: unknown,
  * expired and revoked tokens are not found), not trusted from its text. A DPoP-bound token is

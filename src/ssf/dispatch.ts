@@ -35,7 +35,7 @@ export const SSF_DISPATCH_DEFAULTS: SsfDispatchSettings = {
  * stream's client, `iat`, `jti` (the outbox row's id, the same at every attempt), `txn`, a
  * top-level `sub_id` (§3; `iss_sub` with the account id, the `sub` of Keybound's ID tokens, or the
  * stream's id as `opaque` for verification, §8.1.4.1) and one event (§4.2.1). Never `sub` (§4.1.2)
- * nor `exp` (§4.1.6). Signed with the provider's current key of the configured algorithm.
+ * nor `exp` (§4.1.7). Signed with the provider's current key of the configured algorithm.
  */
 export async function signSet(deps: Deps, row: SsfOutboxRow, stream: SsfStream): Promise<string> {
   const alg = deps.config.oidc.signingAlg;

@@ -67,7 +67,7 @@ export interface QueuedEvent {
    */
   readonly event: Readonly<Record<string, unknown>> | ((scopes: readonly string[]) => Readonly<Record<string, unknown>> | null);
   readonly at: number;
-  /** SSF 1.0 §4.1.7: shared by the SETs of one change; one is made when not given. */
+  /** SSF 1.0 §4.1.9: shared by the SETs of one change; one is made when not given. */
   readonly txn?: string;
 }
 

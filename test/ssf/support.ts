@@ -65,7 +65,7 @@ export class Receiver {
 export async function verifySet(jwks: { keys: unknown[] }, token: string, expected: { issuer: string; audience: string }): Promise<JWTPayload & { sub_id: Record<string, string>; events: Record<string, Record<string, unknown>>; txn: string }> {
   const { payload, protectedHeader } = await jwtVerify(token, createLocalJWKSet(jwks as never), { issuer: expected.issuer, audience: expected.audience, typ: 'secevent+jwt' });
   expect(protectedHeader.typ).toBe('secevent+jwt');
-  // SSF 1.0 §4.1.2, §4.1.6: no `sub`, no `exp`.
+  // SSF 1.0 §4.1.2, §4.1.7: no `sub`, no `exp`.
   expect(payload.sub).toBeUndefined();
   expect(payload.exp).toBeUndefined();
   expect(typeof payload.jti).toBe('string');
