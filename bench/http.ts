@@ -1,4 +1,7 @@
-/** A minimal keep-alive HTTP/1.1 client for the load generator: node:http, one agent, no retries. */
+/**
+ * A minimal keep-alive HTTP/1.1 client for the load generator: node:http, one agent, no retries.
+ * With `timeoutMs`, a request with no answer by then fails (the offboard scenario's polls are bounded).
+ */
 import { Agent, request } from 'node:http';
 
 export interface HttpResponse {
@@ -12,7 +15,11 @@ export class HttpClient {
   private readonly host: string;
   private readonly port: number;
 
-  constructor(baseUrl: string, maxSockets: number) {
+  constructor(
+    baseUrl: string,
+    maxSockets: number,
+    private readonly options: { timeoutMs?: number } = {},
+  ) {
     const url = new URL(baseUrl);
     this.host = url.hostname;
     this.port = Number(url.port);
@@ -38,6 +45,10 @@ export class HttpClient {
         },
       );
       req.on('error', reject);
+      if (this.options.timeoutMs !== undefined) {
+        const timeoutMs = this.options.timeoutMs;
+        req.setTimeout(timeoutMs, () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+      }
       req.end(body);
     });
   }

@@ -1,6 +1,6 @@
 /**
  * Scenarios for features that may not exist in every tree (TOTP sign-in, OAuth client
- * credentials). Each says what it needs; when the feature is missing the line says
+ * credentials, offboarding). Each says what it needs; when the feature is missing the line says
  * `"skipped": "not implemented"` instead of giving a number.
  */
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { runFolder } from './databases.ts';
 import { requestFigures, round, type Measured } from './figures.ts';
 import { clientKeyPair } from './oauth.ts';
+import { runOffboard } from './offboard.ts';
 import type { BenchOptions, ScenarioName } from './options.ts';
 import { ROOT, type ServerProcess } from './processes.ts';
 import type { ClientCredentialsParams, Workload } from './protocol.ts';
@@ -138,4 +139,12 @@ const totp: OptionalScenario = {
   },
 };
 
-export const optionalScenarios: readonly OptionalScenario[] = [totp, clientCredentials];
+/** Two instances on one PostgreSQL: how soon each refuses an offboarded account's session and tokens (bench/offboard.ts). */
+const offboard: OptionalScenario = {
+  name: 'offboard',
+  option: 'offboard',
+  missing: () => (sourceMentions('export function offboardAccount') && sourceMentions('/api/v1/admin/accounts/:username/') ? null : 'not implemented'),
+  run: runOffboard,
+};
+
+export const optionalScenarios: readonly OptionalScenario[] = [totp, clientCredentials, offboard];

@@ -1,6 +1,6 @@
 /** Command-line flags of `npm run bench`. */
 
-export const SCENARIOS = ['floor', 'passkey', 'session', 'totp', 'client-credentials', 'scale'] as const;
+export const SCENARIOS = ['floor', 'passkey', 'session', 'totp', 'client-credentials', 'scale', 'offboard'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface BenchOptions {
@@ -18,6 +18,9 @@ export interface BenchOptions {
   readonly scaleAccounts: number;
   /** Accounts the load generator prepares keys for in the scale run (drawn at random). */
   readonly scaleSample: number;
+  /** Accounts the offboard scenario offboards through the admin JSON API, and through the CLI. */
+  readonly offboardAccounts: number;
+  readonly offboardCliAccounts: number;
   readonly scenarios: ReadonlySet<ScenarioName>;
   readonly peer: boolean;
   readonly cpuProfDir: string | undefined;
@@ -41,6 +44,10 @@ export const USAGE = `npm run bench -- [flags]
   --scale-accounts 1000000  accounts of the large run of the scale scenario
   --scale-sample 60000    accounts of the large run that sign in (at random; more than Keybound's
                           10,000-key cache holds, so the cache cannot hide the size)
+  --offboard-accounts 200 accounts the offboard scenario offboards through the admin JSON API
+  --offboard-cli-accounts 10  and through \`keybound accounts offboard\` (a process each, 1–2 s);
+                          the offboard scenario always runs two Keybound processes on PostgreSQL
+                          (--postgres-url), whatever --db says
   --scenarios LIST        any of ${SCENARIOS.join(', ')} (default: all)
   --no-peer               leave Better Auth out
   --cpu-prof DIR          run the servers under node --cpu-prof, profiles into DIR
@@ -63,7 +70,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     process.stdout.write(`${USAGE}\n`);
     process.exit(0);
   }
-  const known = ['quick', 'db', 'postgres-url', 'concurrency', 'fixed-concurrency', 'duration', 'warmup', 'accounts', 'scale-accounts', 'scale-sample', 'scenarios', 'no-peer', 'cpu-prof', 'update-benchmarks', 'keep', 'server-env'];
+  const known = ['quick', 'db', 'postgres-url', 'concurrency', 'fixed-concurrency', 'duration', 'warmup', 'accounts', 'scale-accounts', 'scale-sample', 'offboard-accounts', 'offboard-cli-accounts', 'scenarios', 'no-peer', 'cpu-prof', 'update-benchmarks', 'keep', 'server-env'];
   for (const name of flags.keys()) if (!known.includes(name)) throw new Error(`unknown flag --${name}\n\n${USAGE}`);
   const quick = flags.has('quick');
   const text = (name: string) => {
@@ -109,6 +116,8 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     accounts,
     scaleAccounts,
     scaleSample: Math.min(scaleAccounts, positive('scale-sample', quick ? 2_000 : 60_000)),
+    offboardAccounts: positive('offboard-accounts', quick ? 5 : 200),
+    offboardCliAccounts: positive('offboard-cli-accounts', quick ? 1 : 10),
     scenarios,
     peer: !flags.has('no-peer'),
     cpuProfDir: text('cpu-prof'),

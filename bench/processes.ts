@@ -114,8 +114,15 @@ async function launch(args: string[], env: NodeJS.ProcessEnv, baseUrl: string, r
 }
 
 /** `node bin/keybound.js serve` on `databaseUrl`, with the ceremony rate limit lifted and warn-level logs. */
-export async function startKeybound(input: { databaseUrl: string; dataKeys: string; cpuProfDir?: string | undefined; env?: Record<string, string> }): Promise<ServerProcess> {
-  const port = await freePort();
+export async function startKeybound(input: {
+  databaseUrl: string;
+  dataKeys: string;
+  cpuProfDir?: string | undefined;
+  env?: Record<string, string>;
+  /** Port to listen on (default: a free one); for instances that must know each other's origins before they start. */
+  port?: number;
+}): Promise<ServerProcess> {
+  const port = input.port ?? (await freePort());
   const baseUrl = `http://localhost:${port}`;
   const profile = input.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${input.cpuProfDir}`] : [];
   return launch(

@@ -98,11 +98,36 @@ export function markdownTable(lines: readonly ScenarioLine[], meta: RunMeta, set
     for (const l of totp) out.push(`| start + verify | ${l.concurrency} | ${fmt(l.signInsPerSecond)} | ${fmt((l.latencyMs as Record<string, number>).p50, 1)} | ${fmt((l.latencyMs as Record<string, number>).p99, 1)} | ${fmt(l.serverCpuUsPerSignIn)} |`);
     out.push('');
   }
-  const known = ['machine-floor', 'passkey-sign-in', 'passkey-sign-in-ratio', 'session-check', 'passkey-sign-in-scale', 'passkey-sign-in-scale-ratio', 'client-credentials', 'totp-sign-in'];
+  const offboard = lines.filter((l) => l.scenario === 'offboard' && !l.skipped);
+  if (offboard.length > 0) out.push(offboardTable(offboard), '');
+  const known = ['machine-floor', 'passkey-sign-in', 'passkey-sign-in-ratio', 'session-check', 'passkey-sign-in-scale', 'passkey-sign-in-scale-ratio', 'client-credentials', 'totp-sign-in', 'offboard'];
   const others = lines.filter((l) => l.skipped || !known.includes(l.scenario));
   for (const l of others) {
     if (l.skipped) out.push(`- ${l.scenario}: skipped (${l.skipped}).`);
     else out.push(`- ${l.scenario} (${l.target ?? 'keybound'}, concurrency ${l.concurrency}): ${Object.entries(l).filter(([k]) => /PerSecond|PerToken|PerSignIn|Ms$/.test(k)).map(([k, v]) => `${k} ${typeof v === 'object' ? JSON.stringify(v) : fmt(v, 1)}`).join(', ')}.`);
+  }
+  return out.join('\n');
+}
+
+type Spread = { p50: number; p99: number; max: number };
+const spreadText = (s: Spread) => `${fmt(s.p50, 1)} / ${fmt(s.p99, 1)} / ${fmt(s.max, 1)}`;
+
+/** The offboard scenario (bench/offboard.ts): one row per command and instance. */
+function offboardTable(lines: readonly ScenarioLine[]): string {
+  const out = [
+    '| Offboard, 2 instances, PostgreSQL | Accounts | Command ms (p50 / p99 / max) | Instance | Session refused after, ms | Refresh token refused after, ms | Opaque access token refused at userinfo after, ms | Refused on first request | p99 ≤ 1,000 ms, no timeout |',
+    '|---|---:|---:|---|---:|---:|---:|---:|---|',
+  ];
+  for (const l of lines) {
+    const refusal = l.refusalMs as Record<'a' | 'b', Record<'session' | 'refreshToken' | 'accessTokenUserinfo', Spread & { refusedOnFirstRequest: number }>>;
+    for (const name of ['a', 'b'] as const) {
+      const r = refusal[name];
+      const first = r.session.refusedOnFirstRequest + r.refreshToken.refusedOnFirstRequest + r.accessTokenUserinfo.refusedOnFirstRequest;
+      const verdict = l.targetMet ? 'met' : `**missed** (worst p99 ${fmt(l.worstP99Ms, 1)} ms, ${fmt(l.timeouts)} timeouts, ${fmt(l.acceptedAfterCommand)} accepted after)`;
+      out.push(
+        `| ${l.command === 'cli' ? '`keybound accounts offboard`' : 'admin JSON API'} | ${fmt(l.accounts)} | ${spreadText(l.commandMs as Spread)} | ${name.toUpperCase()} | ${spreadText(r.session)} | ${spreadText(r.refreshToken)} | ${spreadText(r.accessTokenUserinfo)} | ${fmt(first)} of ${fmt(3 * (l.accounts as number))} | ${verdict} |`,
+      );
+    }
   }
   return out.join('\n');
 }

@@ -4,7 +4,7 @@
  * checked against this list by a test.
  */
 
-export type KeyKind = 'port' | 'string' | 'optional' | 'origins' | 'list' | 'seconds' | 'count' | 'bool' | 'enum' | 'bytes';
+export type KeyKind = 'port' | 'string' | 'optional' | 'origins' | 'list' | 'seconds' | 'count' | 'bool' | 'enum' | 'bytes' | 'duration';
 
 export interface KeySpec {
   readonly env: string;
@@ -41,6 +41,8 @@ export const CONFIG_KEYS = [
   { env: 'KEYBOUND_MEMBER_MIN_AAL', kind: 'enum', default: '2', values: ['1', '2'], doc: 'Lowest level a `member` sign-in may have: `2` needs a passkey; `1` is needed for any code factor (codes alone are AAL1).' },
   { env: 'KEYBOUND_ADMIN_RECOVERY', kind: 'optional', default: '', doc: 'What self-service recovery needs for the `admin` role (README "Recovery"): `code` (one saved recovery code), `code+<factors>` (a saved recovery code and a second, independent proof from one of the factors listed, from `totp`, `sms`, `email`, for example `code+totp,email`), or `off` (no self-service recovery, and no recovery codes). Unset: `code` if `KEYBOUND_ADMIN_MIN_AAL=1`, else `code+` the factors that can be delivered (`totp`, and `sms` and `email` when configured). A recovery only ever opens a recovery session, never a sign-in.' },
   { env: 'KEYBOUND_MEMBER_RECOVERY', kind: 'optional', default: '', doc: 'What self-service recovery needs for the `member` role; the same values as `KEYBOUND_ADMIN_RECOVERY`. Unset: `code` if `KEYBOUND_MEMBER_MIN_AAL=1`, else a saved code and a second proof (`code+totp`, with `sms` and `email` when configured).' },
+  { env: 'KEYBOUND_ADMIN_RECOVERY_DELAY', kind: 'duration', default: '24h', doc: 'How long an approved assisted recovery of an `admin` account waits before its enrolment link can be issued (README "Recovery"), while the holder is told and can cancel: a whole number and a unit `s`, `m`, `h` or `d` (`24h`, `90m`, `2s`), or `0`; at most `30d`.' },
+  { env: 'KEYBOUND_MEMBER_RECOVERY_DELAY', kind: 'duration', default: '1h', doc: 'The same wait for a `member` account; the same values as `KEYBOUND_ADMIN_RECOVERY_DELAY`.' },
   { env: 'KEYBOUND_TOTP_ALGORITHM', kind: 'enum', default: 'SHA1', values: ['SHA1', 'SHA256', 'SHA512'], doc: 'HMAC of new TOTP enrolments (RFC 6238). Most authenticator apps only do SHA1.' },
   { env: 'KEYBOUND_TOTP_DIGITS', kind: 'enum', default: '6', values: ['6', '8'], doc: 'Digits of new TOTP enrolments.' },
   { env: 'KEYBOUND_TOTP_PERIOD', kind: 'seconds', default: '30', doc: 'Time step of new TOTP enrolments, in seconds (at most 30: OWASP ASVS 5.0 6.5.5).' },

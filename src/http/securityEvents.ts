@@ -34,7 +34,8 @@ const EVENTS: Readonly<Record<string, SecurityEvent>> = {
   session_end_not_allowed: REFUSED_AUTHORIZATION,
   // The administrators' role gate, where it exists.
   admin_required: REFUSED_AUTHORIZATION,
-  approval_required: REFUSED_AUTHORIZATION,
+  // A second administrator's approval asked of the requester or the holder (services/approvals.ts).
+  approval_not_allowed: REFUSED_AUTHORIZATION,
   // Shared Signals management (ssf/auth.ts): logged with the route (a client is no account, so
   // there is no account trail to add it to).
   ssf_scope_required: REFUSED_AUTHORIZATION,

@@ -55,7 +55,7 @@ export async function signOut(deps: Deps, active: ActiveSession, context: Reques
 export type SessionEndReason = 'sign_out' | 'revoked' | 'others_ended' | 'replaced' | 'session_limit' | 'passkey_lost' | 'recovered' | AdminSessionEndReason;
 
 /** Endings an administrator or operator causes (services/lifecycle.ts): a suspension, an offboarding, `sessions revoke`. */
-export type AdminSessionEndReason = 'suspended' | 'offboarded' | 'admin_revoked';
+export type AdminSessionEndReason = 'suspended' | 'offboarded' | 'admin_revoked' | 'assisted_recovery';
 
 export interface SessionEnding {
   readonly accountId: string;
@@ -79,6 +79,8 @@ const ENDED_BY: Record<SessionEndReason, InitiatingEntity> = {
   suspended: 'admin',
   offboarded: 'admin',
   admin_revoked: 'admin',
+  // Approved by administrators (services/approvals.ts); the holder's old sessions end at redemption.
+  assisted_recovery: 'admin',
 };
 
 /**

@@ -291,6 +291,30 @@ export interface SchemaMigrationsTable {
   applied_at: number;
 }
 
+/** Two-person approvals (migration 014): assisted recoveries and raising a role to admin. */
+export interface ApprovalsTable {
+  id: string;
+  kind: string;
+  account_id: string;
+  state: string;
+  requested_by: string;
+  requester_id: string | null;
+  reason: string | null;
+  revoke_existing: Generated<number>;
+  role_from: string | null;
+  role_to: string | null;
+  approved_by: string | null;
+  approver_id: string | null;
+  approved_at: number | null;
+  release_at: number | null;
+  release_noticed_at: number | null;
+  invitation_id: string | null;
+  linked_at: number | null;
+  cancelled_by: string | null;
+  cancelled_at: number | null;
+  created_at: number;
+}
+
 export interface Database {
   accounts: AccountsTable;
   invitations: InvitationsTable;
@@ -313,6 +337,7 @@ export interface Database {
   attestation_metadata: AttestationMetadataTable;
   oidc_grant_sessions: OidcGrantSessionsTable;
   oidc_logout_outbox: OidcLogoutOutboxTable;
+  approvals: ApprovalsTable;
   ssf_streams: SsfStreamsTable;
   ssf_stream_subjects: SsfStreamSubjectsTable;
   ssf_outbox: SsfOutboxTable;

@@ -43,7 +43,7 @@ function expectFields(line: Line, fields: Record<string, (value: unknown) => boo
 }
 
 describe('npm run bench -- --quick', () => {
-  it('completes and reports every field of every scenario', { timeout: 180_000 }, async () => {
+  it('completes and reports every field of every scenario', { timeout: 300_000 }, async () => {
     const { code, lines, stderr } = await runQuickBench();
     expect(code, stderr).toBe(0);
     expect(lines.length).toBeGreaterThan(0);
@@ -55,7 +55,8 @@ describe('npm run bench -- --quick', () => {
         commit: (v) => typeof v === 'string' && (/^[0-9a-f]{40}$/.test(v) || v === 'unknown'),
         dirty: (v) => typeof v === 'boolean',
         date: (v) => typeof v === 'string' && !Number.isNaN(Date.parse(v)),
-        db: (v) => v === 'sqlite',
+        // The offboard scenario always runs on PostgreSQL (two instances on one database).
+        db: (v) => v === (line.scenario === 'offboard' ? 'postgres' : 'sqlite'),
         machine: (v) => {
           const m = v as Record<string, unknown>;
           return typeof m?.cpu === 'string' && positive(m.cores) && positive(m.memoryGb);
@@ -115,6 +116,29 @@ describe('npm run bench -- --quick', () => {
         if (typeof line.skipped === 'string') continue;
         expectFields(line, { ...fields, concurrency: positive, errors: (v) => v === 0, serverPeakRssMb: positive });
         expectLatency(line.latencyMs);
+      }
+    }
+
+    // Offboarding on two instances (skipped, with the reason, when PostgreSQL is not reachable).
+    const offboard = find('offboard');
+    expect(offboard.length, 'offboard').toBeGreaterThan(0);
+    if (typeof offboard[0]!.skipped !== 'string') {
+      expect(offboard.map((l) => l.command)).toEqual(['admin-api', 'cli']);
+      const spread = (v: unknown) => {
+        const s = v as Record<string, unknown>;
+        return positive(s?.p50) && positive(s?.p99) && positive(s?.max) && (s.p50 as number) <= (s.p99 as number) && (s.p99 as number) <= (s.max as number);
+      };
+      for (const line of offboard) {
+        // No timeout, no credential accepted after the command, no answer other than accept or refuse.
+        expectFields(line, { accounts: positive, instances: (v) => v === 2, commandMs: spread, timeouts: (v) => v === 0, acceptedAfterCommand: (v) => v === 0, unexpectedAnswers: (v) => v === 0, targetMet: (v) => typeof v === 'boolean', accessTokenCheck: (v) => typeof v === 'string' && v.startsWith('userinfo') });
+        const refusal = line.refusalMs as Record<string, Record<string, Record<string, unknown>>>;
+        for (const instance of ['a', 'b']) {
+          for (const check of ['session', 'refreshToken', 'accessTokenUserinfo']) {
+            const s = refusal[instance]?.[check];
+            expect(spread(s), `offboard ${String(line.command)} ${instance} ${check}: ${JSON.stringify(s)}`).toBe(true);
+            expect(s!.refusedOnFirstRequest, `${instance} ${check}`).toBe(line.accounts);
+          }
+        }
       }
     }
   });

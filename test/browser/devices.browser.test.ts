@@ -77,7 +77,8 @@ describe('add a device by link in headless Chromium', () => {
     const reported = laptop.page.waitForResponse((r) => r.url().endsWith(`/api/v1/passkeys/${phonePasskeyId}/lost`));
     await laptop.page.locator(`button.lost[data-id="${phonePasskeyId}"]`).click();
     expect((await reported).status()).toBe(204);
-    await laptop.page.waitForURL(`${server.baseUrl}/account?changed=1`);
+    await laptop.page.waitForURL(`${server.baseUrl}/account?changed=passkey-lost`);
+    expect(await laptop.page.locator('#confirmation').textContent()).toMatch(/lost passkey was removed/);
     await expect.poll(() => laptop.page.locator('tr[data-passkey]').count()).toBe(1);
     const phoneCookie = (await phoneContext.cookies()).find((c) => c.name.endsWith('keybound_session'))!;
     const after = await fetch(`${server.baseUrl}/api/v1/session`, { headers: { cookie: `${phoneCookie.name}=${phoneCookie.value}` } });

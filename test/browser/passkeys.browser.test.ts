@@ -145,11 +145,13 @@ describe('passkeys in headless Chromium', () => {
         if (r.url().endsWith('/api/v1/passkeys/registration/verify')) verifyCalls.push(r.status());
       });
       await createPasskey(page, invited, 'No UV');
-      const message = page.locator('#message');
+      // The error is shown at the end of the enrolment form, beside the button, and takes the focus.
+      const message = page.locator('#enrol-form .inline-message');
       await message.waitFor({ state: 'visible' });
       if (typeof attempt.message === 'string') expect(await message.textContent(), attempt.name).toBe(attempt.message);
       else expect(await message.textContent(), attempt.name).toMatch(attempt.message);
       expect(await message.getAttribute('data-kind')).toBe('error');
+      expect(await message.evaluate((element) => element === document.activeElement), attempt.name).toBe(true);
       expect(verifyCalls, attempt.name).toEqual(attempt.stripUv ? [400] : []);
       // Still on the enrolment page, and the button works again for another try.
       expect(page.url()).toBe(invited.url);

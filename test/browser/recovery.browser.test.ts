@@ -49,7 +49,7 @@ describe('self-service recovery in headless Chromium', () => {
 
     await phone.page.getByLabel('Name your new passkey').fill('Phone');
     await phone.page.getByRole('button', { name: 'Add a passkey' }).click();
-    await phone.page.waitForURL(`${server.baseUrl}/account?changed=1`);
+    await phone.page.waitForURL(`${server.baseUrl}/account?changed=passkey-added`);
     // Signed in with the new passkey, on the ordinary account page, which says when and from where.
     const [credential] = await phone.virtual.credentials();
     expect(credential).toBeDefined();

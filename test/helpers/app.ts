@@ -37,9 +37,15 @@ export interface TestApp {
 }
 
 /** The in-process app on a fresh database; rate limits lifted unless `env` sets them. */
+/**
+ * In-process servers log errors only: the fuzz and refusal suites would otherwise print thousands of
+ * warn-level security events. `KEYBOUND_TEST_LOG_LEVEL=warn npm test` shows them when hunting a failure.
+ */
+const TEST_LOG_LEVEL = process.env.KEYBOUND_TEST_LOG_LEVEL ?? 'error';
+
 export async function startTestApp(options: { backend?: Backend; env?: Record<string, string>; clock?: ManualClock } = {}): Promise<TestApp> {
   const database = await freshDatabase(options.backend ?? 'sqlite');
-  const config = loadConfig({ KEYBOUND_DATABASE_URL: database.url, KEYBOUND_RATE_LIMIT_CEREMONY: '0', KEYBOUND_RATE_LIMIT_OIDC_AUTH: '0', KEYBOUND_DATA_KEYS: TEST_DATA_KEYS, ...options.env });
+  const config = loadConfig({ KEYBOUND_DATABASE_URL: database.url, KEYBOUND_RATE_LIMIT_CEREMONY: '0', KEYBOUND_RATE_LIMIT_OIDC_AUTH: '0', KEYBOUND_DATA_KEYS: TEST_DATA_KEYS, KEYBOUND_LOG_LEVEL: TEST_LOG_LEVEL, ...options.env });
   const { db, store } = await openStore(config);
   const clock = options.clock ?? new ManualClock();
   const deps = await createDeps({ config, store, clock: clock.read, metrics: createMetrics({ processMetrics: false }) });
@@ -93,7 +99,7 @@ export async function signIn(t: TestApp, authenticator: SoftAuthenticator, tampe
  * thread can block each other.
  */
 export async function secondInstance(a: TestApp, env: Record<string, string> = {}): Promise<TestApp> {
-  const config = loadConfig({ KEYBOUND_DATABASE_URL: a.database.url, KEYBOUND_RATE_LIMIT_CEREMONY: '0', KEYBOUND_RATE_LIMIT_OIDC_AUTH: '0', KEYBOUND_DATA_KEYS: TEST_DATA_KEYS, ...env });
+  const config = loadConfig({ KEYBOUND_DATABASE_URL: a.database.url, KEYBOUND_RATE_LIMIT_CEREMONY: '0', KEYBOUND_RATE_LIMIT_OIDC_AUTH: '0', KEYBOUND_DATA_KEYS: TEST_DATA_KEYS, KEYBOUND_LOG_LEVEL: TEST_LOG_LEVEL, ...env });
   const { db, store } = await openStore(config);
   const deps = await createDeps({ config, store, clock: a.clock.read, metrics: createMetrics({ processMetrics: false }) });
   const app = await buildApp(deps);

@@ -4,16 +4,9 @@
  */
 import { attachCodeFactors, attachCodeSignIn } from './codes.ts';
 import { attachDevices } from './devices.ts';
+import { ApiError, explain } from './messages.ts';
 import { WebAuthnAbortService, browserSupportsWebAuthn, browserSupportsWebAuthnAutofill, startAuthentication, startRegistration } from '@simplewebauthn/browser';
 
-class ApiError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 async function api<T>(path: string, body?: unknown, method = 'POST'): Promise<T> {
   const response = await fetch(path, {
@@ -23,33 +16,33 @@ async function api<T>(path: string, body?: unknown, method = 'POST'): Promise<T>
     credentials: 'same-origin',
   });
   if (response.status === 204) return undefined as T;
-  const data = (await response.json().catch(() => ({}))) as { error?: string; message?: string };
-  if (!response.ok) throw new ApiError(data.error ?? 'unknown_error', data.message ?? `The server answered ${response.status}.`);
+  const data = (await response.json().catch(() => ({}))) as { error?: string; message?: string; retry_after?: number };
+  if (!response.ok) throw new ApiError(data.error ?? 'unknown_error', data.message ?? `The server answered ${response.status}.`, typeof data.retry_after === 'number' ? data.retry_after : null);
   return data as T;
 }
 
-function show(message: string, kind: 'error' | 'info' = 'error'): void {
-  const element = document.getElementById('message');
+/**
+ * Shows a message next to what it is about: `near` (the button or form that failed) puts it at the
+ * end of that form, table cell, block marked `data-messages` or section, so it is on screen where the person is looking, even on a
+ * phone; without it, the page's message line at the top. An error takes the focus, so a screen
+ * reader reads it and the keyboard continues from there.
+ */
+function show(message: string, kind: 'error' | 'info' = 'error', near?: Element | null): void {
+  const host = near?.closest('form, td, [data-messages], section') ?? null;
+  let element = host ? host.querySelector<HTMLElement>(':scope > .inline-message') : document.getElementById('message');
+  if (host && !element) {
+    element = document.createElement('p');
+    element.className = 'inline-message';
+    host.append(element);
+  }
   if (!element) return;
+  element.setAttribute('role', kind === 'error' ? 'alert' : 'status');
+  element.tabIndex = -1;
   element.textContent = message;
   element.dataset.kind = kind;
   element.hidden = false;
-}
-
-/** A sentence for whatever went wrong: the server's own, or the browser's ceremony error in words. */
-function explain(error: unknown): string {
-  if (error instanceof ApiError) return error.message;
-  const name = (error as { name?: string }).name;
-  const code = (error as { code?: string }).code;
-  if (code === 'ERROR_AUTHENTICATOR_PREVIOUSLY_REGISTERED') return 'This authenticator is already registered to your account.';
-  if (name === 'NotAllowedError') {
-    return 'The passkey prompt was closed, timed out, or your authenticator could not verify you (this server requires a PIN, fingerprint or face check). Try again, or use another authenticator.';
-  }
-  if (name === 'InvalidStateError') return 'This authenticator is already registered to your account.';
-  if (name === 'NotSupportedError' || name === 'ConstraintError') {
-    return 'Your authenticator cannot do what this server requires (a discoverable passkey with user verification). Use another authenticator.';
-  }
-  return (error as Error).message || 'Something went wrong.';
+  if (kind === 'error') element.focus();
+  element.scrollIntoView({ block: 'nearest' });
 }
 
 function busy(button: HTMLButtonElement | null, on: boolean): void {
@@ -69,7 +62,7 @@ async function login(): Promise<void> {
       .then((optionsJSON) => startAuthentication({ optionsJSON: optionsJSON as never, useBrowserAutofill: true }))
       .then(finish)
       .catch((error: unknown) => {
-        if ((error as { name?: string }).name !== 'AbortError' && (error as { code?: string }).code !== 'ERROR_CEREMONY_ABORTED') show(explain(error));
+        if ((error as { name?: string }).name !== 'AbortError' && (error as { code?: string }).code !== 'ERROR_CEREMONY_ABORTED') show(explain(error), 'error', document.getElementById('login-form'));
       });
   }
   const form = document.getElementById('login-form') as HTMLFormElement;
@@ -83,7 +76,7 @@ async function login(): Promise<void> {
       const optionsJSON = await api('/api/v1/passkeys/authentication/options', username ? { username } : {});
       await finish(await startAuthentication({ optionsJSON: optionsJSON as never }));
     } catch (error) {
-      show(explain(error));
+      show(explain(error), 'error', form);
     } finally {
       busy(button, false);
     }
@@ -107,7 +100,7 @@ function enrol(): void {
       await register({ enrolmentToken: token }, (document.getElementById('nickname') as HTMLInputElement).value.trim());
       location.assign('/account');
     } catch (error) {
-      show(explain(error));
+      show(explain(error), 'error', form);
     } finally {
       busy(button, false);
     }
@@ -115,11 +108,12 @@ function enrol(): void {
 }
 
 /**
- * After an authenticator is added, removed or replaced, the account page offers "Sign out
- * everywhere else" (OWASP ASVS 5.0 7.4.3): reload with ?changed=1, which shows the offer.
+ * After an authenticator is added, removed or replaced, the account page says what changed and
+ * offers "Sign out everywhere else" (OWASP ASVS 5.0 7.4.3): a reload with ?changed=<what>
+ * (pages/account.ts CONFIRMATIONS).
  */
-function afterAuthenticatorChange(): void {
-  location.assign('/account?changed=1');
+function afterAuthenticatorChange(what = 'method-changed'): void {
+  location.assign(`/account?changed=${encodeURIComponent(what)}`);
 }
 
 /** The offer on a page that does not reload after its change (new recovery codes are shown once). */
@@ -135,22 +129,40 @@ function account(): void {
     busy(button, true);
     try {
       await register({}, (document.getElementById('nickname') as HTMLInputElement).value.trim());
-      afterAuthenticatorChange();
+      afterAuthenticatorChange('passkey-added');
     } catch (error) {
-      show(explain(error));
+      show(explain(error), 'error', event.currentTarget as HTMLFormElement);
     } finally {
       busy(button, false);
     }
   });
+  // Rename in place: the button opens the row's own small form (pages/account.ts), no prompt().
   for (const button of document.querySelectorAll<HTMLButtonElement>('button.rename')) {
-    button.addEventListener('click', async () => {
-      const nickname = prompt('New name for this passkey', button.dataset.nickname ?? '');
-      if (!nickname) return;
+    const form = document.getElementById(`rename-${button.dataset.id}`) as HTMLFormElement | null;
+    if (!form) continue;
+    const input = form.querySelector('input') as HTMLInputElement;
+    button.addEventListener('click', () => {
+      form.hidden = false;
+      button.hidden = true;
+      input.focus();
+      input.select();
+    });
+    form.querySelector('button.cancel')?.addEventListener('click', () => {
+      form.hidden = true;
+      button.hidden = false;
+      button.focus();
+    });
+    form.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      const save = form.querySelector<HTMLButtonElement>('button[type=submit]');
+      busy(save, true);
       try {
-        await api(`/api/v1/passkeys/${button.dataset.id}`, { nickname }, 'PATCH');
-        location.reload();
+        await api(`/api/v1/passkeys/${button.dataset.id}`, { nickname: input.value.trim() }, 'PATCH');
+        location.assign('/account?changed=passkey-renamed');
       } catch (error) {
-        show(explain(error));
+        show(explain(error), 'error', form);
+      } finally {
+        busy(save, false);
       }
     });
   }
@@ -159,9 +171,9 @@ function account(): void {
       if (!confirm('Remove this passkey? It will no longer sign you in.')) return;
       try {
         await api(`/api/v1/passkeys/${button.dataset.id}`, undefined, 'DELETE');
-        afterAuthenticatorChange();
+        afterAuthenticatorChange('passkey-removed');
       } catch (error) {
-        show(explain(error));
+        show(explain(error), 'error', button);
       }
     });
   }
@@ -170,9 +182,9 @@ function account(): void {
       busy(button, true);
       try {
         await api('/api/v1/sessions', undefined, 'DELETE');
-        location.assign('/account');
+        location.assign('/account?changed=signed-out-elsewhere');
       } catch (error) {
-        show(explain(error));
+        show(explain(error), 'error', button);
       } finally {
         busy(button, false);
       }
@@ -183,9 +195,9 @@ function account(): void {
       if (!confirm(`Disconnect ${button.dataset.client ?? 'this app'}? It loses access to your account until you allow it again.`)) return;
       try {
         await api(`/api/v1/grants/${button.dataset.id}`, undefined, 'DELETE');
-        location.reload();
+        location.assign('/account?changed=app-disconnected');
       } catch (error) {
-        show(explain(error));
+        show(explain(error), 'error', button);
       }
     });
   }
@@ -193,9 +205,10 @@ function account(): void {
     button.addEventListener('click', async () => {
       try {
         await api(`/api/v1/sessions/${button.dataset.id}`, undefined, 'DELETE');
-        location.reload();
+        if (button.dataset.current === 'true') location.assign('/login');
+        else location.assign('/account?changed=session-ended');
       } catch (error) {
-        show(explain(error));
+        show(explain(error), 'error', button);
       }
     });
   }
@@ -208,12 +221,13 @@ function account(): void {
 function recover(): void {
   const value = (id: string) => (document.getElementById(id) as HTMLInputElement | HTMLSelectElement | null)?.value.trim() ?? '';
   let proofAttempt = '';
-  document.getElementById('recover-proof-start')?.addEventListener('click', async () => {
+  document.getElementById('recover-proof-start')?.addEventListener('click', async (event) => {
+    const button = event.currentTarget as HTMLButtonElement;
     try {
       ({ attemptId: proofAttempt } = await api<{ attemptId: string }>('/api/v1/recovery/start', { username: value('recover-username'), factor: value('recover-proof-factor') }));
-      show('If that method is set up, its code is on its way (or in your app).', 'info');
+      show('If that method is set up, its code is on its way (or in your app).', 'info', button);
     } catch (error) {
-      show(explain(error));
+      show(explain(error), 'error', button);
     }
   });
   document.getElementById('recover-form')?.addEventListener('submit', async (event) => {
@@ -230,7 +244,7 @@ function recover(): void {
       await api('/api/v1/recovery/verify', { attemptId, code: value('recover-code'), ...(proofAttempt && proofCode ? { proof: { attemptId: proofAttempt, code: proofCode } } : {}) });
       location.assign('/account');
     } catch (error) {
-      show(explain(error));
+      show(explain(error), 'error', button);
     } finally {
       busy(button, false);
     }
@@ -248,7 +262,7 @@ function interaction(): void {
     try {
       proceed(await api<{ redirectTo: string }>(`${base}/abort`, {}));
     } catch (error) {
-      show(explain(error));
+      show(explain(error), 'error', document.getElementById('abort'));
     }
   });
   // The consent page (src/oidc/pages.ts renderConsentPage): Allow submits the form, Deny answers no.
@@ -256,7 +270,7 @@ function interaction(): void {
     try {
       proceed(await api<{ redirectTo: string }>(`${base}/consent`, { decision }));
     } catch (error) {
-      show(explain(error));
+      show(explain(error), 'error', document.getElementById('consent-form'));
     }
   };
   document.getElementById('consent-form')?.addEventListener('submit', (event) => {
@@ -274,7 +288,7 @@ function interaction(): void {
       const response = await startAuthentication({ optionsJSON: optionsJSON as never });
       proceed(await api<{ redirectTo: string }>(`${base}/verify`, { response }));
     } catch (error) {
-      show(explain(error));
+      show(explain(error), 'error', button);
     } finally {
       busy(button, false);
     }

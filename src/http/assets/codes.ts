@@ -5,18 +5,19 @@
  */
 export interface PageHelpers {
   api<T>(path: string, body?: unknown, method?: string): Promise<T>;
-  show(message: string, kind?: 'error' | 'info'): void;
+  /** A message next to `near` (see client.ts `show`), else at the top of the page. */
+  show(message: string, kind?: 'error' | 'info', near?: Element | null): void;
   explain(error: unknown): string;
   busy(button: HTMLButtonElement | null, on: boolean): void;
-  /** After binding or removing a factor: reload with the "Sign out everywhere else" offer. */
-  afterAuthenticatorChange(): void;
+  /** After binding or removing a factor: reload saying what changed, with the "Sign out everywhere else" offer. */
+  afterAuthenticatorChange(what?: string): void;
   /** Shows that offer without reloading. */
   offerSignOutElsewhere(): void;
 }
 
 const byId = <T extends HTMLElement>(id: string) => document.getElementById(id) as T | null;
 
-/** Runs `work` with the form's button disabled, showing any failure in the page's message line. */
+/** Runs `work` with the form's button disabled, showing any failure at the end of the form. */
 function onSubmit(h: PageHelpers, form: HTMLFormElement | null, work: () => Promise<void>): void {
   form?.addEventListener('submit', async (event) => {
     event.preventDefault();
@@ -25,7 +26,7 @@ function onSubmit(h: PageHelpers, form: HTMLFormElement | null, work: () => Prom
     try {
       await work();
     } catch (error) {
-      h.show(h.explain(error));
+      h.show(h.explain(error), 'error', form);
     } finally {
       h.busy(button, false);
     }
@@ -69,14 +70,14 @@ export function attachCodeFactors(h: PageHelpers): void {
       byId('totp-setup')!.hidden = false;
       byId<HTMLInputElement>('totp-code')!.focus();
     } catch (error) {
-      h.show(h.explain(error));
+      h.show(h.explain(error), 'error', button);
     } finally {
       h.busy(button, false);
     }
   });
   onSubmit(h, byId<HTMLFormElement>('totp-confirm-form'), async () => {
     await h.api('/api/v1/totp/confirm', { code: byId<HTMLInputElement>('totp-code')!.value });
-    h.afterAuthenticatorChange();
+    h.afterAuthenticatorChange('method-added');
   });
 
   byId<HTMLButtonElement>('recovery-generate')?.addEventListener('click', async (event) => {
@@ -88,9 +89,10 @@ export function attachCodeFactors(h: PageHelpers): void {
       const list = byId('recovery-list')!;
       list.replaceChildren(...codes.map((code) => Object.assign(document.createElement('li'), { textContent: code })));
       byId('recovery-codes')!.hidden = false;
+      offerCopyAndDownload(h, codes);
       h.offerSignOutElsewhere();
     } catch (error) {
-      h.show(h.explain(error));
+      h.show(h.explain(error), 'error', button);
     } finally {
       h.busy(button, false);
     }
@@ -104,7 +106,7 @@ export function attachCodeFactors(h: PageHelpers): void {
       const body = id === 'sms-form' ? { phone: byId<HTMLInputElement>('sms-phone')!.value } : {};
       const { attemptId, notice } = await h.api<{ attemptId: string; notice: string }>(path, body);
       pending = { path, attemptId };
-      h.show(notice, 'info');
+      h.show(notice, 'info', byId(id));
       if (confirmForm) confirmForm.hidden = false;
       byId<HTMLInputElement>('bind-code')!.focus();
     });
@@ -112,7 +114,7 @@ export function attachCodeFactors(h: PageHelpers): void {
   onSubmit(h, confirmForm, async () => {
     if (!pending) return;
     await h.api(`${pending.path}/confirm`, { attemptId: pending.attemptId, code: byId<HTMLInputElement>('bind-code')!.value });
-    h.afterAuthenticatorChange();
+    h.afterAuthenticatorChange('method-added');
   });
 
   for (const button of document.querySelectorAll<HTMLButtonElement>('button.remove-factor')) {
@@ -120,10 +122,37 @@ export function attachCodeFactors(h: PageHelpers): void {
       if (!confirm('Remove this sign-in method?')) return;
       try {
         await h.api(`/api/v1/factors/${button.dataset.id}`, undefined, 'DELETE');
-        h.afterAuthenticatorChange();
+        h.afterAuthenticatorChange('method-removed');
       } catch (error) {
-        h.show(h.explain(error));
+        h.show(h.explain(error), 'error', button);
       }
     });
+  }
+}
+
+/**
+ * New recovery codes are shown once: "Copy" puts them on the clipboard, "Download" saves them as a
+ * text file, so nobody has to retype ten codes.
+ */
+function offerCopyAndDownload(h: PageHelpers, codes: readonly string[]): void {
+  const text = `${document.title.replace(/ · .*/, '')} recovery codes for ${location.host}, made ${new Date().toISOString().slice(0, 10)}.\nEach works once, at ${location.origin}/recover.\n\n${codes.join('\n')}\n`;
+  const copy = byId<HTMLButtonElement>('recovery-copy');
+  const download = byId<HTMLAnchorElement>('recovery-download');
+  if (copy) {
+    copy.hidden = false;
+    copy.onclick = async () => {
+      try {
+        await navigator.clipboard.writeText(codes.join('\n'));
+        h.show('Copied. Paste them somewhere only you can reach.', 'info', copy);
+      } catch {
+        h.show('This browser did not allow copying. Select the codes and copy them, or download them.', 'error', copy);
+      }
+    };
+  }
+  if (download) {
+    if (download.href.startsWith('blob:')) URL.revokeObjectURL(download.href);
+    download.href = URL.createObjectURL(new Blob([text], { type: 'text/plain' }));
+    download.download = `keybound-recovery-codes-${location.hostname}.txt`;
+    download.hidden = false;
   }
 }

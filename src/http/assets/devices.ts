@@ -22,7 +22,7 @@ export function attachDevices(h: PageHelpers): void {
       byId('device-link')!.hidden = false;
       add.textContent = 'Make a new link';
     } catch (error) {
-      h.show(h.explain(error));
+      h.show(h.explain(error), 'error', add);
     } finally {
       h.busy(add, false);
     }
@@ -32,7 +32,19 @@ export function attachDevices(h: PageHelpers): void {
       if (!confirm('Report this device lost? Its passkey is removed, and every session and application access it signed in ends now.')) return;
       try {
         await h.api(`/api/v1/passkeys/${button.dataset.id}/lost`, undefined, 'POST');
-        h.afterAuthenticatorChange();
+        h.afterAuthenticatorChange('passkey-lost');
+      } catch (error) {
+        h.show(h.explain(error), 'error', button);
+      }
+    });
+  }
+  // An assisted recovery of this account the holder did not ask for (README "Recovery"): cancel it.
+  for (const button of document.querySelectorAll<HTMLButtonElement>('button.cancel-recovery')) {
+    button.addEventListener('click', async () => {
+      if (!confirm('Cancel this recovery? No link from it will work.')) return;
+      try {
+        await h.api(`/api/v1/account/recoveries/${button.dataset.id}/cancel`, {});
+        location.reload();
       } catch (error) {
         h.show(h.explain(error));
       }

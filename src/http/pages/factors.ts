@@ -11,6 +11,8 @@ export interface FactorsView {
   /** Signed in with a passkey recently enough to bind or remove a method. */
   readonly fresh: boolean;
   readonly hasEmail: boolean;
+  /** Why a change needs a new passkey sign-in, in words (account.ts reSignInReason). */
+  readonly why?: Html;
 }
 
 const STRENGTH_CLASS = (f: FactorSummary) => (f.phishingResistant ? 'strong' : 'weak');
@@ -41,20 +43,26 @@ function row(f: FactorSummary, fresh: boolean): Html {
 export function renderFactorsSection(view: FactorsView): Html {
   const has = (factor: CodeFactor) => view.factors.some((f) => f.factor === factor);
   const can = (factor: CodeFactor) => view.allowed.includes(factor);
+  const others = view.factors.filter((f) => f.factor !== 'passkey');
   return html`<section aria-labelledby="factors-heading" id="factors">
 <h2 id="factors-heading">Other sign-in methods</h2>
 <p class="notice">Passkeys are the strongest way to sign in: they are <strong>phishing-resistant</strong>, because your device only answers this site. One-time codes are weaker. They can be phished, text messages can be intercepted by a SIM swap, and email codes ride on your mailbox; a sign-in with codes alone is basic assurance (AAL1), so some applications will still ask for your passkey. Keep a second passkey rather than relying on codes.</p>
-<table class="factors">
+${
+  // Passkeys have their own table above; this one lists the rest, each once.
+  others.length === 0
+    ? html`<p class="muted" id="no-other-methods">None: your passkeys are your only way in.</p>`
+    : html`<table class="factors">
 <thead><tr><th scope="col">Method</th><th scope="col">Strength</th><th scope="col">Status</th><th scope="col">Last used</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
 <tbody>
-${view.factors.map((f) => row(f, view.fresh))}
+${others.map((f) => row(f, view.fresh))}
 </tbody>
-</table>
+</table>`
+}
 ${
   view.allowed.length === 0
     ? html`<p class="muted">Your role signs in with passkeys only.</p>`
     : !view.fresh
-      ? html`<p class="notice">To add, replace or remove a method, <a href="/login?next=/account">sign in again</a> with a passkey (your sign-in is older than a few minutes).</p>`
+      ? html`<p class="notice">To add, replace or remove a method, <a href="/login?next=/account">sign in again</a> with a passkey (${view.why ?? 'your sign-in is older than a few minutes'}).</p>`
       : html`${
           can('totp')
             ? html`<h3>${FACTOR_NAME.totp}</h3>
@@ -72,7 +80,8 @@ ${
     ? html`<h3>${FACTOR_NAME.recovery}</h3>
 <p class="muted">Ten single-use codes to recover your account at <a href="/recover">/recover</a> if you lose your passkeys (they add a new passkey; they never sign you in). A new set replaces every old code.</p>
 <button type="button" id="recovery-generate">${has('recovery') ? 'Make a new set of recovery codes' : 'Make recovery codes'}</button>
-<div id="recovery-codes" hidden><p class="notice">Save these now, somewhere only you can reach: they are shown once. Each works once.</p><ol id="recovery-list"></ol></div>`
+<div id="recovery-codes" data-messages hidden><p class="notice">Save these now, somewhere only you can reach: they are shown once. Each works once.</p><ol id="recovery-list"></ol>
+<p><button type="button" id="recovery-copy" hidden>Copy the codes</button> <a id="recovery-download" href="#" hidden>Download as a text file</a></p></div>`
     : ''
 }
 ${

@@ -1,5 +1,6 @@
 import type { Account, Session } from '../../core/model.ts';
 import { html, layout } from './html.ts';
+import { describeUserAgent } from './words.ts';
 
 const when = (ms: number) => {
   const iso = new Date(ms).toISOString();
@@ -57,7 +58,7 @@ ${input.sessions.map(
   (s) => html`<tr data-session="${s.id}">
 <td>${when(s.authTime)}${s.id === session.id ? html` <strong>(this session)</strong>` : ''}</td>
 <td>${s.purpose === 'recovery' ? 'recovery' : s.passkeyId ? 'passkey' : 'code'}</td>
-<td>${s.ip} · ${s.userAgent.slice(0, 80)}</td>
+<td>${s.ip} · <span class="agent" title="${s.userAgent}">${describeUserAgent(s.userAgent)}</span></td>
 <td>${s.id === session.id || !s.passkeyId ? html`<button type="button" class="revoke" data-id="${s.id}">${s.id === session.id ? 'End recovery' : 'Revoke'}</button>` : html`<span class="muted">ends when you add the passkey</span>`}</td>
 </tr>`,
 )}

@@ -18,6 +18,7 @@ import { checkEnrolmentToken } from '../invitations.ts';
 import { completeSignIn, type SignedIn } from '../signIn.ts';
 import { requireFresh } from '../freshness.ts';
 import { finishRecoveryBinding } from '../recovery/bind.ts';
+import { announceRecoveryCompleted, redeemRecoveryLink } from '../recovery/assisted.ts';
 
 /** Who a registration is for: a holder of an enrolment link, or a signed-in account holder. */
 export type Registrant = { readonly enrolmentToken: string } | { readonly session: Session; readonly account: Account };
@@ -156,7 +157,9 @@ export async function finishRegistration(
     status: 'active',
     flaggedReason: null,
     createdAt: now,
-    lastUsedAt: null,
+    // An enrolment, a device link and a recovery sign in with the new passkey at once: that is its
+    // first use. A passkey added from a session has not signed in yet.
+    lastUsedAt: ceremony.invitationId !== null || recovering ? now : null,
   };
   const auditDetails = {
     passkey: passkey.id,
@@ -177,6 +180,9 @@ export async function finishRegistration(
       // Under the account lock, so a passkey reported lost meanwhile is seen (services/devices/lost.ts).
       const unvouched = invitation && (await deviceLinkVouched(tx, invitation));
       if (unvouched) return unvouched;
+      // An assisted recovery's link (services/recovery/assisted.ts): audited, and with revokeExisting
+      // the account's other passkeys and sessions end here, before the new passkey is stored.
+      if (invitation?.kind === 'recovery') await redeemRecoveryLink(deps, tx, invitation, input.context, now);
     }
     if (!(await tx.passkeys.insert(passkey))) return fail('passkey_already_registered');
     await passkeyChanged(deps, tx, { accountId: account.id, passkey, change: 'create', by: 'user', at: now });
@@ -209,6 +215,7 @@ export async function finishRegistration(
   if (!signedIn.ok) return refuse(signedIn, account.id);
   deps.metrics.enrolments.inc({ result: 'success' });
   if (invitation?.kind === 'device') await announceDeviceAdded(deps, account, passkey, input.context);
+  if (invitation?.kind === 'recovery') await announceRecoveryCompleted(deps, account, invitation, input.context);
   return ok({ passkey, signedIn: signedIn.value });
 }
 

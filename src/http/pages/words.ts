@@ -1,0 +1,50 @@
+/**
+ * How the pages say what a session holds, in words a person reads: the sign-in's methods (RFC 8176
+ * `amr` values, which the API and tokens keep as codes) and the browser a session came from.
+ */
+
+/** A sentence fragment for a session's `amr`: "a passkey on this device, unlocked with your PIN or biometric". */
+export function describeAmr(amr: readonly string[]): string {
+  const has = (value: string) => amr.includes(value);
+  if (has('pop')) {
+    const kind = has('hwk') ? 'a device-bound passkey with a verified maker' : has('swk') ? 'a synced passkey' : 'a passkey';
+    return has('mfa') ? `${kind}, unlocked with your PIN or biometric` : `${kind}, without a PIN or biometric check`;
+  }
+  if (has('sms')) return 'a code sent by text message';
+  if (has('otp')) return 'a one-time code';
+  return amr.length === 0 ? 'an unknown method' : 'another method';
+}
+
+const BROWSERS: readonly [RegExp, string][] = [
+  [/\bEdg(?:e|A|iOS)?\/\d/, 'Edge'],
+  [/\bOPR\/\d/, 'Opera'],
+  [/\bSamsungBrowser\/\d/, 'Samsung Internet'],
+  [/\bFirefox\/\d|\bFxiOS\/\d/, 'Firefox'],
+  [/\bCriOS\/\d/, 'Chrome'],
+  [/\bHeadlessChrome\/\d/, 'Chrome (headless)'],
+  [/\bChrom(?:e|ium)\/\d/, 'Chrome'],
+  [/\bVersion\/[\d.]+.*\bSafari\/\d/, 'Safari'],
+  [/^curl\//, 'curl'],
+];
+
+const SYSTEMS: readonly [RegExp, string][] = [
+  [/\b(?:iPhone|iPad|iPod)\b/, 'iOS'],
+  [/\bAndroid\b/, 'Android'],
+  [/\bCrOS\b/, 'ChromeOS'],
+  [/\bWindows\b/, 'Windows'],
+  [/\bMac OS X\b|\bMacintosh\b/, 'macOS'],
+  [/\bLinux\b/, 'Linux'],
+];
+
+/**
+ * "Chrome on Linux" from a User-Agent header; "Unknown browser" when nothing is recognised. Never
+ * cut mid-word: the raw header goes in a title attribute for whoever needs it.
+ */
+export function describeUserAgent(userAgent: string): string {
+  const browser = BROWSERS.find(([pattern]) => pattern.test(userAgent))?.[1];
+  const system = SYSTEMS.find(([pattern]) => pattern.test(userAgent))?.[1];
+  if (browser && system) return `${browser} on ${system}`;
+  if (browser) return browser;
+  if (system) return `A browser on ${system}`;
+  return 'Unknown browser';
+}
