@@ -83,6 +83,16 @@ export const ERRORS = {
   api_key_invalid: [400, 'These API key settings are not valid.'],
   api_key_not_found: [404, 'No such API key.'],
   api_key_rejected: [401, 'This API key is not valid: it is unknown, expired or revoked.'],
+  // Shared Signals (docs/shared-signals.md)
+  ssf_token_required: [401, 'Send an access token: Authorization: Bearer <token>, obtained with client credentials and scope ssf.'],
+  ssf_token_invalid: [401, 'This access token is not valid here: it is unknown, expired, or bound to a key (DPoP). Get a new one with client credentials and scope ssf.'],
+  ssf_scope_required: [403, 'This client is not allowed Shared Signals streams: its token lacks the ssf scope, or the client is no longer allowed it (keybound clients update --scope ... ssf).'],
+  ssf_stream_not_found: [404, 'No such stream for this client.'],
+  ssf_stream_invalid: [400, 'These stream settings are not valid.'],
+  ssf_endpoint_not_https: [400, 'The push endpoint must be an https:// URL (http:// only to localhost, 127.x.x.x or [::1]), without credentials or a fragment.'],
+  ssf_delivery_unsupported: [400, 'Only push delivery (method urn:ietf:rfc:8935, RFC 8935) is supported; give delivery.method and delivery.endpoint_url.'],
+  ssf_subject_unsupported: [400, 'A subject is given as {"format": "iss_sub", "iss": <this issuer>, "sub": <account id>}.'],
+  ssf_stream_limit: [409, 'This client has as many streams as it may have. Delete one first.'],
   // One-time codes (README "One-time codes")
   code_malformed: [400, 'That is not a code of the right form. Type the digits you were given (spaces are fine), or for a recovery code its 16 letters and digits.'],
   code_invalid: [400, 'That code is not right. Check it and try again, or ask for a new one; if it keeps failing, sign in with a passkey.'],

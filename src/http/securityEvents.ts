@@ -38,6 +38,10 @@ const EVENTS: Readonly<Record<string, SecurityEvent>> = {
   policy_would_weaken_account: REFUSED_AUTHORIZATION,
   // A second administrator's approval asked of the requester or the holder (services/approvals.ts).
   approval_not_allowed: REFUSED_AUTHORIZATION,
+  // Shared Signals management (ssf/auth.ts): logged with the route (a client is no account, so
+  // there is no account trail to add it to).
+  ssf_scope_required: REFUSED_AUTHORIZATION,
+  ssf_token_invalid: { event: 'authorization.refused', audit: false, message: 'security event: a Shared Signals request with an invalid token was refused' },
   origin_not_allowed: { event: 'request.cross_site_refused', audit: true, message: 'security event: a request from a foreign origin was refused' },
   rate_limited: { event: 'request.rate_limited', audit: false, message: 'security event: a request was refused by a rate limit' },
   invalid_request: INVALID,

@@ -13,6 +13,8 @@ export interface Metrics {
   readonly codeDeliveries: Counter<'channel' | 'result'>;
   /** Back-channel logout attempts (oidc/backchannel.ts): delivered, retry (failed, tried again later), failed (given up). */
   readonly backchannelLogouts: Counter<'result'>;
+  /** Security Event Token attempts to Shared Signals streams (ssf/dispatch.ts): delivered, retry, failed (given up). */
+  readonly ssfEvents: Counter<'result'>;
 }
 
 export function createMetrics(options: { processMetrics?: boolean } = {}): Metrics {
@@ -55,6 +57,12 @@ export function createMetrics(options: { processMetrics?: boolean } = {}): Metri
       name: 'keybound_code_deliveries_total',
       help: 'Codes and notices sent, by channel (sms, email) and result (sent, or the failure reason).',
       labelNames: ['channel', 'result'],
+      registers: [registry],
+    }),
+    ssfEvents: new Counter({
+      name: 'keybound_ssf_events_total',
+      help: 'Security Event Token deliveries to Shared Signals streams, by result (delivered, retry, failed).',
+      labelNames: ['result'],
       registers: [registry],
     }),
     backchannelLogouts: new Counter({

@@ -3,6 +3,7 @@ import { base64url } from '../core/bytes.ts';
 import type { Deps } from '../services/deps.ts';
 import type { LogoutOutboxRow, OidcClientRow, Store } from '../store/ports.ts';
 import { loadSigningKeys } from './keys.ts';
+import { OutboxDispatcher, pauseAfter, type DispatchLog, type OutboxTiming } from '../delivery/outbox.ts';
 
 /**
  * OpenID Connect Back-Channel Logout 1.0. When a Keybound session ends (services/sessions.ts
@@ -26,17 +27,11 @@ import { loadSigningKeys } from './keys.ts';
 
 export const LOGOUT_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
 
-export interface DispatchSettings {
-  /** Longest one POST may take. */
-  readonly timeoutMs: number;
+export interface DispatchSettings extends OutboxTiming {
   /** Attempts per token, the first included. */
   readonly maxAttempts: number;
   /** Pause before attempt 2, 3, ... (the last entry repeats). */
   readonly backoffMs: readonly number[];
-  /** Deliveries under way at once, per instance. */
-  readonly maxInFlight: number;
-  /** How often due rows are looked for. */
-  readonly pollMs: number;
   /** Lifetime of a Logout Token (`exp` - `iat`). */
   readonly tokenTtlS: number;
 }
@@ -104,82 +99,40 @@ export async function signLogoutToken(deps: Deps, row: LogoutOutboxRow, client: 
 /** What one attempt came to; `final` failures are not tried again. */
 type Attempt = { ok: true } | { ok: false; reason: string; final: boolean };
 
-/** Where the dispatcher reports (Fastify's logger in the server). */
-export interface DispatchLog {
-  warn(fields: Record<string, unknown>, message: string): void;
-}
+export type { DispatchLog } from '../delivery/outbox.ts';
 
-/** Sends the outbox's due Logout Tokens (one per instance; see the module comment). */
+/** Sends the outbox's due Logout Tokens (one per instance; see the module comment and delivery/outbox.ts). */
 export class LogoutDispatcher {
-  private readonly inFlight = new Set<Promise<void>>();
-  private readonly stopping = new AbortController();
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<number> | null = null;
+  private readonly engine: OutboxDispatcher<LogoutOutboxRow>;
 
   constructor(
     private readonly deps: Deps,
     private readonly log: DispatchLog,
     readonly settings: DispatchSettings = DISPATCH_DEFAULTS,
-  ) {}
+  ) {
+    this.engine = new OutboxDispatcher<LogoutOutboxRow>(
+      { label: 'back-channel logout', event: 'oidc.backchannel_logout', port: () => deps.store.oidcLogoutOutbox, clock: deps.clock, timing: settings, deliver: (row) => this.deliver(row) },
+      log,
+    );
+  }
 
   start(): void {
-    // A database outage would fail every poll: say so when it starts failing and when it recovers, not each second.
-    let failing = false;
-    this.timer = setInterval(() => {
-      this.runOnce().then(
-        () => {
-          if (failing) this.log.warn({ event: 'oidc.backchannel_logout.dispatch_recovered' }, 'back-channel logout dispatch works again');
-          failing = false;
-        },
-        (error: unknown) => {
-          if (!failing) this.log.warn({ err: { message: (error as Error).message } }, 'back-channel logout dispatch failed; retrying every poll');
-          failing = true;
-        },
-      );
-    }, this.settings.pollMs);
-    this.timer.unref();
+    this.engine.start();
   }
 
-  /**
-   * Claims due rows while there is room and starts their deliveries; returns how many started. One
-   * run at a time: a call during a run waits for that run (so `maxInFlight` holds).
-   */
+  /** Claims due rows while there is room and starts their deliveries; returns how many started. */
   runOnce(): Promise<number> {
-    this.running ??= this.claimAndStart().finally(() => {
-      this.running = null;
-    });
-    return this.running;
-  }
-
-  private async claimAndStart(): Promise<number> {
-    const room = this.settings.maxInFlight - this.inFlight.size;
-    if (room <= 0 || this.stopping.signal.aborted) return 0;
-    const outbox = this.deps.store.oidcLogoutOutbox;
-    const now = this.deps.clock();
-    let started = 0;
-    for (const row of await outbox.listDue(now, room)) {
-      if (this.inFlight.size >= this.settings.maxInFlight) break;
-      // A lease past the attempt's timeout: if this process dies mid-attempt, the row is due again.
-      if (!(await outbox.claim(row.id, row.attempts, now, now + 2 * this.settings.timeoutMs + 10_000))) continue;
-      const delivery: Promise<void> = this.deliver({ ...row, attempts: row.attempts + 1 })
-        .catch((error: unknown) => this.log.warn({ err: { message: (error as Error).message }, client: row.clientId }, 'back-channel logout bookkeeping failed'))
-        .finally(() => this.inFlight.delete(delivery));
-      this.inFlight.add(delivery);
-      started++;
-    }
-    return started;
+    return this.engine.runOnce();
   }
 
   /** Resolves when no delivery is under way. */
-  async idle(): Promise<void> {
-    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  idle(): Promise<void> {
+    return this.engine.idle();
   }
 
   /** Stops polling and cuts attempts under way short; their rows are due again (here or elsewhere). */
-  async close(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.stopping.abort();
-    await this.idle();
+  close(): Promise<void> {
+    return this.engine.close();
   }
 
   private async deliver(row: LogoutOutboxRow): Promise<void> {
@@ -193,8 +146,7 @@ export class LogoutDispatcher {
       return;
     }
     if (!attempt.ok && !attempt.final && row.attempts < this.settings.maxAttempts) {
-      const pauses = this.settings.backoffMs;
-      await store.oidcLogoutOutbox.reschedule(row.id, now + pauses[Math.min(row.attempts - 1, pauses.length - 1)]!);
+      await store.oidcLogoutOutbox.reschedule(row.id, now + pauseAfter(this.settings.backoffMs, row.attempts));
       metrics.backchannelLogouts.inc({ result: 'retry' });
       return;
     }
@@ -223,7 +175,7 @@ export class LogoutDispatcher {
         body: new URLSearchParams({ logout_token: token }),
         // A redirect is not an answer (§2.8); following one would send the token somewhere else.
         redirect: 'manual',
-        signal: AbortSignal.any([this.stopping.signal, timeout]),
+        signal: AbortSignal.any([this.engine.signal, timeout]),
       });
       await response.body?.cancel();
       if (response.status === 200 || response.status === 204) return { ok: true };
@@ -231,7 +183,7 @@ export class LogoutDispatcher {
       const final = response.status >= 300 && response.status < 500 && response.status !== 408 && response.status !== 429;
       return { ok: false, reason: `http_${response.status}`, final };
     } catch {
-      if (this.stopping.signal.aborted) return { ok: false, reason: 'stopped', final: false };
+      if (this.engine.signal.aborted) return { ok: false, reason: 'stopped', final: false };
       return { ok: false, reason: timeout.aborted ? 'timeout' : 'unreachable', final: false };
     }
   }

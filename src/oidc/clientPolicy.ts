@@ -18,7 +18,11 @@ import { ACR, isAcr, type Acr } from '../core/assurance/level.ts';
  * A client whose metadata lacks a property gets the strictest reading (migration 008 wrote them all
  * into clients made before they existed, so this is a guard, not a default anyone relies on).
  */
-export const OIDC_SCOPES = ['openid', 'offline_access', 'profile', 'email'] as const;
+/**
+ * `ssf`: managing Shared Signals streams (src/ssf), with a client-credentials token (ssf/auth.ts);
+ * it carries no claims.
+ */
+export const OIDC_SCOPES = ['openid', 'offline_access', 'profile', 'email', 'ssf'] as const;
 
 export const POLICY_METADATA = {
   minAcr: 'keybound_min_acr',

@@ -214,13 +214,15 @@ export function describeClient(client: OidcClientRow): Record<string, unknown> {
 }
 
 /**
- * Deletes a client. Its refresh tokens and opaque access tokens stop working at once (the provider
- * no longer finds the client); JWT access tokens it holds live until they expire (KEYBOUND_OIDC_ACCESS_TOKEN_TTL).
+ * Deletes a client, and its Shared Signals streams. Its refresh tokens and opaque access tokens stop
+ * working at once (the provider no longer finds the client); JWT access tokens it holds live until they expire (KEYBOUND_OIDC_ACCESS_TOKEN_TTL).
  */
 export async function deleteClient(deps: Deps, clientId: string): Promise<Result<null>> {
   // A workload's client goes with the workload, which has an owner and an audit trail of its own.
   if (await deps.store.workloads.find(clientId)) return fail('client_invalid', { message: `Client ${clientId} is a workload: disable it with \`keybound workloads disable ${clientId}\`.` });
   if (!(await deps.store.oidcClients.delete(clientId))) return fail('client_not_found');
+  // Its Shared Signals streams, and the SETs still owed to them, go with it (src/ssf).
+  for (const stream of await deps.store.ssfStreams.listByClient(clientId)) await deps.store.ssfStreams.delete(clientId, stream.id);
   await deps.store.audit.append({ type: 'oidc.client.deleted', outcome: 'success', at: deps.clock(), details: { clientId } });
   return ok(null);
 }

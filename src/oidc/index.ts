@@ -5,6 +5,8 @@ import { registerInteractionRoutes } from './interaction.ts';
 import { checkRateLimit } from '../services/rateLimit.ts';
 import { mountProvider } from './mount.ts';
 import { LogoutDispatcher } from './backchannel.ts';
+import { SsfDispatcher } from '../ssf/dispatch.ts';
+import { registerSsfRoutes } from '../ssf/routes.ts';
 
 /**
  * The OpenID Connect provider (docs/oidc.md): oidc-provider mounted at /oidc in the same server,
@@ -33,6 +35,13 @@ export async function registerOidc(app: FastifyInstance, deps: Deps): Promise<Pr
   logouts.start();
   app.decorate('backchannelLogouts', logouts);
   app.addHook('onClose', async () => logouts.close());
+  // OpenID Shared Signals: stream management for clients allowed `ssf`, and the SETs owed to their
+  // streams, queued by changes on this instance or any other (src/ssf).
+  registerSsfRoutes(app, deps, holder);
+  const signals = new SsfDispatcher(deps, app.log);
+  signals.start();
+  app.decorate('ssfDispatcher', signals);
+  app.addHook('onClose', async () => signals.close());
   return holder;
 }
 
@@ -40,5 +49,7 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** Sends back-channel logout tokens (oidc/backchannel.ts). */
     backchannelLogouts?: LogoutDispatcher;
+    /** Sends Security Event Tokens to Shared Signals streams (ssf/dispatch.ts). */
+    ssfDispatcher?: SsfDispatcher;
   }
 }

@@ -1,4 +1,5 @@
 import { fail, ok, type Result } from '../core/errors.ts';
+import { queueSecurityEvent, SSF_EVENTS } from '../ssf/events.ts';
 import type { Account, CodeAuthenticator, RequestContext, Session } from '../core/model.ts';
 import { hashSecret } from '../core/tokens.ts';
 import { actorName, authorize, type Actor } from './adminAccess.ts';
@@ -189,6 +190,17 @@ export async function updateAccount(deps: Deps, input: { actor: Actor; username:
     const fields = Object.keys(changes);
     if (fields.length === 0) return ok({ before, after: before, fields });
     await tx.accounts.update(before.id, { ...(changes.email ? { email } : {}), ...(changes.displayName ? { displayName: displayName! } : {}) }, at);
+    // CAEP 1.0 §3.2: `name` and `email` are claims of Keybound's ID tokens and userinfo (oidc/account.ts);
+    // each receiver is told only the claims its client may have (`profile`, `email` scopes).
+    await queueSecurityEvent(deps, tx, {
+      accountId: before.id,
+      type: SSF_EVENTS.tokenClaimsChange,
+      event: (scopes) => {
+        const claims = { ...(changes.email && scopes.includes('email') ? { email } : {}), ...(changes.displayName && scopes.includes('profile') ? { name: displayName } : {}) };
+        return Object.keys(claims).length > 0 ? { claims, initiating_entity: 'admin' } : null;
+      },
+      at,
+    });
     await tx.audit.append({ type: 'account.updated', outcome: 'success', accountId: before.id, context: input.context, at, details: { by, username: before.username, changes } });
     return ok({ before, after: { ...before, ...(changes.email ? { email: email! } : {}), ...(changes.displayName ? { displayName: displayName! } : {}) }, fields });
   });

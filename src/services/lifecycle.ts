@@ -1,4 +1,5 @@
 import { fail, ok, type Result } from '../core/errors.ts';
+import { newTxn, queueSecurityEvent, SSF_EVENTS, type SsfEventType } from '../ssf/events.ts';
 import type { Account, AccountStatus, RequestContext } from '../core/model.ts';
 import type { Store } from '../store/index.ts';
 import { actorAccountId, actorName, authorize, type Actor } from './adminAccess.ts';
@@ -145,6 +146,8 @@ interface Transition {
   readonly to: (tx: Store, account: Account) => Promise<AccountStatus>;
   readonly cascade: { scope: 'access' | 'everything'; reason: AdminSessionEndReason } | null;
   readonly notice: (reason: string | null) => AccountNotice;
+  /** RISC 1.0 events the change owes Shared Signals streams (ssf/events.ts), one `txn` for them all. */
+  readonly signals: readonly SsfEventType[];
 }
 
 const SUSPEND: Transition = {
@@ -153,6 +156,7 @@ const SUSPEND: Transition = {
   to: async () => 'suspended',
   cascade: { scope: 'access', reason: 'suspended' },
   notice: (reason) => ({ kind: 'account_suspended', reason }),
+  signals: [SSF_EVENTS.accountDisabled],
 };
 
 const RESUME: Transition = {
@@ -162,6 +166,7 @@ const RESUME: Transition = {
   to: async (tx, account) => ((await tx.passkeys.countActive(account.id)) > 0 ? 'active' : 'invited'),
   cascade: null,
   notice: () => ({ kind: 'account_resumed' }),
+  signals: [SSF_EVENTS.accountEnabled],
 };
 
 const OFFBOARD: Transition = {
@@ -170,6 +175,8 @@ const OFFBOARD: Transition = {
   to: async () => 'offboarded',
   cascade: { scope: 'everything', reason: 'offboarded' },
   notice: () => ({ kind: 'account_offboarded' }),
+  // Offboarding is for good (no command brings the account back): disabled, and purged (RISC §2.2).
+  signals: [SSF_EVENTS.accountDisabled, SSF_EVENTS.accountPurged],
 };
 
 const WHY_NOT: Record<Transition['event'], (account: Account) => string> = {
@@ -199,6 +206,8 @@ async function transition(deps: Deps, t: Transition, input: ChangeInput): Promis
     // Read before the cascade: offboarding disables the factors the notice goes to.
     channels = await boundChannels(tx, account);
     await tx.accounts.setStatus(account.id, to, at);
+    const txn = newTxn(deps);
+    for (const type of t.signals) await queueSecurityEvent(deps, tx, { accountId: account.id, type, event: {}, at, txn });
     const revoked = t.cascade ? await revokeAccountAccess(deps, tx, account, { ...t.cascade, by, context: input.context, at }) : NOTHING;
     // A disabled workload's JWT access tokens live out their own lifetime (up to 900 s, nhi/workloads.ts).
     const machineTtlS = revoked.workloads > 0 && revoked.machinesTransferredTo === null ? Math.max(0, ...(await tx.workloads.list({ ownerId: account.id })).map((w) => w.tokenTtlS)) : 0;

@@ -9,9 +9,33 @@ import type { Deps } from './deps.ts';
 import { announceToHolder } from './devices/announce.ts';
 import { lockedAccount } from './lifecycle.ts';
 import { guardPathChange } from './paths/guard.ts';
+import { queueSecurityEvent, SSF_EVENTS } from '../ssf/events.ts';
+
+/**
+ * CAEP 1.0 §3.4 namespace (a custom one, as §3.4.1 allows) of the level a role requires: the lowest
+ * NIST SP 800-63B-4 AAL its sign-ins must reach (`KEYBOUND_<ROLE>_MIN_AAL`), as `nist-aal1|2`.
+ * Not a level anyone reached: what the account must reach from now on (docs/shared-signals.md).
+ */
+export const ROLE_LEVEL_NAMESPACE = 'keybound-role-min-aal';
 
 /** A role change made, or (raising to admin through the API) a request awaiting a second administrator. */
 export type RoleChange = { readonly kind: 'changed'; readonly account: Account; readonly from: Role } | { readonly kind: 'pending'; readonly account: Account; readonly approval: Approval };
+
+/**
+ * Keybound's tokens carry no role claim, so a role change is no token-claims-change; what
+ * applications can act on is the level the account's sign-ins must now reach, when it moves
+ * (CAEP 1.0 §3.4, in ROLE_LEVEL_NAMESPACE), owed to Shared Signals streams in the caller's transaction.
+ */
+async function queueRoleLevelChange(deps: Deps, tx: Store, change: { accountId: string; from: Role; to: Role; at: number }): Promise<void> {
+  const [before, after] = [deps.policies[change.from].minAal, deps.policies[change.to].minAal];
+  if (before === after) return;
+  await queueSecurityEvent(deps, tx, {
+    accountId: change.accountId,
+    type: SSF_EVENTS.assuranceLevelChange,
+    event: { namespace: ROLE_LEVEL_NAMESPACE, current_level: `nist-aal${after}`, previous_level: `nist-aal${before}`, change_direction: after > before ? 'increase' : 'decrease', initiating_entity: 'admin' },
+    at: change.at,
+  });
+}
 
 /**
  * Changes an account's role: the one way to, audited (`account.role_changed` with the old and new
@@ -50,6 +74,7 @@ export async function changeRole(
     if (account.id === actorAccountId(actor)) return fail('account_status_conflict', { message: 'An administrator cannot change their own role; ask another administrator.' });
     if (actor.kind === 'admin' && input.role === 'admin') return ok({ kind: 'pending', account, approval: await requestRaise(tx, account, by, actorAccountId(actor), context, now) });
     await tx.accounts.setRole(account.id, input.role, now);
+    await queueRoleLevelChange(deps, tx, { accountId: account.id, from: account.role, to: input.role, at: now });
     await tx.audit.append({ type: 'account.role_changed', outcome: 'success', accountId: account.id, context, at: now, details: { username: account.username, from: account.role, to: input.role, by } });
     return ok({ kind: 'changed', account: { ...account, role: input.role }, from: account.role });
   });
@@ -133,6 +158,7 @@ export async function approveRoleChange(deps: Deps, input: { id: string; actor: 
     if (!approved.ok) return approved;
     const a = approved.value;
     await tx.accounts.setRole(account.id, a.roleTo!, at);
+    await queueRoleLevelChange(deps, tx, { accountId: account.id, from: account.role, to: a.roleTo!, at });
     await tx.approvals.markApplied(a.id, at);
     const details = { username: account.username, from: account.role, to: a.roleTo, by: a.requestedBy, requestedBy: a.requestedBy, approvedBy: a.approvedBy, approval: a.id };
     await tx.audit.append({ type: approvalEvent('role', 'approved'), outcome: 'success', accountId: account.id, context: input.context, at, details });

@@ -6,6 +6,7 @@ import type { Deps } from './deps.ts';
 import { endSessionGrants, moveSessionGrants } from './grants.ts';
 import { requireFresh } from './freshness.ts';
 import { queueLogouts } from '../oidc/backchannel.ts';
+import { queueSecurityEvent, SSF_EVENTS, type InitiatingEntity } from '../ssf/events.ts';
 
 /** How stale `last_seen_at` may get before a request writes it again (spares a write per request). */
 const TOUCH_INTERVAL_MS = 60_000;
@@ -66,6 +67,22 @@ export interface SessionEnding {
   readonly at: number;
 }
 
+/** CAEP 1.0 §2 `initiating_entity` of each way a session ends. */
+const ENDED_BY: Record<SessionEndReason, InitiatingEntity> = {
+  sign_out: 'user',
+  revoked: 'user',
+  others_ended: 'user',
+  replaced: 'user',
+  session_limit: 'policy',
+  passkey_lost: 'user',
+  recovered: 'user',
+  suspended: 'admin',
+  offboarded: 'admin',
+  admin_revoked: 'admin',
+  // Approved by administrators (services/approvals.ts); the holder's old sessions end at redemption.
+  assisted_recovery: 'admin',
+};
+
 /**
  * The one place this module ends sessions: one store call and one `session.revoked` event per
  * session actually ended, inside the caller's transaction so they commit with whatever caused them.
@@ -81,6 +98,10 @@ export async function endSessions(deps: Deps, tx: Store, ending: SessionEnding):
     // Clients that registered a back-channel logout URI are told, after this transaction commits
     // (OpenID Connect Back-Channel Logout 1.0; oidc/backchannel.ts). A replaced session carries on.
     const logouts = ending.reason === 'replaced' ? 0 : await queueLogouts(deps, tx, { sessionId: id, reason: ending.reason, at: ending.at });
+    // Shared Signals streams are told too (CAEP 1.0 §3.1), in this transaction (ssf/events.ts).
+    if (ending.reason !== 'replaced') {
+      await queueSecurityEvent(deps, tx, { accountId: ending.accountId, type: SSF_EVENTS.sessionRevoked, event: { initiating_entity: ENDED_BY[ending.reason], reason_admin: { en: `Keybound session ended: ${ending.reason}` } }, at: ending.at });
+    }
     const grants = ending.reason === 'replaced' ? await moveSessionGrants(tx, id, ending.by) : await endSessionGrants(tx, [id]);
     await tx.audit.append({
       type: 'session.revoked',

@@ -18,6 +18,7 @@ import { SqlOidcKeyStore } from './sql/oidcKeys.ts';
 import { SqlOidcPayloadStore } from './sql/oidcPayloads.ts';
 import { SqlOidcGrantSessionStore } from './sql/oidcGrantSessions.ts';
 import { SqlOidcLogoutOutboxStore } from './sql/oidcLogoutOutbox.ts';
+import { SqlSsfOutboxStore, SqlSsfStreamStore } from './sql/ssf.ts';
 import { SqlAuthenticatorStore } from './sql/authenticators.ts';
 import { SqlCodeAttemptStore } from './sql/codeAttempts.ts';
 import { SqlCodeThrottleStore } from './sql/codeThrottles.ts';
@@ -67,6 +68,8 @@ function build(db: Db, k: Kysely<Database>, tx: Transaction<Database> | null, op
     oidcLogoutOutbox: new SqlOidcLogoutOutboxStore(k),
     workloads: new SqlWorkloadStore(k),
     apiKeys: new SqlApiKeyStore(k),
+    ssfStreams: new SqlSsfStreamStore(k),
+    ssfOutbox: new SqlSsfOutboxStore(k),
     transaction,
     ping: async () => {
       await sql`select 1`.execute(k);

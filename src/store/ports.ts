@@ -273,6 +273,92 @@ export interface OidcLogoutOutboxStore {
   remove(id: string): Promise<void>;
 }
 
+/** An OpenID Shared Signals event stream (SSF 1.0 §8.1.1; src/ssf). */
+export type SsfStreamStatus = 'enabled' | 'paused' | 'disabled';
+
+export interface SsfStream {
+  /** `stream_id`. */
+  readonly id: string;
+  /** The OpenID client that created it and alone may see or change it; also the SETs' `aud`. */
+  readonly clientId: string;
+  /** RFC 8935 push: where SETs are POSTed, and the Authorization header sent with them (SSF §6.1.1), sealed (ssf/streams.ts). */
+  readonly endpointUrl: string;
+  readonly authorizationHeader: string | null;
+  readonly eventsRequested: readonly string[];
+  readonly description: string | null;
+  readonly status: SsfStreamStatus;
+  readonly statusReason: string | null;
+  /** Delivery state: SETs delivered and given up, the last success, the last failure and when. */
+  readonly delivered: number;
+  readonly failed: number;
+  readonly lastDeliveredAt: number | null;
+  readonly lastFailure: string | null;
+  readonly lastFailureAt: number | null;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
+export interface SsfStreamChanges {
+  readonly endpointUrl?: string;
+  readonly authorizationHeader?: string | null;
+  readonly eventsRequested?: readonly string[];
+  readonly description?: string | null;
+  readonly status?: SsfStreamStatus;
+  readonly statusReason?: string | null;
+}
+
+export interface SsfStreamStore {
+  create(stream: SsfStream): Promise<void>;
+  /** The client's own stream; another client's is not found. */
+  find(clientId: string, id: string): Promise<SsfStream | undefined>;
+  findById(id: string): Promise<SsfStream | undefined>;
+  listByClient(clientId: string): Promise<SsfStream[]>;
+  update(clientId: string, id: string, changes: SsfStreamChanges, now: number): Promise<boolean>;
+  /** Deletes the stream, its subjects and the SETs still owed to it. */
+  delete(clientId: string, id: string): Promise<boolean>;
+  /** Idempotent. */
+  addSubject(streamId: string, accountId: string, now: number): Promise<void>;
+  removeSubject(streamId: string, accountId: string): Promise<boolean>;
+  /** Streams an event about this account goes to: not disabled, and without subjects or with it among them (SSF §8.1.3). */
+  listForSubject(accountId: string): Promise<SsfStream[]>;
+  /** Counts one delivery outcome on the stream. */
+  recordOutcome(id: string, outcome: { readonly delivered: boolean; readonly reason?: string; readonly at: number }): Promise<void>;
+  /** SETs still owed to the stream. */
+  pending(id: string): Promise<number>;
+}
+
+/** A Security Event Token owed to one stream (src/ssf/dispatch.ts). */
+export interface SsfOutboxRow {
+  /** Also the SET's `jti`, the same at every attempt. */
+  readonly id: string;
+  readonly streamId: string;
+  readonly eventType: string;
+  /** The subject (`null`: the stream itself, for verification) and the event's members. */
+  readonly payload: { readonly accountId: string | null; readonly event: Readonly<Record<string, unknown>> };
+  /** SSF §4.1.7 `txn`: the same for every SET one change caused. */
+  readonly txn: string;
+  readonly attempts: number;
+  readonly createdAt: number;
+  readonly nextAttemptAt: number;
+}
+
+/** The outbox operations a dispatcher needs (oidc/outbox.ts); the logout and SSF outboxes both have them. */
+export interface OutboxPort<Row> {
+  /** Rows due at `now`, soonest first. */
+  listDue(now: number, limit: number): Promise<Row[]>;
+  /** Compare-and-set on `attempts`: of any number of instances exactly one wins an attempt. */
+  claim(id: string, attempts: number, now: number, leaseUntil: number): Promise<boolean>;
+  reschedule(id: string, at: number): Promise<void>;
+  remove(id: string): Promise<void>;
+}
+
+export interface SsfOutboxStore extends OutboxPort<SsfOutboxRow> {
+  enqueue(rows: readonly SsfOutboxRow[]): Promise<void>;
+  /** Drops every SET still owed to the stream (it was disabled). */
+  dropStream(streamId: string): Promise<number>;
+  // listDue returns rows of enabled streams only: a paused stream's SETs wait (SSF §8.1.2.1).
+}
+
 export interface OidcGrantSessionStore {
   /** Records the binding (idempotent). */
   bind(row: GrantSessionRow): Promise<void>;
@@ -523,6 +609,8 @@ export interface Store {
   readonly oidcLogoutOutbox: OidcLogoutOutboxStore;
   readonly workloads: WorkloadStore;
   readonly apiKeys: ApiKeyStore;
+  readonly ssfStreams: SsfStreamStore;
+  readonly ssfOutbox: SsfOutboxStore;
   /** Runs `work` in one transaction; the `Store` it gets writes inside it. */
   transaction<T>(work: (tx: Store) => Promise<T>): Promise<T>;
   /** Cheap round trip, for readiness checks. */

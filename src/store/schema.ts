@@ -179,6 +179,45 @@ export interface OidcLogoutOutboxTable {
   next_attempt_at: number;
 }
 
+/** Shared Signals event streams (migration 018; src/ssf). */
+export interface SsfStreamsTable {
+  id: string;
+  client_id: string;
+  endpoint_url: string;
+  authorization_header: string | null;
+  /** JSON array of event type URIs. */
+  events_requested: string;
+  description: string | null;
+  status: string;
+  status_reason: string | null;
+  delivered: number;
+  failed: number;
+  last_delivered_at: number | null;
+  last_failure: string | null;
+  last_failure_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface SsfStreamSubjectsTable {
+  stream_id: string;
+  account_id: string;
+  created_at: number;
+}
+
+/** Security Event Tokens owed to a stream (migration 018). */
+export interface SsfOutboxTable {
+  id: string;
+  stream_id: string;
+  event_type: string;
+  /** JSON: `{ accountId, event }` (the event's members, signed into the SET at each attempt). */
+  payload: string;
+  txn: string;
+  attempts: number;
+  created_at: number;
+  next_attempt_at: number;
+}
+
 /** One-time-code authenticators (migration 003); `secret` is a sealed TOTP seed. */
 export interface AuthenticatorsTable {
   id: string;
@@ -301,6 +340,9 @@ export interface Database {
   approvals: ApprovalsTable;
   workloads: WorkloadsTable;
   api_keys: ApiKeysTable;
+  ssf_streams: SsfStreamsTable;
+  ssf_stream_subjects: SsfStreamSubjectsTable;
+  ssf_outbox: SsfOutboxTable;
 }
 
 /** Services and agents (migration 016, src/services/nhi/workloads.ts); `client_id` is their OpenID client. */

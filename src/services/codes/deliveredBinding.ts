@@ -5,6 +5,7 @@ import type { RequestContext } from '../../core/model.ts';
 import { codeFactorBindable } from '../../core/policy.ts';
 import { hashSecret } from '../../core/tokens.ts';
 import type { Deps } from '../deps.ts';
+import { codeFactorChanged } from '../../ssf/events.ts';
 import { requireFresh } from '../freshness.ts';
 import type { ActiveSession } from '../sessions.ts';
 import { newAttemptId, newId } from './attempts.ts';
@@ -110,6 +111,7 @@ export async function confirmDeliveredBinding(
     await tx.accounts.lock(account.id);
     if (!(await tx.codeAttempts.consume(attempt.idHash, now)) || !(await tx.authenticators.bind(pending.id, { now }))) return false;
     await tx.codeThrottles.reset(attempt.throttleKey);
+    await codeFactorChanged(deps, tx, { accountId: account.id, kind: FACTOR_KIND[factor], change: 'create', by: 'user', at: now });
     await tx.codeThrottles.forgive(addressThrottleKey(context));
     await tx.audit.append({ type: 'factor.bound', outcome: 'success', accountId: account.id, context, at: now, details: { factor, authenticator: pending.id } });
     return true;

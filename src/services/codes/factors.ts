@@ -3,6 +3,7 @@ import { fail, ok, type Result } from '../../core/errors.ts';
 import type { CodeAuthenticator, RequestContext, Role } from '../../core/model.ts';
 import { codeFactorBindable } from '../../core/policy.ts';
 import type { Deps } from '../deps.ts';
+import { codeFactorChanged } from '../../ssf/events.ts';
 import { listPasskeys } from '../passkeys/management.ts';
 import { requireFresh } from '../freshness.ts';
 import type { ActiveSession } from '../sessions.ts';
@@ -90,6 +91,7 @@ export async function removeCodeFactor(deps: Deps, active: ActiveSession, id: st
     const authenticator = await tx.authenticators.findById(id);
     if (!authenticator || authenticator.accountId !== account.id || authenticator.status === 'pending') return null;
     await tx.authenticators.remove(account.id, id);
+    await codeFactorChanged(deps, tx, { accountId: account.id, kind: authenticator.kind, change: 'delete', by: 'user', at: now });
     await tx.audit.append({ type: 'factor.removed', outcome: 'success', accountId: account.id, context, at: now, details: { factor: KIND_FACTOR[authenticator.kind], authenticator: id } });
     return authenticator;
   });

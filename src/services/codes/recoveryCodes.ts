@@ -4,6 +4,7 @@ import { fail, ok, type Result } from '../../core/errors.ts';
 import type { RequestContext } from '../../core/model.ts';
 import { codeFactorBindable } from '../../core/policy.ts';
 import type { Deps } from '../deps.ts';
+import { codeFactorChanged } from '../../ssf/events.ts';
 import { requireFresh } from '../freshness.ts';
 import type { ActiveSession } from '../sessions.ts';
 import { newId } from './attempts.ts';
@@ -33,6 +34,7 @@ export async function generateRecoveryCodes(deps: Deps, active: ActiveSession, c
     await tx.authenticators.insert(pendingAuthenticator({ id, accountId: account.id, kind: 'recovery_codes', now }));
     await tx.recoveryCodes.insertSet(id, codes.map((code) => ({ id: newId(deps), codeHash: recoveryCodeHash(normaliseRecoveryCode(code)!) })));
     if (!(await tx.authenticators.bind(id, { now }))) throw new Error('a pending recovery-code set could not be bound in its own transaction');
+    await codeFactorChanged(deps, tx, { accountId: account.id, kind: 'recovery_codes', change: 'create', by: 'user', at: now });
     await tx.audit.append({ type: 'recovery_codes.generated', outcome: 'success', accountId: account.id, context, at: now, details: { authenticator: id, count: codes.length } });
   });
   await notifyHolder(deps, account, { kind: 'factor_bound', factor: 'recovery' }, context);

@@ -5,6 +5,7 @@ import { fail, ok, type Result } from '../../core/errors.ts';
 import type { RequestContext } from '../../core/model.ts';
 import { codeFactorBindable } from '../../core/policy.ts';
 import type { Deps } from '../deps.ts';
+import { codeFactorChanged } from '../../ssf/events.ts';
 import { requireFresh } from '../freshness.ts';
 import type { ActiveSession } from '../sessions.ts';
 import { newId } from './attempts.ts';
@@ -78,6 +79,7 @@ export async function confirmTotpEnrolment(deps: Deps, active: ActiveSession, in
     await tx.accounts.lock(account.id);
     if (!(await tx.authenticators.bind(pending.id, { now, step: check.step! }))) return false;
     await tx.codeThrottles.reset(`acct:${account.id}`);
+    await codeFactorChanged(deps, tx, { accountId: account.id, kind: 'totp', change: 'create', by: 'user', at: now });
     await tx.codeThrottles.forgive(addressThrottleKey(context));
     await tx.audit.append({ type: 'factor.bound', outcome: 'success', accountId: account.id, context, at: now, details: { factor: 'totp', authenticator: pending.id } });
     return true;

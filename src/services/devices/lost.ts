@@ -1,6 +1,7 @@
 import { fail, ok, type Result } from '../../core/errors.ts';
 import type { Passkey, RequestContext } from '../../core/model.ts';
 import type { Deps } from '../deps.ts';
+import { passkeyChanged } from '../../ssf/events.ts';
 import { requireFresh } from '../freshness.ts';
 import { endPasskeyGrants } from '../grants.ts';
 import { endSessions, type ActiveSession } from '../sessions.ts';
@@ -35,6 +36,8 @@ export async function reportLostPasskey(deps: Deps, active: ActiveSession, passk
     const endedSessions = await endSessions(deps, tx, { accountId: account.id, sessionIds: signedIn.map((s) => s.id), reason: 'passkey_lost', by: session.id, context, at: now });
     const endedGrants = await endPasskeyGrants(tx, passkey.id);
     await tx.passkeys.remove(account.id, passkey.id);
+    // Reported lost: in someone else's hands, perhaps, so `revoke` rather than `delete`.
+    await passkeyChanged(deps, tx, { accountId: account.id, passkey, change: 'revoke', by: 'user', at: now });
     await tx.audit.append({
       type: 'passkey.lost',
       outcome: 'success',

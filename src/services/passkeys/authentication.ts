@@ -6,6 +6,7 @@ import { hashSecret } from '../../core/tokens.ts';
 import { decodeAssertion, verifyAssertion } from '../../webauthn/assertion.ts';
 import { CoseKeyError, type PublicKey } from '../../webauthn/cose.ts';
 import type { Deps } from '../deps.ts';
+import { passkeyCredentialType, queueSecurityEvent, SSF_EVENTS } from '../../ssf/events.ts';
 import { endPasskeyGrants } from '../grants.ts';
 import { completeSignIn, recordSignInFailure, type SignedIn } from '../signIn.ts';
 import { standInCredentials } from './standIn.ts';
@@ -109,6 +110,13 @@ export async function finishAuthentication(
       // and end what it signed in: the clone may be the one holding those sessions and grants.
       await deps.store.transaction(async (tx) => {
         await tx.passkeys.flag(passkey.id, 'sign_count_regressed');
+        // RISC 1.0 §2.7: applications that trust this passkey's sign-ins are told it may be cloned.
+        await queueSecurityEvent(deps, tx, {
+          accountId: account.id,
+          type: SSF_EVENTS.credentialCompromise,
+          event: { credential_type: passkeyCredentialType(passkey), reason_admin: { en: 'The passkey signature counter went backwards (WebAuthn §6.1.1): a sign of a cloned authenticator. The passkey is disabled.' } },
+          at: now,
+        });
         const revokedSessions = await tx.sessions.revokeByPasskey(account.id, passkey.id, now, '');
         const endedGrants = await endPasskeyGrants(tx, passkey.id);
         await tx.audit.append({ type: 'passkey.flagged', outcome: 'success', reason: 'sign_count_regressed', accountId: account.id, context, at: now, details: { passkey: passkey.id, revokedSessions, endedGrants } });

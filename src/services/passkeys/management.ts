@@ -2,6 +2,7 @@ import { fail, ok, type Result } from '../../core/errors.ts';
 import type { Passkey, RequestContext } from '../../core/model.ts';
 import { authenticatorName } from '../../webauthn/aaguids.ts';
 import type { Deps } from '../deps.ts';
+import { passkeyChanged } from '../../ssf/events.ts';
 import { requireFresh } from '../freshness.ts';
 import { endPasskeyGrants } from '../grants.ts';
 import type { ActiveSession } from '../sessions.ts';
@@ -70,6 +71,7 @@ export async function removePasskey(deps: Deps, active: ActiveSession, id: strin
     if (!passkey || passkey.accountId !== active.account.id) return fail('passkey_not_found');
     if (passkey.status === 'active' && (await tx.passkeys.countActive(active.account.id)) <= 1) return fail('passkey_last_one');
     await tx.passkeys.remove(active.account.id, id);
+    await passkeyChanged(deps, tx, { accountId: active.account.id, passkey, change: 'delete', by: 'user', at: now });
     // A passkey removed because its device was lost must not leave that device signed in.
     const revokedSessions = await tx.sessions.revokeByPasskey(active.account.id, id, now, active.session.id);
     // ...nor an application holding a refresh token it made (offline_access too: services/grants.ts).

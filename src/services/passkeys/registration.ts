@@ -11,6 +11,7 @@ import { decodeClientData } from '../../webauthn/clientData.ts';
 import { REGISTRATION_ALGORITHMS, verifyRegistration } from '../../webauthn/registration.ts';
 import { metadataLookup } from '../attestationMetadata.ts';
 import type { Deps } from '../deps.ts';
+import { passkeyChanged } from '../../ssf/events.ts';
 import { announceDeviceAdded, auditDeviceLinkRedeemed } from '../devices/link.ts';
 import { aboveLinkLevel, deviceLinkFailure, deviceLinkVouched } from '../devices/linkChecks.ts';
 import { checkEnrolmentToken } from '../invitations.ts';
@@ -184,6 +185,7 @@ export async function finishRegistration(
       if (invitation?.kind === 'recovery') await redeemRecoveryLink(deps, tx, invitation, input.context, now);
     }
     if (!(await tx.passkeys.insert(passkey))) return fail('passkey_already_registered');
+    await passkeyChanged(deps, tx, { accountId: account.id, passkey, change: 'create', by: 'user', at: now });
     if (invitation?.kind === 'device') await auditDeviceLinkRedeemed(tx, invitation, passkey, input.context, now);
     await tx.audit.append({ type: 'passkey.registered', outcome: 'success', accountId: account.id, context: input.context, at: now, details: auditDetails });
     if (account.status === 'invited') {
