@@ -39,21 +39,30 @@ describe('the demo relying party', () => {
 
   it('signs in at AAL2, is challenged by its API, steps up to AAL3 and completes the sensitive action', async () => {
     const context = await browser.newContext();
-    const { page, virtual, errors } = await openBrowserPage(context, { defaultBackupEligibility: true, defaultBackupState: true });
-    await enrolInBrowser(server, page, 'demo-dana');
-    const aal2Cookies = await context.cookies();
-    // A device-bound security key, kept on its own authenticator, comes through a second enrolment
-    // link: an AAL2 session may not bind a passkey that reaches AAL3 (issue 10, finding 4).
-    // Without the AAL2 cookie: a sign-in that carries a session of the same account ends it (OWASP
-    // ASVS 7.2.4), and this test goes back to that session below.
-    await context.clearCookies();
-    await virtual.remove();
-    await addVirtualAuthenticator(page, { transport: 'usb' });
+    // Enrolled with a device-bound security key (AAL3 with the trusted attestation), kept on its
+    // own authenticator; a synced passkey is then added from that session (an enrolment link is for
+    // accounts that have not enrolled yet, and a session only binds passkeys up to its own level).
+    const { page, virtual: securityKey, errors } = await openBrowserPage(context, { transport: 'usb' });
     await enrolInBrowser(server, page, 'demo-dana', 'Security key');
-    await expect.poll(() => page.locator('tr[data-passkey]').count()).toBe(2);
-    // Back to the earlier AAL2 sign-in on this browser, so the demo has to ask for the step-up.
+    const [keyCredential] = (await securityKey.cdp.send('WebAuthn.getCredentials', { authenticatorId: securityKey.id })).credentials;
+    await securityKey.remove();
+    const synced = await addVirtualAuthenticator(page, { defaultBackupEligibility: true, defaultBackupState: true });
+    await page.getByLabel('Add another passkey').fill('Phone');
+    await page.getByRole('button', { name: 'Add a passkey' }).click();
+    await page.waitForURL(`${server.baseUrl}/account?changed=passkey-added`);
+    expect(await page.locator('tr[data-passkey]').count()).toBe(2);
+    // A sign-in with the synced passkey alone: AAL2, the session the demo starts from.
     await context.clearCookies();
-    await context.addCookies(aal2Cookies);
+    // On /login Chromium answers the passkey-autofill request at once with the only passkey present.
+    await page.goto(`${server.baseUrl}/login`);
+    await page.waitForURL(`${server.baseUrl}/account`);
+    expect(await page.locator('[data-acr]').textContent()).toBe('AAL2');
+    // The security key is back for the step-up, on its own authenticator, the only one present.
+    const aal2Cookies = await context.cookies();
+    await synced.remove();
+    const returned = await addVirtualAuthenticator(page, { transport: 'usb' });
+    await returned.cdp.send('WebAuthn.addCredential', { authenticatorId: returned.id, credential: keyCredential! });
+    expect(await context.cookies()).toEqual(aal2Cookies);
 
     await page.goto(origin);
     await page.getByRole('link', { name: 'Sign in with Keybound' }).click();

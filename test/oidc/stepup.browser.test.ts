@@ -63,7 +63,7 @@ describe('step-up with acr_values and max_age', () => {
     const again = await authorizationRequest(config, rp, { acr_values: AAL3 });
     await page.goto(again.url.href);
     await continueWithPasskey(page);
-    await expect.poll(() => page.locator('#message').textContent()).toContain('no passkey that can reach');
+    await expect.poll(() => page.locator('#interaction-form .inline-message').textContent()).toContain('no passkey that can reach');
     await page.getByRole('button', { name: 'Cancel and return to Payroll' }).click();
     expect((await callbackUrl(page, rp)).searchParams.get('error')).toBe('unmet_authentication_requirements');
     expect(errors).toEqual([]);
