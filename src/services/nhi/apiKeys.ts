@@ -4,6 +4,7 @@ import { newApiKey, parseApiKey } from '../../core/nhi/apiKeyFormat.ts';
 import { hashSecret, secretMatches } from '../../core/tokens.ts';
 import type { ApiKeyRow } from '../../store/ports.ts';
 import type { Deps } from '../deps.ts';
+import { checkReason } from '../lifecycle.ts';
 import { activeOwner, ownerNames } from './owner.ts';
 
 /**
@@ -134,7 +135,9 @@ export async function listApiKeys(deps: Deps, filter: { owner?: string } = {}): 
 /** Revokes a key for good: its next check fails, on every instance. */
 export async function revokeApiKey(deps: Deps, input: { id: string; by: string; reason?: string | null }): Promise<Result<ApiKeyDetails>> {
   const at = deps.clock();
-  const reason = input.reason?.trim() || 'revoked by an operator';
+  const checked = checkReason(input.reason);
+  if (!checked.ok) return checked;
+  const reason = checked.value ?? 'revoked by an operator';
   const done = await deps.store.transaction(async (tx): Promise<Result<null>> => {
     const key = await tx.apiKeys.find(input.id);
     if (!key) return fail('api_key_not_found', { message: `No API key ${input.id}.` });

@@ -4,6 +4,7 @@ import { clientPolicy } from '../../oidc/clientPolicy.ts';
 import type { OidcClientRow, WorkloadKind, WorkloadRow } from '../../store/ports.ts';
 import type { Store } from '../../store/index.ts';
 import type { Deps } from '../deps.ts';
+import { checkReason } from '../lifecycle.ts';
 import { activeOwner, ownerNames } from './owner.ts';
 
 /**
@@ -16,6 +17,8 @@ import { activeOwner, ownerNames } from './owner.ts';
  */
 export const WORKLOAD_KINDS = ['service', 'agent'] as const;
 export const MAX_WORKLOAD_TTL_S = 900;
+/** Longest JWK Set a workload registers, as JSON. */
+export const MAX_JWKS = 8192;
 export const DEFAULT_WORKLOAD_TTL_S = 300;
 
 export type Jwks = { readonly keys: readonly Record<string, unknown>[] };
@@ -38,6 +41,9 @@ function checkJwks(jwks: Jwks): string | null {
   if (!Array.isArray(jwks.keys) || jwks.keys.length === 0) return 'Give at least one public key (--jwks).';
   if (jwks.keys.some((k) => typeof k.kty !== 'string')) return 'Every key needs a kty.';
   if (jwks.keys.some((k) => 'd' in k || 'p' in k || 'k' in k)) return 'Give public keys only: the workload keeps its private key.';
+  // Every stored string has a bound: the set is kept in the client's metadata, and the replaced one
+  // beside the workload during a rotation's overlap.
+  if (JSON.stringify(jwks).length > MAX_JWKS) return `The key set is at most ${MAX_JWKS} characters of JSON (a few public keys).`;
   return null;
 }
 
@@ -169,10 +175,12 @@ export async function listWorkloads(deps: Deps, filter: { owner?: string } = {})
 
 /** Disables a workload: its next token request is `invalid_client`; tokens issued live until they expire (at most its TTL). */
 export async function disableWorkload(deps: Deps, input: { clientId: string; by: string; reason?: string | null }): Promise<Result<WorkloadDetails>> {
+  const reason = checkReason(input.reason);
+  if (!reason.ok) return reason;
   return change(deps, input.clientId, async (tx, w) => {
     if (w.status === 'disabled') return fail('workload_invalid', { message: `Workload ${w.clientId} is already disabled.` });
-    await tx.workloads.setStatus(w.clientId, 'disabled', input.reason?.trim() || 'disabled by an operator');
-    return ok({ type: 'workload.disabled', details: { by: input.by, reason: input.reason ?? null } });
+    await tx.workloads.setStatus(w.clientId, 'disabled', reason.value ?? 'disabled by an operator');
+    return ok({ type: 'workload.disabled', details: { by: input.by, reason: reason.value } });
   });
 }
 

@@ -2,6 +2,9 @@ import type { Kysely, Selectable } from 'kysely';
 import type { SsfOutboxRow, SsfOutboxStore, SsfStream, SsfStreamChanges, SsfStreamStatus, SsfStreamStore } from '../ports.ts';
 import type { Database, SsfOutboxTable, SsfStreamsTable } from '../schema.ts';
 
+/** A delivery failure is kept as one bounded line (the status endpoint shows it). */
+const MAX_FAILURE = 256;
+
 const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 
 function toStream(r: Selectable<SsfStreamsTable>): SsfStream {
@@ -123,7 +126,7 @@ export class SqlSsfStreamStore implements SsfStreamStore {
   async recordOutcome(id: string, outcome: { readonly delivered: boolean; readonly reason?: string; readonly at: number }): Promise<void> {
     const q = this.db.updateTable('ssf_streams').where('id', '=', id);
     if (outcome.delivered) await q.set((eb) => ({ delivered: eb('delivered', '+', 1), last_delivered_at: outcome.at })).execute();
-    else await q.set((eb) => ({ failed: eb('failed', '+', 1), last_failure: outcome.reason ?? null, last_failure_at: outcome.at })).execute();
+    else await q.set((eb) => ({ failed: eb('failed', '+', 1), last_failure: outcome.reason?.slice(0, MAX_FAILURE) ?? null, last_failure_at: outcome.at })).execute();
   }
 
   async pending(id: string): Promise<number> {

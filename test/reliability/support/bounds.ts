@@ -65,6 +65,20 @@ export const STRING_BOUNDS: Readonly<Record<string, Readonly<Record<string, numb
   // Back-channel logout (migration 009): client_id as oidc_clients; sid is oidc-provider's (a nanoid,
   // 21); id: base64url of 16 random bytes (22); reason: a SessionEndReason.
   oidc_logout_outbox: { id: TOKEN_ID, client_id: 128, account_id: ID, sid: 64, session_id: TOKEN_ID, reason: 32 },
+  // Machine identities (migrations 016, 017): client_id as oidc_clients; names at most 100
+  // (apiKeys.ts, and oidc/clients.ts for a workload's client); kind and status closed lists; reasons
+  // lifecycle.ts MAX_REASON; previous_jwks workloads.ts MAX_JWKS; key ids `ak_` + 16; scopes a JSON
+  // list of KEYBOUND_OIDC_RESOURCE_SCOPES.
+  workloads: { client_id: 128, name: 100, owner_id: ID, kind: 16, status: 16, disabled_reason: 500, previous_jwks: 8192 },
+  api_keys: { id: TOKEN_ID, key_hash: HASH, owner_id: ID, name: 100, scopes: 4096, status: 16, revoked_reason: 500, replaced_by: TOKEN_ID },
+  // Shared Signals (migration 018, ssf/streams.ts): ids base64url of 16 bytes; endpoint_url MAX_URL;
+  // the receiver's authorization header (4000) sealed under a data key; events_requested at most 50
+  // URIs of 300; description MAX_DESCRIPTION; status_reason MAX_REASON (200); last_failure
+  // store/sql/ssf.ts MAX_FAILURE; a subject's sub at most 200; the outbox payload is one event of a
+  // few claims (names and emails within their own bounds).
+  ssf_streams: { id: TOKEN_ID, client_id: 128, endpoint_url: 2000, authorization_header: 8192, events_requested: 16_384, description: 500, status: 16, status_reason: 200, last_failure: 256 },
+  ssf_stream_subjects: { stream_id: TOKEN_ID, account_id: 200 },
+  ssf_outbox: { id: TOKEN_ID, stream_id: TOKEN_ID, event_type: 300, payload: 8192, txn: TOKEN_ID },
 };
 
 export interface BoundsCheck {
