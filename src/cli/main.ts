@@ -10,6 +10,8 @@ import { registerAuditCommands } from './audit.ts';
 import { registerAccountCommands } from './accounts.ts';
 import { registerOidcCommands } from './oidc.ts';
 import { registerAttestationCommands } from './attestation.ts';
+import { registerImportCommands } from './import.ts';
+import { registerAdoptionCommand } from './adoption.ts';
 
 /** Runs `work` against the configured database, then closes it. */
 async function withDeps<T>(work: (deps: Deps, config: Config) => Promise<T>): Promise<T> {
@@ -144,6 +146,8 @@ registerOidcCommands(program, withDeps);
 registerAttestationCommands(program, withDeps);
 
 registerAuditCommands(program, withDeps);
+registerImportCommands(program, withDeps);
+registerAdoptionCommand(program, withDeps);
 
 // oidc-provider warns on import that Node.js 20 is not its supported runtime; that is the server's
 // concern (README "Dependencies"), not something to print under every command that loads it.

@@ -5,6 +5,7 @@ import { isCodeFactor, type CodeFactor } from '../codes/factors.ts';
 import type { TotpParams } from '../codes/totp.ts';
 import { databaseTls, smsUrlProblem } from './transport.ts';
 import { recoveryPolicy } from './recovery.ts';
+import { migrationConfig, type MigrationConfig } from './migration.ts';
 import type { RecoveryPolicy } from '../core/policy.ts';
 
 /** Validated configuration. Built once at start; nothing else reads the environment. */
@@ -70,6 +71,8 @@ export interface RoleConfig {
   readonly recovery: RecoveryPolicy;
   /** `recovery` was listed in `KEYBOUND_<ROLE>_CODE_FACTORS` (ignored, with a warning at boot). */
   readonly recoveryListedAsFactor: boolean;
+  /** `KEYBOUND_<ROLE>_MIGRATION_UNTIL` and `KEYBOUND_<ROLE>_RETIRE_ON_PASSKEY` (README "Importing accounts"). */
+  readonly migration: MigrationConfig;
 }
 
 /** One-time codes (README "One-time codes"). */
@@ -313,9 +316,11 @@ function codeConfig(get: <T>(key: ConfigKey) => T): { roles: Record<'admin' | 'm
     const recovery = recoveryPolicy(get<string>(recoveryKey), { key: recoveryKey, minAal, sms: provider !== 'none', email: smtpUrl !== null }, problems);
     return { codeFactors, minAal, recovery, recoveryListedAsFactor: listed.includes('recovery') };
   };
+  const migration = (untilKey: ConfigKey, retireKey: ConfigKey) =>
+    migrationConfig({ untilKey, until: get<string>(untilKey), retireKey, retire: get<string[]>(retireKey) }, problems);
   const roles = {
-    admin: role('KEYBOUND_ADMIN_CODE_FACTORS', 'KEYBOUND_ADMIN_MIN_AAL', 'KEYBOUND_ADMIN_RECOVERY'),
-    member: role('KEYBOUND_MEMBER_CODE_FACTORS', 'KEYBOUND_MEMBER_MIN_AAL', 'KEYBOUND_MEMBER_RECOVERY'),
+    admin: { ...role('KEYBOUND_ADMIN_CODE_FACTORS', 'KEYBOUND_ADMIN_MIN_AAL', 'KEYBOUND_ADMIN_RECOVERY'), migration: migration('KEYBOUND_ADMIN_MIGRATION_UNTIL', 'KEYBOUND_ADMIN_RETIRE_ON_PASSKEY') },
+    member: { ...role('KEYBOUND_MEMBER_CODE_FACTORS', 'KEYBOUND_MEMBER_MIN_AAL', 'KEYBOUND_MEMBER_RECOVERY'), migration: migration('KEYBOUND_MEMBER_MIGRATION_UNTIL', 'KEYBOUND_MEMBER_RETIRE_ON_PASSKEY') },
   };
   const seconds = (key: ConfigKey) => get<number>(key) * 1000;
   const ranged = (key: ConfigKey, min: number, max: number) => {

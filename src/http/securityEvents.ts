@@ -35,6 +35,7 @@ const EVENTS: Readonly<Record<string, SecurityEvent>> = {
   // The administrators' role gate, where it exists.
   admin_required: REFUSED_AUTHORIZATION,
   approval_required: REFUSED_AUTHORIZATION,
+  migration_session_limited: REFUSED_AUTHORIZATION,
   origin_not_allowed: { event: 'request.cross_site_refused', audit: true, message: 'security event: a request from a foreign origin was refused' },
   rate_limited: { event: 'request.rate_limited', audit: false, message: 'security event: a request was refused by a rate limit' },
   invalid_request: INVALID,

@@ -51,7 +51,7 @@ export async function signOut(deps: Deps, active: ActiveSession, context: Reques
  * passkey was bound through recovery, which ends every other session of the account (`recovered`);
  * or an administrator suspended or offboarded the account or ended its sessions.
  */
-export type SessionEndReason = 'sign_out' | 'revoked' | 'others_ended' | 'replaced' | 'session_limit' | 'passkey_lost' | 'recovered' | AdminSessionEndReason;
+export type SessionEndReason = 'sign_out' | 'revoked' | 'others_ended' | 'replaced' | 'session_limit' | 'passkey_lost' | 'recovered' | 'migrated' | AdminSessionEndReason;
 
 /** Endings an administrator or operator causes (services/lifecycle.ts): a suspension, an offboarding, `sessions revoke`. */
 export type AdminSessionEndReason = 'suspended' | 'offboarded' | 'admin_revoked';
@@ -101,7 +101,12 @@ export async function endSessions(deps: Deps, tx: Store, ending: SessionEnding):
  * (http/auth.ts `authenticateSignedIn`) nor single sign-on (oidc/policy.ts) ever does.
  */
 export function isSignIn(session: Session): boolean {
-  return session.purpose !== 'recovery';
+  return session.purpose === 'sign_in';
+}
+
+/** Why a session that is not a sign-in is refused where a sign-in is needed. */
+export function limitedCode(session: Session): 'recovery_session_limited' | 'migration_session_limited' {
+  return session.purpose === 'migration' ? 'migration_session_limited' : 'recovery_session_limited';
 }
 
 /** Whether a session was signed in with a passkey (not with one-time or recovery codes alone). */
@@ -158,6 +163,8 @@ export async function endOtherSessions(deps: Deps, active: ActiveSession, contex
  */
 async function mayEndOthers(deps: Deps, active: ActiveSession): Promise<Result<null>> {
   if (active.session.purpose === 'recovery') return ok(null);
+  // A migration session (README "Importing accounts") only binds a passkey; it ends nothing.
+  if (active.session.purpose === 'migration') return fail('migration_session_limited');
   return requireFresh(deps, active);
 }
 

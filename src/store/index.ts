@@ -22,6 +22,7 @@ import { SqlCodeAttemptStore } from './sql/codeAttempts.ts';
 import { SqlCodeThrottleStore } from './sql/codeThrottles.ts';
 import { SqlRecoveryCodeStore } from './sql/recoveryCodes.ts';
 import { SqlAttestationMetadataStore } from './sql/attestationMetadata.ts';
+import { SqlImportStore } from './sql/imports.ts';
 
 export type { Store } from './ports.ts';
 
@@ -59,6 +60,7 @@ function build(db: Db, k: Kysely<Database>, tx: Transaction<Database> | null, op
     attestationMetadata: new SqlAttestationMetadataStore(k, inTransaction),
     oidcGrantSessions: new SqlOidcGrantSessionStore(k),
     oidcLogoutOutbox: new SqlOidcLogoutOutboxStore(k),
+    imports: new SqlImportStore(k),
     transaction,
     ping: async () => {
       await sql`select 1`.execute(k);

@@ -252,6 +252,18 @@ export interface SchemaMigrationsTable {
   applied_at: number;
 }
 
+/** Accounts brought over from another system (migration 019). */
+export interface ImportedAccountsTable {
+  account_id: string;
+  source: string;
+  external_id: string | null;
+  /** PHC string of the old password, until a passkey is bound. */
+  password_hash: string | null;
+  phone: string | null;
+  imported_at: number;
+  password_removed_at: number | null;
+}
+
 export interface Database {
   accounts: AccountsTable;
   invitations: InvitationsTable;
@@ -274,4 +286,5 @@ export interface Database {
   attestation_metadata: AttestationMetadataTable;
   oidc_grant_sessions: OidcGrantSessionsTable;
   oidc_logout_outbox: OidcLogoutOutboxTable;
+  imported_accounts: ImportedAccountsTable;
 }

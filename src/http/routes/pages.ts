@@ -69,7 +69,7 @@ export async function registerPageRoutes(app: FastifyInstance, deps: Deps): Prom
     if (!active.ok) return reply.redirect('/login?next=/account', 303);
     const { account, session } = active.value;
     // A recovery session sees only what it may do (README "Recovery").
-    if (session.purpose === 'recovery') {
+    if (session.purpose !== 'sign_in') {
       return reply.type('text/html; charset=utf-8').send(renderRecoveryAccountPage({ account, session, sessions: await listSessions(deps, active.value) }));
     }
     const [passkeys, sessions, factorList, fresh, grants, recovered] = await Promise.all([
