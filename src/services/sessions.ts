@@ -29,7 +29,9 @@ export async function resolveSession(deps: Deps, token: string | undefined): Pro
   const now = deps.clock();
   if (session.revokedAt !== null || session.expiresAt <= now || session.idleExpiresAt <= now) return fail('session_expired');
   const account = await deps.store.accounts.findById(session.accountId);
-  if (!account || account.status !== 'active') return fail('session_expired');
+  // An imported account is still invited while its migration session binds its first passkey.
+  const usable = account?.status === 'active' || (account?.status === 'invited' && session.purpose === 'migration');
+  if (!account || !usable) return fail('session_expired');
   if (now - session.lastSeenAt >= TOUCH_INTERVAL_MS) {
     const idle = deps.config.sessionLimits[session.aal].idleMs;
     const idleExpiresAt = Math.min(now + idle, session.expiresAt);
