@@ -15,6 +15,7 @@ import { renderEnrolPage } from '../pages/enrol.ts';
 import { renderErrorPage } from '../pages/error.ts';
 import { renderLoginPage } from '../pages/login.ts';
 import { renderRecoverPage, renderRecoveryAccountPage } from '../pages/recover.ts';
+import { renderMigratePage } from '../pages/migrate.ts';
 import { CODE_FACTORS } from '../../codes/factors.ts';
 import { codeFactorAllowed, codeFactorBindable } from '../../core/policy.ts';
 import { listFactors } from '../../services/codes/factors.ts';
@@ -58,6 +59,8 @@ export async function registerPageRoutes(app: FastifyInstance, deps: Deps): Prom
       : page(errorStatus(checked.code), renderErrorPage({ code: checked.code, title: 'This enrolment link cannot be used' }));
     return reply.code(result.status).type('text/html; charset=utf-8').header('referrer-policy', 'no-referrer').send(result.body);
   });
+
+  app.get('/migrate', async (_request, reply) => reply.type('text/html; charset=utf-8').send(renderMigratePage()));
 
   app.get('/recover', async (_request, reply) => {
     const proofs = [...new Set(Object.values(deps.policies).flatMap((policy) => (policy.recovery.enabled ? policy.recovery.proofs : [])))];
