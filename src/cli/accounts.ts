@@ -48,6 +48,7 @@ export function revokedLines(revoked: Revoked): string[] {
     `  code factors disabled:      ${revoked.codeFactors}`,
     `  enrolment links revoked:    ${revoked.invitations}`,
     `  pending code sign-ins ended: ${revoked.pendingCodeSignIns}`,
+    `  pending approvals cancelled: ${revoked.pendingApprovals}`,
   ];
 }
 
@@ -76,6 +77,8 @@ function printDetails(d: AccountDetails): void {
   for (const g of d.grants) out(`  ${g.clientId ?? '(unknown client)'}${g.offline ? ' offline_access' : ''}, since ${g.createdAt}`);
   out(`Pending enrolment links (${d.pendingLinks.length}):`);
   for (const l of d.pendingLinks) out(`  made by ${l.createdBy ?? '-'} at ${l.createdAt}, valid until ${l.expiresAt}`);
+  out(`Pending recoveries and approvals (${d.pendingApprovals.length}):`);
+  for (const a of d.pendingApprovals) out(`  ${a.kind} ${a.id}: ${a.state}, requested by ${a.requestedBy}${a.releaseAt ? `, release ${a.releaseAt}` : ''}`);
 }
 
 /** `keybound accounts ...` (README "Account lifecycle"). */
@@ -175,6 +178,8 @@ export function registerAccountCommands(program: Command, withDeps: WithDeps): v
     .action(async (username: string, role: Role) => {
       const result = await withDeps((deps) => changeRole(deps, { username, role, actor: CLI_ACTOR, context: CLI_CONTEXT }));
       if (!result.ok) fail(result);
+      // The CLI changes a role at once (changeRole); only the API's raise to admin awaits approval.
+      if (result.value.kind !== 'changed') fail({ code: 'internal_error' });
       const { account, from } = result.value;
       out(from === role ? `${account.username} is already ${role}; nothing changed` : `${account.username}: role ${from} -> ${role}`);
     });

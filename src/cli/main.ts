@@ -8,6 +8,7 @@ import { DatabaseUrlError, isDatabaseRefusal } from '../store/db.ts';
 import { generateDataKey } from '../crypto/dataKeys.ts';
 import { registerAuditCommands } from './audit.ts';
 import { registerAccountCommands } from './accounts.ts';
+import { registerRecoveryCommands } from './recoveries.ts';
 import { registerOidcCommands } from './oidc.ts';
 import { registerAttestationCommands } from './attestation.ts';
 import { registerImportCommands } from './import.ts';
@@ -94,7 +95,7 @@ const parseSeconds = (value: string): number => {
 
 program
   .command('invite')
-  .description('create an account (or a new enrolment link for one) and print its single-use enrolment link')
+  .description('create an account (or a new enrolment link for an invited one that never enrolled) and print its single-use enrolment link; an active account is refused: see recoveries request')
   .argument('<username>', 'lower-case letters, digits and . _ @ -')
   .option('--role <role>', `${ROLES.join(' | ')} (a new account; an existing one keeps its role: see accounts set-role)`, parseRole)
   .option('--display-name <name>', 'name shown to the person (a new account)')
@@ -122,6 +123,7 @@ program
   });
 
 registerAccountCommands(program, withDeps);
+registerRecoveryCommands(program, withDeps);
 
 program
   .command('migrate')

@@ -4,7 +4,7 @@
  * checked against this list by a test.
  */
 
-export type KeyKind = 'port' | 'string' | 'optional' | 'origins' | 'list' | 'seconds' | 'count' | 'bool' | 'enum' | 'bytes';
+export type KeyKind = 'port' | 'string' | 'optional' | 'origins' | 'list' | 'seconds' | 'count' | 'bool' | 'enum' | 'bytes' | 'duration';
 
 export interface KeySpec {
   readonly env: string;
@@ -45,6 +45,8 @@ export const CONFIG_KEYS = [
   { env: 'KEYBOUND_MEMBER_MIGRATION_UNTIL', kind: 'optional', default: '', doc: 'Until when an imported `member` account may sign in once with its old password to bind a passkey; the same values as `KEYBOUND_ADMIN_MIGRATION_UNTIL`. Unset: no password path.' },
   { env: 'KEYBOUND_ADMIN_RETIRE_ON_PASSKEY', kind: 'list', default: '', doc: 'Code factors of an `admin` account disabled when it binds a passkey, comma-separated from `totp`, `sms`, `email` (for example `sms,email`); the holder is told. Empty: none.' },
   { env: 'KEYBOUND_MEMBER_RETIRE_ON_PASSKEY', kind: 'list', default: '', doc: 'Code factors of a `member` account disabled when it binds a passkey (`totp`, `sms`, `email`); the holder is told. Empty: none.' },
+  { env: 'KEYBOUND_ADMIN_RECOVERY_DELAY', kind: 'duration', default: '24h', doc: 'How long an approved assisted recovery of an `admin` account waits before its enrolment link can be issued (README "Recovery"), while the holder is told and can cancel: a whole number and a unit `s`, `m`, `h` or `d` (`24h`, `90m`, `2s`), or `0`; at most `30d`.' },
+  { env: 'KEYBOUND_MEMBER_RECOVERY_DELAY', kind: 'duration', default: '1h', doc: 'The same wait for a `member` account; the same values as `KEYBOUND_ADMIN_RECOVERY_DELAY`.' },
   { env: 'KEYBOUND_TOTP_ALGORITHM', kind: 'enum', default: 'SHA1', values: ['SHA1', 'SHA256', 'SHA512'], doc: 'HMAC of new TOTP enrolments (RFC 6238). Most authenticator apps only do SHA1.' },
   { env: 'KEYBOUND_TOTP_DIGITS', kind: 'enum', default: '6', values: ['6', '8'], doc: 'Digits of new TOTP enrolments.' },
   { env: 'KEYBOUND_TOTP_PERIOD', kind: 'seconds', default: '30', doc: 'Time step of new TOTP enrolments, in seconds (at most 30: OWASP ASVS 5.0 6.5.5).' },

@@ -4,6 +4,7 @@ import { DataKeyError, parseDataKeys, type DataKey } from '../crypto/dataKeys.ts
 import { isCodeFactor, type CodeFactor } from '../codes/factors.ts';
 import type { TotpParams } from '../codes/totp.ts';
 import { databaseTls, smsUrlProblem } from './transport.ts';
+import { parseDuration } from './duration.ts';
 import { recoveryPolicy } from './recovery.ts';
 import { migrationConfig, type MigrationConfig } from './migration.ts';
 import type { RecoveryPolicy } from '../core/policy.ts';
@@ -73,6 +74,8 @@ export interface RoleConfig {
   readonly recoveryListedAsFactor: boolean;
   /** `KEYBOUND_<ROLE>_MIGRATION_UNTIL` and `KEYBOUND_<ROLE>_RETIRE_ON_PASSKEY` (README "Importing accounts"). */
   readonly migration: MigrationConfig;
+  /** How long an approved assisted recovery waits before release (`KEYBOUND_<ROLE>_RECOVERY_DELAY`). */
+  readonly recoveryDelayMs: number;
 }
 
 /** One-time codes (README "One-time codes"). */
@@ -229,8 +232,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     attestationTrustAnchors: anchors,
     attestationMdsRoot: get('KEYBOUND_ATTESTATION_MDS_ROOT'),
     roles: {
-      admin: { allowSyncedPasskeys: get('KEYBOUND_ADMIN_ALLOW_SYNCED_PASSKEYS'), ...codeRoles.admin },
-      member: { allowSyncedPasskeys: get('KEYBOUND_MEMBER_ALLOW_SYNCED_PASSKEYS'), ...codeRoles.member },
+      admin: { allowSyncedPasskeys: get('KEYBOUND_ADMIN_ALLOW_SYNCED_PASSKEYS'), recoveryDelayMs: get('KEYBOUND_ADMIN_RECOVERY_DELAY'), ...codeRoles.admin },
+      member: { allowSyncedPasskeys: get('KEYBOUND_MEMBER_ALLOW_SYNCED_PASSKEYS'), recoveryDelayMs: get('KEYBOUND_MEMBER_RECOVERY_DELAY'), ...codeRoles.member },
     },
     challengeTtlMs: seconds('KEYBOUND_CHALLENGE_TTL'),
     invitationTtlMs: seconds('KEYBOUND_INVITATION_TTL'),
@@ -286,6 +289,7 @@ export function configWarnings(config: Config): string[] {
     if (factors.includes('email')) warnings.push(`KEYBOUND_${role.toUpperCase()}_CODE_FACTORS includes email: email codes are not an authenticator NIST SP 800-63B-4 accepts.`);
     const { recovery, minAal, recoveryListedAsFactor } = config.roles[role];
     if (recoveryListedAsFactor) warnings.push(`KEYBOUND_${role.toUpperCase()}_CODE_FACTORS includes recovery, which is ignored: a recovery code opens a recovery session only, never a sign-in (KEYBOUND_${role.toUpperCase()}_RECOVERY).`);
+    if (config.roles[role].recoveryDelayMs === 0) warnings.push(`KEYBOUND_${role.toUpperCase()}_RECOVERY_DELAY=0: an approved assisted recovery is released at once, and the holder has no time to cancel it.`);
     if (recovery.enabled && recovery.proofs.length === 0 && minAal > 1) warnings.push(`KEYBOUND_${role.toUpperCase()}_RECOVERY=code: one saved code recovers an AAL2 account (NIST SP 800-63B-4 §4.2.1 asks for a second proof).`);
   }
   if (config.sms.provider === 'console') warnings.push('KEYBOUND_SMS_PROVIDER=console: SMS codes are printed on stdout instead of sent. For development only.');
@@ -299,7 +303,7 @@ export function configWarnings(config: Config): string[] {
 }
 
 /** Code factors per role, code limits, SMS and mail: read and checked together, since they depend on each other. */
-function codeConfig(get: <T>(key: ConfigKey) => T): { roles: Record<'admin' | 'member', Omit<RoleConfig, 'allowSyncedPasskeys'>>; codes: CodesConfig; sms: SmsConfig; mail: MailConfig } {
+function codeConfig(get: <T>(key: ConfigKey) => T): { roles: Record<'admin' | 'member', Omit<RoleConfig, 'allowSyncedPasskeys' | 'recoveryDelayMs'>>; codes: CodesConfig; sms: SmsConfig; mail: MailConfig } {
   const problems: string[] = [];
   const provider = get<SmsConfig['provider']>('KEYBOUND_SMS_PROVIDER');
   const smtpUrl = get<string>('KEYBOUND_SMTP_URL') || null;
@@ -440,6 +444,8 @@ function parseValue(spec: KeySpec, text: string): Parsed {
       return text.length === 0 ? { problem: 'must not be empty' } : text;
     case 'optional':
       return text;
+    case 'duration':
+      return parseDuration(text);
   }
 }
 

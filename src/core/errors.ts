@@ -23,13 +23,18 @@ export const ERRORS = {
   session_limit_reached: [403, 'This account already has as many sessions signed in with a passkey as it may have, and a sign-in with a code cannot end them. Sign in with a passkey, which ends the least recently used one.'],
   // Account administration (README "Account lifecycle")
   admin_required: [403, 'This needs an administrator signed in with a passkey at the level the admin role requires.'],
-  approval_required: [403, 'Raising an account to admin through the API needs a second administrator\'s approval, which is not available yet. An operator can run `keybound accounts set-role <username> admin` on the server.'],
+  approval_not_found: [404, 'No such request awaiting approval.'],
+  approval_not_allowed: [403, 'A request needing two people is approved by a second administrator: neither the one who asked for it nor the account holder, signed in with a passkey.'],
+  approval_conflict: [409, 'This request is no longer awaiting approval: it was approved or cancelled already.'],
+  recovery_not_released: [409, 'This recovery is not released yet: it waits out its delay so the holder can cancel it. Try again after retry_after seconds.'],
+  recovery_link_issued: [409, 'The enrolment link of this recovery was issued already; it is shown once. Cancel the recovery and request a new one if it was lost.'],
   account_status_conflict: [409, 'The account is not in a state that allows this change.'],
   // Enrolment
   enrolment_token_unknown: [404, 'This enrolment link is not valid. Ask your administrator for a new one.'],
   enrolment_token_expired: [410, 'This enrolment link has expired. Ask your administrator for a new one.'],
   enrolment_token_used: [410, 'This enrolment link has already been used. Sign in, or ask your administrator for a new link.'],
   account_not_active: [403, 'This account is not active. Contact your administrator.'],
+  account_already_active: [409, 'This account is active, and an enrolment link never adds a passkey to an active account. For a holder who lost every passkey, start an assisted recovery: `npx keybound recoveries request <username>`.'],
   invite_changes_account: [409, 'This account exists already, and an enrolment link never changes an existing account. Leave out --role, --email and --display-name to send it a new link; change a role with `keybound accounts set-role`.'],
   // WebAuthn ceremonies
   passkey_challenge_unknown: [400, 'This sign-in attempt is not known or was already used. Start again.'],

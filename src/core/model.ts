@@ -42,7 +42,42 @@ export interface Invitation {
   readonly passkeyId?: string | null;
 }
 
-export type InvitationKind = 'enrolment' | 'device';
+export type InvitationKind = 'enrolment' | 'device' | 'recovery';
+
+/**
+ * A two-person approval (README "Recovery", "Account lifecycle"; migration 014): an assisted
+ * recovery, or raising an account to `admin` through the API.
+ */
+export type ApprovalKind = 'recovery' | 'role';
+/** Stored states; an approved recovery reads as `waiting` or `released` by its `releaseAt`. */
+export type ApprovalState = 'awaiting_approval' | 'approved' | 'linked' | 'applied' | 'cancelled';
+
+export interface Approval {
+  readonly id: string;
+  readonly kind: ApprovalKind;
+  /** The holder: the account recovered, or whose role is raised. */
+  readonly accountId: string;
+  readonly state: ApprovalState;
+  /** `cli` or `admin:<username>`. */
+  readonly requestedBy: string;
+  /** The requesting administrator's account; null for the CLI. */
+  readonly requesterId: string | null;
+  readonly reason: string | null;
+  /** Recovery: end the holder's other passkeys and sessions when the link is redeemed. */
+  readonly revokeExisting: boolean;
+  readonly roleFrom: Role | null;
+  readonly roleTo: Role | null;
+  readonly approvedBy: string | null;
+  readonly approverId: string | null;
+  readonly approvedAt: number | null;
+  readonly releaseAt: number | null;
+  readonly releaseNoticedAt: number | null;
+  readonly invitationId: string | null;
+  readonly linkedAt: number | null;
+  readonly cancelledBy: string | null;
+  readonly cancelledAt: number | null;
+  readonly createdAt: number;
+}
 
 /** `flagged`: a security check failed (a cloned counter); `disabled`: the account was offboarded. */
 export type PasskeyStatus = 'active' | 'flagged' | 'disabled';

@@ -36,6 +36,8 @@ const EVENTS: Readonly<Record<string, SecurityEvent>> = {
   admin_required: REFUSED_AUTHORIZATION,
   approval_required: REFUSED_AUTHORIZATION,
   migration_session_limited: REFUSED_AUTHORIZATION,
+  // A second administrator's approval asked of the requester or the holder (services/approvals.ts).
+  approval_not_allowed: REFUSED_AUTHORIZATION,
   origin_not_allowed: { event: 'request.cross_site_refused', audit: true, message: 'security event: a request from a foreign origin was refused' },
   rate_limited: { event: 'request.rate_limited', audit: false, message: 'security event: a request was refused by a rate limit' },
   invalid_request: INVALID,

@@ -3,6 +3,7 @@ import type { Account, CodeAuthenticator, RequestContext, Session } from '../cor
 import { hashSecret } from '../core/tokens.ts';
 import { actorName, authorize, type Actor } from './adminAccess.ts';
 import { notifyHolder } from './codes/notify.ts';
+import { viewOf } from './approvals.ts';
 import type { Deps } from './deps.ts';
 import { MAX_DISPLAY_NAME, MAX_EMAIL } from './invitations.ts';
 import { lockedAccount, normaliseUsername } from './lifecycle.ts';
@@ -47,6 +48,8 @@ export interface AccountDetails extends AccountSummary {
   readonly sessions: readonly ReturnType<typeof sessionView>[];
   readonly grants: readonly { readonly clientId: string | null; readonly offline: boolean; readonly createdAt: string; readonly sessions: number }[];
   readonly pendingLinks: readonly { readonly createdBy: string | null; readonly createdAt: string; readonly expiresAt: string }[];
+  /** Assisted recoveries and role approvals not yet done (migration 014). */
+  readonly pendingApprovals: readonly { readonly id: string; readonly kind: string; readonly state: string; readonly requestedBy: string; readonly releaseAt: string | null }[];
 }
 
 /** `+44 7700 900123` → `+44•••••••23`; `rita@example.test` → `r•••@example.test`. */
@@ -138,6 +141,7 @@ export async function showAccount(deps: Deps, input: { actor: Actor; username: s
     sessions: (await deps.store.sessions.listActive(account.id, now)).map(sessionView),
     grants: [...grants.values()].map((g) => ({ ...g, createdAt: iso(g.createdAt)! })),
     pendingLinks: (await deps.store.invitations.listUsable(account.id, now)).map((i) => ({ createdBy: i.createdBy, createdAt: iso(i.createdAt)!, expiresAt: iso(i.expiresAt)! })),
+    pendingApprovals: (await deps.store.approvals.list({ accountId: account.id, states: ['awaiting_approval', 'approved'], limit: 20 })).map((a) => ({ id: a.id, kind: a.kind, state: viewOf(a, now), requestedBy: a.requestedBy, releaseAt: iso(a.releaseAt) })),
   });
 }
 

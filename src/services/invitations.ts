@@ -21,9 +21,11 @@ export interface Invited {
 }
 
 /**
- * Issues an enrolment link. A new username gets an account in state `invited`; an existing invited
- * or active account gets a fresh link (adding a passkey, say after losing a device) and any earlier
- * unused link stops working.
+ * Issues an enrolment link. A new username gets an account in state `invited`; an invited account
+ * that never enrolled gets a fresh link and any earlier unused link stops working. An active account
+ * is refused (`account_already_active`): a link for it would add a passkey to someone's account with
+ * no approval, no delay and no notice. A holder who lost every authenticator is helped by an assisted
+ * recovery (services/recovery/assisted.ts, `keybound recoveries request <username>`).
  */
 export async function invite(
   deps: Deps,
@@ -42,8 +44,12 @@ export async function invite(
   const token = newToken(deps.random);
   return deps.store.transaction(async (tx) => {
     let account = await tx.accounts.findByUsername(username);
+    const existing = account !== undefined;
     if (account && (account.status === 'suspended' || account.status === 'offboarded')) {
       return fail('account_not_active', { message: `Account ${username} is ${account.status}; it cannot be sent an enrolment link.` });
+    }
+    if (account?.status === 'active') {
+      return fail('account_already_active', { message: `Account ${username} is active: an enrolment link would add a passkey to it without approval or notice. For a holder who lost every passkey, start an assisted recovery: npx keybound recoveries request ${username} --reason "..."` });
     }
     if (!account) {
       account = {
@@ -88,7 +94,7 @@ export async function invite(
       outcome: 'success',
       accountId: account.id,
       at: now,
-      details: { invitation: invitation.id, expiresAt: invitation.expiresAt, by: input.createdBy, existingAccount: account.status !== 'invited' },
+      details: { invitation: invitation.id, expiresAt: invitation.expiresAt, by: input.createdBy, existingAccount: existing },
     });
     return ok({ account, token: token.token, url: enrolmentUrl(deps.config.publicUrl, token.token), expiresAt: invitation.expiresAt });
   });

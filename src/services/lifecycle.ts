@@ -30,6 +30,8 @@ export interface Revoked {
   readonly invitations: number;
   /** Code sign-ins (one-time and recovery codes) started and not finished: their codes stop counting. */
   readonly pendingCodeSignIns: number;
+  /** Assisted recoveries and role approvals awaiting approval or release, cancelled (migration 014). */
+  readonly pendingApprovals: number;
 }
 
 export interface LifecycleChange {
@@ -55,20 +57,22 @@ export function describeChange(change: LifecycleChange) {
   };
 }
 
-const NOTHING: Revoked = { sessions: 0, grants: 0, passkeys: 0, codeFactors: 0, invitations: 0, pendingCodeSignIns: 0 };
+const NOTHING: Revoked = { sessions: 0, grants: 0, passkeys: 0, codeFactors: 0, invitations: 0, pendingCodeSignIns: 0, pendingApprovals: 0 };
 
 /**
  * The one cascade every lifecycle change runs, inside its transaction. `access`: every live session
  * and every OpenID grant (offline_access ones too) with their tokens and provider sessions.
- * `everything` (offboarding) adds the authenticators and ways back in: passkeys and code factors
- * disabled, enrolment links and pending code sign-ins ended. Workloads and API keys the person owns
- * join this function when they exist, so no caller can forget them.
+ * `passkeys` (an assisted recovery with revokeExisting, redeemed: recovery/assisted.ts) adds every
+ * passkey the account had, disabled, before the recovered one is bound. `everything` (offboarding)
+ * adds the authenticators and ways back in: passkeys and code factors disabled, enrolment links,
+ * pending code sign-ins and pending approvals ended. Workloads and API keys the person owns join
+ * this function when they exist, so no caller can forget them.
  */
 export async function revokeAccountAccess(
   deps: Deps,
   tx: Store,
   account: Account,
-  input: { scope: 'access' | 'everything'; reason: AdminSessionEndReason; by: string; context: RequestContext; at: number },
+  input: { scope: 'access' | 'passkeys' | 'everything'; reason: AdminSessionEndReason; by: string; context: RequestContext; at: number },
 ): Promise<Revoked> {
   // Every usable grant is bound to the account (grants.ts `grantAlive` refuses an unbound one):
   // counted before the session endings below end some of them.
@@ -79,19 +83,21 @@ export async function revokeAccountAccess(
   await endAccountGrants(tx, account.id);
   const revoked = { ...NOTHING, sessions: sessions.length, grants };
   if (input.scope === 'access') return revoked;
+  if (input.scope === 'passkeys') return { ...revoked, passkeys: await tx.passkeys.disableForAccount(account.id, input.reason) };
   return {
     ...revoked,
     passkeys: await tx.passkeys.disableForAccount(account.id, 'offboarded'),
     codeFactors: await tx.authenticators.disableForAccount(account.id, 'offboarded'),
     invitations: await tx.invitations.revokeForAccount(account.id, input.at),
     pendingCodeSignIns: await tx.codeAttempts.expireForAccount(account.id, input.at),
+    pendingApprovals: await tx.approvals.cancelForAccount(account.id, { by: input.by, at: input.at }),
   };
 }
 
 /** A reason for the audit trail and the notice: optional, one line, bounded. */
 export const MAX_REASON = 500;
 
-function checkReason(reason: string | null | undefined): Result<string | null> {
+export function checkReason(reason: string | null | undefined): Result<string | null> {
   const trimmed = reason?.trim() ?? '';
   if (trimmed.length > MAX_REASON) return fail('invalid_request', { message: `A reason is at most ${MAX_REASON} characters.` });
   // eslint-disable-next-line no-control-regex

@@ -56,7 +56,7 @@ export async function signOut(deps: Deps, active: ActiveSession, context: Reques
 export type SessionEndReason = 'sign_out' | 'revoked' | 'others_ended' | 'replaced' | 'session_limit' | 'passkey_lost' | 'recovered' | 'migrated' | AdminSessionEndReason;
 
 /** Endings an administrator or operator causes (services/lifecycle.ts): a suspension, an offboarding, `sessions revoke`. */
-export type AdminSessionEndReason = 'suspended' | 'offboarded' | 'admin_revoked';
+export type AdminSessionEndReason = 'suspended' | 'offboarded' | 'admin_revoked' | 'assisted_recovery';
 
 export interface SessionEnding {
   readonly accountId: string;

@@ -5,6 +5,7 @@ import { currentVersion } from './migrate.ts';
 import type { Store } from './ports.ts';
 import type { Database } from './schema.ts';
 import { SqlAccountStore } from './sql/accounts.ts';
+import { SqlApprovalStore } from './sql/approvals.ts';
 import { SqlAuditStore } from './sql/audit.ts';
 import { SqlCeremonyStore } from './sql/ceremonies.ts';
 import { SqlInvitationStore } from './sql/invitations.ts';
@@ -44,6 +45,7 @@ function build(db: Db, k: Kysely<Database>, tx: Transaction<Database> | null, op
   const store: Store = {
     accounts: new SqlAccountStore(k, db.dialect),
     invitations: new SqlInvitationStore(k),
+    approvals: new SqlApprovalStore(k),
     passkeys: new SqlPasskeyStore(k),
     ceremonies: new SqlCeremonyStore(k),
     sessions: new SqlSessionStore(k),

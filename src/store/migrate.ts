@@ -12,6 +12,7 @@ import * as m009 from './migrations/009_backchannel_logout.ts';
 import * as m010 from './migrations/010_account_lifecycle.ts';
 import * as m011 from './migrations/011_device_links.ts';
 import * as m013 from './migrations/013_session_purpose.ts';
+import * as m014 from './migrations/014_approvals.ts';
 import * as m019 from './migrations/019_imports.ts';
 
 interface Migration {
@@ -34,6 +35,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 10, name: 'account_lifecycle', up: m010.up },
   { version: 11, name: 'device_links', up: m011.up },
   { version: 13, name: 'session_purpose', up: m013.up },
+  { version: 14, name: 'approvals', up: m014.up },
   { version: 19, name: 'imports', up: m019.up },
 ];
 

@@ -2,7 +2,7 @@
  * The store's ports: what services may ask of the database, and nothing more. Each method is one
  * statement or one small transaction; one-time values are consumed by a single atomic statement.
  */
-import type { Account, AccountStatus, AuditEvent, AuditEventInput, Ceremony, Invitation, InvitationKind, Passkey, Role, Session } from '../core/model.ts';
+import type { Account, AccountStatus, Approval, ApprovalKind, ApprovalState, AuditEvent, AuditEventInput, Ceremony, Invitation, InvitationKind, Passkey, Role, Session } from '../core/model.ts';
 import type { CodeAttempt, CodeAuthenticator, RecoveryCode } from '../core/model.ts';
 import type { CodeAuthenticatorKind } from '../codes/factors.ts';
 import type { ThrottlePolicy } from '../codes/throttle.ts';
@@ -15,6 +15,8 @@ export interface AccountStore {
   findByUserHandle(userHandle: string): Promise<Account | undefined>;
   list(): Promise<Account[]>;
   count(): Promise<number>;
+  /** Accounts with role `admin` and status `active` (two-person approval needs two of them). */
+  countActiveAdmins(): Promise<number>;
   setStatus(id: string, status: AccountStatus, now: number): Promise<boolean>;
   setRole(id: string, role: Role, now: number): Promise<boolean>;
   /** Changes the email address and/or display name (an absent field stays). */
@@ -423,8 +425,31 @@ export interface ImportStore {
   adoption(): Promise<AdoptionCounts[]>;
 }
 
+/** Two-person approvals (migration 014); every change of state is a conditional UPDATE. */
+export interface ApprovalStore {
+  create(approval: Approval): Promise<void>;
+  find(id: string): Promise<Approval | undefined>;
+  /** The recovery whose enrolment link this is. */
+  findByInvitation(invitationId: string): Promise<Approval | undefined>;
+  /** Newest first. */
+  list(filter: { kind?: ApprovalKind; states?: readonly ApprovalState[]; accountId?: string; limit: number }): Promise<Approval[]>;
+  /** awaiting_approval -> approved; false when it was not awaiting approval (already approved, cancelled). */
+  approve(id: string, input: { approvedBy: string; approverId: string | null; at: number; releaseAt: number | null }): Promise<boolean>;
+  /** approved -> applied (a role change). */
+  markApplied(id: string, at: number): Promise<boolean>;
+  /** approved and released -> linked, once. */
+  markLinked(id: string, input: { invitationId: string; at: number }): Promise<boolean>;
+  /** Claims the release notice of a released recovery, once. */
+  markReleaseNoticed(id: string, at: number): Promise<boolean>;
+  /** -> cancelled, from one of `from`. */
+  cancel(id: string, input: { by: string; at: number; from: readonly ApprovalState[] }): Promise<boolean>;
+  /** Every pending (awaiting approval or approved) request for the account -> cancelled; the count. */
+  cancelForAccount(accountId: string, input: { by: string; at: number }): Promise<number>;
+}
+
 export interface Store {
   readonly accounts: AccountStore;
+  readonly approvals: ApprovalStore;
   readonly invitations: InvitationStore;
   readonly passkeys: PasskeyStore;
   readonly ceremonies: CeremonyStore;

@@ -264,6 +264,30 @@ export interface ImportedAccountsTable {
   password_removed_at: number | null;
 }
 
+/** Two-person approvals (migration 014): assisted recoveries and raising a role to admin. */
+export interface ApprovalsTable {
+  id: string;
+  kind: string;
+  account_id: string;
+  state: string;
+  requested_by: string;
+  requester_id: string | null;
+  reason: string | null;
+  revoke_existing: Generated<number>;
+  role_from: string | null;
+  role_to: string | null;
+  approved_by: string | null;
+  approver_id: string | null;
+  approved_at: number | null;
+  release_at: number | null;
+  release_noticed_at: number | null;
+  invitation_id: string | null;
+  linked_at: number | null;
+  cancelled_by: string | null;
+  cancelled_at: number | null;
+  created_at: number;
+}
+
 export interface Database {
   accounts: AccountsTable;
   invitations: InvitationsTable;
@@ -287,4 +311,5 @@ export interface Database {
   oidc_grant_sessions: OidcGrantSessionsTable;
   oidc_logout_outbox: OidcLogoutOutboxTable;
   imported_accounts: ImportedAccountsTable;
+  approvals: ApprovalsTable;
 }

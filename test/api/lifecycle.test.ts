@@ -114,13 +114,14 @@ describe.each(BACKENDS)('account lifecycle on %s', (backend) => {
     const m = await member('gone');
     const second = sessionCookie(await signIn(t, m.authenticator));
     const tokens = await tokensFor(second);
-    await invite(t.deps, { username: 'gone', createdBy: 'test' }); // a pending link for a new device
+    // A pending link for a new device (invite refuses an active account: README "Recovery").
+    expect((await t.post('/api/v1/devices/link', {}, m.cookie)).statusCode).toBe(201);
     const pending = (await t.post('/api/v1/codes/sign-in/start', { username: 'gone', factor: 'totp' })).json().attemptId as string;
     const account = (await t.store.accounts.findByUsername('gone'))!;
 
     const result = await offboardAccount(t.deps, { username: 'gone', actor: CLI_ACTOR, context: CONTEXT, reason: 'left the company' });
     if (!result.ok) throw new Error(result.code);
-    expect(result.value.revoked).toEqual({ sessions: 2, grants: 1, passkeys: 1, codeFactors: 2, invitations: 1, pendingCodeSignIns: 1 });
+    expect(result.value.revoked).toEqual({ sessions: 2, grants: 1, passkeys: 1, codeFactors: 2, invitations: 1, pendingCodeSignIns: 1, pendingApprovals: 0 });
     expect(result.value.account.status).toBe('offboarded');
     expect(result.value.selfContained.accessTokensValidUntil).toBe(t.clock.now + t.config.oidc.accessTokenTtlS * 1000);
 
@@ -195,7 +196,7 @@ describe.each(BACKENDS)('account lifecycle on %s', (backend) => {
   it('admin API reads: list with ?query=, status, last sign-in and factors; one account with passkeys, code factors, sessions, grants and links', async () => {
     const m = await member('shown');
     await tokensFor(m.cookie);
-    await invite(t.deps, { username: 'shown', createdBy: 'test' });
+    expect((await t.post('/api/v1/devices/link', {}, m.cookie)).statusCode).toBe(201);
     const listed = await api('GET', '/api/v1/admin/accounts?query=SHOW');
     expect(listed.statusCode, listed.body).toBe(200);
     expect(listed.json().accounts).toEqual([
@@ -206,10 +207,10 @@ describe.each(BACKENDS)('account lifecycle on %s', (backend) => {
     expect(shown).toMatchObject({
       username: 'shown',
       email: 'shown@example.test',
-      passkeys: [{ kind: 'device-bound', status: 'active', nickname: 'Test key', lastUsedAt: null }],
+      passkeys: [{ kind: 'device-bound', status: 'active', nickname: 'Test key', lastUsedAt: expect.any(String) }],
       sessions: [{ aal: expect.any(Number) }],
       grants: [{ clientId, offline: false }],
-      pendingLinks: [{ createdBy: 'test' }],
+      pendingLinks: [{ createdBy: 'shown' }],
     });
     expect(shown.codeFactors).toEqual(
       expect.arrayContaining([expect.objectContaining({ kind: 'totp', status: 'active' }), expect.objectContaining({ kind: 'recovery_codes', status: 'active', recoveryCodesLeft: 10 })]),
@@ -218,7 +219,7 @@ describe.each(BACKENDS)('account lifecycle on %s', (backend) => {
     expect(JSON.stringify(shown)).not.toMatch(/secret|publicKey|hash/i);
   });
 
-  it('admin API changes: details and role (raising to admin refused with approval_required), each audited with old and new values and told to the holder', async () => {
+  it('admin API changes: details and role (raising to admin awaits a second administrator: 202; test/api/assistedRecovery.test.ts), each audited with old and new values and told to the holder', async () => {
     await member('edit');
     const seen = mail.messages.length;
     const patched = await api('PATCH', '/api/v1/admin/accounts/edit', { email: 'edit.new@example.test', displayName: 'Edith' });
@@ -231,8 +232,8 @@ describe.each(BACKENDS)('account lifecycle on %s', (backend) => {
     expect(updated?.details).toMatchObject({ by: 'admin:root', changes: { email: { from: 'edit@example.test', to: 'edit.new@example.test' }, displayName: { from: 'edit', to: 'Edith' } } });
 
     const raised = await api('POST', '/api/v1/admin/accounts/edit/role', { role: 'admin' });
-    expect(raised.statusCode).toBe(403);
-    expect(raised.json().error).toBe('approval_required');
+    expect(raised.statusCode, raised.body).toBe(202);
+    expect(raised.json()).toEqual({ approval: { id: expect.any(String), state: 'awaiting_approval' } });
     expect((await t.store.accounts.findByUsername('edit'))?.role).toBe('member');
 
     // Lowering works (an admin made by the operator's CLI, lowered through the API).

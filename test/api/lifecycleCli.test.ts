@@ -45,7 +45,8 @@ describe.each(BACKENDS)('keybound accounts / sessions on %s', (backend) => {
     if (!invited.ok) throw new Error(invited.code);
     const { cookie } = await enrol(t, 'carol');
     await enrolTotp(t, cookie);
-    await invite(t.deps, { username: 'carol', createdBy: 'test' });
+    // A pending device link (invite refuses an active account: README "Recovery").
+    expect((await t.post('/api/v1/devices/link', {}, cookie)).statusCode).toBe(201);
     const [shown, listed] = await Promise.all([cli('accounts', 'show', 'carol', '--json'), cli('accounts', 'list')]);
     expect(shown.code, shown.stderr).toBe(0);
     expect(JSON.parse(shown.stdout)).toMatchObject({
@@ -58,7 +59,7 @@ describe.each(BACKENDS)('keybound accounts / sessions on %s', (backend) => {
       codeFactors: [{ kind: 'totp', status: 'active' }],
       sessions: [{ aal: expect.any(Number) }],
       grants: [],
-      pendingLinks: [{ createdBy: 'test' }],
+      pendingLinks: [{ createdBy: 'carol' }],
     });
     expect(listed.code, listed.stderr).toBe(0);
     const [header, ...rows] = listed.stdout.trimEnd().split('\n');
@@ -67,7 +68,7 @@ describe.each(BACKENDS)('keybound accounts / sessions on %s', (backend) => {
 
     const text = await cli('accounts', 'show', 'carol');
     expect(text.stdout).toMatch(/status: +active/);
-    expect(text.stdout).toMatch(/Passkeys \(1\):\n  Test key: device-bound, AAGUID [0-9a-f-]{36}, active, added \S+, last used never/);
+    expect(text.stdout).toMatch(/Passkeys \(1\):\n  Test key: device-bound, AAGUID [0-9a-f-]{36}, active, added \S+, last used \d{4}-\d\d-\d\dT\S+/);
     const updated = await cli('accounts', 'update', 'carol', '--email', 'carol@new.example', '--display-name', 'Carol C');
     expect(updated.code, updated.stderr).toBe(0);
     expect(await t.store.accounts.findByUsername('carol')).toMatchObject({ email: 'carol@new.example', displayName: 'Carol C' });

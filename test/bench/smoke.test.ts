@@ -43,7 +43,7 @@ function expectFields(line: Line, fields: Record<string, (value: unknown) => boo
 }
 
 describe('npm run bench -- --quick', () => {
-  it('completes and reports every field of every scenario', { timeout: 180_000 }, async () => {
+  it('completes and reports every field of every scenario', { timeout: 300_000 }, async () => {
     const { code, lines, stderr } = await runQuickBench();
     expect(code, stderr).toBe(0);
     expect(lines.length).toBeGreaterThan(0);

@@ -4,7 +4,7 @@
  * over a pool of 10 connections, so the parallel calls below really race on separate sessions.
  */
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
@@ -12,7 +12,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ACR } from '../../src/core/assurance/level.ts';
 import { auditAnchorKey } from '../../src/core/audit/anchor.ts';
 import { verifyChain } from '../../src/core/audit/chain.ts';
-import type { Account, AuditEvent, Ceremony, Invitation, Passkey, Session } from '../../src/core/model.ts';
+import type { Account, Approval, AuditEvent, Ceremony, Invitation, Passkey, Session } from '../../src/core/model.ts';
 import { openDatabase, type Db } from '../../src/store/db.ts';
 import { createStore, type Store } from '../../src/store/index.ts';
 import { LATEST_VERSION, MIGRATIONS, migrate } from '../../src/store/migrate.ts';
@@ -257,6 +257,78 @@ describe.each(BACKENDS)('store contract on %s', (backend: Backend) => {
       });
       await second;
       expect(order).toEqual(['first locked', 'first done', 'second locked']);
+    });
+  });
+
+  describe('approvals (migration 014)', () => {
+    let account: Account;
+    beforeEach(async () => {
+      account = anAccount();
+      await store.accounts.create(account);
+    });
+    const anApproval = (over: Partial<Approval> = {}): Approval => ({
+      id: randomUUID(),
+      kind: 'recovery',
+      accountId: account.id,
+      state: 'awaiting_approval',
+      requestedBy: 'admin:a',
+      requesterId: null,
+      reason: 'lost phone',
+      revokeExisting: true,
+      roleFrom: null,
+      roleTo: null,
+      approvedBy: null,
+      approverId: null,
+      approvedAt: null,
+      releaseAt: null,
+      releaseNoticedAt: null,
+      invitationId: null,
+      linkedAt: null,
+      cancelledBy: null,
+      cancelledAt: null,
+      createdAt: T0,
+      ...over,
+    });
+
+    it('creates, finds and lists newest first, by kind, account and state', async () => {
+      const a = anApproval();
+      const b = anApproval({ kind: 'role', roleFrom: 'member', roleTo: 'admin', revokeExisting: false, reason: null, createdAt: T0 + 1 });
+      await store.approvals.create(a);
+      await store.approvals.create(b);
+      expect(await store.approvals.find(a.id)).toEqual(a);
+      expect(await store.approvals.find(randomUUID())).toBeUndefined();
+      expect((await store.approvals.list({ limit: 10 })).map((x) => x.id)).toEqual([b.id, a.id]);
+      expect((await store.approvals.list({ kind: 'role', limit: 10 })).map((x) => x.id)).toEqual([b.id]);
+      expect(await store.approvals.list({ states: ['approved'], limit: 10 })).toEqual([]);
+      expect(await store.approvals.list({ states: [], limit: 10 })).toEqual([]);
+    });
+
+    it('approves once, from awaiting_approval only; links once, after release; claims the release notice once', async () => {
+      const a = anApproval();
+      await store.approvals.create(a);
+      const approval = { approvedBy: 'admin:b', approverId: null, at: T0 + 1, releaseAt: T0 + 100 };
+      const racing = await Promise.all(Array.from({ length: 8 }, () => store.approvals.approve(a.id, approval)));
+      expect(racing.filter(Boolean)).toHaveLength(1);
+      expect(await store.approvals.find(a.id)).toMatchObject({ state: 'approved', approvedBy: 'admin:b', releaseAt: T0 + 100 });
+      expect(await store.approvals.markReleaseNoticed(a.id, T0 + 99)).toBe(false);
+      expect(await store.approvals.markLinked(a.id, { invitationId: 'inv', at: T0 + 99 })).toBe(false);
+      expect(await store.approvals.markReleaseNoticed(a.id, T0 + 100)).toBe(true);
+      expect(await store.approvals.markReleaseNoticed(a.id, T0 + 101)).toBe(false);
+      expect(await store.approvals.markLinked(a.id, { invitationId: 'inv', at: T0 + 100 })).toBe(true);
+      expect(await store.approvals.markLinked(a.id, { invitationId: 'inv2', at: T0 + 101 })).toBe(false);
+      expect(await store.approvals.findByInvitation('inv')).toMatchObject({ id: a.id, state: 'linked', linkedAt: T0 + 100 });
+    });
+
+    it('cancels from the states given; cancelForAccount ends pending ones only', async () => {
+      const pending = anApproval();
+      const approved = anApproval({ state: 'approved', releaseAt: T0 });
+      const linked = anApproval({ state: 'linked' });
+      for (const x of [pending, approved, linked]) await store.approvals.create(x);
+      expect(await store.approvals.cancel(linked.id, { by: 'cli', at: T0, from: ['awaiting_approval'] })).toBe(false);
+      expect(await store.approvals.cancelForAccount(account.id, { by: 'cli', at: T0 + 5 })).toBe(2);
+      expect(await store.approvals.find(pending.id)).toMatchObject({ state: 'cancelled', cancelledBy: 'cli', cancelledAt: T0 + 5 });
+      expect((await store.approvals.find(linked.id))?.state).toBe('linked');
+      expect(await store.approvals.approve(pending.id, { approvedBy: 'admin:b', approverId: null, at: T0 + 6, releaseAt: null })).toBe(false);
     });
   });
 

@@ -38,4 +38,16 @@ export function attachDevices(h: PageHelpers): void {
       }
     });
   }
+  // An assisted recovery of this account the holder did not ask for (README "Recovery"): cancel it.
+  for (const button of document.querySelectorAll<HTMLButtonElement>('button.cancel-recovery')) {
+    button.addEventListener('click', async () => {
+      if (!confirm('Cancel this recovery? No link from it will work.')) return;
+      try {
+        await h.api(`/api/v1/account/recoveries/${button.dataset.id}/cancel`, {});
+        location.reload();
+      } catch (error) {
+        h.show(h.explain(error));
+      }
+    });
+  }
 }

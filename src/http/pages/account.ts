@@ -1,6 +1,7 @@
 import type { Account, Session } from '../../core/model.ts';
 import type { GrantSummary } from '../../services/grants.ts';
 import type { PasskeySummary } from '../../services/passkeys/management.ts';
+import type { DescribedApproval } from '../../services/approvals.ts';
 import { DEVICE_LINK_TTL_MS } from '../../services/devices/link.ts';
 import { renderDevicesSection } from './devices.ts';
 import { renderFactorsSection, type FactorsView } from './factors.ts';
@@ -54,6 +55,8 @@ export function renderAccountPage(input: {
   changed?: string | null;
   /** The latest recovery of the account (README "Recovery"): when, and from where. */
   recovered?: { at: number; ip: string | null } | null;
+  /** Assisted recoveries of this account still pending, each with a cancel button (README "Recovery"). */
+  recoveries?: readonly DescribedApproval[];
 }): string {
   const { account, session } = input;
   const activeCount = input.passkeys.filter((p) => p.status === 'active').length;
@@ -72,6 +75,7 @@ export function renderAccountPage(input: {
 ${confirmation?.text ? html`<p class="confirmation" id="confirmation" role="status">${confirmation.text}</p>` : ''}
 ${changedOffer}
 ${input.recovered ? html`<p class="notice" id="last-recovery">Recovered with a new passkey at ${when(new Date(input.recovered.at).toISOString())} from ${input.recovered.ip ?? 'an unknown address'}. If this was not you, tell your administrator.</p>` : ''}
+${renderPendingRecoveries(input.recoveries ?? [])}
 <p>Signed in as <strong>${account.username}</strong> (${account.role}) at level <strong data-acr="${session.acr}">AAL${session.aal}</strong> with <span id="signed-in-with" data-amr="${session.amr.join(' ')}">${describeAmr(session.amr)}</span>.</p>
 
 <section aria-labelledby="passkeys-heading">
@@ -158,5 +162,26 @@ ${grants.map(
 </table>
 ${fresh ? '' : html`<p class="muted">Revoking an app needs a <a href="/login?next=/account">passkey sign-in</a> in the last few minutes.</p>`}`
 }
+</section>`;
+}
+
+const RECOVERY_STATE: Record<string, string> = {
+  awaiting_approval: 'awaits a second administrator\'s approval',
+  waiting: 'is approved and waiting',
+  released: 'is released: a link that adds a passkey to your account can be issued now',
+  linked: 'has issued a link that adds a passkey to your account',
+};
+
+/** Pending assisted recoveries: shown first, since the holder may not have asked for them. */
+function renderPendingRecoveries(recoveries: readonly DescribedApproval[]) {
+  if (recoveries.length === 0) return '';
+  return html`<section aria-labelledby="recoveries-heading" class="notice" id="pending-recoveries">
+<h2 id="recoveries-heading">Account recovery in progress</h2>
+<p>An administrator started a recovery of your account, for someone who lost every passkey. If that was not you, cancel it and tell your administrator.</p>
+<ul>
+${recoveries.map(
+  (r) => html`<li data-recovery="${r.id}">Requested by ${r.requestedBy} at ${when(r.createdAt)}; it ${RECOVERY_STATE[r.state] ?? r.state}${r.state === 'waiting' && r.releaseAt ? html` until ${when(r.releaseAt)}` : ''}. <button type="button" class="cancel-recovery" data-id="${r.id}">Cancel this recovery</button></li>`,
+)}
+</ul>
 </section>`;
 }

@@ -124,15 +124,17 @@ export const adminRoutes: readonly ApiRoute[] = [
   route<{ role: Role }, Params>({
     method: 'POST',
     path: '/api/v1/admin/accounts/:username/role',
-    summary: "Change an account's role (raising to admin needs a second administrator's approval: 403 approval_required for now)",
+    summary: "Change an account's role; raising to admin answers 202 and waits for a second administrator's approval (POST /api/v1/admin/approvals/{id}/approve)",
     access: { admin: true, fresh: true },
     params: usernameParams,
     body: { schema: roleBody },
-    responses: { 200: '{"username", "role", "from"}' },
+    responses: { 200: '{"username", "role", "from"}', 202: '{"approval": {"id", "state": "awaiting_approval"}}' },
     handler: async (input) => {
       const result = await changeRole(input.deps, { username: input.params.username, role: input.body.role, actor: actorOf(input), context: input.context });
       if (!result.ok) return sendFailure(input.reply, result);
-      return input.reply.send({ username: result.value.account.username, role: result.value.account.role, from: result.value.from });
+      const change = result.value;
+      if (change.kind === 'pending') return input.reply.code(202).send({ approval: { id: change.approval.id, state: 'awaiting_approval' } });
+      return input.reply.send({ username: change.account.username, role: change.account.role, from: change.from });
     },
   }),
   lifecycleRoute('suspend', 'Suspend an account: its sessions and grants end at once; sign-in and recovery are refused until resumed', suspendAccount),

@@ -10,6 +10,7 @@ import { passkeyRoutes } from './passkeys.ts';
 import { recoveryCodeRoutes } from './recoveryCodes.ts';
 import { recoveryRoutes } from './recovery.ts';
 import { migrationRoutes } from './migration.ts';
+import { recoveryAdminRoutes, recoveryHolderRoutes } from './recoveries.ts';
 import { sessionRoutes } from './session.ts';
 import { totpRoutes } from './totp.ts';
 
@@ -27,5 +28,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
   ...grantRoutes,
   ...recoveryRoutes,
   ...migrationRoutes,
+  ...recoveryAdminRoutes,
+  ...recoveryHolderRoutes,
   openApiRoute(() => API_ROUTES),
 ];

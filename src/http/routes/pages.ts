@@ -11,6 +11,7 @@ import { errorStatus } from '../../core/errors.ts';
 import { bundleClientScript } from '../assets/bundle.ts';
 import { authenticate } from '../auth.ts';
 import { renderAccountPage } from '../pages/account.ts';
+import { pendingRecoveriesOf } from '../../services/recovery/assisted.ts';
 import { renderEnrolPage } from '../pages/enrol.ts';
 import { renderErrorPage } from '../pages/error.ts';
 import { renderLoginPage } from '../pages/login.ts';
@@ -75,18 +76,19 @@ export async function registerPageRoutes(app: FastifyInstance, deps: Deps): Prom
     if (session.purpose !== 'sign_in') {
       return reply.type('text/html; charset=utf-8').send(renderRecoveryAccountPage({ account, session, sessions: await listSessions(deps, active.value) }));
     }
-    const [passkeys, sessions, factorList, fresh, grants, recovered] = await Promise.all([
+    const [passkeys, sessions, factorList, fresh, grants, recovered, recoveries] = await Promise.all([
       listPasskeys(deps, account.id),
       listSessions(deps, active.value),
       listFactors(deps, account),
       isFresh(deps, active.value),
       listGrants(deps, active.value),
       lastRecovery(deps, account.id),
+      pendingRecoveriesOf(deps, account),
     ]);
     const policy = deps.policies[account.role];
     const factors = { factors: factorList, allowed: CODE_FACTORS.filter((f) => codeFactorBindable(policy, f) === null), fresh, hasEmail: account.email !== null };
     return reply.type('text/html; charset=utf-8').send(
-      renderAccountPage({ account, session, passkeys, sessions, grants, fresh, allowSyncedPasskeys: policy.allowSyncedPasskeys, factors, changed: typeof (request.query as { changed?: unknown }).changed === 'string' ? ((request.query as { changed: string }).changed) : null, recovered }),
+      renderAccountPage({ account, session, passkeys, sessions, grants, fresh, allowSyncedPasskeys: policy.allowSyncedPasskeys, factors, changed: typeof (request.query as { changed?: unknown }).changed === 'string' ? ((request.query as { changed: string }).changed) : null, recovered, recoveries }),
     );
   });
 }

@@ -19,6 +19,7 @@ import { requireFresh } from '../freshness.ts';
 import { finishRecoveryBinding } from '../recovery/bind.ts';
 import { finishMigrationBinding } from '../migration/bind.ts';
 import { announceRetired, retireOnPasskey, type Retired } from '../migration/retire.ts';
+import { announceRecoveryCompleted, redeemRecoveryLink } from '../recovery/assisted.ts';
 
 /** Who a registration is for: a holder of an enrolment link, or a signed-in account holder. */
 export type Registrant = { readonly enrolmentToken: string } | { readonly session: Session; readonly account: Account };
@@ -182,6 +183,9 @@ export async function finishRegistration(
       // Under the account lock, so a passkey reported lost meanwhile is seen (services/devices/lost.ts).
       const unvouched = invitation && (await deviceLinkVouched(tx, invitation));
       if (unvouched) return unvouched;
+      // An assisted recovery's link (services/recovery/assisted.ts): audited, and with revokeExisting
+      // the account's other passkeys and sessions end here, before the new passkey is stored.
+      if (invitation?.kind === 'recovery') await redeemRecoveryLink(deps, tx, invitation, input.context, now);
     }
     if (!(await tx.passkeys.insert(passkey))) return fail('passkey_already_registered');
     if (invitation?.kind === 'device') await auditDeviceLinkRedeemed(tx, invitation, passkey, input.context, now);
@@ -218,6 +222,7 @@ export async function finishRegistration(
     if (!signedIn.ok) return refuse(signedIn, account.id);
     deps.metrics.enrolments.inc({ result: 'success' });
     if (invitation?.kind === 'device') await announceDeviceAdded(deps, account, passkey, input.context);
+    if (invitation?.kind === 'recovery') await announceRecoveryCompleted(deps, account, invitation, input.context);
     return ok({ passkey, signedIn: signedIn.value });
   };
   const result = await bind();

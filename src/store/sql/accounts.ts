@@ -80,6 +80,11 @@ export class SqlAccountStore implements AccountStore {
     return rows.map(toAccount);
   }
 
+  async countActiveAdmins(): Promise<number> {
+    const row = await this.db.selectFrom('accounts').select((eb) => eb.fn.countAll().as('n')).where('role', '=', 'admin').where('status', '=', 'active').executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
   async count(): Promise<number> {
     const row = await this.db.selectFrom('accounts').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
     return Number(row.n);

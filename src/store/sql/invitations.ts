@@ -13,6 +13,7 @@ function toInvitation(row: Selectable<InvitationsTable>): Invitation {
     expiresAt: Number(row.expires_at),
     usedAt: row.used_at === null ? null : Number(row.used_at),
     // An administrator's link reads back as it always did; a device link carries its cap and passkey.
+    ...(row.kind === 'recovery' ? { kind: 'recovery' as const } : {}),
     ...(row.kind === 'device' ? { kind: 'device' as const, maxAal: row.max_aal === null ? null : (Number(row.max_aal) as 1 | 2 | 3), passkeyId: row.passkey_id } : {}),
   };
 }

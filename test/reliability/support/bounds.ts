@@ -31,6 +31,9 @@ export const STRING_BOUNDS: Readonly<Record<string, Readonly<Record<string, numb
     status: 16,
     flagged_reason: 64,
   },
+  // Migration 014: kind, state and roles are closed lists; requested_by/approved_by/cancelled_by are
+  // `cli`, `cli:bootstrap` or `admin:<username>` (64), or `holder:<username>`; reason: MAX_REASON.
+  approvals: { id: ID, kind: 16, account_id: ID, state: 32, requested_by: 80, requester_id: ID, reason: 500, role_from: 16, role_to: 16, approved_by: 80, approver_id: ID, invitation_id: TOKEN_ID, cancelled_by: 80 },
   ceremonies: { challenge_hash: HASH, kind: 32, account_id: ID, invitation_id: TOKEN_ID },
   // ip: clientAddress() keeps 64 characters; user_agent: requestContext() keeps 512; purpose
   // (migration 013): 'sign_in' or 'recovery'.
