@@ -6,6 +6,7 @@ import type { TotpParams } from '../codes/totp.ts';
 import { databaseTls, smsUrlProblem } from './transport.ts';
 import { parseDuration } from './duration.ts';
 import { recoveryPolicy } from './recovery.ts';
+import { migrationConfig, type MigrationConfig } from './migration.ts';
 import type { RecoveryPolicy } from '../core/policy.ts';
 import type { Acr } from '../core/assurance/level.ts';
 import { acrOfMinAal, parseAcr } from '../core/paths/levels.ts';
@@ -79,6 +80,8 @@ export interface RoleConfig {
   readonly recoveryListedAsFactor: boolean;
   /** `KEYBOUND_<ROLE>_MIN_EFFECTIVE_ACR`: the lowest level of an account's weakest way in (docs/paths.md). */
   readonly minEffectiveAcr: Acr;
+  /** `KEYBOUND_<ROLE>_MIGRATION_UNTIL` and `KEYBOUND_<ROLE>_RETIRE_ON_PASSKEY` (README "Importing accounts"). */
+  readonly migration: MigrationConfig;
   /** How long an approved assisted recovery waits before release (`KEYBOUND_<ROLE>_RECOVERY_DELAY`). */
   readonly recoveryDelayMs: number;
 }
@@ -342,9 +345,11 @@ function codeConfig(get: <T>(key: ConfigKey) => T): { roles: Record<'admin' | 'm
     if (minEffectiveAcr === null) problems.push(`${effectiveKey}=${effectiveRaw}: expected aal1, aal2, aal2:phr or aal3`);
     return { codeFactors, minAal, recovery, recoveryListedAsFactor: listed.includes('recovery'), minEffectiveAcr: minEffectiveAcr ?? acrOfMinAal(minAal) };
   };
+  const migration = (untilKey: ConfigKey, retireKey: ConfigKey) =>
+    migrationConfig({ untilKey, until: get<string>(untilKey), retireKey, retire: get<string[]>(retireKey) }, problems);
   const roles = {
-    admin: role('KEYBOUND_ADMIN_CODE_FACTORS', 'KEYBOUND_ADMIN_MIN_AAL', 'KEYBOUND_ADMIN_RECOVERY', 'KEYBOUND_ADMIN_MIN_EFFECTIVE_ACR'),
-    member: role('KEYBOUND_MEMBER_CODE_FACTORS', 'KEYBOUND_MEMBER_MIN_AAL', 'KEYBOUND_MEMBER_RECOVERY', 'KEYBOUND_MEMBER_MIN_EFFECTIVE_ACR'),
+    admin: { ...role('KEYBOUND_ADMIN_CODE_FACTORS', 'KEYBOUND_ADMIN_MIN_AAL', 'KEYBOUND_ADMIN_RECOVERY', 'KEYBOUND_ADMIN_MIN_EFFECTIVE_ACR'), migration: migration('KEYBOUND_ADMIN_MIGRATION_UNTIL', 'KEYBOUND_ADMIN_RETIRE_ON_PASSKEY') },
+    member: { ...role('KEYBOUND_MEMBER_CODE_FACTORS', 'KEYBOUND_MEMBER_MIN_AAL', 'KEYBOUND_MEMBER_RECOVERY', 'KEYBOUND_MEMBER_MIN_EFFECTIVE_ACR'), migration: migration('KEYBOUND_MEMBER_MIGRATION_UNTIL', 'KEYBOUND_MEMBER_RETIRE_ON_PASSKEY') },
   };
   const seconds = (key: ConfigKey) => get<number>(key) * 1000;
   const ranged = (key: ConfigKey, min: number, max: number) => {

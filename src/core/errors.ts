@@ -114,6 +114,11 @@ export const ERRORS = {
   recovery_session_limited: [403, 'This is a recovery session: it can only add a new passkey and see or end your sessions. Add a passkey on your account page; you are then signed in with it.'],
   recovery_proof_required: [403, 'Your role needs a second proof for recovery: besides the recovery code, a code from your authenticator app or one sent to your verified email address or phone. Start again with both.'],
   recovery_not_allowed: [403, 'Self-service recovery is not available for your account. Ask your administrator for an assisted recovery.'],
+  // Moving from another system (README "Importing accounts")
+  migration_closed: [403, 'Signing in with your old password is no longer possible: the move to passkeys has ended for your role. Ask your administrator for an enrolment link to add a passkey.'],
+  migration_credentials_invalid: [401, 'That username and password do not match an account that is moving to passkeys. Check them, or ask your administrator for an enrolment link.'],
+  migration_code_required: [401, 'Your account also has an authenticator app: enter its current code together with your password.'],
+  migration_session_limited: [403, 'This session can only add your first passkey. Add one now; you are then signed in with it.'],
   // Infrastructure
   service_unavailable: [503, 'The service is briefly unavailable. Try again in a few seconds.'],
   internal_error: [500, 'Something went wrong on our side. It has been logged.'],

@@ -142,7 +142,8 @@ export interface Session {
   readonly purpose: SessionPurpose;
 }
 
-export type SessionPurpose = 'sign_in' | 'recovery';
+/** `migration`: opened by an imported account's old password (README "Importing accounts"); like a recovery session it may only bind a passkey. */
+export type SessionPurpose = 'sign_in' | 'recovery' | 'migration';
 
 /** Where a request came from, for the audit trail and rate limits. */
 export interface RequestContext {

@@ -3,7 +3,7 @@ import { rateLimitKeyForAddress } from '../core/address.ts';
 import { fail, type Result } from '../core/errors.ts';
 import type { Deps } from '../services/deps.ts';
 import { checkRateLimit } from '../services/rateLimit.ts';
-import { isSignIn, resolveSession, type ActiveSession } from '../services/sessions.ts';
+import { isSignIn, limitedCode, resolveSession, type ActiveSession } from '../services/sessions.ts';
 import { clientAddress, sessionToken } from './context.ts';
 import { sendFailure } from './reply.ts';
 
@@ -27,7 +27,7 @@ export function authenticatedAs(request: FastifyRequest): ActiveSession | undefi
  */
 export async function authenticateSignedIn(deps: Deps, request: FastifyRequest): Promise<Result<ActiveSession>> {
   const active = await authenticate(deps, request);
-  return active.ok && !isSignIn(active.value.session) ? fail('recovery_session_limited') : active;
+  return active.ok && !isSignIn(active.value.session) ? fail(limitedCode(active.value.session)) : active;
 }
 
 /** Per-address limit on the passkey ceremony endpoints (an IPv6 client counts by its /64). */

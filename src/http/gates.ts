@@ -3,7 +3,7 @@ import { fail, type Result } from '../core/errors.ts';
 import type { Deps } from '../services/deps.ts';
 import { requireAdmin } from '../services/adminAccess.ts';
 import { requireFresh } from '../services/freshness.ts';
-import { isSignIn, type ActiveSession } from '../services/sessions.ts';
+import { isSignIn, limitedCode, type ActiveSession } from '../services/sessions.ts';
 import { authenticate } from './auth.ts';
 import type { Access } from './declare.ts';
 import { sendFailure } from './reply.ts';
@@ -42,7 +42,7 @@ export function contentTypeGate(types: readonly string[]): onRequestAsyncHookHan
  */
 export async function admit(deps: Deps, request: FastifyRequest, access: Exclude<Access, 'anyone'>, route: { readonly recovery?: true } = {}): Promise<Result<ActiveSession>> {
   const active = await authenticate(deps, request);
-  if (active.ok && !isSignIn(active.value.session)) return route.recovery ? active : fail('recovery_session_limited');
+  if (active.ok && !isSignIn(active.value.session)) return route.recovery ? active : fail(limitedCode(active.value.session));
   if (!active.ok || access === 'session') return active;
   if ('admin' in access) {
     const admitted = await requireAdmin(deps, active.value, { fresh: access.fresh === true });

@@ -145,3 +145,11 @@ export const smsBindBody = {
 } as const;
 
 export const emptyBody = { type: 'object', additionalProperties: false, properties: {} } as const;
+
+/** The migration sign-in (README "Importing accounts"): 1024 characters bound the hash work a request can ask for. */
+export const migrationSignInBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['username', 'password'],
+  properties: { username: usernameSchema, password: { type: 'string', minLength: 1, maxLength: 1024 }, code: codeSchema },
+} as const;

@@ -36,6 +36,7 @@ const EVENTS: Readonly<Record<string, SecurityEvent>> = {
   admin_required: REFUSED_AUTHORIZATION,
   // Takeover-path guard (docs/paths.md): a change that would weaken an account below its role.
   policy_would_weaken_account: REFUSED_AUTHORIZATION,
+  migration_session_limited: REFUSED_AUTHORIZATION,
   // A second administrator's approval asked of the requester or the holder (services/approvals.ts).
   approval_not_allowed: REFUSED_AUTHORIZATION,
   // Shared Signals management (ssf/auth.ts): logged with the route (a client is no account, so

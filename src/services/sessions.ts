@@ -30,7 +30,9 @@ export async function resolveSession(deps: Deps, token: string | undefined): Pro
   const now = deps.clock();
   if (session.revokedAt !== null || session.expiresAt <= now || session.idleExpiresAt <= now) return fail('session_expired');
   const account = await deps.store.accounts.findById(session.accountId);
-  if (!account || account.status !== 'active') return fail('session_expired');
+  // An imported account is still invited while its migration session binds its first passkey.
+  const usable = account?.status === 'active' || (account?.status === 'invited' && session.purpose === 'migration');
+  if (!account || !usable) return fail('session_expired');
   if (now - session.lastSeenAt >= TOUCH_INTERVAL_MS) {
     const idle = deps.config.sessionLimits[session.aal].idleMs;
     const idleExpiresAt = Math.min(now + idle, session.expiresAt);
@@ -52,7 +54,7 @@ export async function signOut(deps: Deps, active: ActiveSession, context: Reques
  * passkey was bound through recovery, which ends every other session of the account (`recovered`);
  * or an administrator suspended or offboarded the account or ended its sessions.
  */
-export type SessionEndReason = 'sign_out' | 'revoked' | 'others_ended' | 'replaced' | 'session_limit' | 'passkey_lost' | 'recovered' | AdminSessionEndReason;
+export type SessionEndReason = 'sign_out' | 'revoked' | 'others_ended' | 'replaced' | 'session_limit' | 'passkey_lost' | 'recovered' | 'migrated' | AdminSessionEndReason;
 
 /** Endings an administrator or operator causes (services/lifecycle.ts): a suspension, an offboarding, `sessions revoke`. */
 export type AdminSessionEndReason = 'suspended' | 'offboarded' | 'admin_revoked' | 'assisted_recovery';
@@ -76,6 +78,7 @@ const ENDED_BY: Record<SessionEndReason, InitiatingEntity> = {
   session_limit: 'policy',
   passkey_lost: 'user',
   recovered: 'user',
+  migrated: 'user',
   suspended: 'admin',
   offboarded: 'admin',
   admin_revoked: 'admin',
@@ -122,7 +125,12 @@ export async function endSessions(deps: Deps, tx: Store, ending: SessionEnding):
  * (http/auth.ts `authenticateSignedIn`) nor single sign-on (oidc/policy.ts) ever does.
  */
 export function isSignIn(session: Session): boolean {
-  return session.purpose !== 'recovery';
+  return session.purpose === 'sign_in';
+}
+
+/** Why a session that is not a sign-in is refused where a sign-in is needed. */
+export function limitedCode(session: Session): 'recovery_session_limited' | 'migration_session_limited' {
+  return session.purpose === 'migration' ? 'migration_session_limited' : 'recovery_session_limited';
 }
 
 /** Whether a session was signed in with a passkey (not with one-time or recovery codes alone). */
@@ -179,6 +187,8 @@ export async function endOtherSessions(deps: Deps, active: ActiveSession, contex
  */
 async function mayEndOthers(deps: Deps, active: ActiveSession): Promise<Result<null>> {
   if (active.session.purpose === 'recovery') return ok(null);
+  // A migration session (README "Importing accounts") only binds a passkey; it ends nothing.
+  if (active.session.purpose === 'migration') return fail('migration_session_limited');
   return requireFresh(deps, active);
 }
 

@@ -7,8 +7,9 @@ import { hashSecret, newToken } from '../core/tokens.ts';
 import type { Store } from '../store/index.ts';
 import type { Deps } from './deps.ts';
 import { endSessions, endSessionsOverLimit, signedInWithPasskey } from './sessions.ts';
+import { migrationAssurance, migrationClosed } from './migration/window.ts';
 
-export type SignInMethod = 'passkey' | 'enrolment' | 'totp' | 'sms_code' | 'email_code' | 'recovery_code' | 'recovery_passkey';
+export type SignInMethod = 'passkey' | 'enrolment' | 'totp' | 'sms_code' | 'email_code' | 'recovery_code' | 'recovery_passkey' | 'migration_password' | 'migration_passkey';
 
 /**
  * How long a recovery session lives (README "Recovery"): long enough to add a passkey, no longer;
@@ -50,8 +51,15 @@ export interface SignedIn {
   readonly assurance: Assurance;
 }
 
-/** Active accounts sign in; an invited one only by enrolling (its enrolment activates it). */
-const maySignIn = (status: AccountStatus | undefined, method: SignInMethod) => status === 'active' || (status === 'invited' && method === 'enrolment');
+/**
+ * Methods that hold an invited account: an enrolment, and an imported account's move (README
+ * "Importing accounts"): its old password opens a migration session, and the passkey bound from it
+ * activates the account as an enrolment does.
+ */
+const INVITED_METHODS: readonly SignInMethod[] = ['enrolment', 'migration_password', 'migration_passkey'];
+
+/** Active accounts sign in; an invited one only by enrolling or moving over (either activates it with a passkey). */
+const maySignIn = (status: AccountStatus | undefined, method: SignInMethod) => status === 'active' || (status === 'invited' && INVITED_METHODS.includes(method));
 
 class RollBack extends Error {
   constructor(readonly failure: Failure) {
@@ -73,8 +81,13 @@ export async function completeSignIn(deps: Deps, request: SignInRequest): Promis
   // Role policy is enforced here, where every path passes, not only in the paths that know of it.
   const policy = deps.policies[account.role];
   const purpose = request.purpose ?? 'sign_in';
-  const assurance = assess(request.factors);
-  if (purpose === 'recovery') {
+  const assurance = purpose === 'migration' ? migrationAssurance(request.factors) : assess(request.factors);
+  if (purpose === 'migration') {
+    // The role's migration window is its policy for this path (README "Importing accounts"),
+    // checked here too so no caller can open a migration session after the date.
+    const closed = migrationClosed(deps, account.role);
+    if (closed) return refuse(closed);
+  } else if (purpose === 'recovery') {
     // A recovery is judged by the role's recovery policy (NIST SP 800-63B-4 §4.2.1), not its
     // sign-in policy: what it opens can only bind a passkey, which is then the sign-in.
     const problem = recoveryProofsMet(policy, request.factors);
@@ -86,7 +99,7 @@ export async function completeSignIn(deps: Deps, request: SignInRequest): Promis
     }
     if (assurance.aal < policy.minAal) return refuse(fail('factor_not_allowed'));
   }
-  const limits = purpose === 'recovery' ? { idleMs: RECOVERY_SESSION_MS, maxMs: RECOVERY_SESSION_MS } : deps.config.sessionLimits[assurance.aal];
+  const limits = purpose !== 'sign_in' ? { idleMs: RECOVERY_SESSION_MS, maxMs: RECOVERY_SESSION_MS } : deps.config.sessionLimits[assurance.aal];
   const token = newToken(deps.random);
   const session: Session = {
     id: token.id,
@@ -115,13 +128,14 @@ export async function completeSignIn(deps: Deps, request: SignInRequest): Promis
       // (`accounts show`, `accounts list`) is the hold: the update takes the row and succeeds only
       // while the account is active. An enrolment holds the invited account first, and its `commit`
       // makes it active before the sign-in is recorded.
-      const enrolment = request.method === 'enrolment';
+      const enrolment = INVITED_METHODS.includes(request.method);
       const notActive = () => new RollBack(fail('account_not_active'));
       if (enrolment && !maySignIn(await tx.accounts.lock(account.id), request.method)) throw notActive();
       if (!enrolment && !(await tx.accounts.recordSignIn(account.id, now))) throw notActive();
       const refused = request.commit ? await request.commit(tx) : null;
       if (refused) throw new RollBack(refused);
-      if (enrolment && !(await tx.accounts.recordSignIn(account.id, now))) throw notActive();
+      // A migration session is not a sign-in of the account yet: the passkey it binds is.
+      if (enrolment && request.method !== 'migration_password' && !(await tx.accounts.recordSignIn(account.id, now))) throw notActive();
       // OWASP ASVS 5.0 7.2.4: "generates a new session token on user authentication, including
       // re-authentication, and terminates the current session token". The store ends it only if it
       // is this account's: a cookie of another account is left alone (the new cookie overwrites it
@@ -149,7 +163,7 @@ export async function completeSignIn(deps: Deps, request: SignInRequest): Promis
         details: {
           method: request.method,
           session: session.id,
-          ...(purpose === 'recovery' ? { purpose } : {}),
+          ...(purpose !== 'sign_in' ? { purpose } : {}),
           passkey: request.passkeyId,
           aal: assurance.aal,
           acr: assurance.acr,
@@ -166,7 +180,8 @@ export async function completeSignIn(deps: Deps, request: SignInRequest): Promis
     throw error;
   }
   deps.metrics.signIns.inc({ method: request.method, result: 'success' });
-  return ok({ account: request.method === 'enrolment' ? { ...account, status: 'active' } : account, session, token: token.token, assurance });
+  const activated = request.method === 'enrolment' || request.method === 'migration_passkey';
+  return ok({ account: activated ? { ...account, status: 'active' } : account, session, token: token.token, assurance });
 }
 
 /** Records a refused sign-in (with its reason) in the audit trail and the metrics. */

@@ -27,6 +27,7 @@ import { SqlAttestationMetadataStore } from './sql/attestationMetadata.ts';
 import { SqlWorkloadStore } from './sql/workloads.ts';
 import { SqlApiKeyStore } from './sql/apiKeys.ts';
 import { SqlPathFactStore } from './sql/pathFacts.ts';
+import { SqlImportStore } from './sql/imports.ts';
 
 export type { Store } from './ports.ts';
 
@@ -70,6 +71,7 @@ function build(db: Db, k: Kysely<Database>, tx: Transaction<Database> | null, op
     apiKeys: new SqlApiKeyStore(k),
     ssfStreams: new SqlSsfStreamStore(k),
     ssfOutbox: new SqlSsfOutboxStore(k),
+    imports: new SqlImportStore(k),
     transaction,
     ping: async () => {
       await sql`select 1`.execute(k);

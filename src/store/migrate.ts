@@ -16,6 +16,7 @@ import * as m014 from './migrations/014_approvals.ts';
 import * as m016 from './migrations/016_workloads.ts';
 import * as m017 from './migrations/017_api_keys.ts';
 import * as m018 from './migrations/018_shared_signals.ts';
+import * as m019 from './migrations/019_imports.ts';
 
 interface Migration {
   readonly version: number;
@@ -41,6 +42,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 16, name: 'workloads', up: m016.up },
   { version: 17, name: 'api_keys', up: m017.up },
   { version: 18, name: 'shared_signals', up: m018.up },
+  { version: 19, name: 'imports', up: m019.up },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -407,6 +407,8 @@ export interface AuthenticatorStore {
   remove(accountId: string, id: string): Promise<boolean>;
   /** Replaces the sealed secret (a TOTP seed sealed again under the current data key). */
   reseal(id: string, sealed: string): Promise<void>;
+  /** Disables the account's active and pending authenticators of these kinds; returns those it disabled. */
+  disableKinds(accountId: string, kinds: readonly CodeAuthenticatorKind[], reason: string): Promise<{ id: string; kind: CodeAuthenticatorKind }[]>;
   /** Disables every active or pending authenticator of the account (offboarding); returns how many. */
   disableForAccount(accountId: string, reason: string): Promise<number>;
 }
@@ -485,6 +487,38 @@ export interface PathFactStore {
   /** What path analysis needs of each of these accounts, in their order. */
   load(accounts: readonly Account[], now: number): Promise<AccountFacts[]>;
   countActiveAdmins(): Promise<number>;
+}
+
+export interface ImportedAccount {
+  readonly accountId: string;
+  readonly source: 'keycloak' | 'csv';
+  readonly externalId: string | null;
+  /** PHC string of the old password; null once a passkey was bound (or none was imported). */
+  readonly passwordHash: string | null;
+  /** E.164 number the old system held; stored only, never a verified SMS factor. */
+  readonly phone: string | null;
+  readonly importedAt: number;
+  readonly passwordRemovedAt: number | null;
+}
+
+/** One role's move to passkeys (`keybound adoption`). */
+export interface AdoptionCounts {
+  readonly role: string;
+  /** Active accounts with at least one active passkey. */
+  readonly enrolled: number;
+  /** Invited or active accounts without an active passkey. */
+  readonly pending: number;
+  /** Of `pending`, those imported from another system. */
+  readonly imported: number;
+}
+
+export interface ImportStore {
+  insert(row: ImportedAccount): Promise<void>;
+  find(accountId: string): Promise<ImportedAccount | undefined>;
+  /** Deletes the old password hash (a passkey was bound); `true` if there was one. */
+  removePassword(accountId: string, now: number): Promise<boolean>;
+  /** Per role: enrolled and pending accounts (suspended and offboarded ones are not counted). */
+  adoption(): Promise<AdoptionCounts[]>;
 }
 
 /** Two-person approvals (migration 014); every change of state is a conditional UPDATE. */
@@ -611,6 +645,7 @@ export interface Store {
   readonly apiKeys: ApiKeyStore;
   readonly ssfStreams: SsfStreamStore;
   readonly ssfOutbox: SsfOutboxStore;
+  readonly imports: ImportStore;
   /** Runs `work` in one transaction; the `Store` it gets writes inside it. */
   transaction<T>(work: (tx: Store) => Promise<T>): Promise<T>;
   /** Cheap round trip, for readiness checks. */

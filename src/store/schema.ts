@@ -291,6 +291,18 @@ export interface SchemaMigrationsTable {
   applied_at: number;
 }
 
+/** Accounts brought over from another system (migration 019). */
+export interface ImportedAccountsTable {
+  account_id: string;
+  source: string;
+  external_id: string | null;
+  /** PHC string of the old password, until a passkey is bound. */
+  password_hash: string | null;
+  phone: string | null;
+  imported_at: number;
+  password_removed_at: number | null;
+}
+
 /** Two-person approvals (migration 014): assisted recoveries and raising a role to admin. */
 export interface ApprovalsTable {
   id: string;
@@ -337,6 +349,7 @@ export interface Database {
   attestation_metadata: AttestationMetadataTable;
   oidc_grant_sessions: OidcGrantSessionsTable;
   oidc_logout_outbox: OidcLogoutOutboxTable;
+  imported_accounts: ImportedAccountsTable;
   approvals: ApprovalsTable;
   workloads: WorkloadsTable;
   api_keys: ApiKeysTable;

@@ -252,6 +252,29 @@ function recover(): void {
 }
 
 /**
+ * The migration sign-in (/migrate, README "Importing accounts"): the old password, and the
+ * authenticator app's code if one was imported; the migration session lands on /account, which
+ * offers only adding a passkey.
+ */
+function migrate(): void {
+  const value = (id: string) => (document.getElementById(id) as HTMLInputElement | null)?.value ?? '';
+  document.getElementById('migrate-form')?.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const button = document.getElementById('migrate-submit') as HTMLButtonElement;
+    busy(button, true);
+    try {
+      const code = value('migrate-code').trim();
+      await api('/api/v1/migration/sign-in', { username: value('migrate-username').trim(), password: value('migrate-password'), ...(code ? { code } : {}) });
+      location.assign('/account');
+    } catch (error) {
+      show(explain(error), 'error', button);
+    } finally {
+      busy(button, false);
+    }
+  });
+}
+
+/**
  * The OpenID provider's sign-in (src/oidc/interaction.ts): a passkey ceremony through the
  * interaction's own endpoints, then on to wherever the provider says. Cancel returns to the app.
  */
@@ -306,6 +329,7 @@ else if (page === 'enrol') enrol();
 else if (page === 'account') account();
 else if (page === 'interaction') interaction();
 else if (page === 'recover') recover();
+else if (page === 'migrate') migrate();
 // One-time codes (assets/codes.ts), beside the passkey behaviour of the same pages.
 const helpers = { api, show, explain, busy, afterAuthenticatorChange, offerSignOutElsewhere };
 if (page === 'login') attachCodeSignIn(helpers);

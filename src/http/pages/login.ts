@@ -13,6 +13,7 @@ export function renderLoginPage(input: { next: string; codeFactors?: readonly Co
   <button type="submit" id="sign-in">Sign in with a passkey</button>
 </form>
 <p class="muted">No passkey yet? Ask your administrator for an enrolment link. Lost your passkeys? <a href="/recover">Recover your account</a> with a saved recovery code.</p>
+<p class="muted">Moving from the old sign-in system? <a href="/migrate">Use your old password once</a> to add a passkey.</p>
 ${input.codeFactors?.length ? renderCodeSignIn(input.codeFactors) : ''}`,
   );
 }

@@ -44,10 +44,15 @@ export function renderRecoverPage(input: { proofs: readonly string[] }): string 
  */
 export function renderRecoveryAccountPage(input: { account: Account; session: Session; sessions: readonly Session[] }): string {
   const { account, session } = input;
+  const intro =
+    session.purpose === 'migration'
+      ? html`<h1>Add a passkey to ${account.username}</h1>
+<p class="notice" id="migration-session">You signed in with your old password, until ${when(session.expiresAt)}, only to add a passkey. Adding it signs you in with it and deletes your old password.</p>`
+      : html`<h1>Recovering ${account.username}</h1>
+<p class="notice" id="recovery-session">This is a recovery session, until ${when(session.expiresAt)}. It can only add a new passkey and see or end your sessions. Adding the passkey signs you in with it and ends every other session.</p>`;
   return layout(
-    { title: 'Recover your account', page: 'account', signedIn: true },
-    html`<h1>Recovering ${account.username}</h1>
-<p class="notice" id="recovery-session">This is a recovery session, until ${when(session.expiresAt)}. It can only add a new passkey and see or end your sessions. Adding the passkey signs you in with it and ends every other session.</p>
+    { title: session.purpose === 'migration' ? 'Add your passkey' : 'Recover your account', page: 'account', signedIn: true },
+    html`${intro}
 <form id="add-passkey-form"><label for="nickname">Name your new passkey</label><input id="nickname" name="nickname" type="text" maxlength="64" placeholder="for example: Phone"><button type="submit" id="add-passkey">Add a passkey</button></form>
 <section aria-labelledby="sessions-heading">
 <h2 id="sessions-heading">Sessions</h2>
@@ -57,7 +62,7 @@ export function renderRecoveryAccountPage(input: { account: Account; session: Se
 ${input.sessions.map(
   (s) => html`<tr data-session="${s.id}">
 <td>${when(s.authTime)}${s.id === session.id ? html` <strong>(this session)</strong>` : ''}</td>
-<td>${s.purpose === 'recovery' ? 'recovery' : s.passkeyId ? 'passkey' : 'code'}</td>
+<td>${s.purpose !== 'sign_in' ? s.purpose : s.passkeyId ? 'passkey' : 'code'}</td>
 <td>${s.ip} · <span class="agent" title="${s.userAgent}">${describeUserAgent(s.userAgent)}</span></td>
 <td>${s.id === session.id || !s.passkeyId ? html`<button type="button" class="revoke" data-id="${s.id}">${s.id === session.id ? 'End recovery' : 'Revoke'}</button>` : html`<span class="muted">ends when you add the passkey</span>`}</td>
 </tr>`,

@@ -9,6 +9,7 @@ import { openApiRoute } from './ops.ts';
 import { passkeyRoutes } from './passkeys.ts';
 import { recoveryCodeRoutes } from './recoveryCodes.ts';
 import { recoveryRoutes } from './recovery.ts';
+import { migrationRoutes } from './migration.ts';
 import { recoveryAdminRoutes, recoveryHolderRoutes } from './recoveries.ts';
 import { sessionRoutes } from './session.ts';
 import { totpRoutes } from './totp.ts';
@@ -26,6 +27,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
   ...deviceRoutes,
   ...grantRoutes,
   ...recoveryRoutes,
+  ...migrationRoutes,
   ...recoveryAdminRoutes,
   ...recoveryHolderRoutes,
   openApiRoute(() => API_ROUTES),

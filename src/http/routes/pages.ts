@@ -17,6 +17,7 @@ import { renderEnrolPage } from '../pages/enrol.ts';
 import { renderErrorPage } from '../pages/error.ts';
 import { renderLoginPage } from '../pages/login.ts';
 import { renderRecoverPage, renderRecoveryAccountPage } from '../pages/recover.ts';
+import { renderMigratePage } from '../pages/migrate.ts';
 import { CODE_FACTORS } from '../../codes/factors.ts';
 import { codeFactorAllowed, codeFactorBindable } from '../../core/policy.ts';
 import { listFactors } from '../../services/codes/factors.ts';
@@ -61,6 +62,8 @@ export async function registerPageRoutes(app: FastifyInstance, deps: Deps): Prom
     return reply.code(result.status).type('text/html; charset=utf-8').header('referrer-policy', 'no-referrer').send(result.body);
   });
 
+  app.get('/migrate', async (_request, reply) => reply.type('text/html; charset=utf-8').send(renderMigratePage()));
+
   app.get('/recover', async (_request, reply) => {
     const proofs = [...new Set(Object.values(deps.policies).flatMap((policy) => (policy.recovery.enabled ? policy.recovery.proofs : [])))];
     return reply.type('text/html; charset=utf-8').send(renderRecoverPage({ proofs }));
@@ -71,7 +74,7 @@ export async function registerPageRoutes(app: FastifyInstance, deps: Deps): Prom
     if (!active.ok) return reply.redirect('/login?next=/account', 303);
     const { account, session } = active.value;
     // A recovery session sees only what it may do (README "Recovery").
-    if (session.purpose === 'recovery') {
+    if (session.purpose !== 'sign_in') {
       return reply.type('text/html; charset=utf-8').send(renderRecoveryAccountPage({ account, session, sessions: await listSessions(deps, active.value) }));
     }
     const [passkeys, sessions, factorList, fresh, grants, recovered, recoveries, paths] = await Promise.all([

@@ -18,6 +18,8 @@ import { checkEnrolmentToken } from '../invitations.ts';
 import { completeSignIn, type SignedIn } from '../signIn.ts';
 import { requireFresh } from '../freshness.ts';
 import { finishRecoveryBinding } from '../recovery/bind.ts';
+import { finishMigrationBinding } from '../migration/bind.ts';
+import { announceRetired, retireOnPasskey, type Retired } from '../migration/retire.ts';
 import { announceRecoveryCompleted, redeemRecoveryLink } from '../recovery/assisted.ts';
 
 /** Who a registration is for: a holder of an enrolment link, or a signed-in account holder. */
@@ -34,7 +36,7 @@ export async function beginRegistration(deps: Deps, who: Registrant): Promise<Re
     invitationId = checked.value.invitation.id;
   } else {
     // A recovery session's one purpose is this (README "Recovery"); any other needs to be fresh.
-    if (who.session.purpose !== 'recovery') {
+    if (who.session.purpose === 'sign_in') {
       const fresh = await requireFresh(deps, who);
       if (!fresh.ok) return fresh;
     }
@@ -97,7 +99,8 @@ export async function finishRegistration(
   if (!ceremony || ceremony.kind !== 'registration' || ceremony.accountId === null) return refuse(fail('passkey_challenge_unknown'));
   const now = deps.clock();
   if (ceremony.expiresAt <= now) return refuse(fail('passkey_challenge_expired'), ceremony.accountId);
-  const recovering = ceremony.invitationId === null && input.session?.purpose === 'recovery' ? input.session : null;
+  // A recovery or a migration session (README "Importing accounts"): each binds a passkey that then signs in.
+  const recovering = ceremony.invitationId === null && input.session && input.session.purpose !== 'sign_in' ? input.session : null;
   if (ceremony.invitationId === null && !recovering) {
     if (input.session?.accountId !== ceremony.accountId) return refuse(fail('session_required'), ceremony.accountId);
     // Adding a passkey: the session was fresh when the ceremony began, and its passkey is still usable.
@@ -169,6 +172,7 @@ export async function finishRegistration(
     attestationTrusted: passkey.attestationTrusted,
     trustReason: credential.trustReason,
   };
+  let retired: Retired = { factors: [], passwordRemoved: false };
   const store = async (tx: Deps['store']): Promise<Failure | null> => {
     await tx.accounts.lock(account.id);
     if (ceremony.invitationId !== null) {
@@ -188,6 +192,9 @@ export async function finishRegistration(
     await passkeyChanged(deps, tx, { accountId: account.id, passkey, change: 'create', by: 'user', at: now });
     if (invitation?.kind === 'device') await auditDeviceLinkRedeemed(tx, invitation, passkey, input.context, now);
     await tx.audit.append({ type: 'passkey.registered', outcome: 'success', accountId: account.id, context: input.context, at: now, details: auditDetails });
+    // Downgrade prevention (README "Importing accounts"): the old password and the role's retired
+    // code factors end in the transaction that binds the passkey.
+    retired = await retireOnPasskey(deps, tx, { account, passkeyId: passkey.id, context: input.context, at: now });
     if (account.status === 'invited') {
       await tx.accounts.setStatus(account.id, 'active', now);
       await tx.audit.append({ type: 'account.enrolled', outcome: 'success', accountId: account.id, context: input.context, at: now, details: { passkey: passkey.id } });
@@ -195,28 +202,34 @@ export async function finishRegistration(
     return null;
   };
 
-  if (recovering) return finishRecoveryBinding(deps, { account, passkey, evidence, recovering, context: input.context, store, refuse });
-  if (ceremony.invitationId === null) {
-    // Adding a passkey to a signed-in account: no new session.
-    const refused = await deps.store.transaction(store);
-    if (refused) return refuse(refused, account.id);
+  const bind = async (): Promise<Result<Registered>> => {
+    if (recovering?.purpose === 'migration') return finishMigrationBinding(deps, { account, passkey, evidence, migrating: recovering, context: input.context, store, refuse });
+    if (recovering) return finishRecoveryBinding(deps, { account, passkey, evidence, recovering, context: input.context, store, refuse });
+    if (ceremony.invitationId === null) {
+      // Adding a passkey to a signed-in account: no new session.
+      const refused = await deps.store.transaction(store);
+      if (refused) return refuse(refused, account.id);
+      deps.metrics.enrolments.inc({ result: 'success' });
+      return ok({ passkey, signedIn: null });
+    }
+    const signedIn = await completeSignIn(deps, {
+      account,
+      method: 'enrolment',
+      factors: [evidence],
+      passkeyId: passkey.id,
+      context: input.context,
+      presentedSessionId: input.session?.id ?? null,
+      commit: store,
+    });
+    if (!signedIn.ok) return refuse(signedIn, account.id);
     deps.metrics.enrolments.inc({ result: 'success' });
-    return ok({ passkey, signedIn: null });
-  }
-  const signedIn = await completeSignIn(deps, {
-    account,
-    method: 'enrolment',
-    factors: [evidence],
-    passkeyId: passkey.id,
-    context: input.context,
-    presentedSessionId: input.session?.id ?? null,
-    commit: store,
-  });
-  if (!signedIn.ok) return refuse(signedIn, account.id);
-  deps.metrics.enrolments.inc({ result: 'success' });
-  if (invitation?.kind === 'device') await announceDeviceAdded(deps, account, passkey, input.context);
-  if (invitation?.kind === 'recovery') await announceRecoveryCompleted(deps, account, invitation, input.context);
-  return ok({ passkey, signedIn: signedIn.value });
+    if (invitation?.kind === 'device') await announceDeviceAdded(deps, account, passkey, input.context);
+    if (invitation?.kind === 'recovery') await announceRecoveryCompleted(deps, account, invitation, input.context);
+    return ok({ passkey, signedIn: signedIn.value });
+  };
+  const result = await bind();
+  if (result.ok) await announceRetired(deps, account, retired, input.context);
+  return result;
 }
 
 /** The challenge a registration response answers, read from its client data; `null` if unreadable. */

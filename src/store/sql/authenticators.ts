@@ -155,6 +155,25 @@ export class SqlAuthenticatorStore implements AuthenticatorStore {
     return Number(result.numDeletedRows) === 1;
   }
 
+  async disableKinds(accountId: string, kinds: readonly CodeAuthenticatorKind[], reason: string): Promise<{ id: string; kind: CodeAuthenticatorKind }[]> {
+    if (kinds.length === 0) return [];
+    const live = await this.db
+      .selectFrom('authenticators')
+      .select(['id', 'kind'])
+      .where('account_id', '=', accountId)
+      .where('kind', 'in', [...kinds])
+      .where('status', 'in', ['active', 'pending'])
+      .execute();
+    if (live.length === 0) return [];
+    await this.db
+      .updateTable('authenticators')
+      .set({ status: 'disabled', disabled_reason: reason })
+      .where('id', 'in', live.map((a) => a.id))
+      .where('status', 'in', ['active', 'pending'])
+      .execute();
+    return live.map((a) => ({ id: a.id, kind: a.kind as CodeAuthenticatorKind }));
+  }
+
   async disableForAccount(accountId: string, reason: string): Promise<number> {
     const result = await this.db
       .updateTable('authenticators')

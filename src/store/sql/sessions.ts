@@ -56,7 +56,7 @@ function toSession(row: Selectable<SessionsTable>): Session {
     ip: row.ip,
     userAgent: row.user_agent,
     revokedAt: row.revoked_at === null ? null : Number(row.revoked_at),
-    purpose: row.purpose === 'recovery' ? 'recovery' : 'sign_in',
+    purpose: row.purpose === 'recovery' || row.purpose === 'migration' ? row.purpose : 'sign_in',
   };
 }
 
