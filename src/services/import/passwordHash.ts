@@ -23,6 +23,7 @@ const MAX_PBKDF2_ITERATIONS = 5_000_000;
 const MAX_ARGON2_MEMORY_KIB = 1 << 20;
 const MAX_ARGON2_TIME = 20;
 const MAX_BCRYPT_COST = 15;
+const MAX_PHC = 512;
 
 const B64 = /^[A-Za-z0-9+/]+={0,2}$/;
 const PBKDF2 = /^\$pbkdf2-(sha256|sha512)\$i=(\d{1,8})\$([A-Za-z0-9+/]+={0,2})\$([A-Za-z0-9+/]+={0,2})$/;
@@ -31,6 +32,8 @@ const BCRYPT = /^\$2[aby]\$(\d\d)\$[./A-Za-z0-9]{53}$/;
 
 /** The family of a stored hash, or why it cannot be used. */
 export function hashFamily(phc: string): { family: HashFamily } | { problem: string } {
+  // Every stored string has a bound; real PHC strings of these families are under 200 characters.
+  if (phc.length > MAX_PHC) return { problem: `longer than ${MAX_PHC} characters` };
   const pb = PBKDF2.exec(phc);
   if (pb) {
     const iterations = Number(pb[2]);

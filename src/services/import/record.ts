@@ -29,6 +29,8 @@ export interface Problem {
 }
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+/** The other system's id for the person (Keycloak's user id, a UUID), kept for the report. */
+const MAX_EXTERNAL_ID = 255;
 
 /** Checks a record the way `keybound invite` checks its input, and the hash and the seed besides. */
 export function checkRecord(raw: RawRecord): ImportRecord | Problem {
@@ -44,6 +46,7 @@ export function checkRecord(raw: RawRecord): ImportRecord | Problem {
     phone = normalisePhone(raw.phone);
     if (phone === null) return bad('phone: not an E.164 number (+ and 7-15 digits)');
   }
+  if (raw.externalId !== null && raw.externalId.length > MAX_EXTERNAL_ID) return bad(`id: more than ${MAX_EXTERNAL_ID} characters`);
   const passwordHash = raw.passwordHash?.trim() || null;
   if (passwordHash !== null) {
     const family = hashFamily(passwordHash);

@@ -78,6 +78,9 @@ export const STRING_BOUNDS: Readonly<Record<string, Readonly<Record<string, numb
   // few claims (names and emails within their own bounds).
   ssf_streams: { id: TOKEN_ID, client_id: 128, endpoint_url: 2000, authorization_header: 8192, events_requested: 16_384, description: 500, status: 16, status_reason: 200, last_failure: 256 },
   ssf_stream_subjects: { stream_id: TOKEN_ID, account_id: 200 },
+  // Imports (migration 019, services/import): source a closed list; external_id record.ts
+  // MAX_EXTERNAL_ID; password_hash passwordHash.ts MAX_PHC; phone E.164 (+ and at most 15 digits).
+  imported_accounts: { account_id: ID, source: 16, external_id: 255, password_hash: 512, phone: 16 },
   ssf_outbox: { id: TOKEN_ID, stream_id: TOKEN_ID, event_type: 300, payload: 8192, txn: TOKEN_ID },
 };
 
