@@ -120,3 +120,33 @@ export class OutboxDispatcher<Row extends OutboxRowBase> {
     await this.idle();
   }
 }
+
+/** One delivery attempt's outcome: `final` when retrying cannot help (the row is then given up). */
+export type Attempt = { ok: true } | { ok: false; reason: string; final: boolean };
+
+/**
+ * What the server and the tests drive of an outbox's sender (back-channel logout, Shared Signals):
+ * each sender builds its engine with its own `deliver`, and these four pass through to it.
+ */
+export abstract class OutboxSender<Row extends OutboxRowBase> {
+  protected abstract readonly engine: OutboxDispatcher<Row>;
+
+  start(): void {
+    this.engine.start();
+  }
+
+  /** Claims due rows while there is room and starts their deliveries; returns how many started. */
+  runOnce(): Promise<number> {
+    return this.engine.runOnce();
+  }
+
+  /** Resolves when no delivery is under way. */
+  idle(): Promise<void> {
+    return this.engine.idle();
+  }
+
+  /** Stops polling and cuts attempts under way short; their rows are due again (here or elsewhere). */
+  close(): Promise<void> {
+    return this.engine.close();
+  }
+}

@@ -3,7 +3,7 @@ import { base64url } from '../core/bytes.ts';
 import type { Deps } from '../services/deps.ts';
 import type { LogoutOutboxRow, OidcClientRow, Store } from '../store/ports.ts';
 import { loadSigningKeys } from './keys.ts';
-import { OutboxDispatcher, pauseAfter, type DispatchLog, type OutboxTiming } from '../delivery/outbox.ts';
+import { OutboxDispatcher, OutboxSender, pauseAfter, type Attempt, type DispatchLog, type OutboxTiming } from '../delivery/outbox.ts';
 
 /**
  * OpenID Connect Back-Channel Logout 1.0. When a Keybound session ends (services/sessions.ts
@@ -97,42 +97,22 @@ export async function signLogoutToken(deps: Deps, row: LogoutOutboxRow, client: 
 }
 
 /** What one attempt came to; `final` failures are not tried again. */
-type Attempt = { ok: true } | { ok: false; reason: string; final: boolean };
-
 export type { DispatchLog } from '../delivery/outbox.ts';
 
 /** Sends the outbox's due Logout Tokens (one per instance; see the module comment and delivery/outbox.ts). */
-export class LogoutDispatcher {
-  private readonly engine: OutboxDispatcher<LogoutOutboxRow>;
+export class LogoutDispatcher extends OutboxSender<LogoutOutboxRow> {
+  protected readonly engine: OutboxDispatcher<LogoutOutboxRow>;
 
   constructor(
     private readonly deps: Deps,
     private readonly log: DispatchLog,
     readonly settings: DispatchSettings = DISPATCH_DEFAULTS,
   ) {
+    super();
     this.engine = new OutboxDispatcher<LogoutOutboxRow>(
       { label: 'back-channel logout', event: 'oidc.backchannel_logout', port: () => deps.store.oidcLogoutOutbox, clock: deps.clock, timing: settings, deliver: (row) => this.deliver(row) },
       log,
     );
-  }
-
-  start(): void {
-    this.engine.start();
-  }
-
-  /** Claims due rows while there is room and starts their deliveries; returns how many started. */
-  runOnce(): Promise<number> {
-    return this.engine.runOnce();
-  }
-
-  /** Resolves when no delivery is under way. */
-  idle(): Promise<void> {
-    return this.engine.idle();
-  }
-
-  /** Stops polling and cuts attempts under way short; their rows are due again (here or elsewhere). */
-  close(): Promise<void> {
-    return this.engine.close();
   }
 
   private async deliver(row: LogoutOutboxRow): Promise<void> {

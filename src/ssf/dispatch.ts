@@ -1,5 +1,5 @@
 import { importJWK, SignJWT, type JWK } from 'jose';
-import { OutboxDispatcher, pauseAfter, type DispatchLog, type OutboxTiming } from '../delivery/outbox.ts';
+import { OutboxDispatcher, OutboxSender, pauseAfter, type Attempt, type DispatchLog, type OutboxTiming } from '../delivery/outbox.ts';
 import type { Deps } from '../services/deps.ts';
 import type { SsfOutboxRow, SsfStream } from '../store/ports.ts';
 import { loadSigningKeys } from '../oidc/keys.ts';
@@ -54,36 +54,19 @@ export async function signSet(deps: Deps, row: SsfOutboxRow, stream: SsfStream):
     .sign(await importJWK(jwk, jwk.alg));
 }
 
-type Attempt = { ok: true } | { ok: false; reason: string; final: boolean };
-
-export class SsfDispatcher {
-  private readonly engine: OutboxDispatcher<SsfOutboxRow>;
+export class SsfDispatcher extends OutboxSender<SsfOutboxRow> {
+  protected readonly engine: OutboxDispatcher<SsfOutboxRow>;
 
   constructor(
     private readonly deps: Deps,
     private readonly log: DispatchLog,
     readonly settings: SsfDispatchSettings = SSF_DISPATCH_DEFAULTS,
   ) {
+    super();
     this.engine = new OutboxDispatcher<SsfOutboxRow>(
       { label: 'shared signals', event: 'ssf.delivery', port: () => deps.store.ssfOutbox, clock: deps.clock, timing: settings, deliver: (row) => this.deliver(row) },
       log,
     );
-  }
-
-  start(): void {
-    this.engine.start();
-  }
-
-  runOnce(): Promise<number> {
-    return this.engine.runOnce();
-  }
-
-  idle(): Promise<void> {
-    return this.engine.idle();
-  }
-
-  close(): Promise<void> {
-    return this.engine.close();
   }
 
   private async deliver(row: SsfOutboxRow): Promise<void> {
