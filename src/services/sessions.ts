@@ -204,15 +204,17 @@ async function mayEndOthers(deps: Deps, active: ActiveSession): Promise<Result<n
 export async function endSessionsOverLimit(
   deps: Deps,
   tx: Store,
-  input: { accountId: string; newSessionId: string; withPasskey: boolean; max: number; context: RequestContext; at: number },
+  input: { accountId: string; newSessionId: string; withPasskey: boolean; max: number; context: RequestContext; at: number; liveSessions?: number | undefined },
 ): Promise<Result<string[]>> {
   if (input.max <= 0) return ok([]);
-  // Counted first: most sign-ins are far below the limit, and listing reads every live session.
-  if ((await tx.sessions.countActive(input.accountId, input.at)) < input.max) return ok([]);
-  const live = await tx.sessions.listActive(input.accountId, input.at);
-  const excess = live.length - (input.max - 1);
+  // Counted first (or given, when the caller's hold on the account counted them: signIn.ts): most
+  // sign-ins are far below the limit, and listing reads every live session.
+  const live = input.liveSessions ?? (await tx.sessions.countActive(input.accountId, input.at));
+  if (live < input.max) return ok([]);
+  const listed = await tx.sessions.listActive(input.accountId, input.at);
+  const excess = listed.length - (input.max - 1);
   if (excess <= 0) return ok([]);
-  const endable = input.withPasskey ? live : live.filter((s) => !signedInWithPasskey(s));
+  const endable = input.withPasskey ? listed : listed.filter((s) => !signedInWithPasskey(s));
   if (endable.length < excess) return fail('session_limit_reached');
   const leastRecent = [...endable].sort((a, b) => a.lastSeenAt - b.lastSeenAt || a.createdAt - b.createdAt).slice(0, excess);
   return ok(

@@ -130,12 +130,14 @@ export async function completeSignIn(deps: Deps, request: SignInRequest): Promis
       // makes it active before the sign-in is recorded.
       const enrolment = INVITED_METHODS.includes(request.method);
       const notActive = () => new RollBack(fail('account_not_active'));
+      // The hold also counts the account's live sessions (store/ports.ts), for the limit below.
+      let held: { liveSessions: number } | null = null;
       if (enrolment && !maySignIn(await tx.accounts.lock(account.id), request.method)) throw notActive();
-      if (!enrolment && !(await tx.accounts.recordSignIn(account.id, now))) throw notActive();
+      if (!enrolment && !(held = await tx.accounts.recordSignIn(account.id, now))) throw notActive();
       const refused = request.commit ? await request.commit(tx) : null;
       if (refused) throw new RollBack(refused);
       // A migration session is not a sign-in of the account yet: the passkey it binds is.
-      if (enrolment && request.method !== 'migration_password' && !(await tx.accounts.recordSignIn(account.id, now))) throw notActive();
+      if (enrolment && request.method !== 'migration_password' && !(held = await tx.accounts.recordSignIn(account.id, now))) throw notActive();
       // OWASP ASVS 5.0 7.2.4: "generates a new session token on user authentication, including
       // re-authentication, and terminates the current session token". The store ends it only if it
       // is this account's: a cookie of another account is left alone (the new cookie overwrites it
@@ -148,6 +150,8 @@ export async function completeSignIn(deps: Deps, request: SignInRequest): Promis
         newSessionId: session.id,
         withPasskey: signedInWithPasskey(session),
         max: deps.config.sessionMaxPerAccount,
+        // Counted before the replaced session ended: count again then (a rare sign-in over a live one).
+        liveSessions: replaced.length === 0 ? held?.liveSessions : undefined,
         context,
         at: now,
       });

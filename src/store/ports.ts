@@ -25,9 +25,13 @@ export interface AccountStore {
   /**
    * Records a sign-in if the account is `active` at this instant: one statement, so a sign-in that
    * commits after a suspension or offboarding (which take the row first) finds it not active and
-   * rolls back. `false`: not active.
+   * rolls back. `null`: not active. Otherwise how many live sessions the account holds (revoked,
+   * expired and idle-expired ones not counted), read under the hold: on SQLite in the same
+   * statement (`RETURNING` a subquery: SQLite has one writer, so the count is current), on
+   * PostgreSQL in a second one, since a `RETURNING` subquery there reads the statement's snapshot,
+   * taken before the wait for a row lock, and would miss a session a racing sign-in just committed.
    */
-  recordSignIn(id: string, now: number): Promise<boolean>;
+  recordSignIn(id: string, now: number): Promise<{ liveSessions: number } | null>;
   /** Accounts whose username, display name or email contains `query` (case-insensitive), by username, at most `limit`. */
   search(query: string, limit: number): Promise<Account[]>;
   /**
@@ -55,6 +59,8 @@ export interface PasskeyStore {
   /** `false` when the credential id is already registered. */
   insert(passkey: Passkey): Promise<boolean>;
   findByCredentialId(credentialId: string): Promise<Passkey | undefined>;
+  /** The passkey with this credential id and the account that holds it, read together (every passkey sign-in). */
+  findWithOwner(credentialId: string): Promise<{ passkey: Passkey; account: Account } | undefined>;
   findById(id: string): Promise<Passkey | undefined>;
   listByAccount(accountId: string): Promise<Passkey[]>;
   /**

@@ -431,6 +431,17 @@ describe.each(BACKENDS)('store contract on %s', (backend: Backend) => {
       expect(await store.passkeys.findByCredentialId('nothing')).toBeUndefined();
     });
 
+    it('finds a passkey with the account that holds it, every field of both intact, in one read', async () => {
+      const p = aPasskey(account.id, { transports: ['internal'], backupEligible: true, backupState: true, signCount: 3 });
+      const q = aPasskey(other.id);
+      for (const k of [p, q]) expect(await store.passkeys.insert(k)).toBe(true);
+      const holder = await store.accounts.findById(account.id);
+      expect(holder).toBeDefined();
+      expect(await store.passkeys.findWithOwner(p.credentialId)).toEqual({ passkey: p, account: holder });
+      expect(await store.passkeys.findWithOwner(q.credentialId)).toEqual({ passkey: q, account: await store.accounts.findById(other.id) });
+      expect(await store.passkeys.findWithOwner('nothing')).toBeUndefined();
+    });
+
     it('answers false for a credential id already registered, on any account', async () => {
       const p = aPasskey(account.id);
       expect(await store.passkeys.insert(p)).toBe(true);

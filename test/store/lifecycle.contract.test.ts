@@ -62,11 +62,30 @@ describe.each(BACKENDS)('account administration store contract on %s', (backend)
     const suspended = anAccount({ status: 'suspended' });
     for (const a of [active, suspended]) await store.accounts.create(a);
     expect((await store.accounts.findById(active.id))?.lastSignInAt).toBeUndefined();
-    expect(await store.accounts.recordSignIn(active.id, T0 + 5)).toBe(true);
-    expect(await store.accounts.recordSignIn(suspended.id, T0 + 5)).toBe(false);
-    expect(await store.accounts.recordSignIn('nobody', T0 + 5)).toBe(false);
+    expect(await store.accounts.recordSignIn(active.id, T0 + 5)).toEqual({ liveSessions: 0 });
+    expect(await store.accounts.recordSignIn(suspended.id, T0 + 5)).toBeNull();
+    expect(await store.accounts.recordSignIn('nobody', T0 + 5)).toBeNull();
     expect((await store.accounts.findById(active.id))?.lastSignInAt).toBe(T0 + 5);
     expect((await store.accounts.findById(suspended.id))?.lastSignInAt).toBeUndefined();
+  });
+
+  it('recordSignIn counts the live sessions it holds the account for: not revoked, expired or idle-expired ones, nor other accounts\'', async () => {
+    const account = anAccount();
+    const other = anAccount();
+    for (const a of [account, other]) await store.accounts.create(a);
+    const now = T0 + HOUR;
+    const sessions = [
+      aSession(account.id, { expiresAt: now + HOUR, idleExpiresAt: now + HOUR }),
+      aSession(account.id, { expiresAt: now + HOUR, idleExpiresAt: now + HOUR }),
+      aSession(account.id, { expiresAt: now + HOUR, idleExpiresAt: now + HOUR, revokedAt: T0 }),
+      aSession(account.id, { expiresAt: now, idleExpiresAt: now }),
+      aSession(account.id, { expiresAt: now + HOUR, idleExpiresAt: now - 1 }),
+      aSession(other.id, { expiresAt: now + HOUR, idleExpiresAt: now + HOUR }),
+    ];
+    for (const s of sessions) await store.sessions.create(s);
+    expect(await store.accounts.recordSignIn(account.id, now)).toEqual({ liveSessions: 2 });
+    expect(await store.sessions.countActive(account.id, now)).toBe(2);
+    expect(await store.accounts.recordSignIn(other.id, now)).toEqual({ liveSessions: 1 });
   });
 
   it('search matches username, display name or email anywhere, any case, with % and _ taken literally', async () => {

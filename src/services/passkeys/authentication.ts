@@ -74,12 +74,12 @@ export async function finishAuthentication(
   if (ceremony.expiresAt <= now) return refuse(fail('passkey_challenge_expired'), ceremony.accountId);
 
   const credentialId = base64url.encode(decoded.value.credentialId);
-  const passkey = await deps.store.passkeys.findByCredentialId(credentialId);
-  if (!passkey || (ceremony.accountId !== null && passkey.accountId !== ceremony.accountId)) {
+  // A passkey always has its account (a foreign key): both are read in one statement.
+  const found = await deps.store.passkeys.findWithOwner(credentialId);
+  if (!found || (ceremony.accountId !== null && found.passkey.accountId !== ceremony.accountId)) {
     return refuse(fail('passkey_unknown_credential'), ceremony.accountId);
   }
-  const account = await deps.store.accounts.findById(passkey.accountId);
-  if (!account) return refuse(fail('passkey_unknown_credential'));
+  const { passkey, account } = found;
   // §7.2 step 6: a returned user handle must be the credential's owner.
   if (decoded.value.userHandle && base64url.encode(decoded.value.userHandle) !== account.userHandle) {
     return refuse(fail('passkey_user_handle_mismatch'), account.id, { passkey: passkey.id });

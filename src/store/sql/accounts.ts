@@ -3,6 +3,7 @@ import type { Account, AccountStatus, Role } from '../../core/model.ts';
 import type { Dialect } from '../db.ts';
 import type { AccountStore } from '../ports.ts';
 import { prepared } from '../prepared.ts';
+import { countLiveOfAccount } from './sessions.ts';
 import type { AccountsTable, Database } from '../schema.ts';
 
 const byId = prepared((db, id: string) => db.selectFrom('accounts').selectAll().where('id', '=', id));
@@ -25,9 +26,27 @@ export function toAccount(row: Selectable<AccountsTable>): Account {
   };
 }
 
-// Every sign-in writes it, inside its transaction (services/signIn.ts): compiled once.
+// Every sign-in writes it, inside its transaction (services/signIn.ts): compiled once. On SQLite the
+// account's live sessions are counted in the same statement (ports.ts says why not on PostgreSQL).
 const recordSignIn = prepared((db, id: string, now: number) =>
   db.updateTable('accounts').set({ last_sign_in_at: now }).where('id', '=', id).where('status', '=', 'active'),
+);
+const recordSignInCounting = prepared((db, id: string, now: number) =>
+  db
+    .updateTable('accounts')
+    .set({ last_sign_in_at: now })
+    .where('id', '=', id)
+    .where('status', '=', 'active')
+    .returning((eb) =>
+      eb
+        .selectFrom('sessions')
+        .select(eb.fn.countAll<number>().as('n'))
+        .where('account_id', '=', id)
+        .where('revoked_at', 'is', null)
+        .where('expires_at', '>', now)
+        .where('idle_expires_at', '>', now)
+        .as('live_sessions'),
+    ),
 );
 
 /** A LIKE pattern that matches `text` anywhere, with LIKE's own characters taken literally. */
@@ -113,9 +132,15 @@ export class SqlAccountStore implements AccountStore {
     return Number(result.numUpdatedRows) === 1;
   }
 
-  async recordSignIn(id: string, now: number): Promise<boolean> {
+  async recordSignIn(id: string, now: number): Promise<{ liveSessions: number } | null> {
+    if (this.dialect === 'sqlite') {
+      const [row] = (await recordSignInCounting(this.db, id, now)).rows;
+      return row ? { liveSessions: Number(row.live_sessions) } : null;
+    }
     const result = await recordSignIn(this.db, id, now);
-    return Number(result.numAffectedRows) === 1;
+    if (Number(result.numAffectedRows) !== 1) return null;
+    const [count] = (await countLiveOfAccount(this.db, id, now)).rows;
+    return { liveSessions: Number(count?.n ?? 0) };
   }
 
   async search(query: string, limit: number): Promise<Account[]> {

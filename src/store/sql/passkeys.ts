@@ -1,10 +1,32 @@
 import type { Kysely, Selectable } from 'kysely';
-import type { Passkey, PasskeyStatus } from '../../core/model.ts';
+import type { Account, Passkey, PasskeyStatus } from '../../core/model.ts';
 import type { PasskeyStore } from '../ports.ts';
 import { prepared } from '../prepared.ts';
-import type { Database, PasskeysTable } from '../schema.ts';
+import type { AccountsTable, Database, PasskeysTable } from '../schema.ts';
+import { toAccount } from './accounts.ts';
 
 const byCredentialId = prepared((db, credentialId: string) => db.selectFrom('passkeys').selectAll().where('credential_id', '=', credentialId));
+// A passkey sign-in reads the credential and its account together (one statement instead of two);
+// the account's columns come back prefixed `owner_` (a passkey has an `account_id` of its own).
+const withOwnerByCredentialId = prepared((db, credentialId: string) =>
+  db
+    .selectFrom('passkeys')
+    .innerJoin('accounts', 'accounts.id', 'passkeys.account_id')
+    .selectAll('passkeys')
+    .select([
+      'accounts.id as owner_id',
+      'accounts.username as owner_username',
+      'accounts.display_name as owner_display_name',
+      'accounts.role as owner_role',
+      'accounts.status as owner_status',
+      'accounts.user_handle as owner_user_handle',
+      'accounts.email as owner_email',
+      'accounts.created_at as owner_created_at',
+      'accounts.updated_at as owner_updated_at',
+      'accounts.last_sign_in_at as owner_last_sign_in_at',
+    ])
+    .where('passkeys.credential_id', '=', credentialId),
+);
 const recordUse = prepared((db, id: string, expectedSignCount: number, signCount: number, backupState: number, now: number) =>
   db
     .updateTable('passkeys')
@@ -73,6 +95,24 @@ export class SqlPasskeyStore implements PasskeyStore {
   async findByCredentialId(credentialId: string): Promise<Passkey | undefined> {
     const [row] = (await byCredentialId(this.db, credentialId)).rows;
     return row && toPasskey(row);
+  }
+
+  async findWithOwner(credentialId: string): Promise<{ passkey: Passkey; account: Account } | undefined> {
+    const [row] = (await withOwnerByCredentialId(this.db, credentialId)).rows;
+    if (!row) return undefined;
+    const owner: Selectable<AccountsTable> = {
+      id: row.owner_id,
+      username: row.owner_username,
+      display_name: row.owner_display_name,
+      role: row.owner_role,
+      status: row.owner_status,
+      user_handle: row.owner_user_handle,
+      email: row.owner_email,
+      created_at: row.owner_created_at,
+      updated_at: row.owner_updated_at,
+      last_sign_in_at: row.owner_last_sign_in_at,
+    };
+    return { passkey: toPasskey(row), account: toAccount(owner) };
   }
 
   async findById(id: string): Promise<Passkey | undefined> {

@@ -19,7 +19,7 @@ const touch = prepared((db, id: string, now: number, idleExpiresAt: number) =>
 );
 
 // Every sign-in counts them (the per-account session limit, services/sessions.ts): compiled once.
-const countLiveOfAccount = prepared((db, accountId: string, now: number) =>
+export const countLiveOfAccount = prepared((db, accountId: string, now: number) =>
   db
     .selectFrom('sessions')
     .select((eb) => eb.fn.countAll().as('n'))
