@@ -1,6 +1,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { LogoutOutboxRow, OidcLogoutOutboxStore } from '../ports.ts';
 import type { Database, OidcLogoutOutboxTable } from '../schema.ts';
+import { SqlOutboxLease } from './outboxLease.ts';
 
 function toRow(r: Selectable<OidcLogoutOutboxTable>): LogoutOutboxRow {
   return {
@@ -16,8 +17,10 @@ function toRow(r: Selectable<OidcLogoutOutboxTable>): LogoutOutboxRow {
   };
 }
 
-export class SqlOidcLogoutOutboxStore implements OidcLogoutOutboxStore {
-  constructor(private readonly db: Kysely<Database>) {}
+export class SqlOidcLogoutOutboxStore extends SqlOutboxLease implements OidcLogoutOutboxStore {
+  constructor(db: Kysely<Database>) {
+    super(db, 'oidc_logout_outbox');
+  }
 
   async enqueue(rows: readonly LogoutOutboxRow[]): Promise<void> {
     if (rows.length === 0) return;
@@ -42,24 +45,5 @@ export class SqlOidcLogoutOutboxStore implements OidcLogoutOutboxStore {
   async listDue(now: number, limit: number): Promise<LogoutOutboxRow[]> {
     const rows = await this.db.selectFrom('oidc_logout_outbox').selectAll().where('next_attempt_at', '<=', now).orderBy('next_attempt_at').orderBy('id').limit(limit).execute();
     return rows.map(toRow);
-  }
-
-  async claim(id: string, attempts: number, now: number, leaseUntil: number): Promise<boolean> {
-    const result = await this.db
-      .updateTable('oidc_logout_outbox')
-      .set({ attempts: attempts + 1, next_attempt_at: leaseUntil })
-      .where('id', '=', id)
-      .where('attempts', '=', attempts)
-      .where('next_attempt_at', '<=', now)
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows) === 1;
-  }
-
-  async reschedule(id: string, at: number): Promise<void> {
-    await this.db.updateTable('oidc_logout_outbox').set({ next_attempt_at: at }).where('id', '=', id).execute();
-  }
-
-  async remove(id: string): Promise<void> {
-    await this.db.deleteFrom('oidc_logout_outbox').where('id', '=', id).execute();
   }
 }

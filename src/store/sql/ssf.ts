@@ -1,6 +1,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { SsfOutboxRow, SsfOutboxStore, SsfStream, SsfStreamChanges, SsfStreamStatus, SsfStreamStore } from '../ports.ts';
 import type { Database, SsfOutboxTable, SsfStreamsTable } from '../schema.ts';
+import { SqlOutboxLease } from './outboxLease.ts';
 
 /** A delivery failure is kept as one bounded line (the status endpoint shows it). */
 const MAX_FAILURE = 256;
@@ -148,8 +149,10 @@ function toRow(r: Selectable<SsfOutboxTable>): SsfOutboxRow {
   };
 }
 
-export class SqlSsfOutboxStore implements SsfOutboxStore {
-  constructor(private readonly db: Kysely<Database>) {}
+export class SqlSsfOutboxStore extends SqlOutboxLease implements SsfOutboxStore {
+  constructor(db: Kysely<Database>) {
+    super(db, 'ssf_outbox');
+  }
 
   async enqueue(rows: readonly SsfOutboxRow[]): Promise<void> {
     if (rows.length === 0) return;
@@ -189,24 +192,5 @@ export class SqlSsfOutboxStore implements SsfOutboxStore {
       .limit(limit)
       .execute();
     return rows.map(toRow);
-  }
-
-  async claim(id: string, attempts: number, now: number, leaseUntil: number): Promise<boolean> {
-    const result = await this.db
-      .updateTable('ssf_outbox')
-      .set({ attempts: attempts + 1, next_attempt_at: leaseUntil })
-      .where('id', '=', id)
-      .where('attempts', '=', attempts)
-      .where('next_attempt_at', '<=', now)
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows) === 1;
-  }
-
-  async reschedule(id: string, at: number): Promise<void> {
-    await this.db.updateTable('ssf_outbox').set({ next_attempt_at: at }).where('id', '=', id).execute();
-  }
-
-  async remove(id: string): Promise<void> {
-    await this.db.deleteFrom('ssf_outbox').where('id', '=', id).execute();
   }
 }
