@@ -3,13 +3,14 @@
  * entries are replaced as a whole, and only by a BLOB with a higher number, however many imports race.
  */
 import { sql, type Kysely } from 'kysely';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { Passkey } from '../../src/core/model.ts';
 import { openDatabase, type Db } from '../../src/store/db.ts';
 import { createStore, type Store } from '../../src/store/index.ts';
 import { MIGRATIONS, migrate } from '../../src/store/migrate.ts';
 import type { AttestationMetadataEntry } from '../../src/store/ports.ts';
 import { BACKENDS, freshDatabase, type TestDatabase } from '../helpers/db.ts';
+import { useFreshStore } from '../helpers/store.ts';
 
 const T0 = Date.UTC(2026, 0, 1);
 const aaguid = (n: number) => `00000000-0000-0000-0000-${String(n).padStart(12, '0')}`;
@@ -25,19 +26,10 @@ const entry = (n: number, blobNo: number, fields: Partial<AttestationMetadataEnt
 const blob = (no: number, entries: number) => ({ no, nextUpdate: '2027-01-01', importedAt: T0 + no, entries });
 
 describe.each(BACKENDS)('attestation metadata store contract on %s', (backend) => {
-  let database: TestDatabase;
-  let db: Db;
   let store: Store;
-  beforeEach(async () => {
-    database = await freshDatabase(backend);
-    db = openDatabase(database.url);
-    await migrate(db);
-    store = createStore(db);
-  });
-  afterEach(async () => {
-    await db.close();
-    await database.drop();
-  });
+  let db: Db;
+  let database: TestDatabase;
+  useFreshStore(backend, (fresh) => ({ store, db, database } = fresh));
 
   it('finding 1: MDS import stores entries and finds them by AAGUID, with the BLOB they came from', async () => {
     expect(await store.attestationMetadata.current()).toBeUndefined();

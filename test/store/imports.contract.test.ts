@@ -3,12 +3,11 @@
  * and PostgreSQL: the old password hash is removed exactly once under any concurrency, adoption
  * counts by role and passkey, and retiring disables only the kinds asked for, once.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Account, CodeAuthenticator } from '../../src/core/model.ts';
-import { openDatabase, type Db } from '../../src/store/db.ts';
-import { createStore, type Store } from '../../src/store/index.ts';
-import { migrate } from '../../src/store/migrate.ts';
-import { BACKENDS, freshDatabase, type TestDatabase } from '../helpers/db.ts';
+import type { Store } from '../../src/store/index.ts';
+import { BACKENDS } from '../helpers/db.ts';
+import { useFreshStore } from '../helpers/store.ts';
 
 const T0 = Date.UTC(2026, 0, 1);
 let serial = 0;
@@ -22,19 +21,8 @@ const anAuthenticator = (accountId: string, fields: Partial<CodeAuthenticator> =
 });
 
 describe.each(BACKENDS)('import store contract on %s', (backend) => {
-  let database: TestDatabase;
-  let db: Db;
   let store: Store;
-  beforeEach(async () => {
-    database = await freshDatabase(backend);
-    db = openDatabase(database.url);
-    await migrate(db);
-    store = createStore(db);
-  });
-  afterEach(async () => {
-    await db.close();
-    await database.drop();
-  });
+  useFreshStore(backend, (fresh) => ({ store } = fresh));
 
   const imported = async (fields: Partial<Account> = {}, passwordHash: string | null = '$2b$04$x') => {
     const account = anAccount(fields);

@@ -3,13 +3,12 @@
  * PostgreSQL: recording a sign-in only while the account is active, searching accounts (LIKE's own
  * characters taken literally), changing details, and the bulk revocations offboarding runs.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ACR } from '../../src/core/assurance/level.ts';
 import type { Account, CodeAuthenticator, Passkey, Session } from '../../src/core/model.ts';
-import { openDatabase, type Db } from '../../src/store/db.ts';
-import { createStore, type Store } from '../../src/store/index.ts';
-import { migrate } from '../../src/store/migrate.ts';
-import { BACKENDS, freshDatabase, type TestDatabase } from '../helpers/db.ts';
+import type { Store } from '../../src/store/index.ts';
+import { BACKENDS } from '../helpers/db.ts';
+import { useFreshStore } from '../helpers/store.ts';
 
 const T0 = Date.UTC(2026, 0, 1);
 const HOUR = 3_600_000;
@@ -43,19 +42,8 @@ const aSession = (accountId: string, fields: Partial<Session> = {}): Session => 
 };
 
 describe.each(BACKENDS)('account administration store contract on %s', (backend) => {
-  let database: TestDatabase;
-  let db: Db;
   let store: Store;
-  beforeEach(async () => {
-    database = await freshDatabase(backend);
-    db = openDatabase(database.url);
-    await migrate(db);
-    store = createStore(db);
-  });
-  afterEach(async () => {
-    await db.close();
-    await database.drop();
-  });
+  useFreshStore(backend, (fresh) => ({ store } = fresh));
 
   it('recordSignIn records the time only while the account is active', async () => {
     const active = anAccount();

@@ -3,12 +3,11 @@
  * keep their client and `sid`; the logout outbox hands each attempt to exactly one of any number of
  * racing claimers, and rows come due, move and go as the dispatcher (src/oidc/backchannel.ts) needs.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openDatabase, type Db } from '../../src/store/db.ts';
-import { createStore, type Store } from '../../src/store/index.ts';
-import { migrate } from '../../src/store/migrate.ts';
+import { describe, expect, it } from 'vitest';
+import type { Store } from '../../src/store/index.ts';
 import type { LogoutOutboxRow } from '../../src/store/ports.ts';
-import { BACKENDS, freshDatabase, type TestDatabase } from '../helpers/db.ts';
+import { BACKENDS } from '../helpers/db.ts';
+import { useFreshStore } from '../helpers/store.ts';
 
 const T0 = Date.UTC(2026, 0, 1);
 const row = (id: string, fields: Partial<LogoutOutboxRow> = {}): LogoutOutboxRow => ({
@@ -25,19 +24,8 @@ const row = (id: string, fields: Partial<LogoutOutboxRow> = {}): LogoutOutboxRow
 });
 
 describe.each(BACKENDS)('logout outbox contract on %s', (backend) => {
-  let database: TestDatabase;
-  let db: Db;
   let store: Store;
-  beforeEach(async () => {
-    database = await freshDatabase(backend);
-    db = openDatabase(database.url);
-    await migrate(db);
-    store = createStore(db);
-  });
-  afterEach(async () => {
-    await db.close();
-    await database.drop();
-  });
+  useFreshStore(backend, (fresh) => ({ store } = fresh));
 
   it('grant bindings keep the client and sid, and a rebinding updates them', async () => {
     const binding = { grantId: 'g1', sessionId: 's1', accountId: 'a1', passkeyId: null, providerSessionUid: 'u1', offline: false, createdAt: T0, clientId: 'c1', sid: 'sid-a' };

@@ -4,13 +4,12 @@
  * touches only what is still active; revocation and rotation are compare-and-set (of racing
  * callers exactly one wins).
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Account } from '../../src/core/model.ts';
-import { openDatabase, type Db } from '../../src/store/db.ts';
-import { createStore, type Store } from '../../src/store/index.ts';
-import { migrate } from '../../src/store/migrate.ts';
+import type { Store } from '../../src/store/index.ts';
 import type { ApiKeyRow, WorkloadRow } from '../../src/store/ports.ts';
-import { BACKENDS, freshDatabase, type TestDatabase } from '../helpers/db.ts';
+import { BACKENDS } from '../helpers/db.ts';
+import { useFreshStore } from '../helpers/store.ts';
 
 const T0 = Date.UTC(2026, 0, 1);
 let serial = 0;
@@ -29,19 +28,8 @@ const aKey = (ownerId: string, fields: Partial<ApiKeyRow> = {}): ApiKeyRow => {
 };
 
 describe.each(BACKENDS)('machine identity store contract on %s', (backend) => {
-  let database: TestDatabase;
-  let db: Db;
   let store: Store;
-  beforeEach(async () => {
-    database = await freshDatabase(backend);
-    db = openDatabase(database.url);
-    await migrate(db);
-    store = createStore(db);
-  });
-  afterEach(async () => {
-    await db.close();
-    await database.drop();
-  });
+  useFreshStore(backend, (fresh) => ({ store } = fresh));
 
   it('gate: the workload status, its owner status and the overlap keys in one read; undefined for other clients', async () => {
     const owner = anAccount();

@@ -4,17 +4,16 @@
  * what can still be used counts (active passkeys and code factors, unused codes of the active
  * recovery set, links neither used nor expired); and `analyseAll` walks every page.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { pendingAuthenticator } from '../../src/codes/factors.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import type { Account, Passkey } from '../../src/core/model.ts';
 import { createDeps } from '../../src/runtime.ts';
 import { analyseAll } from '../../src/services/paths/analyse.ts';
-import { openDatabase, type Db } from '../../src/store/db.ts';
-import { createStore, type Store } from '../../src/store/index.ts';
-import { migrate } from '../../src/store/migrate.ts';
-import { BACKENDS, freshDatabase, type TestDatabase } from '../helpers/db.ts';
+import type { Store } from '../../src/store/index.ts';
+import { BACKENDS, type TestDatabase } from '../helpers/db.ts';
 import { TEST_DATA_KEYS } from '../helpers/constants.ts';
+import { useFreshStore } from '../helpers/store.ts';
 
 const T0 = Date.UTC(2026, 0, 1);
 const account = (n: number, fields: Partial<Account> = {}): Account => ({
@@ -51,19 +50,9 @@ const passkey = (id: string, accountId: string, fields: Partial<Passkey> = {}): 
 });
 
 describe.each(BACKENDS)('path facts store contract on %s', (backend) => {
-  let database: TestDatabase;
-  let db: Db;
   let store: Store;
-  beforeEach(async () => {
-    database = await freshDatabase(backend);
-    db = openDatabase(database.url);
-    await migrate(db);
-    store = createStore(db);
-  });
-  afterEach(async () => {
-    await db.close();
-    await database.drop();
-  });
+  let database: TestDatabase;
+  useFreshStore(backend, (fresh) => ({ store, database } = fresh));
 
   it('pages accounts in username order, each once, and reads only what can still be used', async () => {
     for (const n of [5, 1, 4, 2, 3]) await store.accounts.create(account(n, n === 1 ? { role: 'admin', email: 'one@example.test' } : {}));
