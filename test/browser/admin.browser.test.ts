@@ -254,3 +254,43 @@ describe('the admin console, in headless Chromium', () => {
     expect(rootErrors).toEqual([]);
   });
 });
+
+describe('the admin console with a stale sign-in, in headless Chromium', () => {
+  let server: ServerProcess;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    await mkdir(ARTIFACTS, { recursive: true });
+    [server, browser] = await Promise.all([startServer({ env: { KEYBOUND_FRESH_AUTH_MAX_AGE: '1' } }), launchChromium()]);
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close().catch(() => undefined);
+    await server?.stop();
+  });
+
+  it('still shows the pages, but a change is refused beside its form with a link to sign in again and come back', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const { page, errors } = await openBrowserPage(context);
+    await server.cli(['invite', 'mo']);
+    const invited = await server.cliJson<{ url: string }>(['invite', 'boss', '--role', 'admin', '--json']);
+    await page.goto(invited.url);
+    await page.getByLabel('Name this passkey').fill('Laptop');
+    await page.getByRole('button', { name: 'Create passkey' }).click();
+    await page.waitForURL(`${server.baseUrl}/account`);
+    // KEYBOUND_FRESH_AUTH_MAX_AGE=1: two seconds on, the sign-in is no longer fresh.
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    await page.goto(`${server.baseUrl}/admin/accounts/mo`);
+    expect(await page.locator('#account-status').textContent()).toBe('invited');
+    await page.locator('#suspend-form button[type=submit]').click();
+    const message = page.locator('#suspend-form .inline-message');
+    await expect.poll(async () => (await message.textContent()) ?? '').toMatch(/sign in again/i);
+    expect(await message.getAttribute('role')).toBe('alert');
+    expect(await message.locator('a.sign-in-again').getAttribute('href')).toBe('/login?next=%2Fadmin%2Faccounts%2Fmo');
+    await page.screenshot({ path: join(ARTIFACTS, 'stale-change.png'), fullPage: true });
+    expect(await seriousViolations(page)).toEqual([]);
+    await page.reload();
+    expect(await page.locator('#account-status').textContent()).toBe('invited');
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+});
