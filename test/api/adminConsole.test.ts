@@ -65,6 +65,9 @@ describe.each(BACKENDS)('admin console gates on %s', (backend) => {
 
   it('a stale administrator reads every page, but each change asks for a new sign-in, at the gate and in the service', async () => {
     for (const path of PAGES) expect((await t.get(path, admin.cookie)).statusCode, path).toBe(200);
+    // An account's page by its id too; an unknown one is a 404 page.
+    expect((await t.get(`/admin/accounts/${member.account.id}`, admin.cookie)).body).toMatch(/<h1>Account mel<\/h1>/);
+    expect((await t.get('/admin/accounts/nobody', admin.cookie)).statusCode).toBe(404);
     t.clock.advance(t.config.freshAuthMaxAgeMs + 1000);
     for (const path of PAGES) expect((await t.get(path, admin.cookie)).statusCode, path).toBe(200);
     const changes: [method: 'POST' | 'PATCH', url: string, body?: unknown][] = [

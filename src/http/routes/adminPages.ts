@@ -85,7 +85,10 @@ async function accountsPage({ deps, request, actor, admin }: PageInput): Promise
 }
 
 async function accountPage({ deps, request, actor, admin }: PageInput): Promise<Result<string>> {
-  const username = (request.params as { username: string }).username;
+  const wanted = (request.params as { username: string }).username.slice(0, 64);
+  // By username, as the admin API; an account id (as the audit trail names accounts) works too.
+  const byId = await deps.store.accounts.findById(wanted);
+  const username = byId?.username ?? wanted;
   const details = await showAccount(deps, { actor, username });
   if (!details.ok) return details;
   const analysis = await analyseUsername(deps, { username, actor });
@@ -137,7 +140,7 @@ const ADMIN: AdminAccess = { admin: true };
 /** The console's pages. The posture dashboard and the standards report join this table. */
 export const ADMIN_PAGES: readonly AdminPage[] = [
   { path: '/admin/accounts', access: ADMIN, render: accountsPage },
-  { path: '/admin/accounts/:username', access: ADMIN, render: accountPage },
+  { path: '/admin/accounts/:username', access: ADMIN, render: accountPage }, // a username or an account id
   { path: '/admin/approvals', access: ADMIN, render: approvalsPage },
   { path: '/admin/workloads', access: ADMIN, render: workloadsPage },
   { path: '/admin/streams', access: ADMIN, render: streamsPage },
