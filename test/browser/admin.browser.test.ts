@@ -189,7 +189,7 @@ describe('the admin console, in headless Chromium', () => {
     const listed = await server.cliJson<{ state: string; username: string }[]>(['recoveries', 'list', '--json']).catch(() => null);
     if (listed) expect(listed.find((r) => r.username === 'nia')?.state).toBe('waiting');
     expect(errors).toEqual([]);
-  });
+  }, 120_000);
 
   it('lists workloads and API keys, disables and enables a workload, revokes a key, and previews and runs an offboarding', async () => {
     const dir = tmpdir();
@@ -223,7 +223,7 @@ describe('the admin console, in headless Chromium', () => {
     expect(await root.locator('#account-status').textContent()).toBe('offboarded');
     const keys = await server.cliJson<{ id: string; status: string }[]>(['api-keys', 'list', '--owner', 'noah', '--json']);
     expect(keys.find((x) => x.id === second.id)?.status).toBe('revoked');
-  });
+  }, 120_000);
 
   it('shows streams, the audit trail with filters and a JSON-lines export, and the effective policy', async () => {
     await root.goto(`${server.baseUrl}/admin/streams`);
@@ -292,5 +292,5 @@ describe('the admin console with a stale sign-in, in headless Chromium', () => {
     expect(await page.locator('#account-status').textContent()).toBe('invited');
     expect(errors).toEqual([]);
     await context.close();
-  });
+  }, 120_000);
 });
