@@ -4,7 +4,7 @@ import { auditAnchorKey } from '../core/audit/anchor.ts';
 import type { AuditEvent } from '../core/model.ts';
 import { verifyAuditTrail } from '../services/auditTrail.ts';
 import type { Deps } from '../services/deps.ts';
-import type { AuditListFilter } from '../store/ports.ts';
+import { auditLine, findAuditEvents, parseSinceValue } from '../services/auditExport.ts';
 
 type WithDeps = <T>(work: (deps: Deps, config: Config) => Promise<T>) => Promise<T>;
 
@@ -15,10 +15,8 @@ function fail(message: string): never {
 
 /** `--since`: an ISO 8601 date or time, or an age such as `30m`, `24h`, `7d`. */
 export function parseSince(value: string, now: number = Date.now()): number {
-  const age = /^(\d+)([mhd])$/.exec(value);
-  if (age) return now - Number(age[1]) * { m: 60_000, h: 3_600_000, d: 86_400_000 }[age[2] as 'm' | 'h' | 'd'];
-  const at = /^\d{4}-\d{2}-\d{2}/.test(value) ? Date.parse(value) : Number.NaN;
-  if (Number.isNaN(at)) throw new InvalidArgumentError('an ISO 8601 date or time (2026-12-01, 2026-12-01T09:00Z) or an age (30m, 24h, 7d)');
+  const at = parseSinceValue(value, now);
+  if (at === null) throw new InvalidArgumentError('an ISO 8601 date or time (2026-12-01, 2026-12-01T09:00Z) or an age (30m, 24h, 7d)');
   return at;
 }
 
@@ -49,37 +47,12 @@ export function registerAuditCommands(program: Command, withDeps: WithDeps): voi
     .option('--json', 'one JSON object per line')
     .action(async (options: { account?: string; type?: string; since?: number; limit: number; json?: boolean }) => {
       const { events, usernames } = await withDeps(async (deps) => {
-        const filter: { -readonly [K in keyof AuditListFilter]: AuditListFilter[K] } = { limit: options.limit };
-        if (options.account !== undefined) {
-          const account = (await deps.store.accounts.findByUsername(options.account.toLowerCase())) ?? (await deps.store.accounts.findById(options.account));
-          if (!account) fail(`no account ${options.account}`);
-          filter.accountId = account.id;
-        }
-        if (options.type?.endsWith('*')) filter.typePrefix = options.type.slice(0, -1);
-        else if (options.type !== undefined) filter.type = options.type;
-        if (options.since !== undefined) filter.since = options.since;
-        const found = (await deps.store.audit.list(filter)).reverse();
-        const names = new Map((await deps.store.accounts.list()).map((a) => [a.id, a.username]));
-        return { events: found, usernames: names };
+        const found = await findAuditEvents(deps, { account: options.account, type: options.type, since: options.since, limit: options.limit });
+        if (!found.ok) fail(`no account ${options.account}`);
+        return found.value;
       });
-      for (const event of events) process.stdout.write(`${options.json ? JSON.stringify(asJson(event, usernames)) : asText(event, usernames)}\n`);
+      for (const event of events) process.stdout.write(`${options.json ? JSON.stringify(auditLine(event, usernames)) : asText(event, usernames)}\n`);
     });
-}
-
-function asJson(e: AuditEvent, usernames: ReadonlyMap<string, string>) {
-  return {
-    seq: e.seq,
-    at: new Date(e.at).toISOString(),
-    type: e.type,
-    outcome: e.outcome,
-    reason: e.reason,
-    accountId: e.accountId,
-    username: e.accountId ? (usernames.get(e.accountId) ?? null) : null,
-    ip: e.ip,
-    userAgent: e.userAgent,
-    details: e.details,
-    hash: e.hash,
-  };
 }
 
 function asText(e: AuditEvent, usernames: ReadonlyMap<string, string>): string {

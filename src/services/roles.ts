@@ -3,7 +3,7 @@ import { fail, ok, type Result } from '../core/errors.ts';
 import type { Account, Approval, RequestContext, Role } from '../core/model.ts';
 import type { Store } from '../store/index.ts';
 import { actorAccountId, actorName, authorize, CLI_ACTOR, type Actor } from './adminAccess.ts';
-import { approvalEvent, approveInTx, auditRefusedApproval, findApproval, mayApprove } from './approvals.ts';
+import { approvalEvent, approveInTx, auditRefusedApproval, describeApproval, findApproval, mayApprove, type DescribedApproval } from './approvals.ts';
 import { notifyHolder } from './codes/notify.ts';
 import type { Deps } from './deps.ts';
 import { announceToHolder } from './devices/announce.ts';
@@ -183,4 +183,14 @@ export async function cancelRoleChange(deps: Deps, input: { id: string; actor: A
   if (!(await deps.store.approvals.cancel(found.value.id, { by, at, from: ['awaiting_approval'] }))) return fail('approval_conflict');
   await deps.store.audit.append({ type: approvalEvent('role', 'cancelled'), outcome: 'success', accountId: found.value.accountId, context: input.context, at, details: { approval: found.value.id, requestedBy: found.value.requestedBy, cancelledBy: by, from: found.value.roleFrom, to: found.value.roleTo } });
   return ok({ ...found.value, state: 'cancelled', cancelledBy: by, cancelledAt: at });
+}
+
+/** Requests to raise an account to admin, newest first (at most 200): the console's approvals queue. */
+export async function listRoleChanges(deps: Deps, input: { actor: Actor }): Promise<Result<DescribedApproval[]>> {
+  const allowed = await authorize(deps, input.actor, { fresh: false });
+  if (!allowed.ok) return allowed;
+  const now = deps.clock();
+  const out: DescribedApproval[] = [];
+  for (const row of await deps.store.approvals.list({ kind: 'role', limit: 200 })) out.push(describeApproval(row, await deps.store.accounts.findById(row.accountId), now));
+  return ok(out);
 }

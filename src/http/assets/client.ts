@@ -2,6 +2,7 @@
  * The hosted pages' script: passkey ceremonies through @simplewebauthn/browser and the JSON API.
  * Each page names its behaviour in <body data-page>; everything else is plain HTML.
  */
+import { attachAdmin } from './admin.ts';
 import { attachCodeFactors, attachCodeSignIn } from './codes.ts';
 import { attachDevices } from './devices.ts';
 import { ApiError, explain } from './messages.ts';
@@ -335,3 +336,4 @@ const helpers = { api, show, explain, busy, afterAuthenticatorChange, offerSignO
 if (page === 'login') attachCodeSignIn(helpers);
 else if (page === 'account') attachCodeFactors(helpers);
 if (page === 'account') attachDevices(helpers);
+if (page === 'admin') attachAdmin(helpers);

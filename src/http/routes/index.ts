@@ -1,6 +1,7 @@
 import type { ApiRoute } from '../declare.ts';
 import { accountRoutes } from './account.ts';
 import { adminRoutes } from './admin.ts';
+import { adminConsoleRoutes } from './adminConsole.ts';
 import { codeRoutes } from './codes.ts';
 import { deviceRoutes } from './devices.ts';
 import { factorRoutes } from './factors.ts';
@@ -24,6 +25,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
   ...recoveryCodeRoutes,
   ...factorRoutes,
   ...adminRoutes,
+  ...adminConsoleRoutes,
   ...deviceRoutes,
   ...grantRoutes,
   ...recoveryRoutes,

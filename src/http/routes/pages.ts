@@ -11,6 +11,7 @@ import { errorStatus } from '../../core/errors.ts';
 import { bundleClientScript } from '../assets/bundle.ts';
 import { authenticate } from '../auth.ts';
 import { renderAccountPage } from '../pages/account.ts';
+import { registerAdminPages } from './adminPages.ts';
 import { analyseAccountPaths } from '../../services/paths/analyse.ts';
 import { pendingRecoveriesOf } from '../../services/recovery/assisted.ts';
 import { renderEnrolPage } from '../pages/enrol.ts';
@@ -68,6 +69,8 @@ export async function registerPageRoutes(app: FastifyInstance, deps: Deps): Prom
     const proofs = [...new Set(Object.values(deps.policies).flatMap((policy) => (policy.recovery.enabled ? policy.recovery.proofs : [])))];
     return reply.type('text/html; charset=utf-8').send(renderRecoverPage({ proofs }));
   });
+
+  registerAdminPages(app, deps);
 
   app.get('/account', async (request, reply) => {
     const active = await authenticate(deps, request);
