@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ActiveSession } from '../../services/sessions.ts';
+import { postureQuery } from './admin.ts';
 import type { Deps } from '../../services/deps.ts';
 import { checkEnrolmentToken } from '../../services/invitations.ts';
 import { listPasskeys } from '../../services/passkeys/management.ts';
@@ -21,6 +23,11 @@ import { renderMigratePage } from '../pages/migrate.ts';
 import { CODE_FACTORS } from '../../codes/factors.ts';
 import { codeFactorAllowed, codeFactorBindable } from '../../core/policy.ts';
 import { listFactors } from '../../services/codes/factors.ts';
+import { postureFor, reportFor } from '../../services/report/access.ts';
+import { DEFAULT_DAYS } from '../../services/report/posture.ts';
+import { admit } from '../gates.ts';
+import { renderPosturePage } from '../pages/admin/posture.ts';
+import { renderReportPage } from '../pages/admin/report.ts';
 
 /** Only local paths may follow a sign-in, so `next` cannot send anyone to another site. */
 export function safeNext(value: unknown): string {
@@ -62,6 +69,8 @@ export async function registerPageRoutes(app: FastifyInstance, deps: Deps): Prom
     return reply.code(result.status).type('text/html; charset=utf-8').header('referrer-policy', 'no-referrer').send(result.body);
   });
 
+  registerAdminReportPages(app, deps);
+
   app.get('/migrate', async (_request, reply) => reply.type('text/html; charset=utf-8').send(renderMigratePage()));
 
   app.get('/recover', async (_request, reply) => {
@@ -94,6 +103,43 @@ export async function registerPageRoutes(app: FastifyInstance, deps: Deps): Prom
     );
   });
 }
+
+/**
+ * The console's posture and report pages (issue 16): the admin API's gate (an admin session at the
+ * admin role's level, gates.ts `admit`) and the same services; without a session, the sign-in page.
+ */
+export function registerAdminReportPages(app: FastifyInstance, deps: Deps): void {
+  const gated = async (request: FastifyRequest, reply: FastifyReply, path: string): Promise<ActiveSession | null> => {
+    const active = await admit(deps, request, { admin: true });
+    if (active.ok) return active.value;
+    if (active.code === 'session_required') {
+      await reply.redirect(`/login?next=${encodeURIComponent(path)}`, 303);
+      return null;
+    }
+    await reply.code(errorStatus(active.code)).type('text/html; charset=utf-8').send(renderErrorPage({ code: active.code, title: 'This page is for administrators' }));
+    return null;
+  };
+  app.get('/admin/posture', async (request, reply) => {
+    const active = await gated(request, reply, '/admin/posture');
+    if (!active) return reply;
+    const { days } = request.query as { days?: unknown };
+    if (days !== undefined && (typeof days !== 'string' || !DAYS.test(days))) {
+      return reply.code(400).type('text/html; charset=utf-8').send(renderErrorPage({ code: 'invalid_request', message: 'Days must be a whole number from 1 to 365.' }));
+    }
+    const posture = await postureFor(deps, { actor: { kind: 'admin', active }, days: days ? Number(days) : DEFAULT_DAYS });
+    if (!posture.ok) return reply.code(errorStatus(posture.code)).type('text/html; charset=utf-8').send(renderErrorPage({ code: posture.code }));
+    return reply.type('text/html; charset=utf-8').send(renderPosturePage(posture.value));
+  });
+  app.get('/admin/report', async (request, reply) => {
+    const active = await gated(request, reply, '/admin/report');
+    if (!active) return reply;
+    const report = await reportFor(deps, { actor: { kind: 'admin', active } });
+    if (!report.ok) return reply.code(errorStatus(report.code)).type('text/html; charset=utf-8').send(renderErrorPage({ code: report.code }));
+    return reply.type('text/html; charset=utf-8').send(renderReportPage(report.value));
+  });
+}
+
+const DAYS = new RegExp(postureQuery.properties.days.pattern);
 
 /** The account's latest completed recovery (audit event `recovery.completed`): when and from where. */
 async function lastRecovery(deps: Deps, accountId: string): Promise<{ at: number; ip: string | null } | null> {
