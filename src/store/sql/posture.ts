@@ -21,7 +21,7 @@ export class SqlPostureStore implements PostureStore {
   private detail(field: 'method' | 'acr' | 'purpose') {
     // Inlined, not bound: PostgreSQL matches a grouped expression to the selected one by its text,
     // and two bound parameters are two different expressions to it. `field` is one of three names.
-    return this.dialect === 'postgres' ? sql<string | null>`(details::jsonb ->> ${sql.lit(field)})` : sql<string | null>`json_extract(details, ${sql.lit('$.' + field)})`;
+    return this.dialect === 'postgres' ? sql<string | null>`(details::json ->> ${sql.lit(field)})` : sql<string | null>`json_extract(details, ${sql.lit('$.' + field)})`;
   }
 
   async signInsByDay(since: number, until: number): Promise<SignInTally[]> {
