@@ -114,5 +114,5 @@ ${stackedBarChart({
 }
 
 export function renderPosturePage(p: Posture): string {
-  return layout({ title: 'Posture', signedIn: true }, postureBody(p));
+  return layout({ title: 'Posture', page: 'admin', signedIn: true }, postureBody(p));
 }

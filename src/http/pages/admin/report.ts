@@ -39,7 +39,7 @@ ${report.frameworks.map(
 }
 
 export function renderReportPage(report: Report): string {
-  return layout({ title: 'Standards report', signedIn: true }, reportBody(report));
+  return layout({ title: 'Standards report', page: 'admin', signedIn: true }, reportBody(report));
 }
 
 /** A page of its own, styles inline and no links into the console: `keybound report --format html`. */
