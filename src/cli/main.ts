@@ -18,6 +18,7 @@ import { registerNhiCommands } from './nhi.ts';
 import { registerAnalyseCommand } from './analyse.ts';
 import { registerImportCommands } from './import.ts';
 import { registerAdoptionCommand } from './adoption.ts';
+import { registerReportCommand } from './report.ts';
 
 /** Runs `work` against the configured database, then closes it. */
 async function withDeps<T>(work: (deps: Deps, config: Config) => Promise<T>): Promise<T> {
@@ -160,6 +161,7 @@ registerAuditCommands(program, withDeps);
 registerAnalyseCommand(program, withDeps);
 registerImportCommands(program, withDeps);
 registerAdoptionCommand(program, withDeps);
+registerReportCommand(program, withDeps);
 
 // oidc-provider warns on import that Node.js 20 is not its supported runtime; that is the server's
 // concern (README "Dependencies"), not something to print under every command that loads it.

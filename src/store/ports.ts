@@ -626,6 +626,48 @@ export interface ApiKeyStore {
   transferOwner(fromOwnerId: string, toOwnerId: string): Promise<number>;
 }
 
+/** Successful sign-ins of one day (epoch day), method and level: the posture dashboard's raw figures. */
+export interface SignInTally {
+  readonly day: number;
+  readonly method: string;
+  readonly acr: string;
+  readonly count: number;
+}
+
+/** Active accounts of a role, and how many of them hold each kind of active factor. */
+export interface FactorHolders {
+  readonly role: string;
+  readonly accounts: number;
+  /** `passkey_device_bound`, `passkey_syncable`, and each code factor kind (`totp`, `sms_code`, ...). */
+  readonly factors: Readonly<Record<string, number>>;
+}
+
+export interface CredentialFacts {
+  /** Active admins with passkeys, none of them device-bound. */
+  readonly adminsOnlySyncable: number;
+  /** Active accounts without any active passkey. */
+  readonly activeWithoutPasskey: number;
+  readonly passkeysWithoutUv: number;
+  readonly passkeys: number;
+  readonly passkeysTrusted: number;
+  /** Active admins whose last sign-in is older than `signedInSince`, or who never signed in. */
+  readonly adminsNotSignedInSince: number;
+  /** Suspended or offboarded accounts that still have a live session (offboarding should leave none). */
+  readonly endedWithLiveSessions: number;
+  /** Shared Signals streams that are enabled (docs/shared-signals.md). */
+  readonly enabledStreams: number;
+}
+
+/** Aggregates for the posture dashboard and the standards report (issue 16); counted by the database. */
+export interface PostureStore {
+  /** Successful sign-ins (recovery sessions apart) with `since <= at < until`, grouped by day, method and acr. */
+  signInsByDay(since: number, until: number): Promise<SignInTally[]>;
+  factorHolders(): Promise<FactorHolders[]>;
+  /** Active accounts whose first passkey came before `since`, and those whose first came on each day after. */
+  firstPasskeys(since: number): Promise<{ before: number; byDay: { day: number; accounts: number }[] }>;
+  credentialFacts(input: { signedInSince: number; now: number }): Promise<CredentialFacts>;
+}
+
 export interface Store {
   readonly accounts: AccountStore;
   readonly pathFacts: PathFactStore;
@@ -652,6 +694,7 @@ export interface Store {
   readonly ssfStreams: SsfStreamStore;
   readonly ssfOutbox: SsfOutboxStore;
   readonly imports: ImportStore;
+  readonly posture: PostureStore;
   /** Runs `work` in one transaction; the `Store` it gets writes inside it. */
   transaction<T>(work: (tx: Store) => Promise<T>): Promise<T>;
   /** Cheap round trip, for readiness checks. */

@@ -4,6 +4,9 @@ import { MAX_DISPLAY_NAME, MAX_EMAIL } from '../../services/invitations.ts';
 import { describeChange, MAX_REASON, offboardAccount, resumeAccount, revokeSessions, suspendAccount } from '../../services/lifecycle.ts';
 import { changeRole } from '../../services/roles.ts';
 import { analyseUsername } from '../../services/paths/analyse.ts';
+import { reportJson } from '../../core/report/evaluate.ts';
+import { postureFor, reportFor } from '../../services/report/access.ts';
+import { DEFAULT_DAYS } from '../../services/report/posture.ts';
 import { route, type ApiRoute, type SessionRouteInput } from '../declare.ts';
 import { sendFailure } from '../reply.ts';
 import { emptyBody } from '../schemas.ts';
@@ -57,6 +60,13 @@ const searchQuery = {
   properties: { query: { type: 'string', maxLength: 128 } },
 } as const;
 
+/** `?days=` of the posture dashboard: a whole number of days from 1 to 365 (services/report/posture.ts). */
+export const postureQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { days: { type: 'string', pattern: '^(?:[1-9]|[1-9][0-9]|[12][0-9][0-9]|3[0-5][0-9]|36[0-5])$' } },
+} as const;
+
 type Params = { username: string };
 const actorOf = (input: SessionRouteInput<unknown, unknown>) => ({ kind: 'admin' as const, active: input.active });
 
@@ -80,6 +90,32 @@ function lifecycleRoute(action: 'suspend' | 'resume' | 'offboard', summary: stri
 }
 
 export const adminRoutes: readonly ApiRoute[] = [
+  route<unknown, unknown>({
+    method: 'GET',
+    path: '/api/v1/admin/posture',
+    summary: 'The posture dashboard\'s figures (docs/report.md): phishing-resistant sign-ins by day, factor mix and effective levels by role, code sign-ins by factor, passkey adoption, machine identities needing attention (?days=1..365, default 30)',
+    access: { admin: true },
+    query: postureQuery,
+    responses: { 200: '{"generatedAt", "days", "since", "signIns", "factorMix", "levels", "codeSignIns", "passkeyAdoption", "nhi"}' },
+    handler: async (input) => {
+      const { days } = input.request.query as { days?: string };
+      const result = await postureFor(input.deps, { actor: actorOf(input), days: days ? Number(days) : DEFAULT_DAYS });
+      if (!result.ok) return sendFailure(input.reply, result);
+      return input.reply.send(result.value);
+    },
+  }),
+  route<unknown, unknown>({
+    method: 'GET',
+    path: '/api/v1/admin/report',
+    summary: 'The standards report (docs/report.md): NIST SP 800-63B-4, NIST CSF 2.0, NIST SP 800-207, OWASP NHI Top 10, each control\'s status computed now from configuration and data',
+    access: { admin: true },
+    responses: { 200: '{"generatedAt", "frameworks": [{"id", "title", "controls": [{"id", "title", "status", "evidence"}]}]}' },
+    handler: async (input) => {
+      const result = await reportFor(input.deps, { actor: actorOf(input) });
+      if (!result.ok) return sendFailure(input.reply, result);
+      return input.reply.send(reportJson(result.value));
+    },
+  }),
   route<unknown, unknown>({
     method: 'GET',
     path: '/api/v1/admin/accounts',

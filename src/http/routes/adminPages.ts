@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Acr } from '../../core/assurance/level.ts';
-import { errorStatus, type Result } from '../../core/errors.ts';
+import { errorStatus, fail, type Result } from '../../core/errors.ts';
 import { ROLES } from '../../core/model.ts';
 import { acrBelow } from '../../core/paths/levels.ts';
 import { listAccounts, showAccount } from '../../services/accountAdmin.ts';
@@ -23,6 +23,11 @@ import { renderPolicyPage } from '../pages/admin/policy.ts';
 import { renderStreamsPage } from '../pages/admin/streams.ts';
 import { renderWorkloadsPage } from '../pages/admin/workloads.ts';
 import { renderErrorPage } from '../pages/error.ts';
+import { renderPosturePage } from '../pages/admin/posture.ts';
+import { renderReportPage } from '../pages/admin/report.ts';
+import { postureFor, reportFor } from '../../services/report/access.ts';
+import { DEFAULT_DAYS } from '../../services/report/posture.ts';
+import { postureQuery } from './admin.ts';
 
 /**
  * The admin console's pages (README "Admin console"), declared with their gate like the API's
@@ -135,9 +140,23 @@ async function policyPage({ deps, admin }: PageInput): Promise<Result<string>> {
   return ok(renderPolicyPage({ admin, roles, freshMaxAgeMs: deps.config.freshAuthMaxAgeMs, sessionLimits: deps.config.sessionLimits }));
 }
 
+const DAYS = new RegExp(postureQuery.properties.days.pattern);
+
+async function posturePage({ deps, request, actor, admin }: PageInput): Promise<Result<string>> {
+  const { days } = request.query as { days?: unknown };
+  if (days !== undefined && (typeof days !== 'string' || !DAYS.test(days))) return fail('invalid_request', { message: 'Days must be a whole number from 1 to 365.' });
+  const posture = await postureFor(deps, { actor, days: days ? Number(days) : DEFAULT_DAYS });
+  return posture.ok ? ok(renderPosturePage(posture.value, admin)) : posture;
+}
+
+async function reportPage({ deps, actor, admin }: PageInput): Promise<Result<string>> {
+  const report = await reportFor(deps, { actor });
+  return report.ok ? ok(renderReportPage(report.value, admin)) : report;
+}
+
 const ADMIN: AdminAccess = { admin: true };
 
-/** The console's pages. The posture dashboard and the standards report join this table. */
+/** The console's pages, the posture dashboard and the standards report among them. */
 export const ADMIN_PAGES: readonly AdminPage[] = [
   { path: '/admin/accounts', access: ADMIN, render: accountsPage },
   { path: '/admin/accounts/:username', access: ADMIN, render: accountPage }, // a username or an account id
@@ -146,6 +165,8 @@ export const ADMIN_PAGES: readonly AdminPage[] = [
   { path: '/admin/streams', access: ADMIN, render: streamsPage },
   { path: '/admin/audit', access: ADMIN, render: auditPage },
   { path: '/admin/policy', access: ADMIN, render: policyPage },
+  { path: '/admin/posture', access: ADMIN, render: posturePage },
+  { path: '/admin/report', access: ADMIN, render: reportPage },
 ];
 
 const SIGN_IN_AGAIN = new Set(['session_required', 'session_expired']);

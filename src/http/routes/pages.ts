@@ -63,6 +63,7 @@ export async function registerPageRoutes(app: FastifyInstance, deps: Deps): Prom
     return reply.code(result.status).type('text/html; charset=utf-8').header('referrer-policy', 'no-referrer').send(result.body);
   });
 
+
   app.get('/migrate', async (_request, reply) => reply.type('text/html; charset=utf-8').send(renderMigratePage()));
 
   app.get('/recover', async (_request, reply) => {
@@ -97,6 +98,7 @@ export async function registerPageRoutes(app: FastifyInstance, deps: Deps): Prom
     );
   });
 }
+
 
 /** The account's latest completed recovery (audit event `recovery.completed`): when and from where. */
 async function lastRecovery(deps: Deps, accountId: string): Promise<{ at: number; ip: string | null } | null> {
