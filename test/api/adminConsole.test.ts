@@ -13,7 +13,7 @@ import { ADMIN_PAGES } from '../../src/http/routes/adminPages.ts';
 import { enrol, ManualClock, ORIGIN, sessionCookie, signIn, startTestApp, type TestApp } from '../helpers/app.ts';
 import { BACKENDS } from '../helpers/db.ts';
 
-const PAGES = ['/admin/accounts', '/admin/accounts/mel', '/admin/approvals', '/admin/workloads', '/admin/streams', '/admin/audit', '/admin/policy'];
+const PAGES = ['/admin/accounts', '/admin/accounts/mel', '/admin/approvals', '/admin/workloads', '/admin/streams', '/admin/audit', '/admin/policy', '/admin/posture', '/admin/report'];
 
 describe.each(BACKENDS)('admin console gates on %s', (backend) => {
   let t: TestApp;
