@@ -2,6 +2,7 @@ import type { ApiRoute } from '../declare.ts';
 import { accountRoutes } from './account.ts';
 import { adminRoutes } from './admin.ts';
 import { codeRoutes } from './codes.ts';
+import { delegationRoutes } from './delegations.ts';
 import { deviceRoutes } from './devices.ts';
 import { factorRoutes } from './factors.ts';
 import { grantRoutes } from './grants.ts';
@@ -26,6 +27,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
   ...adminRoutes,
   ...deviceRoutes,
   ...grantRoutes,
+  ...delegationRoutes,
   ...recoveryRoutes,
   ...migrationRoutes,
   ...recoveryAdminRoutes,
