@@ -92,13 +92,15 @@ export async function grantDelegation(deps: Deps, active: ActiveSession, input: 
   return ok(summarise(row, workload.name, at));
 }
 
-/** The person's delegations, newest first: live ones, and those that ended (for the record). */
+/** The person's delegations: live ones first, then those that ended (for the record), each newest first. */
 export async function listDelegations(deps: Deps, active: ActiveSession): Promise<DelegationSummary[]> {
   const now = deps.clock();
   const rows = await deps.store.delegations.listByAccount(active.account.id);
   const names = new Map<string, string>();
   for (const r of rows) if (!names.has(r.clientId)) names.set(r.clientId, (await deps.store.workloads.find(r.clientId))?.name ?? r.clientId);
-  return rows.map((r) => summarise(r, names.get(r.clientId)!, now));
+  const rank = (d: DelegationSummary) => (d.status === 'active' ? 0 : 1);
+  // Array sort is stable: within a rank, the store's newest-first order stays.
+  return rows.map((r) => summarise(r, names.get(r.clientId)!, now)).sort((a, b) => rank(a) - rank(b));
 }
 
 /**
