@@ -2,12 +2,14 @@
  * The delegations store port (migration 020, services/nhi/delegations.ts) on SQLite and PostgreSQL:
  * a live delegation is the newest of the person and agent neither revoked nor expired; revocation
  * is compare-and-set (of racing callers exactly one wins) and only by its holder; the owner
- * cascade and a replacing grant revoke only live ones; last use is recorded.
+ * cascade and a replacing grant revoke only live ones; last use is recorded. Migration 020 gives
+ * agents made before it the token-exchange grant type, and leaves services alone.
  */
+import { sql, type Kysely } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase, type Db } from '../../src/store/db.ts';
 import { createStore, type Store } from '../../src/store/index.ts';
-import { migrate } from '../../src/store/migrate.ts';
+import { MIGRATIONS, migrate } from '../../src/store/migrate.ts';
 import type { DelegationRow } from '../../src/store/ports.ts';
 import { BACKENDS, freshDatabase, type TestDatabase } from '../helpers/db.ts';
 
@@ -76,5 +78,34 @@ describe.each(BACKENDS)('delegation store contract on %s', (backend) => {
     expect(await store.delegations.find(c.id)).toMatchObject({ revokedReason: 'replaced', revokedAt: T0 });
     expect(await store.delegations.find(gone.id)).toMatchObject({ revokedAt: null });
     expect(await store.delegations.find(other.id)).toMatchObject({ revokedAt: null });
+  });
+
+  it('migration 020 allows agents made before it the token-exchange grant, and no one else', async () => {
+    const fresh = await freshDatabase(backend);
+    const old = openDatabase(fresh.url);
+    try {
+      await old.kysely.transaction().execute(async (tx) => {
+        if (old.dialect === 'postgres') await sql`create schema if not exists ${sql.id(old.schema)}`.execute(tx);
+        await sql`create table schema_migrations (version integer primary key, name text not null, applied_at bigint not null)`.execute(tx);
+        for (const m of MIGRATIONS.filter((m) => m.version < 20)) {
+          await m.up(tx as unknown as Kysely<unknown>, old.dialect);
+          await sql`insert into schema_migrations (version, name, applied_at) values (${m.version}, ${m.name}, 0)`.execute(tx);
+        }
+      });
+      const before = createStore(old);
+      for (const [clientId, kind] of [['agent-old', 'agent'], ['service-old', 'service']] as const) {
+        await before.oidcClients.create({ clientId, name: clientId, metadata: { client_id: clientId, grant_types: ['client_credentials'] }, sharedSecret: false, createdAt: T0 });
+        await before.workloads.create({ clientId, name: clientId, ownerId: 'acc-1', kind, status: 'active', disabledReason: null, tokenTtlS: 300, previousJwks: null, previousJwksUntil: null, keysRotatedAt: null, createdAt: T0, lastUsedAt: null });
+      }
+      await before.oidcClients.create({ clientId: 'app', name: 'app', metadata: { client_id: 'app', grant_types: ['authorization_code'] }, sharedSecret: false, createdAt: T0 });
+      expect(await migrate(old)).toEqual([20]);
+      const grants = async (id: string) => (await before.oidcClients.find(id))?.metadata.grant_types;
+      expect(await grants('agent-old')).toEqual(['client_credentials', 'urn:ietf:params:oauth:grant-type:token-exchange']);
+      expect(await grants('service-old')).toEqual(['client_credentials']);
+      expect(await grants('app')).toEqual(['authorization_code']);
+    } finally {
+      await old.close();
+      await fresh.drop();
+    }
   });
 });
