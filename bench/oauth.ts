@@ -1,7 +1,8 @@
 /**
  * The OAuth side of the load generator: client credentials with `private_key_jwt` (RFC 7523) and
  * optionally DPoP (RFC 9449), signed with node:crypto (compact JWS, ES256), one fresh `jti` per
- * assertion and per proof, as a well-behaved service would send them.
+ * assertion and per proof, as a well-behaved service would send them; or, for an agent, the same
+ * request as an RFC 8693 token exchange of a person's access token (always with DPoP).
  */
 import { createPrivateKey, createPublicKey, generateKeyPairSync, randomUUID, sign, type KeyObject } from 'node:crypto';
 import type { HttpClient } from './http.ts';
@@ -49,8 +50,12 @@ export function tokenClient(baseUrl: string, params: ClientCredentialsParams): T
     async token(http) {
       const now = Math.floor(Date.now() / 1000);
       const assertion = jws({ alg: 'ES256' }, { iss: params.clientId, sub: params.clientId, aud: issuer, jti: randomUUID(), iat: now, exp: now + 60 }, clientKey);
+      // RFC 8693 §2.1 (an agent acting for a person) or RFC 6749 §4.4 (the client for itself).
+      const grant: Record<string, string> = params.subjectToken
+        ? { grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange', subject_token: params.subjectToken, subject_token_type: 'urn:ietf:params:oauth:token-type:access_token' }
+        : { grant_type: 'client_credentials' };
       const body = new URLSearchParams({
-        grant_type: 'client_credentials',
+        ...grant,
         resource: params.resource,
         scope: 'read',
         client_id: params.clientId,

@@ -41,7 +41,7 @@ export interface AuthorizationCode {
  */
 export async function authorizationCode(
   http: HttpClient,
-  input: { baseUrl: string; clientId: string; redirectUri: string; sessionCookie: string; scope: string },
+  input: { baseUrl: string; clientId: string; redirectUri: string; sessionCookie: string; scope: string; resource?: string },
 ): Promise<AuthorizationCode> {
   const verifier = randomBytes(32).toString('base64url');
   const params = new URLSearchParams({
@@ -52,6 +52,7 @@ export async function authorizationCode(
     code_challenge: createHash('sha256').update(verifier).digest('base64url'),
     code_challenge_method: 'S256',
     state: randomBytes(8).toString('base64url'),
+    ...(input.resource ? { resource: input.resource } : {}),
   });
   const jar = new Jar(input.sessionCookie);
   let url = new URL(`/oidc/auth?${params}`, input.baseUrl);

@@ -7,7 +7,11 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runFolder } from './databases.ts';
 import { requestFigures, round, type Measured } from './figures.ts';
+import { benchCredential, benchUsername, signingKey } from './authenticator.ts';
+import { keyboundFlow } from './flows.ts';
+import { HttpClient } from './http.ts';
 import { clientKeyPair } from './oauth.ts';
+import { authorizationCode, tokenRequest } from './oidcClient.ts';
 import { runOffboard } from './offboard.ts';
 import type { BenchOptions, ScenarioName } from './options.ts';
 import { ROOT, type ServerProcess } from './processes.ts';
@@ -18,6 +22,8 @@ export interface ScenarioContext {
   readonly options: BenchOptions;
   readonly emit: (line: ScenarioLine) => void;
   readonly log: (line: string) => void;
+  /** The secret the seeded accounts' passkeys are derived from (bench/authenticator.ts). */
+  readonly secret: Uint8Array;
   readonly withKeybound: <T>(
     accounts: number,
     label: string,
@@ -147,4 +153,73 @@ const offboard: OptionalScenario = {
   run: runOffboard,
 };
 
-export const optionalScenarios: readonly OptionalScenario[] = [totp, clientCredentials, offboard];
+/**
+ * RFC 8693 token exchange (docs/oidc.md "Token exchange"): an agent workload (`workloads create
+ * --kind agent`, so DPoP always) exchanges one person's access token, under that person's
+ * delegation, for a token naming it in `act`. Setup as a person and an operator would: seeded
+ * account 0 signs in with its passkey, gets a JWT access token for the API from a first-party app
+ * (authorization code + PKCE) and grants the agent a delegation (`POST /api/v1/delegations`). Each
+ * exchange checks the subject token's signature, the person's sign-in session and grant, and the
+ * delegation in the database, so it costs more than client credentials. The person's token lives
+ * an hour in this run (KEYBOUND_OIDC_ACCESS_TOKEN_TTL) so that it outlasts the phases.
+ */
+const tokenExchange: OptionalScenario = {
+  name: 'token-exchange',
+  option: 'token-exchange',
+  missing: () => (sourceMentions('urn:ietf:params:oauth:grant-type:token-exchange') && sourceMentions("path: '/api/v1/delegations'") ? null : 'not implemented'),
+  async run({ options, emit, log, secret, withKeybound, measure }) {
+    const concurrency = options.fixedConcurrency;
+    await withKeybound(
+      1,
+      'token-exchange',
+      async (server) => {
+        const redirectUri = 'https://app.bench.invalid/callback';
+        const app = JSON.parse(await server.cli(['clients', 'create', '--name', 'Bench app', '--public', '--redirect-uri', redirectUri, '--first-party', '--scope', 'openid', 'read', '--resource', RESOURCE, '--json'])) as { client_id: string };
+        const { privateJwk, publicJwk } = clientKeyPair();
+        const jwks = join(runFolder(), `agent-${server.pid}.jwks.json`);
+        writeFileSync(jwks, JSON.stringify({ keys: [publicJwk] }));
+        const agent = JSON.parse(await server.cli(['workloads', 'create', '--name', 'Bench agent', '--owner', benchUsername(0), '--kind', 'agent', '--jwks', jwks, '--audience', RESOURCE, '--scope', 'read', '--json'])) as { client_id: string };
+        const http = new HttpClient(server.baseUrl, 4);
+        try {
+          let signCount = 0;
+          const flow = keyboundFlow({ origin: server.baseUrl, rpId: 'localhost', nextSignCount: () => ++signCount });
+          const credential = benchCredential(secret, 0);
+          const cookie = await flow.signIn(http, { credential, key: signingKey(credential) });
+          const delegated = await http.send('POST', '/api/v1/delegations', { origin: server.baseUrl, cookie }, JSON.stringify({ clientId: agent.client_id, scopes: ['read'], expiresIn: 86_400 }));
+          if (delegated.status !== 201) throw new Error(`delegation answered ${delegated.status}: ${delegated.body}`);
+          const { code, verifier } = await authorizationCode(http, { baseUrl: server.baseUrl, clientId: app.client_id, redirectUri, sessionCookie: cookie, scope: 'openid read', resource: RESOURCE });
+          const issued = await tokenRequest(http, { grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: redirectUri, client_id: app.client_id, resource: RESOURCE });
+          const subjectToken = issued.json.access_token;
+          if (issued.status !== 200 || !subjectToken) throw new Error(`the person's token request answered ${issued.status} ${issued.json.error ?? ''}`);
+          log(`token exchange (agent, private_key_jwt, DPoP), Keybound, concurrency ${concurrency}`);
+          const m = await measure(server, { target: 'keybound', workload: 'client-credentials', concurrency, fullPassWarmup: false, clientCredentials: { clientId: agent.client_id, privateJwk, resource: RESOURCE, dpop: true, subjectToken } });
+          const figures = requestFigures(m);
+          emit({
+            scenario: 'token-exchange',
+            target: 'keybound',
+            concurrency,
+            clientAuth: 'private_key_jwt',
+            dpop: true,
+            accessToken: 'jwt',
+            tokens: figures.requests,
+            errors: figures.errors,
+            durationS: figures.durationS,
+            tokensPerSecond: figures.requestsPerSecond,
+            latencyMs: figures.latencyMs,
+            serverCpuUsPerToken: figures.serverCpuUsPerRequest,
+            tokensPerServerCoreSecond: round(1e6 / figures.serverCpuUsPerRequest),
+            serverCpuCores: figures.serverCpuCores,
+            serverSystemCpuShare: figures.serverSystemCpuShare,
+            serverPeakRssMb: figures.serverPeakRssMb,
+            clientCpuCores: figures.clientCpuCores,
+          });
+        } finally {
+          http.close();
+        }
+      },
+      { env: { KEYBOUND_OIDC_RESOURCES: RESOURCE, KEYBOUND_OIDC_ACCESS_TOKEN_TTL: '3600' } },
+    );
+  },
+};
+
+export const optionalScenarios: readonly OptionalScenario[] = [totp, clientCredentials, tokenExchange, offboard];

@@ -1,6 +1,6 @@
 /** Command-line flags of `npm run bench`. */
 
-export const SCENARIOS = ['floor', 'passkey', 'session', 'totp', 'client-credentials', 'scale', 'offboard'] as const;
+export const SCENARIOS = ['floor', 'passkey', 'session', 'totp', 'client-credentials', 'token-exchange', 'scale', 'offboard'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface BenchOptions {

@@ -11,6 +11,11 @@ export interface ClientCredentialsParams {
   readonly resource: string;
   /** Bind every token to a DPoP key of the virtual user (RFC 9449). */
   readonly dpop: boolean;
+  /**
+   * With it, each request is an RFC 8693 token exchange of this person's access token (the client
+   * is an agent workload the person delegated to) instead of client credentials.
+   */
+  readonly subjectToken?: string;
 }
 
 export type ToLoadgen =

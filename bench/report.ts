@@ -82,12 +82,12 @@ export function markdownTable(lines: readonly ScenarioLine[], meta: RunMeta, set
     if (ratio) out.push('', `p99 at ${fmt(ratio.largeAccounts)} accounts ÷ p99 at ${fmt(ratio.smallAccounts)}: **${fmt(ratio.p99Ratio, 2)}**.`);
     out.push('');
   }
-  const tokens = lines.filter((l) => l.scenario === 'client-credentials' && !l.skipped);
+  const tokens = lines.filter((l) => (l.scenario === 'client-credentials' || l.scenario === 'token-exchange') && !l.skipped);
   if (tokens.length > 0) {
-    out.push('| Client credentials (Keybound) | Concurrency | Tokens/s | p50 ms | p99 ms | Server CPU µs/token | Tokens per server core-second |');
+    out.push('| Client credentials, token exchange (Keybound) | Concurrency | Tokens/s | p50 ms | p99 ms | Server CPU µs/token | Tokens per server core-second |');
     out.push('|---|---:|---:|---:|---:|---:|---:|');
     for (const l of tokens) {
-      out.push(`| ${l.clientAuth}${l.dpop ? ' + DPoP' : ''}, ${l.accessToken} access token | ${l.concurrency} | ${fmt(l.tokensPerSecond)} | ${fmt((l.latencyMs as Record<string, number>).p50, 1)} | ${fmt((l.latencyMs as Record<string, number>).p99, 1)} | ${fmt(l.serverCpuUsPerToken)} | ${fmt(l.tokensPerServerCoreSecond)} |`);
+      out.push(`| ${l.scenario === 'token-exchange' ? 'token exchange (agent), ' : ''}${l.clientAuth}${l.dpop ? ' + DPoP' : ''}, ${l.accessToken} access token | ${l.concurrency} | ${fmt(l.tokensPerSecond)} | ${fmt((l.latencyMs as Record<string, number>).p50, 1)} | ${fmt((l.latencyMs as Record<string, number>).p99, 1)} | ${fmt(l.serverCpuUsPerToken)} | ${fmt(l.tokensPerServerCoreSecond)} |`);
     }
     out.push('');
   }
@@ -100,7 +100,7 @@ export function markdownTable(lines: readonly ScenarioLine[], meta: RunMeta, set
   }
   const offboard = lines.filter((l) => l.scenario === 'offboard' && !l.skipped);
   if (offboard.length > 0) out.push(offboardTable(offboard), '');
-  const known = ['machine-floor', 'passkey-sign-in', 'passkey-sign-in-ratio', 'session-check', 'passkey-sign-in-scale', 'passkey-sign-in-scale-ratio', 'client-credentials', 'totp-sign-in', 'offboard'];
+  const known = ['machine-floor', 'passkey-sign-in', 'passkey-sign-in-ratio', 'session-check', 'passkey-sign-in-scale', 'passkey-sign-in-scale-ratio', 'client-credentials', 'token-exchange', 'totp-sign-in', 'offboard'];
   const others = lines.filter((l) => l.skipped || !known.includes(l.scenario));
   for (const l of others) {
     if (l.skipped) out.push(`- ${l.scenario}: skipped (${l.skipped}).`);

@@ -262,7 +262,7 @@ async function main(): Promise<void> {
   log(`${meta.machine.cpu}, ${meta.machine.cores} cores, Node.js ${meta.node}, commit ${meta.commit.slice(0, 10)}${meta.dirty ? ' (dirty)' : ''}; temp folder ${runFolder()}`);
   const loadgen = startLoadGenerator();
   try {
-    const needsAccounts = ['passkey', 'session', 'totp', 'client-credentials', 'scale'].some((s) => options.scenarios.has(s as never));
+    const needsAccounts = ['passkey', 'session', 'totp', 'client-credentials', 'token-exchange', 'scale'].some((s) => options.scenarios.has(s as never));
     if (needsAccounts) {
       log(`preparing ${options.accounts.toLocaleString('en')} authenticators in the load generator`);
       await loadgen.init({ secret: secret.toString('hex'), accounts: options.accounts, sample: options.accounts });
@@ -277,7 +277,7 @@ async function main(): Promise<void> {
         emit({ scenario: scenario.name, skipped: missing });
         continue;
       }
-      await scenario.run({ options, emit, log, withKeybound, measure: (server, input) => measure(loadgen, server, input) });
+      await scenario.run({ options, emit, log, secret, withKeybound, measure: (server, input) => measure(loadgen, server, input) });
     }
     if (options.scenarios.has('scale')) await scaleScenario(loadgen);
   } finally {

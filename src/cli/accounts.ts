@@ -53,6 +53,7 @@ export function revokedLines(revoked: Revoked): string[] {
       ? `  workloads and API keys:     ${revoked.workloads} and ${revoked.apiKeys} moved to ${revoked.machinesTransferredTo}`
       : `  workloads disabled:         ${revoked.workloads}`,
     ...(revoked.machinesTransferredTo ? [] : [`  API keys revoked:           ${revoked.apiKeys}`]),
+    `  delegations to agents revoked: ${revoked.delegations}`,
   ];
 }
 

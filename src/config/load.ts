@@ -116,6 +116,8 @@ export interface NhiConfig {
   /** KEYBOUND_NHI_ON_OWNER_OFFBOARD: disable an owner's workloads and keys, or move them to this username. */
   readonly onOwnerOffboard: { readonly action: 'disable' } | { readonly action: 'transfer'; readonly username: string };
   readonly apiKeyMaxTtlMs: number;
+  /** KEYBOUND_DELEGATION_MAX_TTL: longest delegation a person grants an agent. */
+  readonly delegationMaxTtlMs: number;
   /** The `<env>` of new API keys. */
   readonly apiKeyEnv: string;
   /** `nhi report`: unused this long is stale; keys older than this are unrotated. */
@@ -485,7 +487,7 @@ function nhiConfig(get: <T>(key: ConfigKey) => T): NhiConfig {
   // The key format's `<env>` must not hold `_` (the separator) or anything a scanner's pattern misses.
   if (!/^[a-z0-9]{1,8}$/.test(apiKeyEnv)) throw new ConfigError(`Invalid configuration:\n  KEYBOUND_API_KEY_ENV=${JSON.stringify(apiKeyEnv)}: expected 1 to 8 lower-case letters or digits`);
   const days = (key: ConfigKey) => Math.max(1, get<number>(key)) * 86_400_000;
-  return { onOwnerOffboard, apiKeyMaxTtlMs: get<number>('KEYBOUND_API_KEY_MAX_TTL') * 1000, apiKeyEnv, staleMs: days('KEYBOUND_NHI_STALE_DAYS'), rotateMs: days('KEYBOUND_NHI_ROTATE_DAYS') };
+  return { onOwnerOffboard, apiKeyMaxTtlMs: get<number>('KEYBOUND_API_KEY_MAX_TTL') * 1000, delegationMaxTtlMs: get<number>('KEYBOUND_DELEGATION_MAX_TTL') * 1000, apiKeyEnv, staleMs: days('KEYBOUND_NHI_STALE_DAYS'), rotateMs: days('KEYBOUND_NHI_ROTATE_DAYS') };
 }
 
 function splitList(text: string): string[] {

@@ -80,6 +80,8 @@ export const ERRORS = {
   workload_invalid: [400, 'These workload settings are not valid.'],
   workload_not_found: [404, 'No such workload.'],
   owner_not_active: [409, 'A workload or API key needs an active account as its owner.'],
+  delegation_invalid: [400, 'This delegation is not valid: choose an agent, scopes it is allowed, and an expiry within the maximum.'],
+  delegation_not_found: [404, 'No such delegation, or it has already ended.'],
   api_key_invalid: [400, 'These API key settings are not valid.'],
   api_key_not_found: [404, 'No such API key.'],
   api_key_rejected: [401, 'This API key is not valid: it is unknown, expired or revoked.'],

@@ -153,3 +153,17 @@ export const migrationSignInBody = {
   required: ['username', 'password'],
   properties: { username: usernameSchema, password: { type: 'string', minLength: 1, maxLength: 1024 }, code: codeSchema },
 } as const;
+
+// Delegations to agents (routes/delegations.ts, services/nhi/delegations.ts): the agent's client id
+// (base64url, as oidc/clients.ts makes them), scopes it is allowed (the service checks them), and a
+// lifetime in seconds (the service caps it at KEYBOUND_DELEGATION_MAX_TTL).
+export const delegationBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['clientId', 'scopes', 'expiresIn'],
+  properties: {
+    clientId: { type: 'string', minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9_-]+$' },
+    scopes: { type: 'array', minItems: 1, maxItems: 50, uniqueItems: true, items: { type: 'string', minLength: 1, maxLength: 64, pattern: '^[\\x21\\x23-\\x5b\\x5d-\\x7e]+$' } },
+    expiresIn: { type: 'integer', minimum: 1, maximum: 31_536_000 },
+  },
+} as const;

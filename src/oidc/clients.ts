@@ -14,6 +14,9 @@ import { clientPolicy, DEFAULT_MIN_ACR, defaultScopes, OIDC_SCOPES, POLICY_METAD
 export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials'] as const;
 export type GrantType = (typeof GRANT_TYPES)[number];
 
+/** RFC 8693 §2.1: the grant an agent workload uses to act for a person (oidc/tokenExchange.ts); only agents get it. */
+export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
+
 export interface ClientInput {
   readonly name: string;
   readonly redirectUris: readonly string[];
@@ -22,7 +25,7 @@ export interface ClientInput {
   readonly public: boolean;
   /** The client's public keys, for `private_key_jwt`. */
   readonly jwks: { readonly keys: readonly Record<string, unknown>[] } | null;
-  readonly grantTypes: readonly GrantType[];
+  readonly grantTypes: readonly (GrantType | typeof TOKEN_EXCHANGE_GRANT)[];
   /** Require DPoP-bound access tokens (RFC 9449 §5.2 `dpop_bound_access_tokens`). */
   readonly requireDpop: boolean;
   /**

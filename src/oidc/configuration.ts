@@ -9,6 +9,7 @@ import { clientPolicy, OIDC_SCOPES, POLICY_METADATA } from './clientPolicy.ts';
 import { providerCookieNames } from './cookies.ts';
 import { renderLoggedOutPage, renderLogoutPage, renderProviderErrorPage } from './pages.ts';
 import { keyboundPolicy } from './policy.ts';
+import { exchangedClaims } from './tokenExchange.ts';
 
 /** Client authentication (RFC 7523 keys; shared secrets only when a setting allows them). */
 const ASYMMETRIC_ALGS = ['ES256', 'EdDSA', 'Ed25519', 'PS256', 'RS256'] as const;
@@ -106,7 +107,8 @@ export function providerConfiguration(deps: Deps, input: { jwks: JWKS; cookieKey
       introspection_endpoint_auth_methods_supported: ['private_key_jwt', ...(shared ? ['client_secret_basic', 'client_secret_post'] : [])],
       revocation_endpoint_auth_methods_supported: ['none', 'private_key_jwt', ...(shared ? ['client_secret_basic', 'client_secret_post'] : [])],
     },
-    extraTokenClaims: async (ctx) => assuranceClaims(ctx),
+    // An exchanged token (tokenExchange.ts) carries `act` and the subject token's assurance claims.
+    extraTokenClaims: async (ctx, token) => exchangedClaims(token) ?? assuranceClaims(ctx),
     interactions: { policy: keyboundPolicy(deps), url: async (_ctx, interaction) => `/interaction/${interaction.uid}` },
     // Every client allowed the refresh_token grant gets one; without `offline_access` it ends with the session.
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),

@@ -9,6 +9,7 @@ import { endKeyboundSessionOnLogout } from './logout.ts';
 import { installAtomicReplayDetection } from './replay.ts';
 import { auditClientAuthentication } from './events.ts';
 import { machineIdentities } from './machines.ts';
+import { registerTokenExchange } from './tokenExchange.ts';
 
 /** Where provider events are logged (Fastify's logger in the server, nothing in the CLI). */
 export type ProviderLog = Pick<FastifyBaseLogger, 'info' | 'error'>;
@@ -39,6 +40,8 @@ export async function buildProvider(deps: Deps, log: ProviderLog): Promise<Built
   // mount.ts sets the forwarded host and scheme from the issuer (and drops X-Forwarded-For unless trusted).
   provider.proxy = true;
   installAtomicReplayDetection(provider, deps);
+  // RFC 8693 token exchange for agents acting under a person's delegation (tokenExchange.ts).
+  registerTokenExchange(provider, deps, keys.jwks);
   // Logout tokens are sent by Keybound's outbox whenever a Keybound session ends, an RP-initiated
   // logout included (backchannel.ts); the provider's own sender would send a second one, inside
   // the logout request, once and unbounded by Keybound's limits.

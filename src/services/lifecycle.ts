@@ -38,6 +38,8 @@ export interface Revoked {
   readonly workloads: number;
   /** API keys the account owned, revoked (or moved to `machinesTransferredTo`). */
   readonly apiKeys: number;
+  /** Delegations the account gave agents, revoked (nhi/delegations.ts; never transferred). */
+  readonly delegations: number;
   /** KEYBOUND_NHI_ON_OWNER_OFFBOARD=transfer:<username>: who got them; `null` when they were disabled (or there were none). */
   readonly machinesTransferredTo: string | null;
 }
@@ -66,7 +68,7 @@ export function describeChange(change: LifecycleChange) {
   };
 }
 
-const NOTHING: Revoked = { sessions: 0, grants: 0, passkeys: 0, codeFactors: 0, invitations: 0, pendingCodeSignIns: 0, pendingApprovals: 0, workloads: 0, apiKeys: 0, machinesTransferredTo: null };
+const NOTHING: Revoked = { sessions: 0, grants: 0, passkeys: 0, codeFactors: 0, invitations: 0, pendingCodeSignIns: 0, pendingApprovals: 0, workloads: 0, apiKeys: 0, delegations: 0, machinesTransferredTo: null };
 
 /**
  * The one cascade every lifecycle change runs, inside its transaction. `access`: every live session
@@ -94,7 +96,7 @@ export async function revokeAccountAccess(
   let revoked: Revoked = { ...NOTHING, sessions: sessions.length, grants };
   if (input.reason === 'suspended' || input.reason === 'offboarded') {
     const machines = await cascadeToMachines(deps, tx, account, { reason: input.reason, by: input.by, at: input.at });
-    revoked = { ...revoked, workloads: machines.workloads, apiKeys: machines.apiKeys, machinesTransferredTo: machines.transferredTo };
+    revoked = { ...revoked, workloads: machines.workloads, apiKeys: machines.apiKeys, delegations: machines.delegations, machinesTransferredTo: machines.transferredTo };
   }
   if (input.scope === 'access') return revoked;
   if (input.scope === 'passkeys') return { ...revoked, passkeys: await tx.passkeys.disableForAccount(account.id, input.reason) };

@@ -26,6 +26,7 @@ import { SqlRecoveryCodeStore } from './sql/recoveryCodes.ts';
 import { SqlAttestationMetadataStore } from './sql/attestationMetadata.ts';
 import { SqlWorkloadStore } from './sql/workloads.ts';
 import { SqlApiKeyStore } from './sql/apiKeys.ts';
+import { SqlDelegationStore } from './sql/delegations.ts';
 import { SqlPathFactStore } from './sql/pathFacts.ts';
 import { SqlImportStore } from './sql/imports.ts';
 import { SqlPostureStore } from './sql/posture.ts';
@@ -70,6 +71,7 @@ function build(db: Db, k: Kysely<Database>, tx: Transaction<Database> | null, op
     oidcLogoutOutbox: new SqlOidcLogoutOutboxStore(k),
     workloads: new SqlWorkloadStore(k),
     apiKeys: new SqlApiKeyStore(k),
+    delegations: new SqlDelegationStore(k),
     ssfStreams: new SqlSsfStreamStore(k),
     ssfOutbox: new SqlSsfOutboxStore(k),
     imports: new SqlImportStore(k),

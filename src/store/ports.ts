@@ -668,6 +668,36 @@ export interface PostureStore {
   credentialFacts(input: { signedInSince: number; now: number }): Promise<CredentialFacts>;
 }
 
+/** A person's delegation to an agent workload (services/nhi/delegations.ts, oidc/tokenExchange.ts). */
+export interface DelegationRow {
+  readonly id: string;
+  readonly accountId: string;
+  /** The agent workload's client id. */
+  readonly clientId: string;
+  readonly scopes: readonly string[];
+  readonly createdAt: number;
+  readonly expiresAt: number;
+  readonly revokedAt: number | null;
+  readonly revokedReason: string | null;
+  readonly lastUsedAt: number | null;
+}
+
+export interface DelegationStore {
+  create(row: DelegationRow): Promise<void>;
+  find(id: string): Promise<DelegationRow | undefined>;
+  /** The account's delegations, newest first (live, expired and revoked). */
+  listByAccount(accountId: string): Promise<DelegationRow[]>;
+  /** The newest delegation of the account to this agent that is neither revoked nor expired at `now`. */
+  findLive(accountId: string, clientId: string, now: number): Promise<DelegationRow | undefined>;
+  /** Revokes it if it is the account's and live at `at`: `true` for exactly one caller. */
+  revoke(id: string, accountId: string, reason: string, at: number): Promise<boolean>;
+  /** Revokes every live delegation of the account to this agent (a new grant replaces them); returns how many. */
+  revokeForAgent(accountId: string, clientId: string, reason: string, at: number): Promise<number>;
+  /** Revokes every live delegation of the account (suspension, offboarding); returns how many. */
+  revokeForAccount(accountId: string, reason: string, at: number): Promise<number>;
+  recordUse(id: string, at: number): Promise<void>;
+}
+
 export interface Store {
   readonly accounts: AccountStore;
   readonly pathFacts: PathFactStore;
@@ -691,6 +721,7 @@ export interface Store {
   readonly oidcLogoutOutbox: OidcLogoutOutboxStore;
   readonly workloads: WorkloadStore;
   readonly apiKeys: ApiKeyStore;
+  readonly delegations: DelegationStore;
   readonly ssfStreams: SsfStreamStore;
   readonly ssfOutbox: SsfOutboxStore;
   readonly imports: ImportStore;

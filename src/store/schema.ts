@@ -353,6 +353,7 @@ export interface Database {
   approvals: ApprovalsTable;
   workloads: WorkloadsTable;
   api_keys: ApiKeysTable;
+  delegations: DelegationsTable;
   ssf_streams: SsfStreamsTable;
   ssf_stream_subjects: SsfStreamSubjectsTable;
   ssf_outbox: SsfOutboxTable;
@@ -390,4 +391,19 @@ export interface ApiKeysTable {
   revoked_at: number | null;
   last_used_at: number | null;
   replaced_by: string | null;
+}
+
+/** Delegations of a person to an agent workload (migration 020, src/services/nhi/delegations.ts). */
+export interface DelegationsTable {
+  id: string;
+  account_id: string;
+  /** The agent workload's client id. */
+  client_id: string;
+  /** JSON array of scopes. */
+  scopes: string;
+  created_at: number;
+  expires_at: number;
+  revoked_at: number | null;
+  revoked_reason: string | null;
+  last_used_at: number | null;
 }

@@ -121,7 +121,7 @@ describe.each(BACKENDS)('account lifecycle on %s', (backend) => {
 
     const result = await offboardAccount(t.deps, { username: 'gone', actor: CLI_ACTOR, context: CONTEXT, reason: 'left the company' });
     if (!result.ok) throw new Error(result.code);
-    expect(result.value.revoked).toEqual({ sessions: 2, grants: 1, passkeys: 1, codeFactors: 2, invitations: 1, pendingCodeSignIns: 1, pendingApprovals: 0, workloads: 0, apiKeys: 0, machinesTransferredTo: null });
+    expect(result.value.revoked).toEqual({ sessions: 2, grants: 1, passkeys: 1, codeFactors: 2, invitations: 1, pendingCodeSignIns: 1, pendingApprovals: 0, workloads: 0, apiKeys: 0, delegations: 0, machinesTransferredTo: null });
     expect(result.value.account.status).toBe('offboarded');
     expect(result.value.selfContained.accessTokensValidUntil).toBe(t.clock.now + t.config.oidc.accessTokenTtlS * 1000);
 

@@ -108,6 +108,7 @@ describe('npm run bench -- --quick', () => {
     const perScenario: Record<string, Record<string, (value: unknown) => boolean>> = {
       'totp-sign-in': { signIns: positive, signInsPerSecond: positive, serverCpuUsPerSignIn: positive },
       'client-credentials': { tokens: positive, tokensPerSecond: positive, serverCpuUsPerToken: positive, tokensPerServerCoreSecond: positive, dpop: (v) => typeof v === 'boolean' },
+      'token-exchange': { tokens: positive, tokensPerSecond: positive, serverCpuUsPerToken: positive, tokensPerServerCoreSecond: positive, dpop: (v) => v === true },
     };
     for (const [scenario, fields] of Object.entries(perScenario)) {
       const found = find(scenario);

@@ -4,6 +4,7 @@
  */
 import { attachAdmin } from './admin.ts';
 import { attachCodeFactors, attachCodeSignIn } from './codes.ts';
+import { attachDelegations } from './delegations.ts';
 import { attachDevices } from './devices.ts';
 import { ApiError, explain } from './messages.ts';
 import { WebAuthnAbortService, browserSupportsWebAuthn, browserSupportsWebAuthnAutofill, startAuthentication, startRegistration } from '@simplewebauthn/browser';
@@ -337,3 +338,4 @@ if (page === 'login') attachCodeSignIn(helpers);
 else if (page === 'account') attachCodeFactors(helpers);
 if (page === 'account') attachDevices(helpers);
 if (page === 'admin') attachAdmin(helpers);
+if (page === 'account') attachDelegations(helpers);

@@ -3,6 +3,8 @@ import type { GrantSummary } from '../../services/grants.ts';
 import type { PasskeySummary } from '../../services/passkeys/management.ts';
 import type { DescribedApproval } from '../../services/approvals.ts';
 import { DEVICE_LINK_TTL_MS } from '../../services/devices/link.ts';
+import type { DelegationSummary } from '../../services/nhi/delegations.ts';
+import { renderDelegationsSection } from './delegations.ts';
 import { renderDevicesSection } from './devices.ts';
 import { renderFactorsSection, type FactorsView } from './factors.ts';
 import { html, layout, type Html } from './html.ts';
@@ -26,6 +28,8 @@ const CONFIRMATIONS: Readonly<Record<string, { readonly text: string; readonly a
   'session-ended': { text: 'Session ended.', authenticator: false },
   'signed-out-elsewhere': { text: 'Your other sessions have ended.', authenticator: false },
   'app-disconnected': { text: 'The app was disconnected: it no longer has access to your account.', authenticator: false },
+  'agent-allowed': { text: 'The agent may now act for you, with the scopes you gave it, until the delegation ends.', authenticator: false },
+  'agent-revoked': { text: 'The agent no longer acts for you.', authenticator: false },
   // The older form of the reload after a change, without saying which.
   '1': { text: '', authenticator: true },
 };
@@ -49,6 +53,10 @@ export function renderAccountPage(input: {
   sessions: readonly Session[];
   /** Connected apps: the OpenID grants of the account (OWASP ASVS 5.0 10.7.3). */
   grants?: readonly GrantSummary[];
+  /** Agents acting for you: the account's delegations (docs/nhi.md). */
+  delegations?: readonly DelegationSummary[];
+  /** KEYBOUND_DELEGATION_MAX_TTL in days, for the grant form. */
+  delegationMaxDays?: number;
   fresh: boolean;
   allowSyncedPasskeys: boolean;
   /** Every sign-in method with its strength, and the code factors the role allows. */
@@ -141,7 +149,9 @@ ${
 }
 </section>
 
-${renderConnectedApps(input.grants ?? [], input.fresh)}`,
+${renderConnectedApps(input.grants ?? [], input.fresh)}
+
+${input.delegations ? renderDelegationsSection({ delegations: input.delegations, fresh: input.fresh, maxDays: input.delegationMaxDays ?? 90, why }) : ''}`,
   );
 }
 

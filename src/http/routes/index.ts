@@ -3,6 +3,7 @@ import { accountRoutes } from './account.ts';
 import { adminRoutes } from './admin.ts';
 import { adminConsoleRoutes } from './adminConsole.ts';
 import { codeRoutes } from './codes.ts';
+import { delegationRoutes } from './delegations.ts';
 import { deviceRoutes } from './devices.ts';
 import { factorRoutes } from './factors.ts';
 import { grantRoutes } from './grants.ts';
@@ -28,6 +29,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
   ...adminConsoleRoutes,
   ...deviceRoutes,
   ...grantRoutes,
+  ...delegationRoutes,
   ...recoveryRoutes,
   ...migrationRoutes,
   ...recoveryAdminRoutes,

@@ -12,6 +12,7 @@ import { bundleClientScript } from '../assets/bundle.ts';
 import { authenticate } from '../auth.ts';
 import { renderAccountPage } from '../pages/account.ts';
 import { registerAdminPages } from './adminPages.ts';
+import { listDelegations } from '../../services/nhi/delegations.ts';
 import { analyseAccountPaths } from '../../services/paths/analyse.ts';
 import { pendingRecoveriesOf } from '../../services/recovery/assisted.ts';
 import { renderEnrolPage } from '../pages/enrol.ts';
@@ -81,7 +82,7 @@ export async function registerPageRoutes(app: FastifyInstance, deps: Deps): Prom
     if (session.purpose !== 'sign_in') {
       return reply.type('text/html; charset=utf-8').send(renderRecoveryAccountPage({ account, session, sessions: await listSessions(deps, active.value) }));
     }
-    const [passkeys, sessions, factorList, fresh, grants, recovered, recoveries, paths] = await Promise.all([
+    const [passkeys, sessions, factorList, fresh, grants, recovered, recoveries, paths, delegations] = await Promise.all([
       listPasskeys(deps, account.id),
       listSessions(deps, active.value),
       listFactors(deps, account),
@@ -90,11 +91,12 @@ export async function registerPageRoutes(app: FastifyInstance, deps: Deps): Prom
       lastRecovery(deps, account.id),
       pendingRecoveriesOf(deps, account),
       analyseAccountPaths(deps, account),
+      listDelegations(deps, active.value),
     ]);
     const policy = deps.policies[account.role];
     const factors = { factors: factorList, allowed: CODE_FACTORS.filter((f) => codeFactorBindable(policy, f) === null), fresh, hasEmail: account.email !== null };
     return reply.type('text/html; charset=utf-8').send(
-      renderAccountPage({ account, session, passkeys, sessions, grants, fresh, allowSyncedPasskeys: policy.allowSyncedPasskeys, factors, changed: typeof (request.query as { changed?: unknown }).changed === 'string' ? ((request.query as { changed: string }).changed) : null, recovered, recoveries, paths }),
+      renderAccountPage({ account, session, passkeys, sessions, grants, delegations, delegationMaxDays: Math.floor(deps.config.nhi.delegationMaxTtlMs / 86_400_000), fresh, allowSyncedPasskeys: policy.allowSyncedPasskeys, factors, changed: typeof (request.query as { changed?: unknown }).changed === 'string' ? ((request.query as { changed: string }).changed) : null, recovered, recoveries, paths }),
     );
   });
 }

@@ -1,5 +1,5 @@
 import { fail, ok, type Result } from '../../core/errors.ts';
-import { createClient, type MetadataValidator } from '../../oidc/clients.ts';
+import { createClient, TOKEN_EXCHANGE_GRANT, type MetadataValidator } from '../../oidc/clients.ts';
 import { clientPolicy } from '../../oidc/clientPolicy.ts';
 import type { OidcClientRow, WorkloadKind, WorkloadRow } from '../../store/ports.ts';
 import type { Store } from '../../store/index.ts';
@@ -66,7 +66,8 @@ export async function createWorkload(deps: Deps, input: WorkloadInput, validate:
         postLogoutRedirectUris: [],
         public: false,
         jwks: { keys: [...input.jwks.keys] },
-        grantTypes: ['client_credentials'],
+        // An agent may also exchange a person's token, under that person's delegation (nhi/delegations.ts).
+        grantTypes: kind === 'agent' ? ['client_credentials', TOKEN_EXCHANGE_GRANT] : ['client_credentials'],
         requireDpop: kind === 'agent',
         scopes: [...input.scopes],
         resources: [...input.audiences],

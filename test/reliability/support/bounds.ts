@@ -71,6 +71,10 @@ export const STRING_BOUNDS: Readonly<Record<string, Readonly<Record<string, numb
   // list of KEYBOUND_OIDC_RESOURCE_SCOPES.
   workloads: { client_id: 128, name: 100, owner_id: ID, kind: 16, status: 16, disabled_reason: 500, previous_jwks: 8192 },
   api_keys: { id: TOKEN_ID, key_hash: HASH, owner_id: ID, name: 100, scopes: 4096, status: 16, revoked_reason: 500, replaced_by: TOKEN_ID },
+  // Delegations (migration 020, services/nhi/delegations.ts): id `dg_` + 16; client_id an agent
+  // workload's; scopes a JSON list of the agent's allowed scopes (delegations.ts checks it); the
+  // revoke reason a closed list (REVOKE_REASONS).
+  delegations: { id: TOKEN_ID, account_id: ID, client_id: 128, scopes: 4096, revoked_reason: 32 },
   // Shared Signals (migration 018, ssf/streams.ts): ids base64url of 16 bytes; endpoint_url MAX_URL;
   // the receiver's authorization header (4000) sealed under a data key; events_requested at most 50
   // URIs of 300; description MAX_DESCRIPTION; status_reason MAX_REASON (200); last_failure
