@@ -1,6 +1,7 @@
 import type { ApiRoute } from '../declare.ts';
 import { accountRoutes } from './account.ts';
 import { adminRoutes } from './admin.ts';
+import { apiKeyRoutes } from './apiKeys.ts';
 import { codeRoutes } from './codes.ts';
 import { deviceRoutes } from './devices.ts';
 import { factorRoutes } from './factors.ts';
@@ -26,6 +27,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
   ...adminRoutes,
   ...deviceRoutes,
   ...grantRoutes,
+  ...apiKeyRoutes,
   ...recoveryRoutes,
   ...migrationRoutes,
   ...recoveryAdminRoutes,
