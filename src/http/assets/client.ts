@@ -3,6 +3,7 @@
  * Each page names its behaviour in <body data-page>; everything else is plain HTML.
  */
 import { attachCodeFactors, attachCodeSignIn } from './codes.ts';
+import { attachApiKeys } from './apiKeys.ts';
 import { attachDevices } from './devices.ts';
 import { ApiError, explain } from './messages.ts';
 import { WebAuthnAbortService, browserSupportsWebAuthn, browserSupportsWebAuthnAutofill, startAuthentication, startRegistration } from '@simplewebauthn/browser';
@@ -334,4 +335,7 @@ else if (page === 'migrate') migrate();
 const helpers = { api, show, explain, busy, afterAuthenticatorChange, offerSignOutElsewhere };
 if (page === 'login') attachCodeSignIn(helpers);
 else if (page === 'account') attachCodeFactors(helpers);
-if (page === 'account') attachDevices(helpers);
+if (page === 'account') {
+  attachDevices(helpers);
+  attachApiKeys(helpers);
+}

@@ -3,6 +3,8 @@ import type { GrantSummary } from '../../services/grants.ts';
 import type { PasskeySummary } from '../../services/passkeys/management.ts';
 import type { DescribedApproval } from '../../services/approvals.ts';
 import { DEVICE_LINK_TTL_MS } from '../../services/devices/link.ts';
+import type { ApiKeyDetails } from '../../services/nhi/apiKeys.ts';
+import { renderApiKeysSection } from './apiKeys.ts';
 import { renderDevicesSection } from './devices.ts';
 import { renderFactorsSection, type FactorsView } from './factors.ts';
 import { html, layout, type Html } from './html.ts';
@@ -26,6 +28,7 @@ const CONFIRMATIONS: Readonly<Record<string, { readonly text: string; readonly a
   'session-ended': { text: 'Session ended.', authenticator: false },
   'signed-out-elsewhere': { text: 'Your other sessions have ended.', authenticator: false },
   'app-disconnected': { text: 'The app was disconnected: it no longer has access to your account.', authenticator: false },
+  'api-key-revoked': { text: 'API key revoked: it no longer works.', authenticator: false },
   // The older form of the reload after a change, without saying which.
   '1': { text: '', authenticator: true },
 };
@@ -61,6 +64,8 @@ export function renderAccountPage(input: {
   paths?: AnalysisJson;
   /** Assisted recoveries of this account still pending, each with a cancel button (README "Recovery"). */
   recoveries?: readonly DescribedApproval[];
+  /** The person's own API keys and the scopes they may give a new one (KEYBOUND_API_KEY_SELF_SCOPES). */
+  apiKeys?: { readonly keys: readonly ApiKeyDetails[]; readonly selfScopes: readonly string[] };
 }): string {
   const { account, session } = input;
   const activeCount = input.passkeys.filter((p) => p.status === 'active').length;
@@ -141,7 +146,9 @@ ${
 }
 </section>
 
-${renderConnectedApps(input.grants ?? [], input.fresh)}`,
+${renderConnectedApps(input.grants ?? [], input.fresh)}
+
+${input.apiKeys ? renderApiKeysSection({ ...input.apiKeys, fresh: input.fresh, why }) : ''}`,
   );
 }
 
