@@ -105,7 +105,7 @@ export function createVerifier(options: VerifierOptions) {
     if (Array.isArray(request.dpop)) return refuse('invalid_dpop_proof', 'more than one DPoP header');
     const token = match[2]!;
     if (looksLikeApiKey(token)) {
-      if (scheme !== 'Bearer') return refuse('invalid_token', 'an API key is presented with the Bearer scheme');
+      if (scheme !== 'Bearer') return refuse('invalid_token', 'present an API key with the Bearer scheme, not DPoP');
       if (!checkApiKey) return refuse('invalid_token', 'API keys are not accepted here');
       const checked = await checkApiKey(token);
       if (!checked.ok) return refuse('invalid_token', checked.description);
