@@ -105,6 +105,7 @@ export const CONFIG_KEYS = [
   { env: 'KEYBOUND_API_KEY_MAX_TTL', kind: 'seconds', default: '7776000', doc: 'Longest lifetime of an API key (default 90 days); every key has an expiry.' },
   { env: 'KEYBOUND_DELEGATION_MAX_TTL', kind: 'seconds', default: '7776000', doc: 'Longest lifetime of a delegation a person grants an agent (`POST /api/v1/delegations`, default 90 days); every delegation has an expiry.' },
   { env: 'KEYBOUND_API_KEY_ENV', kind: 'string', default: 'live', doc: 'The `<env>` part of new API keys (`kb_<env>_<random>_<checksum>`): 1 to 8 lower-case letters or digits, for example `live` or `test`.' },
+  { env: 'KEYBOUND_API_KEY_SELF_SCOPES', kind: 'optional', default: '', doc: 'Scopes a person may give the API keys they make for themselves on /account (`POST /api/v1/account/api-keys`), separated by commas or spaces; each must be one of `KEYBOUND_OIDC_RESOURCE_SCOPES`. Empty (the default): people cannot make their own keys; administrators still can (`keybound api-keys create`).' },
   { env: 'KEYBOUND_NHI_STALE_DAYS', kind: 'count', default: '90', doc: '`keybound nhi report` calls a workload or API key stale when it has not been used for this many days (or since it was made, if never); `--disable` disables stale and orphaned ones.' },
   { env: 'KEYBOUND_NHI_ROTATE_DAYS', kind: 'count', default: '90', doc: '`keybound nhi report` calls a workload\'s key set unrotated when it is older than this many days.' },
 ] as const satisfies readonly KeySpec[];

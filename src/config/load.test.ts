@@ -109,12 +109,15 @@ describe('loadConfig', () => {
   });
 
   it('machine identities: owner-offboard policy, API key lifetime and env; bad values stop the start', () => {
-    expect(loadConfig({}).nhi).toEqual({ onOwnerOffboard: { action: 'disable' }, apiKeyMaxTtlMs: 90 * 86_400_000, apiKeyEnv: 'live', staleMs: 90 * 86_400_000, rotateMs: 90 * 86_400_000 });
+    expect(loadConfig({}).nhi).toEqual({ onOwnerOffboard: { action: 'disable' }, apiKeyMaxTtlMs: 90 * 86_400_000, apiKeyEnv: 'live', apiKeySelfScopes: [], staleMs: 90 * 86_400_000, rotateMs: 90 * 86_400_000 });
     const set = loadConfig({ KEYBOUND_NHI_ON_OWNER_OFFBOARD: 'transfer:Platform-Team', KEYBOUND_API_KEY_MAX_TTL: '3600', KEYBOUND_API_KEY_ENV: 'test' }).nhi;
     expect(set).toMatchObject({ onOwnerOffboard: { action: 'transfer', username: 'platform-team' }, apiKeyMaxTtlMs: 3_600_000, apiKeyEnv: 'test' });
     for (const bad of ['keep', 'transfer:', 'transfer:a b', 'transfer']) expect(() => loadConfig({ KEYBOUND_NHI_ON_OWNER_OFFBOARD: bad })).toThrow(/KEYBOUND_NHI_ON_OWNER_OFFBOARD/);
     for (const bad of ['LIVE', 'li_ve', 'production']) expect(() => loadConfig({ KEYBOUND_API_KEY_ENV: bad })).toThrow(/KEYBOUND_API_KEY_ENV/);
     expect(() => loadConfig({ KEYBOUND_API_KEY_MAX_TTL: '0' })).toThrow(ConfigError);
+    // Scopes people may give their own keys: some of KEYBOUND_OIDC_RESOURCE_SCOPES, nothing else.
+    expect(loadConfig({ KEYBOUND_API_KEY_SELF_SCOPES: 'read, read write' }).nhi.apiKeySelfScopes).toEqual(['read', 'write']);
+    expect(() => loadConfig({ KEYBOUND_API_KEY_SELF_SCOPES: 'read admin' })).toThrow(/KEYBOUND_API_KEY_SELF_SCOPES/);
   });
 
   it('lets a benchmark lift the rate limit', () => {

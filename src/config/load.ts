@@ -120,6 +120,8 @@ export interface NhiConfig {
   readonly delegationMaxTtlMs: number;
   /** The `<env>` of new API keys. */
   readonly apiKeyEnv: string;
+  /** KEYBOUND_API_KEY_SELF_SCOPES: scopes a person may give their own keys (none: no self-service keys). */
+  readonly apiKeySelfScopes: readonly string[];
   /** `nhi report`: unused this long is stale; keys older than this are unrotated. */
   readonly staleMs: number;
   readonly rotateMs: number;
@@ -231,7 +233,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const codeTtlS = get<number>('KEYBOUND_OIDC_CODE_TTL');
   if (codeTtlS < 1 || codeTtlS > 600) throw new ConfigError(`Invalid configuration:\n  KEYBOUND_OIDC_CODE_TTL=${codeTtlS}: an authorization code may live at most 600 seconds (10 minutes); expected a number from 1 to 600`);
   const { roles: codeRoles, ...codeSettings } = codeConfig(get);
-  const nhi = nhiConfig(get);
+  const nhi = nhiConfig(get, get<string[]>('KEYBOUND_OIDC_RESOURCE_SCOPES'));
   return {
     port: get('KEYBOUND_PORT'),
     host: get('KEYBOUND_HOST'),
@@ -477,7 +479,7 @@ function parseValue(spec: KeySpec, text: string): Parsed {
 }
 
 /** KEYBOUND_NHI_ON_OWNER_OFFBOARD, KEYBOUND_API_KEY_MAX_TTL and KEYBOUND_API_KEY_ENV. */
-function nhiConfig(get: <T>(key: ConfigKey) => T): NhiConfig {
+function nhiConfig(get: <T>(key: ConfigKey) => T, resourceScopes: readonly string[]): NhiConfig {
   const policy = get<string>('KEYBOUND_NHI_ON_OWNER_OFFBOARD');
   let onOwnerOffboard: NhiConfig['onOwnerOffboard'];
   if (policy === 'disable') onOwnerOffboard = { action: 'disable' };
@@ -487,7 +489,10 @@ function nhiConfig(get: <T>(key: ConfigKey) => T): NhiConfig {
   // The key format's `<env>` must not hold `_` (the separator) or anything a scanner's pattern misses.
   if (!/^[a-z0-9]{1,8}$/.test(apiKeyEnv)) throw new ConfigError(`Invalid configuration:\n  KEYBOUND_API_KEY_ENV=${JSON.stringify(apiKeyEnv)}: expected 1 to 8 lower-case letters or digits`);
   const days = (key: ConfigKey) => Math.max(1, get<number>(key)) * 86_400_000;
-  return { onOwnerOffboard, apiKeyMaxTtlMs: get<number>('KEYBOUND_API_KEY_MAX_TTL') * 1000, delegationMaxTtlMs: get<number>('KEYBOUND_DELEGATION_MAX_TTL') * 1000, apiKeyEnv, staleMs: days('KEYBOUND_NHI_STALE_DAYS'), rotateMs: days('KEYBOUND_NHI_ROTATE_DAYS') };
+  const apiKeySelfScopes = [...new Set(get<string>('KEYBOUND_API_KEY_SELF_SCOPES').split(/[\s,]+/).filter(Boolean))];
+  const unknownScope = apiKeySelfScopes.find((s) => !resourceScopes.includes(s));
+  if (unknownScope !== undefined) throw new ConfigError(`Invalid configuration:\n  KEYBOUND_API_KEY_SELF_SCOPES: ${JSON.stringify(unknownScope)} is not one of KEYBOUND_OIDC_RESOURCE_SCOPES (${resourceScopes.join(', ')})`);
+  return { onOwnerOffboard, apiKeyMaxTtlMs: get<number>('KEYBOUND_API_KEY_MAX_TTL') * 1000, delegationMaxTtlMs: get<number>('KEYBOUND_DELEGATION_MAX_TTL') * 1000, apiKeyEnv, apiKeySelfScopes, staleMs: days('KEYBOUND_NHI_STALE_DAYS'), rotateMs: days('KEYBOUND_NHI_ROTATE_DAYS') };
 }
 
 function splitList(text: string): string[] {

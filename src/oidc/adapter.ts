@@ -2,7 +2,7 @@ import { errors, type Adapter, type AdapterFactory, type AdapterPayload } from '
 import { hashSecret } from '../core/tokens.ts';
 import type { Deps } from '../services/deps.ts';
 import { grantAlive, revokeGrant } from '../services/grants.ts';
-import { openClientMetadata } from './clients.ts';
+import { ProviderClients } from './providerClients.ts';
 
 /**
  * Models issued to a person under a grant: found only while the grant's Keybound session (or, for
@@ -112,23 +112,14 @@ class PayloadAdapter implements Adapter {
  * is not found: every request it authenticates is `invalid_client` at once, on every instance. During
  * a key rotation's overlap the keys it replaced are added to its JWK Set, and dropped after it.
  * oidc-provider keeps one Client per distinct metadata (a hash of it), so a changed key set is a new
- * client object and no old one is reused.
+ * client object and no old one is reused. Each find reads the row; only the parsing of an unchanged
+ * row is kept (providerClients.ts).
  */
 class ClientAdapter implements Adapter {
-  constructor(private readonly deps: Deps) {}
+  constructor(private readonly clients: ProviderClients) {}
 
   async find(id: string): Promise<AdapterPayload | undefined> {
-    const client = await this.deps.store.oidcClients.find(id);
-    if (!client) return undefined;
-    const metadata = openClientMetadata(this.deps, client);
-    const gate = await this.deps.store.workloads.gate(id);
-    if (!gate) return metadata as AdapterPayload;
-    if (gate.status !== 'active' || gate.ownerStatus !== 'active') return undefined;
-    if (gate.previousJwks && gate.previousJwksUntil !== null && gate.previousJwksUntil > this.deps.clock()) {
-      const current = (metadata.jwks as { keys?: Record<string, unknown>[] } | undefined)?.keys ?? [];
-      return { ...metadata, jwks: { keys: [...current, ...gate.previousJwks.keys] } } as AdapterPayload;
-    }
-    return metadata as AdapterPayload;
+    return (await this.clients.find(id)) as AdapterPayload | undefined;
   }
 
   async upsert(): Promise<void> {
@@ -153,5 +144,6 @@ class ClientAdapter implements Adapter {
 }
 
 export function adapterFactory(deps: Deps): AdapterFactory {
-  return (name: string) => (name === 'Client' ? new ClientAdapter(deps) : new PayloadAdapter(deps, name));
+  const clients = new ProviderClients(deps);
+  return (name: string) => (name === 'Client' ? new ClientAdapter(clients) : new PayloadAdapter(deps, name));
 }

@@ -204,7 +204,7 @@ function checkBackchannelLogout(input: ClientInput): string | null {
 }
 
 /** The metadata oidc-provider needs, with a sealed shared secret opened. */
-export function openClientMetadata(deps: Deps, client: OidcClientRow): Record<string, unknown> {
+export function openClientMetadata(deps: Deps, client: Pick<OidcClientRow, 'clientId' | 'metadata'>): Record<string, unknown> {
   const sealed = client.metadata.client_secret;
   if (typeof sealed !== 'string') return { ...client.metadata };
   return { ...client.metadata, client_secret: new TextDecoder().decode(deps.dataKeys.open(sealed, secretContext(client.clientId))) };

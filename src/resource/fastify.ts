@@ -3,8 +3,10 @@ import type { AccessTokenClaims, Requirement, Verification } from './verify.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** The verified access token, set by `requireAccessToken`. */
+    /** The verified access token (for an API key: its owner as `sub`, its id as `client_id`), set by `requireAccessToken`. */
     accessToken?: AccessTokenClaims;
+    /** What was presented, set by `requireAccessToken`. */
+    credentialKind?: 'access_token' | 'api_key';
   }
 }
 
@@ -32,6 +34,7 @@ export function requireAccessToken(options: FastifyGuardOptions) {
       );
       if (result.ok) {
         request.accessToken = result.token;
+        request.credentialKind = result.kind;
         return;
       }
       return reply

@@ -1,6 +1,7 @@
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { acrSatisfies, isAcr } from '../core/assurance/level.ts';
 import { challengeHeader, challengeStatus, type ResourceErrorCode } from './challenge.ts';
+import { apiKeyChecker, looksLikeApiKey, type ApiKeyClaims, type ApiKeyOptions } from './apiKeys.ts';
 import { checkDpopProof } from './dpop.ts';
 import { MemoryReplayCache, type ReplayCache } from './replay.ts';
 
@@ -20,6 +21,11 @@ export interface VerifierOptions {
   readonly replay?: ReplayCache;
   /** Milliseconds since the epoch; for tests. */
   readonly now?: () => number;
+  /**
+   * Accept Keybound API keys (`Authorization: Bearer kb_...`) too, checked by RFC 7662 introspection
+   * as this resource server's client (apiKeys.ts). Without it, an API key is refused.
+   */
+  readonly apiKeys?: ApiKeyOptions;
 }
 
 /** What a route requires of the person behind the token (RFC 9470). */
@@ -51,7 +57,14 @@ export interface AccessTokenClaims extends JWTPayload {
 }
 
 export type Verification =
-  | { readonly ok: true; readonly token: AccessTokenClaims }
+  | {
+      readonly ok: true;
+      /** What was presented: a JWT access token, or an API key (then `token.sub` is the key's owner, `token.client_id` the key's id). */
+      readonly kind: 'access_token' | 'api_key';
+      readonly token: AccessTokenClaims;
+      /** The introspection answer, for an API key. */
+      readonly apiKey?: ApiKeyClaims;
+    }
   | { readonly ok: false; readonly status: 400 | 401 | 403; readonly error: ResourceErrorCode | null; readonly description: string; readonly wwwAuthenticate: string };
 
 const DEFAULT_ALGS = ['ES256', 'EdDSA', 'Ed25519', 'PS256'] as const;
@@ -74,6 +87,7 @@ export function createVerifier(options: VerifierOptions) {
   const tolerance = options.clockToleranceS ?? 5;
   const replay = options.replay ?? new MemoryReplayCache();
   const now = options.now ?? Date.now;
+  const checkApiKey = options.apiKeys ? apiKeyChecker(options.issuer, options.apiKeys, now) : null;
 
   async function verify(request: RequestLike, requirement: Requirement = {}): Promise<Verification> {
     const header = request.authorization ?? '';
@@ -90,6 +104,21 @@ export function createVerifier(options: VerifierOptions) {
     if (!match) return refuse('invalid_request', 'the Authorization header is not "Bearer <token>" or "DPoP <token>"');
     if (Array.isArray(request.dpop)) return refuse('invalid_dpop_proof', 'more than one DPoP header');
     const token = match[2]!;
+    if (looksLikeApiKey(token)) {
+      if (scheme !== 'Bearer') return refuse('invalid_token', 'present an API key with the Bearer scheme, not DPoP');
+      if (!checkApiKey) return refuse('invalid_token', 'API keys are not accepted here');
+      const checked = await checkApiKey(token);
+      if (!checked.ok) return refuse('invalid_token', checked.description);
+      // A key carries no sign-in: a route that asks for a level or a recent sign-in needs a person's token.
+      if (requirement.acr || requirement.maxAgeS !== undefined) {
+        return refuse('insufficient_user_authentication', 'an API key carries no sign-in; this needs a person\'s access token', { ...(requirement.acr ? { acrValues: [requirement.acr] } : {}), ...(requirement.maxAgeS !== undefined ? { maxAge: requirement.maxAgeS } : {}) });
+      }
+      const granted = new Set(checked.key.scope.split(' '));
+      if ((requirement.scopes ?? []).some((s) => !granted.has(s))) return refuse('insufficient_scope', 'the API key lacks a required scope', { scope: requirement.scopes!.join(' ') });
+      const key = checked.key;
+      const claims: AccessTokenClaims = { sub: key.sub, client_id: key.keybound_api_key_id, scope: key.scope, exp: key.exp, ...(key.iat !== undefined ? { iat: key.iat } : {}), ...(key.iss !== undefined ? { iss: key.iss } : {}) };
+      return { ok: true, kind: 'api_key', token: claims, apiKey: key };
+    }
     let claims: AccessTokenClaims;
     try {
       const verified = await jwtVerify<AccessTokenClaims>(token, jwks, {
@@ -138,7 +167,7 @@ export function createVerifier(options: VerifierOptions) {
     const granted = new Set((claims.scope ?? '').split(' '));
     const missing = (requirement.scopes ?? []).filter((s) => !granted.has(s));
     if (missing.length > 0) return refuse('insufficient_scope', 'the access token lacks a required scope', { scope: requirement.scopes!.join(' ') });
-    return { ok: true, token: claims };
+    return { ok: true, kind: 'access_token', token: claims };
   }
 
   return { verify };

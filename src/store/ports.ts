@@ -198,11 +198,32 @@ export interface OidcClientRow {
   readonly createdAt: number;
 }
 
+/** A client as the provider loads it (OidcClientStore.findForProvider). */
+export interface ProviderClientRow {
+  readonly clientId: string;
+  /** The metadata column as stored (JSON text); a shared secret in it is sealed. */
+  readonly metadataJson: string;
+  /** Only for a workload's client. */
+  readonly workload: {
+    readonly status: MachineStatus;
+    readonly ownerStatus: AccountStatus | null;
+    /** The keys a rotation replaced (JSON text), if any. */
+    readonly previousJwksJson: string | null;
+    readonly previousJwksUntil: number | null;
+  } | null;
+}
+
 export interface OidcClientStore {
   /** `false` when the client id is taken. */
   create(client: OidcClientRow): Promise<boolean>;
   find(clientId: string): Promise<OidcClientRow | undefined>;
   list(): Promise<OidcClientRow[]>;
+  /**
+   * What the provider reads for each request a client authenticates: the client's stored metadata
+   * (as text, so a caller can tell an unchanged row without parsing it) and, for a workload, its gate,
+   * in one read.
+   */
+  findForProvider(clientId: string): Promise<ProviderClientRow | undefined>;
   /** Replaces the client's metadata (`clients update`); `false` when there is no such client. */
   updateMetadata(clientId: string, metadata: Record<string, unknown>): Promise<boolean>;
   delete(clientId: string): Promise<boolean>;

@@ -15,7 +15,7 @@ import { offboardAccount, revokeSessions, suspendAccount } from '../../src/servi
 import { checkApiKey, createApiKey } from '../../src/services/nhi/apiKeys.ts';
 import { createWorkload, disableWorkload, enableWorkload, listWorkloads, rotateWorkloadKeys, showWorkload, transferWorkload, type WorkloadInput } from '../../src/services/nhi/workloads.ts';
 import type { Deps } from '../../src/services/deps.ts';
-import { enrol, ManualClock, startTestApp, type TestApp } from '../helpers/app.ts';
+import { enrol, ManualClock, startSecondInstance, startTestApp, type TestApp } from '../helpers/app.ts';
 import { BACKENDS } from '../helpers/db.ts';
 import { clientCredentials, machineKey, type MachineKey } from '../helpers/machines.ts';
 
@@ -94,6 +94,37 @@ describe.each(BACKENDS)('workloads on %s', (backend) => {
     expect((await token(w.client_id)).statusCode).toBe(200);
     const trail = await t.store.audit.list({ typePrefix: 'workload.', limit: 50 });
     expect(trail.filter((e) => e.details.clientId === w.client_id).map((e) => e.type).reverse()).toEqual(['workload.created', 'workload.disabled', 'workload.enabled']);
+  });
+
+  it('another instance that has served the workload refuses it at its next request after a disable or a rotation made elsewhere', async () => {
+    // The provider keeps parsed clients per process (oidc/providerClients.ts); every request still reads the row.
+    const other = await startSecondInstance(t);
+    try {
+      const w = await create();
+      const there = (signer = key) => clientCredentials(other, w.client_id, signer.privateKey, { resource: RESOURCE, scope: 'read' });
+      expect((await there()).statusCode).toBe(200);
+      expect((await there()).statusCode).toBe(200);
+      expect((await disableWorkload(t.deps, { clientId: w.client_id, by: 'test', reason: 'leaked key' })).ok).toBe(true);
+      const refused = await there();
+      expect(refused.statusCode).toBe(401);
+      expect(refused.json().error).toBe('invalid_client');
+      expect((await enableWorkload(t.deps, { clientId: w.client_id, by: 'test' })).ok).toBe(true);
+      expect((await there()).statusCode).toBe(200);
+      const next = await machineKey();
+      expect((await rotateWorkloadKeys(t.deps, { clientId: w.client_id, jwks: next.jwks, overlapMs: 0, by: 'test' })).ok).toBe(true);
+      const old = await there(key);
+      expect(old.statusCode).toBe(401);
+      expect(old.json().error).toBe('invalid_client');
+      expect((await there(next)).statusCode).toBe(200);
+      // The owner suspended on the first instance: refused on the second at once.
+      await enrol(t, 'quill');
+      expect((await transferWorkload(t.deps, { clientId: w.client_id, to: 'quill', by: 'test' })).ok).toBe(true);
+      expect((await there(next)).statusCode).toBe(200);
+      expect((await suspendAccount(t.deps, { username: 'quill', actor: CLI_ACTOR, context: CONTEXT })).ok).toBe(true);
+      expect((await there(next)).statusCode).toBe(401);
+    } finally {
+      await other.close();
+    }
   });
 
   it('transfers only to an active account', async () => {

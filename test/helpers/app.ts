@@ -69,6 +69,30 @@ export async function startTestApp(options: { backend?: Backend; env?: Record<st
   };
 }
 
+/**
+ * Another instance of the same installation: its own process-local state (caches, the provider's
+ * clients), the same database, configuration and clock. Closing it leaves the database alone.
+ */
+export async function startSecondInstance(t: TestApp): Promise<TestApp> {
+  const { db, store } = await openStore(t.config);
+  const deps = await createDeps({ config: t.config, store, clock: t.clock.read, metrics: createMetrics({ processMetrics: false }) });
+  const app = await buildApp(deps);
+  await app.ready();
+  return {
+    ...t,
+    app,
+    deps,
+    store,
+    post: (url, body, cookie) =>
+      app.inject({ method: 'POST', url, payload: body as object, headers: { origin: ORIGIN, 'content-type': 'application/json', ...(cookie ? { cookie } : {}) } }),
+    get: (url, cookie) => app.inject({ method: 'GET', url, headers: cookie ? { cookie } : {} }),
+    close: async () => {
+      await app.close();
+      await db.close();
+    },
+  };
+}
+
 /** The `name=value` of the session cookie a response set. */
 export function sessionCookie(response: LightMyRequestResponse): string {
   const cookie = response.cookies.find((c) => c.name.endsWith('keybound_session'));

@@ -45,6 +45,29 @@ describe.each(BACKENDS)('machine identity store contract on %s', (backend) => {
     expect(await store.workloads.find(w.clientId)).toMatchObject({ lastUsedAt: T0 + 5, keysRotatedAt: T0 });
   });
 
+  it('findForProvider: the client row as stored with its workload gate in one read; a change is seen by the next read', async () => {
+    const owner = anAccount();
+    await store.accounts.create(owner);
+    const plain = { clientId: `c-${++serial}`, name: 'C', metadata: { client_id: 'x', jwks: { keys: [{ kty: 'EC', kid: 'a' }] } }, sharedSecret: false, createdAt: T0 };
+    await store.oidcClients.create(plain);
+    expect(await store.oidcClients.findForProvider('nobody')).toBeUndefined();
+    const found = await store.oidcClients.findForProvider(plain.clientId);
+    expect(found).toEqual({ clientId: plain.clientId, metadataJson: expect.any(String), workload: null });
+    expect(JSON.parse(found!.metadataJson)).toEqual(plain.metadata);
+    const w = aWorkload(owner.id);
+    await store.oidcClients.create({ ...plain, clientId: w.clientId });
+    await store.workloads.create(w);
+    expect((await store.oidcClients.findForProvider(w.clientId))?.workload).toEqual({ status: 'active', ownerStatus: 'active', previousJwksJson: null, previousJwksUntil: null });
+    await store.workloads.recordRotation(w.clientId, { keys: [{ kty: 'EC', kid: 'old' }] }, T0 + 1000, T0);
+    await store.workloads.setStatus(w.clientId, 'disabled', 'test');
+    await store.accounts.setStatus(owner.id, 'suspended', T0);
+    const after = await store.oidcClients.findForProvider(w.clientId);
+    expect(after?.workload).toEqual({ status: 'disabled', ownerStatus: 'suspended', previousJwksJson: expect.any(String), previousJwksUntil: T0 + 1000 });
+    expect(JSON.parse(after!.workload!.previousJwksJson!)).toEqual({ keys: [{ kty: 'EC', kid: 'old' }] });
+    await store.oidcClients.updateMetadata(plain.clientId, { client_id: 'x', changed: true });
+    expect(JSON.parse((await store.oidcClients.findForProvider(plain.clientId))!.metadataJson)).toEqual({ client_id: 'x', changed: true });
+  });
+
   it('the owner cascade disables only active workloads and revokes only live keys; transfer moves them', async () => {
     const [owner, other, heir] = [anAccount(), anAccount(), anAccount()];
     for (const a of [owner, other, heir]) await store.accounts.create(a);

@@ -5,6 +5,7 @@
 import { attachAdmin } from './admin.ts';
 import { attachCodeFactors, attachCodeSignIn } from './codes.ts';
 import { attachDelegations } from './delegations.ts';
+import { attachApiKeys } from './apiKeys.ts';
 import { attachDevices } from './devices.ts';
 import { ApiError, explain } from './messages.ts';
 import { WebAuthnAbortService, browserSupportsWebAuthn, browserSupportsWebAuthnAutofill, startAuthentication, startRegistration } from '@simplewebauthn/browser';
@@ -336,6 +337,9 @@ else if (page === 'migrate') migrate();
 const helpers = { api, show, explain, busy, afterAuthenticatorChange, offerSignOutElsewhere };
 if (page === 'login') attachCodeSignIn(helpers);
 else if (page === 'account') attachCodeFactors(helpers);
-if (page === 'account') attachDevices(helpers);
+if (page === 'account') {
+  attachDevices(helpers);
+  attachApiKeys(helpers);
+  attachDelegations(helpers);
+}
 if (page === 'admin') attachAdmin(helpers);
-if (page === 'account') attachDelegations(helpers);

@@ -5,6 +5,8 @@ import type { DescribedApproval } from '../../services/approvals.ts';
 import { DEVICE_LINK_TTL_MS } from '../../services/devices/link.ts';
 import type { DelegationSummary } from '../../services/nhi/delegations.ts';
 import { renderDelegationsSection } from './delegations.ts';
+import type { ApiKeyDetails } from '../../services/nhi/apiKeys.ts';
+import { renderApiKeysSection } from './apiKeys.ts';
 import { renderDevicesSection } from './devices.ts';
 import { renderFactorsSection, type FactorsView } from './factors.ts';
 import { html, layout, type Html } from './html.ts';
@@ -30,6 +32,7 @@ const CONFIRMATIONS: Readonly<Record<string, { readonly text: string; readonly a
   'app-disconnected': { text: 'The app was disconnected: it no longer has access to your account.', authenticator: false },
   'agent-allowed': { text: 'The agent may now act for you, with the scopes you gave it, until the delegation ends.', authenticator: false },
   'agent-revoked': { text: 'The agent no longer acts for you.', authenticator: false },
+  'api-key-revoked': { text: 'API key revoked: it no longer works.', authenticator: false },
   // The older form of the reload after a change, without saying which.
   '1': { text: '', authenticator: true },
 };
@@ -69,6 +72,8 @@ export function renderAccountPage(input: {
   paths?: AnalysisJson;
   /** Assisted recoveries of this account still pending, each with a cancel button (README "Recovery"). */
   recoveries?: readonly DescribedApproval[];
+  /** The person's own API keys and the scopes they may give a new one (KEYBOUND_API_KEY_SELF_SCOPES). */
+  apiKeys?: { readonly keys: readonly ApiKeyDetails[]; readonly selfScopes: readonly string[] };
 }): string {
   const { account, session } = input;
   const activeCount = input.passkeys.filter((p) => p.status === 'active').length;
@@ -151,7 +156,8 @@ ${
 
 ${renderConnectedApps(input.grants ?? [], input.fresh)}
 
-${input.delegations ? renderDelegationsSection({ delegations: input.delegations, fresh: input.fresh, maxDays: input.delegationMaxDays ?? 90, why }) : ''}`,
+${input.delegations ? renderDelegationsSection({ delegations: input.delegations, fresh: input.fresh, maxDays: input.delegationMaxDays ?? 90, why }) : ''}
+${input.apiKeys ? renderApiKeysSection({ ...input.apiKeys, fresh: input.fresh, why }) : ''}`,
   );
 }
 

@@ -2,6 +2,7 @@ import type { ApiRoute } from '../declare.ts';
 import { accountRoutes } from './account.ts';
 import { adminRoutes } from './admin.ts';
 import { adminConsoleRoutes } from './adminConsole.ts';
+import { apiKeyRoutes } from './apiKeys.ts';
 import { codeRoutes } from './codes.ts';
 import { delegationRoutes } from './delegations.ts';
 import { deviceRoutes } from './devices.ts';
@@ -30,6 +31,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
   ...deviceRoutes,
   ...grantRoutes,
   ...delegationRoutes,
+  ...apiKeyRoutes,
   ...recoveryRoutes,
   ...migrationRoutes,
   ...recoveryAdminRoutes,

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import type { Deps } from '../../services/deps.ts';
+import { listOwnApiKeys } from '../../services/nhi/ownApiKeys.ts';
 import { checkEnrolmentToken } from '../../services/invitations.ts';
 import { listPasskeys } from '../../services/passkeys/management.ts';
 import { isFresh } from '../../services/freshness.ts';
@@ -82,7 +83,7 @@ export async function registerPageRoutes(app: FastifyInstance, deps: Deps): Prom
     if (session.purpose !== 'sign_in') {
       return reply.type('text/html; charset=utf-8').send(renderRecoveryAccountPage({ account, session, sessions: await listSessions(deps, active.value) }));
     }
-    const [passkeys, sessions, factorList, fresh, grants, recovered, recoveries, paths, delegations] = await Promise.all([
+    const [passkeys, sessions, factorList, fresh, grants, recovered, recoveries, paths, delegations, apiKeys] = await Promise.all([
       listPasskeys(deps, account.id),
       listSessions(deps, active.value),
       listFactors(deps, account),
@@ -92,11 +93,12 @@ export async function registerPageRoutes(app: FastifyInstance, deps: Deps): Prom
       pendingRecoveriesOf(deps, account),
       analyseAccountPaths(deps, account),
       listDelegations(deps, active.value),
+      listOwnApiKeys(deps, active.value),
     ]);
     const policy = deps.policies[account.role];
     const factors = { factors: factorList, allowed: CODE_FACTORS.filter((f) => codeFactorBindable(policy, f) === null), fresh, hasEmail: account.email !== null };
     return reply.type('text/html; charset=utf-8').send(
-      renderAccountPage({ account, session, passkeys, sessions, grants, delegations, delegationMaxDays: Math.floor(deps.config.nhi.delegationMaxTtlMs / 86_400_000), fresh, allowSyncedPasskeys: policy.allowSyncedPasskeys, factors, changed: typeof (request.query as { changed?: unknown }).changed === 'string' ? ((request.query as { changed: string }).changed) : null, recovered, recoveries, paths }),
+      renderAccountPage({ account, session, passkeys, sessions, grants, delegations, delegationMaxDays: Math.floor(deps.config.nhi.delegationMaxTtlMs / 86_400_000), fresh, allowSyncedPasskeys: policy.allowSyncedPasskeys, factors, changed: typeof (request.query as { changed?: unknown }).changed === 'string' ? ((request.query as { changed: string }).changed) : null, recovered, recoveries, paths, apiKeys: { keys: apiKeys, selfScopes: deps.config.nhi.apiKeySelfScopes } }),
     );
   });
 }

@@ -1,5 +1,6 @@
 import type { Kysely, Selectable } from 'kysely';
-import type { OidcClientRow, OidcClientStore } from '../ports.ts';
+import type { AccountStatus } from '../../core/model.ts';
+import type { MachineStatus, OidcClientRow, OidcClientStore, ProviderClientRow } from '../ports.ts';
 import type { Database, OidcClientsTable } from '../schema.ts';
 
 function toClient(row: Selectable<OidcClientsTable>): OidcClientRow {
@@ -28,6 +29,30 @@ export class SqlOidcClientStore implements OidcClientStore {
   async find(clientId: string): Promise<OidcClientRow | undefined> {
     const row = await this.db.selectFrom('oidc_clients').selectAll().where('client_id', '=', clientId).executeTakeFirst();
     return row && toClient(row);
+  }
+
+  async findForProvider(clientId: string): Promise<ProviderClientRow | undefined> {
+    const row = await this.db
+      .selectFrom('oidc_clients as c')
+      .leftJoin('workloads as w', 'w.client_id', 'c.client_id')
+      .leftJoin('accounts as a', 'a.id', 'w.owner_id')
+      .select(['c.client_id', 'c.metadata', 'w.status', 'w.previous_jwks', 'w.previous_jwks_until', 'a.status as owner_status'])
+      .where('c.client_id', '=', clientId)
+      .executeTakeFirst();
+    if (!row) return undefined;
+    return {
+      clientId: row.client_id,
+      metadataJson: row.metadata,
+      workload:
+        row.status === null || row.status === undefined
+          ? null
+          : {
+              status: row.status as MachineStatus,
+              ownerStatus: (row.owner_status ?? null) as AccountStatus | null,
+              previousJwksJson: row.previous_jwks ?? null,
+              previousJwksUntil: row.previous_jwks_until === null || row.previous_jwks_until === undefined ? null : Number(row.previous_jwks_until),
+            },
+    };
   }
 
   async list(): Promise<OidcClientRow[]> {

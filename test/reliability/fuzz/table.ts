@@ -4,6 +4,7 @@
  * requests), and the bad-input suite covers them from then on.
  */
 import { CODE_ENDPOINTS } from './codes.ts';
+import { GOVERNANCE_ENDPOINTS } from './governance.ts';
 import { PASSKEY_ENDPOINTS } from './passkeys.ts';
 import type { FuzzEndpoint } from './types.ts';
 import { OIDC_ENDPOINTS } from './oidc.ts';
@@ -13,4 +14,6 @@ export const ENDPOINT_GROUPS = {
   passkeys: PASSKEY_ENDPOINTS,
   /** One-time codes and the OpenID provider. */
   protocols: [...CODE_ENDPOINTS, ...OIDC_ENDPOINTS],
+  /** Administration, recoveries and approvals, paths, connected apps, devices, the migration sign-in, Shared Signals streams. */
+  governance: GOVERNANCE_ENDPOINTS,
 } as const satisfies Record<string, readonly FuzzEndpoint[]>;
