@@ -33,7 +33,7 @@ export function redactUrl(url: string): string {
 
 /** The JSON API and the OpenID provider answer errors in JSON; everything else is a page. */
 function answersInJson(url: string): boolean {
-  return url.startsWith('/api/') || url.startsWith('/oidc') || url.startsWith('/ssf');
+  return url.startsWith('/api/') || url.startsWith('/oidc') || url.startsWith('/ssf') || url.startsWith('/scim');
 }
 
 /** Builds the HTTP application over the services. Listening is the caller's business. */

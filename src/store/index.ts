@@ -28,6 +28,7 @@ import { SqlWorkloadStore } from './sql/workloads.ts';
 import { SqlApiKeyStore } from './sql/apiKeys.ts';
 import { SqlPathFactStore } from './sql/pathFacts.ts';
 import { SqlImportStore } from './sql/imports.ts';
+import { SqlAdoptionReminderStore, SqlScimStore } from './sql/scim.ts';
 
 export type { Store } from './ports.ts';
 
@@ -72,6 +73,8 @@ function build(db: Db, k: Kysely<Database>, tx: Transaction<Database> | null, op
     ssfStreams: new SqlSsfStreamStore(k),
     ssfOutbox: new SqlSsfOutboxStore(k),
     imports: new SqlImportStore(k),
+    scim: new SqlScimStore(k),
+    adoptionReminders: new SqlAdoptionReminderStore(k),
     transaction,
     ping: async () => {
       await sql`select 1`.execute(k);

@@ -17,6 +17,7 @@ import * as m016 from './migrations/016_workloads.ts';
 import * as m017 from './migrations/017_api_keys.ts';
 import * as m018 from './migrations/018_shared_signals.ts';
 import * as m019 from './migrations/019_imports.ts';
+import * as m022 from './migrations/022_scim.ts';
 
 interface Migration {
   readonly version: number;
@@ -43,6 +44,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 17, name: 'api_keys', up: m017.up },
   { version: 18, name: 'shared_signals', up: m018.up },
   { version: 19, name: 'imports', up: m019.up },
+  { version: 22, name: 'scim', up: m022.up },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
