@@ -10,6 +10,7 @@ import { BACKENDS } from '../helpers/db.ts';
 import { startMailSink, type MailSink } from '../codes/support.ts';
 import { clientToken, ssfClient } from '../ssf/support.ts';
 import { entra, okta, PATCH_OP } from '../fixtures/scim/sequences.ts';
+import { expectStringsWithinBounds } from '../reliability/support/bounds.ts';
 
 const SCIM_JSON = 'application/scim+json';
 const ERROR = 'urn:ietf:params:scim:api:messages:2.0:Error';
@@ -204,5 +205,16 @@ describe.each(BACKENDS)('SCIM 2.0 on %s', (backend) => {
     const badPatch = await scim('PATCH', '/scim/v2/Users/nope', { schemas: [PATCH_OP], Operations: [{ op: 'move', path: 'x' }] });
     expect(badPatch.statusCode).toBe(404);
     expect((await scim('GET', '/scim/v2/Nothing')).json()).toMatchObject({ schemas: [ERROR], status: '404' });
+  });
+
+  it('stores the longest values it accepts within their declared bounds, and refuses longer ones', async ({ task }) => {
+    const longest = { userName: `b${'o'.repeat(62)}x`, externalId: 'e'.repeat(255), name: { givenName: 'g'.repeat(128), familyName: 'f'.repeat(128) }, displayName: 'd'.repeat(128), emails: [{ value: `${'m'.repeat(64)}@${'h'.repeat(180)}.example`, type: 'work' }] };
+    const made = await scim('POST', '/scim/v2/Users', longest);
+    expect(made.statusCode, made.body).toBe(201);
+    for (const over of [{ externalId: 'e'.repeat(256) }, { name: { givenName: 'g'.repeat(129) } }, { userName: 'u'.repeat(65) }]) {
+      const r = await scim('PATCH', `/scim/v2/Users/${made.json().id}`, { schemas: [PATCH_OP], Operations: [{ op: 'replace', value: over }] });
+      expect(r.statusCode, JSON.stringify(over).slice(0, 40)).toBe(400);
+    }
+    await expectStringsWithinBounds(t.database.url, task);
   });
 });
