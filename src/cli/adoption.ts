@@ -32,7 +32,9 @@ export function registerAdoptionCommand(program: Command, withDeps: WithDeps): v
     .description('email the reminders due now under KEYBOUND_ADOPTION_REMINDERS to imported accounts still without a passkey, each once per step (a server sends them too, hourly)')
     .option('--dry-run', 'list who would be reminded, send nothing, claim nothing')
     .option('--json', 'print JSON')
-    .action(async (options: { dryRun?: boolean; json?: boolean }) => {
+    .action(async (own: { dryRun?: boolean; json?: boolean }, command: Command) => {
+      // `--json` may be taken by `adoption` itself (it has one too): read both.
+      const options = { ...own, json: own.json === true || command.optsWithGlobals().json === true };
       const result = await withDeps(async (deps) => {
         if (deps.config.adoptionReminders.length === 0) return { schedule: [], due: [], sent: 0, failed: 0 };
         const due = await dueReminders(deps);

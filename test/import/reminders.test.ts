@@ -12,7 +12,8 @@ import { readCsv } from '../../src/services/import/csv.ts';
 import { importAccounts } from '../../src/services/import/importAccounts.ts';
 import { dueReminders, dueStep, sendReminders } from '../../src/services/migration/reminders.ts';
 import type { Deps } from '../../src/services/deps.ts';
-import { enrol, ManualClock, startTestApp, type TestApp } from '../helpers/app.ts';
+import { enrol, ManualClock, startTestApp, TEST_DATA_KEYS, type TestApp } from '../helpers/app.ts';
+import { runCli } from '../helpers/server.ts';
 import { BACKENDS } from '../helpers/db.ts';
 import { startMailSink, type MailSink } from '../codes/support.ts';
 
@@ -98,3 +99,41 @@ describe.each(BACKENDS)('adoption reminders on %s', (backend) => {
 async function waitForCount(read: () => number, n: number): Promise<void> {
   while (read() < n) await new Promise((resolve) => setTimeout(resolve, 10));
 }
+
+describe('keybound adoption remind', () => {
+  let t: TestApp;
+  let mail: MailSink;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    mail = await startMailSink();
+    // The CLI runs on the wall clock: a date five days away, with a 7-day step, is due now.
+    const until = new Date(Date.now() + 5 * DAY).toISOString().slice(0, 10);
+    env = { KEYBOUND_SMTP_URL: mail.url, KEYBOUND_MEMBER_MIGRATION_UNTIL: until, KEYBOUND_ADOPTION_REMINDERS: '7' };
+    t = await startTestApp({ env });
+    const csv = ['username,email,display_name,role,phone,password_hash,totp_secret', 'cli.mover,cli.mover@old.example,Mover,member,,,'].join('\n');
+    await importAccounts(t.deps, { source: 'csv', records: readCsv(csv), dryRun: false });
+    env = { ...env, KEYBOUND_DATABASE_URL: t.database.url, KEYBOUND_DATA_KEYS: TEST_DATA_KEYS };
+  }, 60_000);
+  afterAll(async () => {
+    await t?.close();
+    await mail?.close();
+  });
+
+  it('--dry-run lists and sends nothing; a run sends once; a second run sends nothing', async () => {
+    const dry = await runCli(['adoption', 'remind', '--dry-run', '--json'], { env });
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(JSON.parse(dry.stdout)).toMatchObject({ dryRun: true, schedule: [7], due: [{ username: 'cli.mover', daysBefore: 7 }], sent: 0 });
+    expect(mail.messages).toHaveLength(0);
+    const run = await runCli(['adoption', 'remind'], { env });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain('1 reminder(s) sent, 0 failed.');
+    await mail.messageFor('cli.mover@old.example');
+    const again = await runCli(['adoption', 'remind', '--json'], { env });
+    expect(JSON.parse(again.stdout)).toMatchObject({ due: [], sent: 0 });
+    expect(mail.messages).toHaveLength(1);
+    // `keybound adoption` alone still prints the table.
+    const table = await runCli(['adoption'], { env });
+    expect(table.stdout).toMatch(/^role\s+enrolled/);
+  }, 60_000);
+});
