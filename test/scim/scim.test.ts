@@ -114,6 +114,10 @@ describe.each(BACKENDS)('SCIM 2.0 on %s', (backend) => {
     const off = await call('PATCH', `/scim/v2/Users/${id}`, okta.deactivate);
     expect(off.statusCode, off.body).toBe(200);
     expect((await t.store.accounts.findById(id))?.status).toBe('suspended');
+    // A PUT that leaves active out does not resume a suspended account.
+    const { active: _omitted, ...withoutActive } = okta.put(id);
+    expect((await call('PUT', `/scim/v2/Users/${id}`, withoutActive)).json().active).toBe(false);
+    expect((await t.store.accounts.findById(id))?.status).toBe('suspended');
     const on = await call('PATCH', `/scim/v2/Users/${id}`, okta.reactivate);
     expect(on.json().active).toBe(true);
     const got = await call('GET', `/scim/v2/Users/${id}`);

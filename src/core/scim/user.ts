@@ -80,7 +80,8 @@ export interface DesiredUser {
   readonly familyName: string | null;
   readonly displayName: string | null;
   readonly email: string | null;
-  readonly active: boolean;
+  /** `null` when the resource leaves it out: the account's state stays as it is (a PUT that omits it never resumes a suspended account). */
+  readonly active: boolean | null;
 }
 
 const invalid = (message: string) => fail('scim_invalid_value', { message });
@@ -100,8 +101,8 @@ function text(value: unknown, name: string, max: number): Result<string | null> 
  * `active` as a boolean. Some provisioning clients send it as the strings "True" and "False"
  * (RFC 7643 §2.3.2 says boolean; the case-insensitive strings are taken too, nothing else).
  */
-function flag(value: unknown): Result<boolean> {
-  if (value === undefined || value === null) return ok(true);
+function flag(value: unknown): Result<boolean | null> {
+  if (value === undefined || value === null) return ok(null);
   if (typeof value === 'boolean') return ok(value);
   if (typeof value === 'string' && /^(true|false)$/i.test(value)) return ok(value.toLowerCase() === 'true');
   return invalid('active must be true or false.');

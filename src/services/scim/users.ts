@@ -83,7 +83,7 @@ export async function createUser(deps: Deps, call: ScimCall, body: Record<string
     await tx.audit.append({ type: 'scim.user_created', outcome: 'success', accountId: account.id, context: call.context, at: deps.clock(), details: { by: actorName(call.actor), username, externalId: desired.value.externalId } });
   });
   await mailEnrolmentLink(deps, account, invited.value, call.context);
-  if (!desired.value.active) {
+  if (desired.value.active === false) {
     const suspended = await suspendAccount(deps, { username, actor: call.actor, context: call.context, reason: REASON });
     if (!suspended.ok) return suspended;
   }
@@ -112,11 +112,11 @@ async function apply(deps: Deps, call: ScimCall, record: ScimUserRecord, desired
   }
   const status = (await deps.store.accounts.findById(account.id))?.status ?? account.status;
   const change = { username: account.username, actor: call.actor, context: call.context, reason: REASON };
-  if (!desired.active && (status === 'active' || status === 'invited')) {
+  if (desired.active === false && (status === 'active' || status === 'invited')) {
     const suspended = await suspendAccount(deps, change);
     if (!suspended.ok) return suspended;
   }
-  if (desired.active && status === 'suspended') {
+  if (desired.active === true && status === 'suspended') {
     const resumed = await resumeAccount(deps, change);
     if (!resumed.ok) return resumed;
   }
