@@ -162,6 +162,15 @@ describe.each(BACKENDS)('SCIM 2.0 on %s', (backend) => {
     expect((await scim('GET', '/scim/v2/Users?count=abc')).statusCode).toBe(400);
   });
 
+  it('of five racing creates of one userName, one is 201 and the others 409 uniqueness; one account, one link', async () => {
+    const body = { userName: 'racer', emails: [{ value: 'racer@race.example' }] };
+    const answers = await Promise.all(Array.from({ length: 5 }, () => scim('POST', '/scim/v2/Users', body)));
+    expect(answers.map((a) => a.statusCode).sort()).toEqual([201, 409, 409, 409, 409]);
+    for (const a of answers.filter((x) => x.statusCode === 409)) expect(a.json()).toMatchObject({ scimType: 'uniqueness' });
+    await mail.messageFor('racer@race.example');
+    expect(mail.messages.filter((m) => m.to.includes('racer@race.example'))).toHaveLength(1);
+  });
+
   it('honours If-Match: a stale version is 412 and changes nothing', async () => {
     const created = (await scim('POST', '/scim/v2/Users', { userName: 'etag.user', displayName: 'Before' })).json();
     const first = created.meta.version as string;

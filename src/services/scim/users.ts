@@ -75,7 +75,7 @@ export async function createUser(deps: Deps, call: ScimCall, body: Record<string
   // §3.3: "If the service provider determines that the creation of the requested resource conflicts
   // with existing resources (e.g., a "User" resource with a duplicate "userName")" -> 409 uniqueness.
   if (await deps.store.accounts.findByUsername(username)) return fail('scim_uniqueness', { message: `A user ${username} exists already.` });
-  const invited = await invite(deps, { username, role: 'member', displayName: displayNameOf(desired.value), email: desired.value.email, createdBy: actorName(call.actor) });
+  const invited = await invite(deps, { username, role: 'member', displayName: displayNameOf(desired.value), email: desired.value.email, createdBy: actorName(call.actor), onlyNew: true });
   if (!invited.ok) return invited.code === 'username_taken' ? fail('scim_uniqueness') : fail('scim_invalid_value', { message: invited.message ?? 'The user could not be created.' });
   const account = invited.value.account;
   await deps.store.transaction(async (tx) => {
