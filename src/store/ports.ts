@@ -553,6 +553,11 @@ export interface ScimStore {
   list(query: ScimUserQuery): Promise<{ total: number; records: ScimUserRecord[] }>;
   /** Writes the SCIM fields given (an absent one stays) and counts the version up. */
   save(accountId: string, fields: Partial<ScimUserFields>, now: number): Promise<void>;
+  /**
+   * Counts the version up from `version` only if it is still `version` (0: no SCIM row yet): the
+   * compare-and-set behind If-Match, `true` for exactly one of writers racing from one version.
+   */
+  claimVersion(accountId: string, version: number, now: number): Promise<boolean>;
   /** Counts the version up (a change made through the account itself). */
   touch(accountId: string, now: number): Promise<void>;
   /** Live accounts of a role, by username (a group's members). */

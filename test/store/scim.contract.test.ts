@@ -51,6 +51,16 @@ describe.each(BACKENDS)('SCIM and reminder store contract on %s', (backend) => {
     expect(await store.scim.find(a.id)).toBeUndefined();
   });
 
+  it('claimVersion: of writers racing from one version exactly one wins, from no row and from a row', async () => {
+    const a = await account();
+    const first = await Promise.all(Array.from({ length: 6 }, () => store.scim.claimVersion(a.id, 0, T0)));
+    expect(first.filter(Boolean)).toHaveLength(1);
+    const second = await Promise.all(Array.from({ length: 6 }, () => store.scim.claimVersion(a.id, 1, T0 + 1)));
+    expect(second.filter(Boolean)).toHaveLength(1);
+    expect((await store.scim.find(a.id))?.version).toBe(2);
+    expect(await store.scim.claimVersion(a.id, 1, T0 + 2)).toBe(false);
+  });
+
   it('lists by username with a total, filtered case-insensitively on userName and email, exactly on externalId', async () => {
     const accounts = [];
     for (const n of [3, 1, 2]) accounts.push(await account({ username: `page${n}`, email: `Page${n}@Example.test` }));

@@ -128,6 +128,10 @@ async function current(deps: Deps, id: string, ifMatch: string | undefined): Pro
   const record = await found(deps, id);
   if (!record.ok) return record;
   if (!ifMatchHolds(ifMatch, etagOf(record.value))) return fail('scim_precondition_failed');
+  // The version named is taken by compare-and-set, so of writers racing from one version only one
+  // goes on (the others' If-Match is stale by then). A change made outside SCIM between this and
+  // the write (a suspension from the CLI) is not caught; SCIM writers are.
+  if (ifMatch !== undefined && !(await deps.store.scim.claimVersion(id, record.value.version, deps.clock()))) return fail('scim_precondition_failed');
   return record;
 }
 

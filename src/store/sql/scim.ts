@@ -59,6 +59,19 @@ export class SqlScimStore implements ScimStore {
       .execute();
   }
 
+  async claimVersion(accountId: string, version: number, now: number): Promise<boolean> {
+    if (version === 0) {
+      const inserted = await this.db
+        .insertInto('scim_users')
+        .values({ account_id: accountId, external_id: null, given_name: null, family_name: null, version: 1, updated_at: now })
+        .onConflict((oc) => oc.column('account_id').doNothing())
+        .executeTakeFirst();
+      return Number(inserted.numInsertedOrUpdatedRows ?? 0) === 1;
+    }
+    const updated = await this.db.updateTable('scim_users').set({ version: version + 1, updated_at: now }).where('account_id', '=', accountId).where('version', '=', version).executeTakeFirst();
+    return Number(updated.numUpdatedRows) === 1;
+  }
+
   async touch(accountId: string, now: number): Promise<void> {
     await this.save(accountId, {}, now);
   }
