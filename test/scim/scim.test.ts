@@ -3,7 +3,10 @@
  * sequences (test/fixtures/scim/sequences.ts) against real accounts, the credential rules (API key
  * or client-credentials token, scope scim), the SCIM error format, filters, pagination and ETags.
  */
+import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { requireDeclaredApiRoutes } from '../../src/http/registrar.ts';
+import { SCIM_ROUTES } from '../../src/scim/routes.ts';
 import { createApiKey } from '../../src/services/nhi/apiKeys.ts';
 import { enrol, ManualClock, startTestApp, type TestApp } from '../helpers/app.ts';
 import { BACKENDS } from '../helpers/db.ts';
@@ -208,6 +211,20 @@ describe.each(BACKENDS)('SCIM 2.0 on %s', (backend) => {
     const raise = await scim('PATCH', '/scim/v2/Groups/admin', { schemas: [PATCH_OP], Operations: [{ op: 'add', path: 'members', value: [{ value: someone.id }] }] });
     expect(raise.statusCode).toBe(403);
     expect((await t.store.accounts.findById(someone.id))?.role).toBe('member');
+  });
+
+  it('every SCIM route but the three discovery documents needs the credential; a SCIM route registered by hand stops the start', async () => {
+    const open = SCIM_ROUTES.filter((r) => r.access === 'anyone').map((r) => r.path);
+    expect(open).toEqual(['/ServiceProviderConfig', '/ResourceTypes', '/Schemas']);
+    for (const r of SCIM_ROUTES.filter((x) => x.access === 'scim')) {
+      const url = `/scim/v2${r.path.replace(':id', 'member')}`;
+      const answer = await scim(r.method, url, r.method === 'GET' || r.method === 'DELETE' ? undefined : { schemas: [PATCH_OP], Operations: [{ op: 'add', path: 'members', value: [] }], userName: 'x' }, {}, null);
+      expect(answer.statusCode, `${r.method} ${url}`).toBe(401);
+    }
+    const app = Fastify();
+    requireDeclaredApiRoutes(app);
+    expect(() => app.get('/scim/v2/Backdoor', async () => ({}))).toThrow(/declared/);
+    await app.close();
   });
 
   it('publishes its configuration, resource types and schemas; bad bodies are SCIM errors', async () => {
