@@ -565,8 +565,11 @@ export interface ScimStore {
 }
 
 export interface AdoptionReminderStore {
-  /** Invited or active accounts of `role` that were imported, have no active passkey and an email address. */
-  pending(role: string): Promise<Account[]>;
+  /**
+   * Invited or active accounts of `role` that were imported, have no active passkey and an email
+   * address, and whose reminder for `daysBefore` is not claimed yet; by username, at most `limit`.
+   */
+  pending(role: string, daysBefore: number, limit: number): Promise<Account[]>;
   /** Whether the reminder for this step was already claimed. */
   claimed(accountId: string, daysBefore: number): Promise<boolean>;
   /** Claims the reminder of this step for this account: `true` for exactly one caller, ever. */

@@ -104,6 +104,9 @@ describe.each(BACKENDS)('SCIM and reminder store contract on %s', (backend) => {
       id: 'pk-1', accountId: enrolled.id, credentialId: 'cred-1', publicKey: 'pk', alg: -7, signCount: 0, transports: [], aaguid: '00000000-0000-0000-0000-000000000000',
       backupEligible: false, backupState: false, userVerified: true, attestationFormat: 'none', attestationTrusted: false, nickname: 'Key', status: 'active', flaggedReason: null, createdAt: T0, lastUsedAt: null,
     });
-    expect((await store.adoptionReminders.pending('member')).map((a) => a.id)).toEqual([due.id]);
+    expect((await store.adoptionReminders.pending('member', 7, 10)).map((a) => a.id)).toEqual([due.id]);
+    await store.adoptionReminders.claim(due.id, 7, T0);
+    expect(await store.adoptionReminders.pending('member', 7, 10)).toEqual([]);
+    expect((await store.adoptionReminders.pending('member', 1, 10)).map((a) => a.id)).toEqual([due.id]);
   });
 });

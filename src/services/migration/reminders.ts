@@ -6,6 +6,9 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 /** How often a server looks for due reminders: the schedule is in days, so hourly is on time. */
 export const REMINDER_POLL_MS = 60 * 60 * 1000;
 
+/** Reminders looked at per role and pass; the rest come in the next pass (the claimed ones drop out). */
+export const MAX_PER_PASS = 5000;
+
 /** One reminder due: an imported account of `role` without a passkey, `daysBefore` the role's date. */
 export interface DueReminder {
   readonly role: Role;
@@ -36,8 +39,7 @@ export async function dueReminders(deps: Deps): Promise<DueReminder[]> {
     if (until === null) continue;
     const step = dueStep(deps.config.adoptionReminders, until, now);
     if (step === null) continue;
-    for (const account of await deps.store.adoptionReminders.pending(role)) {
-      if (await deps.store.adoptionReminders.claimed(account.id, step)) continue;
+    for (const account of await deps.store.adoptionReminders.pending(role, step, MAX_PER_PASS)) {
       due.push({ role, daysBefore: step, username: account.username, accountId: account.id, migrationUntil: new Date(until).toISOString() });
     }
   }

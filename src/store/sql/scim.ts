@@ -85,7 +85,7 @@ export class SqlScimStore implements ScimStore {
 export class SqlAdoptionReminderStore implements AdoptionReminderStore {
   constructor(private readonly db: Kysely<Database>) {}
 
-  async pending(role: string): Promise<Account[]> {
+  async pending(role: string, daysBefore: number, limit: number): Promise<Account[]> {
     const rows = await this.db
       .selectFrom('accounts as a')
       .innerJoin('imported_accounts as i', 'i.account_id', 'a.id')
@@ -94,7 +94,9 @@ export class SqlAdoptionReminderStore implements AdoptionReminderStore {
       .where('a.status', 'in', ['invited', 'active'])
       .where('a.email', 'is not', null)
       .where(({ not, exists, selectFrom }) => not(exists(selectFrom('passkeys as p').select('p.id').whereRef('p.account_id', '=', 'a.id').where('p.status', '=', 'active'))))
+      .where(({ not, exists, selectFrom }) => not(exists(selectFrom('adoption_reminders as r').select('r.account_id').whereRef('r.account_id', '=', 'a.id').where('r.days_before', '=', daysBefore))))
       .orderBy('a.username')
+      .limit(limit)
       .execute();
     return rows.map(toAccount);
   }
