@@ -3,7 +3,6 @@ import type { Result } from '../core/errors.ts';
 import { SCIM } from '../core/scim/user.ts';
 import { mediaType } from '../http/gates.ts';
 import { requestContext } from '../http/context.ts';
-import type { ScimActor } from '../services/adminAccess.ts';
 import type { Deps } from '../services/deps.ts';
 import { getGroup, listGroups, patchGroup } from '../services/scim/groups.ts';
 import { createUser, deleteUser, getUser, listUsers, patchUser, replaceUser, type RenderedUser, type ScimCall } from '../services/scim/users.ts';
@@ -24,7 +23,7 @@ interface ScimInput {
   readonly body: Record<string, unknown>;
   readonly params: { id: string };
   readonly query: { filter?: string; startIndex?: string; count?: string };
-  /** The caller, when the route's access is `scim`. */
+  /** The authenticated caller. */
   readonly call: ScimCall;
 }
 
@@ -34,16 +33,32 @@ interface ScimInput {
  * src/scim/auth.ts), and the schemas of its body and query; `registerScimRoutes` gives each the
  * gates it declares.
  */
-export interface ScimRoute {
+interface Declared {
   readonly method: Method;
   /** Under SCIM_PREFIX. */
   readonly path: string;
   readonly summary: string;
-  readonly access: 'anyone' | 'scim';
   readonly body?: unknown;
   readonly query?: unknown;
+}
+
+/** A discovery document (RFC 7644 §4): no credential, nothing but the endpoint's address. */
+interface OpenRoute extends Declared {
+  readonly access: 'anyone';
+  readonly handler: (input: { readonly reply: FastifyReply; readonly base: string }) => Promise<unknown>;
+}
+
+/** Everything else: a credential with scope `scim` (src/scim/auth.ts), whose actor the handler gets. */
+interface ScimOnlyRoute extends Declared {
+  readonly access: 'scim';
   readonly handler: (input: ScimInput) => Promise<unknown>;
 }
+
+/**
+ * A SCIM route, declared like the JSON API's (http/declare.ts): what it is, who may call it, and
+ * the schemas of its body and query; `registerScimRoutes` gives each the gates it declares.
+ */
+export type ScimRoute = OpenRoute | ScimOnlyRoute;
 
 const ID = { type: 'object', properties: { id: { type: 'string', minLength: 1, maxLength: 64 } }, required: ['id'] } as const;
 const INTEGER = { type: 'string', pattern: '^-?[0-9]{1,9}$' } as const;
@@ -79,14 +94,14 @@ const ifMatch = (request: FastifyRequest) => (typeof request.headers['if-match']
 const integer = (value: string | undefined) => (value === undefined ? undefined : Number(value));
 
 export const SCIM_ROUTES: readonly ScimRoute[] = [
-  { method: 'GET', path: '/ServiceProviderConfig', summary: 'RFC 7643 §5', access: 'anyone', handler: async ({ reply, call }) => sendScim(reply, 200, serviceProviderConfig(call.base)) },
+  { method: 'GET', path: '/ServiceProviderConfig', summary: 'RFC 7643 §5', access: 'anyone', handler: async ({ reply, base }) => sendScim(reply, 200, serviceProviderConfig(base)) },
   {
     method: 'GET',
     path: '/ResourceTypes',
     summary: 'RFC 7643 §6',
     access: 'anyone',
-    handler: async ({ reply, call }) => {
-      const types = resourceTypes(call.base);
+    handler: async ({ reply, base }) => {
+      const types = resourceTypes(base);
       return sendScim(reply, 200, { schemas: [SCIM.list], totalResults: types.length, startIndex: 1, itemsPerPage: types.length, Resources: types });
     },
   },
@@ -95,8 +110,8 @@ export const SCIM_ROUTES: readonly ScimRoute[] = [
     path: '/Schemas',
     summary: 'RFC 7643 §7',
     access: 'anyone',
-    handler: async ({ reply, call }) => {
-      const all = schemas(call.base);
+    handler: async ({ reply, base }) => {
+      const all = schemas(base);
       return sendScim(reply, 200, { schemas: [SCIM.list], totalResults: all.length, startIndex: 1, itemsPerPage: all.length, Resources: all });
     },
   },
@@ -170,19 +185,16 @@ export async function registerScimRoutes(app: FastifyInstance, deps: Deps, holde
             }
           },
           handler: async (request, reply) => {
-            let actor: ScimActor = { kind: 'scim', credential: 'anonymous' };
-            if (r.access === 'scim') {
-              const admitted = await authenticateScim(deps, holder, request);
-              if (!admitted.ok) {
-                // RFC 6750 §3.
-                if (admitted.code === 'scim_token_required') reply.header('www-authenticate', 'Bearer');
-                if (admitted.code === 'scim_token_invalid') reply.header('www-authenticate', 'Bearer error="invalid_token"');
-                if (admitted.code === 'scim_scope_required') reply.header('www-authenticate', 'Bearer error="insufficient_scope", scope="scim"');
-                return sendScimFailure(reply, admitted);
-              }
-              actor = admitted.value;
+            if (r.access === 'anyone') return r.handler({ reply, base });
+            const admitted = await authenticateScim(deps, holder, request);
+            if (!admitted.ok) {
+              // RFC 6750 §3.
+              if (admitted.code === 'scim_token_required') reply.header('www-authenticate', 'Bearer');
+              if (admitted.code === 'scim_token_invalid') reply.header('www-authenticate', 'Bearer error="invalid_token"');
+              if (admitted.code === 'scim_scope_required') reply.header('www-authenticate', 'Bearer error="insufficient_scope", scope="scim"');
+              return sendScimFailure(reply, admitted);
             }
-            const call: ScimCall = { actor, context: requestContext(request), base };
+            const call: ScimCall = { actor: admitted.value, context: requestContext(request), base };
             return r.handler({ deps, request, reply, body: (request.body ?? {}) as Record<string, unknown>, params: request.params as { id: string }, query: (request.query ?? {}) as ScimInput['query'], call });
           },
         });
