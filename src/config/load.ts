@@ -6,7 +6,7 @@ import type { TotpParams } from '../codes/totp.ts';
 import { databaseTls, smsUrlProblem } from './transport.ts';
 import { parseDuration } from './duration.ts';
 import { recoveryPolicy } from './recovery.ts';
-import { migrationConfig, type MigrationConfig } from './migration.ts';
+import { adoptionSchedule, migrationConfig, type MigrationConfig } from './migration.ts';
 import type { RecoveryPolicy } from '../core/policy.ts';
 import type { Acr } from '../core/assurance/level.ts';
 import { acrOfMinAal, parseAcr } from '../core/paths/levels.ts';
@@ -45,6 +45,8 @@ export interface Config {
   /** Path of the FIDO MDS root PEM for `attestation import-mds`; empty when unset. */
   readonly attestationMdsRoot: string;
   readonly roles: Readonly<Record<'admin' | 'member', RoleConfig>>;
+  /** `KEYBOUND_ADOPTION_REMINDERS`: days before a role's migration date on which pending imported accounts are reminded, largest first. */
+  readonly adoptionReminders: readonly number[];
   readonly challengeTtlMs: number;
   readonly invitationTtlMs: number;
   readonly freshAuthMaxAgeMs: number;
@@ -260,6 +262,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       admin: { allowSyncedPasskeys: get('KEYBOUND_ADMIN_ALLOW_SYNCED_PASSKEYS'), recoveryDelayMs: get('KEYBOUND_ADMIN_RECOVERY_DELAY'), ...codeRoles.admin },
       member: { allowSyncedPasskeys: get('KEYBOUND_MEMBER_ALLOW_SYNCED_PASSKEYS'), recoveryDelayMs: get('KEYBOUND_MEMBER_RECOVERY_DELAY'), ...codeRoles.member },
     },
+    adoptionReminders: adoptionSchedule(get<string[]>('KEYBOUND_ADOPTION_REMINDERS'), problems),
     challengeTtlMs: seconds('KEYBOUND_CHALLENGE_TTL'),
     invitationTtlMs: seconds('KEYBOUND_INVITATION_TTL'),
     freshAuthMaxAgeMs: seconds('KEYBOUND_FRESH_AUTH_MAX_AGE'),

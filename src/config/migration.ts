@@ -43,3 +43,16 @@ export function migrationConfig(input: { untilKey: string; until: string; retire
   if (unknown.length > 0) problems.push(`${input.retireKey}: ${unknown.join(', ')} is not one of totp, sms, email`);
   return { until, retireOnPasskey: [...new Set(listed.filter((f): f is RetirableFactor => (RETIRABLE as readonly string[]).includes(f)))] };
 }
+
+/**
+ * `KEYBOUND_ADOPTION_REMINDERS`: whole days before a role's migration date (`14,7,1`), each from 1
+ * to 365, on which an imported account still without a passkey is emailed a reminder; largest first.
+ */
+export function adoptionSchedule(raw: readonly string[], problems: string[]): number[] {
+  const days: number[] = [];
+  for (const item of raw.map((r) => r.trim()).filter(Boolean)) {
+    if (!/^\d{1,3}$/.test(item) || Number(item) < 1 || Number(item) > 365) problems.push(`KEYBOUND_ADOPTION_REMINDERS: ${item} is not a whole number of days from 1 to 365`);
+    else days.push(Number(item));
+  }
+  return [...new Set(days)].sort((a, b) => b - a);
+}

@@ -124,6 +124,20 @@ export const ERRORS = {
   // Infrastructure
   service_unavailable: [503, 'The service is briefly unavailable. Try again in a few seconds.'],
   internal_error: [500, 'Something went wrong on our side. It has been logged.'],
+  // SCIM 2.0 (docs/scim.md); answered in the SCIM error format (RFC 7644 §3.12) with these statuses.
+  scim_token_required: [401, 'Send a bearer credential: an API key with scope scim, or a client-credentials access token with scope scim.'],
+  scim_token_invalid: [401, 'This credential is not valid: unknown, expired or revoked.'],
+  scim_scope_required: [403, 'This credential is not allowed SCIM provisioning: it lacks the scim scope.'],
+  scim_invalid_filter: [400, 'The filter is not valid, or uses what this server does not support: eq on userName, emails (or emails.value) and externalId, joined with and.'],
+  scim_invalid_value: [400, 'An attribute value is missing or not valid.'],
+  scim_invalid_syntax: [400, 'The request body is not a valid SCIM message.'],
+  scim_invalid_path: [400, 'The PATCH path is not valid or names an attribute this server does not keep.'],
+  scim_no_target: [400, 'The PATCH path matches nothing in the resource.'],
+  scim_mutability: [400, 'This attribute cannot be changed.'],
+  scim_uniqueness: [409, 'A user with this userName exists already.'],
+  scim_precondition_failed: [412, 'The resource changed since the version in If-Match. Read it again and retry.'],
+  scim_not_found: [404, 'No such resource.'],
+  scim_account_protected: [403, 'Administrators are not managed by SCIM: change them with `keybound accounts`. SCIM never grants the admin role.'],
   metrics_token_required: [401, 'Metrics need the operator\'s token: send Authorization: Bearer <KEYBOUND_METRICS_TOKEN>.'],
 } as const satisfies Record<string, readonly [number, string]>;
 

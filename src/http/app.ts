@@ -13,6 +13,7 @@ import { registerPageRoutes } from './routes/pages.ts';
 import { renderErrorPage } from './pages/error.ts';
 import { clientErrorHandler, httpServerOptions, MAX_URL_BYTES } from './connections.ts';
 import { registerOidc } from '../oidc/index.ts';
+import { AdoptionReminders } from '../services/migration/reminders.ts';
 
 export interface AppOptions {
   /** Log level; omit for no logs (tests). */
@@ -33,7 +34,7 @@ export function redactUrl(url: string): string {
 
 /** The JSON API and the OpenID provider answer errors in JSON; everything else is a page. */
 function answersInJson(url: string): boolean {
-  return url.startsWith('/api/') || url.startsWith('/oidc') || url.startsWith('/ssf');
+  return url.startsWith('/api/') || url.startsWith('/oidc') || url.startsWith('/ssf') || url.startsWith('/scim');
 }
 
 /** Builds the HTTP application over the services. Listening is the caller's business. */
@@ -129,5 +130,18 @@ export async function buildApp(deps: Deps, options: AppOptions = {}): Promise<Fa
   registerApiRoutes(app, deps, API_ROUTES);
   await registerPageRoutes(app, deps);
   await registerOidc(app, deps);
+  // KEYBOUND_ADOPTION_REMINDERS: reminders to imported accounts still without a passkey, claimed
+  // in the database so every instance may run the job (services/migration/reminders.ts).
+  const reminders = new AdoptionReminders(deps, app.log);
+  reminders.start();
+  app.decorate('adoptionReminders', reminders);
+  app.addHook('onClose', async () => reminders.close());
   return app;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Sends adoption reminders (services/migration/reminders.ts). */
+    adoptionReminders?: AdoptionReminders;
+  }
 }

@@ -16,7 +16,7 @@ const API_PREFIX = '/api/';
 export function requireDeclaredApiRoutes(app: FastifyInstance): void {
   app.addHook('onRoute', (options) => {
     const declared = (options.config as { declared?: boolean } | undefined)?.declared === true;
-    if (options.url.startsWith(API_PREFIX) && !declared) throw new Error(`${String(options.method)} ${options.url}: API routes are declared in src/http/routes, not registered by hand`);
+    if ((options.url.startsWith(API_PREFIX) || options.url.startsWith('/scim/')) && !declared) throw new Error(`${String(options.method)} ${options.url}: API routes are declared in src/http/routes, not registered by hand`);
   });
 }
 

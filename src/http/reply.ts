@@ -19,6 +19,11 @@ export function refusalOf(request: FastifyRequest): ErrorCode | undefined {
   return refusals.get(request);
 }
 
+/** Records a refusal answered in another format (SCIM, src/scim/reply.ts), for the security events. */
+export function noteRefusal(request: FastifyRequest, code: ErrorCode): void {
+  refusals.set(request, code);
+}
+
 export function sendFailure(reply: FastifyReply, failure: Pick<Failure, 'code' | 'message' | 'retryAfter'>): FastifyReply {
   // Fastify's frameworkErrors hand over a reply without its request.
   if (reply.request) refusals.set(reply.request, failure.code);

@@ -20,9 +20,9 @@ import { ACR, isAcr, type Acr } from '../core/assurance/level.ts';
  */
 /**
  * `ssf`: managing Shared Signals streams (src/ssf), with a client-credentials token (ssf/auth.ts);
- * it carries no claims.
+ * it carries no claims. `scim`: SCIM 2.0 provisioning (src/scim, docs/scim.md), the same way.
  */
-export const OIDC_SCOPES = ['openid', 'offline_access', 'profile', 'email', 'ssf'] as const;
+export const OIDC_SCOPES = ['openid', 'offline_access', 'profile', 'email', 'ssf', 'scim'] as const;
 
 export const POLICY_METADATA = {
   minAcr: 'keybound_min_acr',

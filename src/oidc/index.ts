@@ -7,6 +7,7 @@ import { mountProvider } from './mount.ts';
 import { LogoutDispatcher } from './backchannel.ts';
 import { SsfDispatcher } from '../ssf/dispatch.ts';
 import { registerSsfRoutes } from '../ssf/routes.ts';
+import { registerScimRoutes } from '../scim/routes.ts';
 
 /**
  * The OpenID Connect provider (docs/oidc.md): oidc-provider mounted at /oidc in the same server,
@@ -38,6 +39,8 @@ export async function registerOidc(app: FastifyInstance, deps: Deps): Promise<Pr
   // OpenID Shared Signals: stream management for clients allowed `ssf`, and the SETs owed to their
   // streams, queued by changes on this instance or any other (src/ssf).
   registerSsfRoutes(app, deps, holder);
+  // SCIM 2.0 provisioning for clients and API keys allowed `scim` (src/scim, docs/scim.md).
+  await registerScimRoutes(app, deps, holder);
   const signals = new SsfDispatcher(deps, app.log);
   signals.start();
   app.decorate('ssfDispatcher', signals);

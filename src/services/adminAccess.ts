@@ -7,12 +7,23 @@ import type { ActiveSession } from './sessions.ts';
  * Who asks for an administrative change: the operator at the server (`keybound accounts ...`, who
  * holds the database and the configuration already), or an administrator through the JSON API.
  */
-export type Actor = { readonly kind: 'cli' } | { readonly kind: 'admin'; readonly active: ActiveSession };
+export type Actor = { readonly kind: 'cli' } | { readonly kind: 'admin'; readonly active: ActiveSession } | ScimActor;
+
+/**
+ * A SCIM provisioning client (src/scim/auth.ts), admitted by its credential (an API key or a
+ * client-credentials token with scope `scim`): `key:<api key id>` or `client:<client id>`. Only the
+ * SCIM gate makes one.
+ */
+export interface ScimActor {
+  readonly kind: 'scim';
+  readonly credential: string;
+}
 
 export const CLI_ACTOR: Actor = { kind: 'cli' };
 
 /** How the audit trail names the actor: `cli`, or `admin:<username>`. */
 export function actorName(actor: Actor): string {
+  if (actor.kind === 'scim') return `scim:${actor.credential}`;
   return actor.kind === 'cli' ? 'cli' : `admin:${actor.active.account.username}`;
 }
 
@@ -37,7 +48,11 @@ export async function requireAdmin(deps: Deps, active: ActiveSession, rule: { fr
   return requireFresh(deps, active, minAal >= 2 ? { minAal: minAal as 2 } : {});
 }
 
-/** Admits the actor: the CLI always (it runs with the server's own configuration), an administrator per `requireAdmin`. */
+/**
+ * Admits the actor: the CLI always (it runs with the server's own configuration), a SCIM client
+ * (its credential and scope were checked by the SCIM gate, the only place one is made), an
+ * administrator per `requireAdmin`.
+ */
 export function authorize(deps: Deps, actor: Actor, rule: { fresh: boolean }): Promise<Result<null>> {
-  return actor.kind === 'cli' ? Promise.resolve(ok(null)) : requireAdmin(deps, actor.active, rule);
+  return actor.kind === 'admin' ? requireAdmin(deps, actor.active, rule) : Promise.resolve(ok(null));
 }

@@ -29,7 +29,7 @@ export interface Invited {
  */
 export async function invite(
   deps: Deps,
-  input: { username: string; role?: Role; displayName?: string; email?: string | null; createdBy: string | null; ttlMs?: number },
+  input: { username: string; role?: Role; displayName?: string; email?: string | null; createdBy: string | null; ttlMs?: number; onlyNew?: true },
 ): Promise<Result<Invited>> {
   const username = input.username.trim().toLowerCase();
   if (!USERNAME_PATTERN.test(username)) {
@@ -45,6 +45,9 @@ export async function invite(
   return deps.store.transaction(async (tx) => {
     let account = await tx.accounts.findByUsername(username);
     const existing = account !== undefined;
+    // SCIM creates (services/scim/users.ts): an existing username is a conflict, decided here in the
+    // transaction, so of racing creates one makes the account and the others never re-link it.
+    if (existing && input.onlyNew) return fail('username_taken');
     if (account && (account.status === 'suspended' || account.status === 'offboarded')) {
       return fail('account_not_active', { message: `Account ${username} is ${account.status}; it cannot be sent an enrolment link.` });
     }

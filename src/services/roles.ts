@@ -72,7 +72,8 @@ export async function changeRole(
     if (account.status === 'offboarded') return fail('account_status_conflict', { message: `Account ${account.username} is offboarded; its role cannot change.` });
     if (account.role === input.role) return ok({ kind: 'changed', account, from: account.role });
     if (account.id === actorAccountId(actor)) return fail('account_status_conflict', { message: 'An administrator cannot change their own role; ask another administrator.' });
-    if (actor.kind === 'admin' && input.role === 'admin') return ok({ kind: 'pending', account, approval: await requestRaise(tx, account, by, actorAccountId(actor), context, now) });
+    // A SCIM client never raises to admin by itself either (src/scim refuses it before this).
+    if ((actor.kind === 'admin' || actor.kind === 'scim') && input.role === 'admin') return ok({ kind: 'pending', account, approval: await requestRaise(tx, account, by, actorAccountId(actor), context, now) });
     await tx.accounts.setRole(account.id, input.role, now);
     await queueRoleLevelChange(deps, tx, { accountId: account.id, from: account.role, to: input.role, at: now });
     await tx.audit.append({ type: 'account.role_changed', outcome: 'success', accountId: account.id, context, at: now, details: { username: account.username, from: account.role, to: input.role, by } });

@@ -30,6 +30,7 @@ import { SqlDelegationStore } from './sql/delegations.ts';
 import { SqlPathFactStore } from './sql/pathFacts.ts';
 import { SqlImportStore } from './sql/imports.ts';
 import { SqlPostureStore } from './sql/posture.ts';
+import { SqlAdoptionReminderStore, SqlScimStore } from './sql/scim.ts';
 
 export type { Store } from './ports.ts';
 
@@ -76,6 +77,8 @@ function build(db: Db, k: Kysely<Database>, tx: Transaction<Database> | null, op
     ssfOutbox: new SqlSsfOutboxStore(k),
     imports: new SqlImportStore(k),
     posture: new SqlPostureStore(k, db.dialect),
+    scim: new SqlScimStore(k),
+    adoptionReminders: new SqlAdoptionReminderStore(k),
     transaction,
     ping: async () => {
       await sql`select 1`.execute(k);

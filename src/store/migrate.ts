@@ -18,6 +18,7 @@ import * as m017 from './migrations/017_api_keys.ts';
 import * as m018 from './migrations/018_shared_signals.ts';
 import * as m019 from './migrations/019_imports.ts';
 import * as m020 from './migrations/020_delegations.ts';
+import * as m022 from './migrations/022_scim.ts';
 import * as m025 from './migrations/025_audit_type_time.ts';
 
 interface Migration {
@@ -46,6 +47,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 18, name: 'shared_signals', up: m018.up },
   { version: 19, name: 'imports', up: m019.up },
   { version: 20, name: 'delegations', up: m020.up },
+  { version: 22, name: 'scim', up: m022.up },
   { version: 25, name: 'audit_type_time', up: m025.up },
 ];
 

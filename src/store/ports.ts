@@ -548,6 +548,62 @@ export interface ImportStore {
   adoption(): Promise<AdoptionCounts[]>;
 }
 
+/** What SCIM keeps of an account beyond its row (migration 022). */
+export interface ScimUserFields {
+  readonly externalId: string | null;
+  readonly givenName: string | null;
+  readonly familyName: string | null;
+}
+
+/** An account as SCIM sees it: the account, its SCIM fields, and what its ETag is made of. */
+export interface ScimUserRecord extends ScimUserFields {
+  readonly account: Account;
+  readonly version: number;
+  /** The later of the account row's and the SCIM row's last change. */
+  readonly updatedAt: number;
+}
+
+/** Which accounts a SCIM list asks for: each given field must equal (userName, email case-insensitively). */
+export interface ScimUserQuery {
+  readonly userName?: string;
+  readonly email?: string;
+  readonly externalId?: string;
+  /** 0-based. */
+  readonly offset: number;
+  readonly limit: number;
+}
+
+export interface ScimStore {
+  /** The account with its SCIM fields; offboarded accounts are gone for SCIM (RFC 7644 §3.6). */
+  find(accountId: string): Promise<ScimUserRecord | undefined>;
+  /** Matching accounts (offboarded ones left out) by username, and how many match in all. */
+  list(query: ScimUserQuery): Promise<{ total: number; records: ScimUserRecord[] }>;
+  /** Writes the SCIM fields given (an absent one stays) and counts the version up. */
+  save(accountId: string, fields: Partial<ScimUserFields>, now: number): Promise<void>;
+  /**
+   * Counts the version up from `version` only if it is still `version` (0: no SCIM row yet): the
+   * compare-and-set behind If-Match, `true` for exactly one of writers racing from one version.
+   */
+  claimVersion(accountId: string, version: number, now: number): Promise<boolean>;
+  /** Counts the version up (a change made through the account itself). */
+  touch(accountId: string, now: number): Promise<void>;
+  /** Live accounts of a role, by username (a group's members). */
+  membersOf(role: string, limit: number): Promise<Account[]>;
+}
+
+export interface AdoptionReminderStore {
+  /**
+   * Invited or active accounts of `role` that were imported, have no active passkey and an email
+   * address, and whose reminder for `daysBefore` is not claimed yet; by username, at most `limit`.
+   */
+  pending(role: string, daysBefore: number, limit: number): Promise<Account[]>;
+  /** Whether the reminder for this step was already claimed. */
+  claimed(accountId: string, daysBefore: number): Promise<boolean>;
+  /** Claims the reminder of this step for this account: `true` for exactly one caller, ever. */
+  claim(accountId: string, daysBefore: number, now: number): Promise<boolean>;
+  markSent(accountId: string, daysBefore: number, now: number): Promise<void>;
+}
+
 /** Two-person approvals (migration 014); every change of state is a conditional UPDATE. */
 export interface ApprovalStore {
   create(approval: Approval): Promise<void>;
@@ -747,6 +803,8 @@ export interface Store {
   readonly ssfOutbox: SsfOutboxStore;
   readonly imports: ImportStore;
   readonly posture: PostureStore;
+  readonly scim: ScimStore;
+  readonly adoptionReminders: AdoptionReminderStore;
   /** Runs `work` in one transaction; the `Store` it gets writes inside it. */
   transaction<T>(work: (tx: Store) => Promise<T>): Promise<T>;
   /** Cheap round trip, for readiness checks. */

@@ -303,6 +303,26 @@ export interface ImportedAccountsTable {
   password_removed_at: number | null;
 }
 
+/** What SCIM says of an account beyond the account row (migration 022). */
+export interface ScimUsersTable {
+  account_id: string;
+  /** The provisioning client's id for the user (RFC 7643 §3.1), at most 255 characters. */
+  external_id: string | null;
+  given_name: string | null;
+  family_name: string | null;
+  /** Counted up on every SCIM change: part of the ETag. */
+  version: number;
+  updated_at: number;
+}
+
+/** Adoption reminders claimed and sent (migration 022): one per account and schedule step. */
+export interface AdoptionRemindersTable {
+  account_id: string;
+  days_before: number;
+  claimed_at: number;
+  sent_at: number | null;
+}
+
 /** Two-person approvals (migration 014): assisted recoveries and raising a role to admin. */
 export interface ApprovalsTable {
   id: string;
@@ -350,6 +370,8 @@ export interface Database {
   oidc_grant_sessions: OidcGrantSessionsTable;
   oidc_logout_outbox: OidcLogoutOutboxTable;
   imported_accounts: ImportedAccountsTable;
+  scim_users: ScimUsersTable;
+  adoption_reminders: AdoptionRemindersTable;
   approvals: ApprovalsTable;
   workloads: WorkloadsTable;
   api_keys: ApiKeysTable;

@@ -37,7 +37,8 @@ function checkLifetime(deps: Deps, ms: number | null | undefined): Result<number
 function checkScopes(deps: Deps, scopes: readonly string[]): Result<string[]> {
   const list = [...new Set(scopes.flatMap((s) => s.split(/[\s,]+/)).filter(Boolean))];
   if (list.length === 0) return invalid('Give at least one --scope.');
-  const known = deps.config.oidc.resourceScopes;
+  // `scim`: SCIM provisioning (docs/scim.md), Keybound's own API rather than a resource server's.
+  const known = [...deps.config.oidc.resourceScopes, 'scim'];
   const unknown = list.find((s) => !known.includes(s));
   if (unknown !== undefined) return invalid(`--scope ${unknown} is not one of KEYBOUND_OIDC_RESOURCE_SCOPES (${known.join(', ')}).`);
   return ok(list);

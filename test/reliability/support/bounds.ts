@@ -85,6 +85,10 @@ export const STRING_BOUNDS: Readonly<Record<string, Readonly<Record<string, numb
   // Imports (migration 019, services/import): source a closed list; external_id record.ts
   // MAX_EXTERNAL_ID; password_hash passwordHash.ts MAX_PHC; phone E.164 (+ and at most 15 digits).
   imported_accounts: { account_id: ID, source: 16, external_id: 255, password_hash: 512, phone: 16 },
+  // SCIM (migration 022, core/scim/user.ts): external_id MAX_EXTERNAL_ID, name parts MAX_NAME_PART,
+  // checked by desiredUser and the route schemas (src/scim/routes.ts).
+  scim_users: { account_id: ID, external_id: 255, given_name: 128, family_name: 128 },
+  adoption_reminders: { account_id: ID },
   ssf_outbox: { id: TOKEN_ID, stream_id: TOKEN_ID, event_type: 300, payload: 8192, txn: TOKEN_ID },
 };
 
