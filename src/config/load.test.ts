@@ -109,7 +109,7 @@ describe('loadConfig', () => {
   });
 
   it('machine identities: owner-offboard policy, API key lifetime and env; bad values stop the start', () => {
-    expect(loadConfig({}).nhi).toEqual({ onOwnerOffboard: { action: 'disable' }, apiKeyMaxTtlMs: 90 * 86_400_000, apiKeyEnv: 'live', apiKeySelfScopes: [], staleMs: 90 * 86_400_000, rotateMs: 90 * 86_400_000 });
+    expect(loadConfig({}).nhi).toEqual({ onOwnerOffboard: { action: 'disable' }, apiKeyMaxTtlMs: 90 * 86_400_000, apiKeyEnv: 'live', apiKeySelfScopes: [], delegationMaxTtlMs: 90 * 86_400_000, staleMs: 90 * 86_400_000, rotateMs: 90 * 86_400_000 });
     const set = loadConfig({ KEYBOUND_NHI_ON_OWNER_OFFBOARD: 'transfer:Platform-Team', KEYBOUND_API_KEY_MAX_TTL: '3600', KEYBOUND_API_KEY_ENV: 'test' }).nhi;
     expect(set).toMatchObject({ onOwnerOffboard: { action: 'transfer', username: 'platform-team' }, apiKeyMaxTtlMs: 3_600_000, apiKeyEnv: 'test' });
     for (const bad of ['keep', 'transfer:', 'transfer:a b', 'transfer']) expect(() => loadConfig({ KEYBOUND_NHI_ON_OWNER_OFFBOARD: bad })).toThrow(/KEYBOUND_NHI_ON_OWNER_OFFBOARD/);
