@@ -109,6 +109,13 @@ describe.each(BACKENDS)('delegation and token exchange on %s', (backend) => {
     const page = (await t.get('/account', cookie)).body;
     expect(page).toContain('Agents acting for you');
     expect(page).toContain(`data-delegation="${second.id}"`);
+    // An administrator sees both on the console's account page, and the live one in the offboarding preview.
+    const { cookie: admin } = await enrol(t, 'ada', undefined, 'admin');
+    const consolePage = await t.get('/admin/accounts/dana', admin);
+    expect(consolePage.statusCode).toBe(200);
+    expect(consolePage.body).toContain('Agents acting for this person');
+    for (const id of [first.id, second.id]) expect(consolePage.body).toContain(`data-delegation="${id}"`);
+    expect(consolePage.body).toMatch(/<strong>1 delegation<\/strong> to agents/);
 
     // Someone else cannot revoke it; its holder can, once.
     const { cookie: other } = await enrol(t, 'eve');

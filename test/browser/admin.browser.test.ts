@@ -214,7 +214,7 @@ describe('the admin console, in headless Chromium', () => {
 
     await root.goto(`${server.baseUrl}/admin/accounts/noah`);
     expect(await root.locator('#owned li').count()).toBe(3);
-    expect(await root.locator('#offboard-preview').textContent()).toMatch(/1 session, 0 app grants, 1 passkey, 0 code factors, 1 workload and 1 API key/);
+    expect(await root.locator('#offboard-preview').textContent()).toMatch(/1 session, 0 app grants, 1 passkey, 0 code factors, 1 workload, 1 API key and 0 delegations to agents/);
     // The checkbox is required: the browser keeps the form until it is ticked.
     await root.locator('#offboard-form button[type=submit]').click();
     expect(await root.locator('#account-status').textContent()).toBe('active');

@@ -8,6 +8,7 @@ import type { Actor } from '../../services/adminAccess.ts';
 import { listAudit, parseSinceValue } from '../../services/auditExport.ts';
 import type { Deps } from '../../services/deps.ts';
 import { adminListMachines } from '../../services/nhi/adminActions.ts';
+import { adminListDelegations } from '../../services/nhi/delegations.ts';
 import { analyseUsername } from '../../services/paths/analyse.ts';
 import { listRecoveries } from '../../services/recovery/assisted.ts';
 import { listRoleChanges } from '../../services/roles.ts';
@@ -100,9 +101,11 @@ async function accountPage({ deps, request, actor, admin }: PageInput): Promise<
   if (!analysis.ok) return analysis;
   const machines = await adminListMachines(deps, { actor, owner: details.value.username });
   if (!machines.ok) return machines;
+  const delegations = await adminListDelegations(deps, { actor, accountId: details.value.id });
+  if (!delegations.ok) return delegations;
   const signIns = await deps.store.audit.list({ accountId: details.value.id, type: 'sign_in', limit: 20 });
   const offboard = deps.config.nhi.onOwnerOffboard;
-  return ok(renderAdminAccountPage({ admin, details: details.value, analysis: analysis.value, ...machines.value, signIns, machinesTo: offboard.action === 'transfer' ? offboard.username : null }));
+  return ok(renderAdminAccountPage({ admin, details: details.value, analysis: analysis.value, ...machines.value, delegations: delegations.value, signIns, machinesTo: offboard.action === 'transfer' ? offboard.username : null }));
 }
 
 async function approvalsPage({ deps, actor, admin }: PageInput): Promise<Result<string>> {

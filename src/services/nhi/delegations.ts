@@ -6,6 +6,7 @@ import type { DelegationRow } from '../../store/ports.ts';
 import type { Deps } from '../deps.ts';
 import { requireFresh } from '../freshness.ts';
 import type { ActiveSession } from '../sessions.ts';
+import { authorize, type Actor } from '../adminAccess.ts';
 
 /**
  * Delegations (issue 15; docs/nhi.md "Delegation to agents"): a person lets an agent workload act
@@ -94,8 +95,19 @@ export async function grantDelegation(deps: Deps, active: ActiveSession, input: 
 
 /** The person's delegations: live ones first, then those that ended (for the record), each newest first. */
 export async function listDelegations(deps: Deps, active: ActiveSession): Promise<DelegationSummary[]> {
+  return delegationsOf(deps, active.account.id);
+}
+
+/** An account's delegations, for an administrator (the console's account page). */
+export async function adminListDelegations(deps: Deps, input: { actor: Actor; accountId: string }): Promise<Result<DelegationSummary[]>> {
+  const allowed = await authorize(deps, input.actor, { fresh: false });
+  if (!allowed.ok) return allowed;
+  return ok(await delegationsOf(deps, input.accountId));
+}
+
+async function delegationsOf(deps: Deps, accountId: string): Promise<DelegationSummary[]> {
   const now = deps.clock();
-  const rows = await deps.store.delegations.listByAccount(active.account.id);
+  const rows = await deps.store.delegations.listByAccount(accountId);
   const names = new Map<string, string>();
   for (const r of rows) if (!names.has(r.clientId)) names.set(r.clientId, (await deps.store.workloads.find(r.clientId))?.name ?? r.clientId);
   const rank = (d: DelegationSummary) => (d.status === 'active' ? 0 : 1);

@@ -9,6 +9,7 @@ import { html, type Html } from '../html.ts';
 import { pathsGraph } from '../paths.ts';
 import { describeAmr, describeUserAgent } from '../words.ts';
 import { renderDelegationsSection } from './delegations.ts';
+import type { DelegationSummary } from '../../../services/nhi/delegations.ts';
 import { apiForm, consoleLayout, when } from './layout.ts';
 import { renderSignInsSection } from './signIns.ts';
 
@@ -20,13 +21,16 @@ export interface Cascade {
   readonly codeFactors: number;
   readonly workloads: number;
   readonly apiKeys: number;
+  /** Live delegations to agents: always revoked, never moved. */
+  readonly delegations: number;
   /** KEYBOUND_NHI_ON_OWNER_OFFBOARD=transfer:<username>: where the machines go instead (services/nhi/cascade.ts). */
   readonly machinesTo: string | null;
 }
 
-export function cascadeOf(d: AccountDetails, workloads: readonly WorkloadDetails[], apiKeys: readonly ApiKeyDetails[], machinesTo: string | null): Cascade {
+export function cascadeOf(d: AccountDetails, workloads: readonly WorkloadDetails[], apiKeys: readonly ApiKeyDetails[], delegations: readonly DelegationSummary[], machinesTo: string | null): Cascade {
   return {
     machinesTo,
+    delegations: delegations.filter((x) => x.status === 'active').length,
     sessions: d.sessions.length,
     grants: d.grants.length,
     passkeys: d.passkeys.filter((p) => p.status !== 'disabled').length,
@@ -42,6 +46,7 @@ export interface AdminAccountView {
   readonly analysis: AnalysisJson;
   readonly workloads: readonly WorkloadDetails[];
   readonly apiKeys: readonly ApiKeyDetails[];
+  readonly delegations: readonly DelegationSummary[];
   readonly signIns: readonly AuditEvent[];
   readonly machinesTo: string | null;
 }
@@ -107,7 +112,7 @@ function actions(d: AccountDetails, cascade: Cascade): Html {
           ? apiForm({ action: `${base(d)}/resume`, label: 'Resume', done: 'Account resumed.', id: 'resume-form' })
           : apiForm({ action: `${base(d)}/suspend`, label: 'Suspend', done: 'Account suspended: its sessions and app access have ended.', fields: reason('suspend-reason'), id: 'suspend-form' })}
 <h3>Offboard</h3>
-<p id="offboard-preview">Offboarding ends this account for good. It will revoke: <strong>${plural(cascade.sessions, 'session')}</strong>, <strong>${plural(cascade.grants, 'app grant')}</strong>, <strong>${plural(cascade.passkeys, 'passkey')}</strong>, <strong>${plural(cascade.codeFactors, 'code factor')}</strong>, <strong>${plural(cascade.workloads, 'workload')}</strong> and <strong>${plural(cascade.apiKeys, 'API key')}</strong>${cascade.machinesTo ? html` (the workloads and keys are moved to ${cascade.machinesTo} if that account is active then, else disabled)` : ''}.</p>
+<p id="offboard-preview">Offboarding ends this account for good. It will revoke: <strong>${plural(cascade.sessions, 'session')}</strong>, <strong>${plural(cascade.grants, 'app grant')}</strong>, <strong>${plural(cascade.passkeys, 'passkey')}</strong>, <strong>${plural(cascade.codeFactors, 'code factor')}</strong>, <strong>${plural(cascade.workloads, 'workload')}</strong>, <strong>${plural(cascade.apiKeys, 'API key')}</strong> and <strong>${plural(cascade.delegations, 'delegation')}</strong> to agents${cascade.machinesTo ? html` (the workloads and keys are moved to ${cascade.machinesTo} if that account is active then, else disabled)` : ''}.</p>
 ${apiForm({ action: `${base(d)}/offboard`, label: 'Offboard for good', done: 'Account offboarded.', danger: true, id: 'offboard-form', fields: html`${reason('offboard-reason')}<div class="check"><input id="offboard-confirm" type="checkbox" required><label for="offboard-confirm">I understand this cannot be undone</label></div>` })}
 <h3>Role</h3>
 ${apiForm({ action: `${base(d)}/role`, label: 'Change role', done: 'Role changed.', id: 'role-form', fields: html`<label for="role-select">New role</label><select id="role-select" name="role">${ROLES.map((r) => html`<option value="${r}"${r === d.role ? html` selected` : ''}>${r}</option>`)}</select>` })}
@@ -127,11 +132,11 @@ export function renderAdminAccountPage(v: AdminAccountView): string {
     { title: `Account ${d.username}`, section: '/admin/accounts', admin: v.admin },
     html`<p><a href="/admin/accounts">All accounts</a></p>
 ${summary(d, v.analysis)}
-${actions(d, cascadeOf(d, v.workloads, v.apiKeys, v.machinesTo))}
+${actions(d, cascadeOf(d, v.workloads, v.apiKeys, v.delegations, v.machinesTo))}
 ${passkeys(d)}
 ${codeFactors(d)}
 ${sessionsAndGrants(d)}
-${renderDelegationsSection(d)}
+${renderDelegationsSection(v.delegations)}
 ${machines(v.workloads, v.apiKeys)}
 ${paths(v.analysis)}
 ${renderSignInsSection(v.signIns)}`,
