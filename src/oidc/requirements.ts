@@ -1,4 +1,5 @@
 import { ACR_VALUES, acrSatisfies, assess, isAcr, type Acr } from '../core/assurance/level.ts';
+import type { Check, CheckResult } from '../core/risk/engine.ts';
 
 /**
  * What an authorization request asks of the sign-in behind it, and whether a Keybound session
@@ -89,3 +90,19 @@ export function unmetBy(session: { readonly acr: Acr; readonly authTime: number 
 export function passkeyCeiling(passkey: { readonly backupEligible: boolean; readonly attestationTrusted: boolean }): Acr {
   return assess([{ kind: 'passkey', userPresent: true, userVerified: true, backupEligible: passkey.backupEligible, attestationTrusted: passkey.attestationTrusted }]).acr;
 }
+
+/** What an authorization request asks, against the Keybound session behind it. */
+export interface AuthorizeInput {
+  readonly session: { readonly acr: Acr; readonly authTime: number } | null;
+  readonly requirement: LoginRequirement;
+  readonly now: number;
+}
+
+export const AUTHORIZE_CHECK: Check<AuthorizeInput> = {
+  name: 'authorization_request',
+  run: ({ session, requirement, now }) => {
+    if (requirement.unreachable) return { requires: 'deny', reason: 'acr_unreachable' };
+    const requires = { acr: requirement.acr, maxAge: requirement.fresh ? 0 : requirement.maxAgeS };
+    return unmetBy(session, requirement, now).map((reason): CheckResult => ({ requires, reason }));
+  },
+};

@@ -1,8 +1,9 @@
 import { assess, type Assurance, type FactorEvidence } from '../core/assurance/level.ts';
-import { fail, ok, type Failure, type Result } from '../core/errors.ts';
+import { fail, ok, type ErrorCode, type Failure, type Result } from '../core/errors.ts';
 import type { Account, AccountStatus, RequestContext, Session, SessionPurpose } from '../core/model.ts';
-import { EVIDENCE_FACTOR } from '../codes/factors.ts';
-import { codeFactorAllowed, passkeyAllowed, recoveryProofsMet } from '../core/policy.ts';
+import { recoveryProofsMet } from '../core/policy.ts';
+import { evaluate } from '../core/risk/engine.ts';
+import { ROLE_CHECKS } from '../core/risk/checks.ts';
 import { hashSecret, newToken } from '../core/tokens.ts';
 import type { Store } from '../store/index.ts';
 import type { Deps } from './deps.ts';
@@ -93,11 +94,10 @@ export async function completeSignIn(deps: Deps, request: SignInRequest): Promis
     const problem = recoveryProofsMet(policy, request.factors);
     if (problem) return refuse(fail(problem));
   } else {
-    for (const factor of request.factors) {
-      const problem = factor.kind === 'passkey' ? passkeyAllowed(policy, factor) : codeFactorAllowed(policy, EVIDENCE_FACTOR[factor.kind]);
-      if (problem) return refuse(fail(problem));
-    }
-    if (assurance.aal < policy.minAal) return refuse(fail('factor_not_allowed'));
+    // The role's checks in the policy engine (core/risk/checks.ts); the first reason is the
+    // error code answered, as before, and the audit event keeps them all.
+    const roleDecision = evaluate(ROLE_CHECKS, { policy, factors: request.factors, aal: assurance.aal });
+    if (roleDecision.decision !== 'allow') return refuse(fail(roleDecision.reasons[0] as ErrorCode));
   }
   const limits = purpose !== 'sign_in' ? { idleMs: RECOVERY_SESSION_MS, maxMs: RECOVERY_SESSION_MS } : deps.config.sessionLimits[assurance.aal];
   const token = newToken(deps.random);
