@@ -9,6 +9,7 @@ import type { Store } from '../store/index.ts';
 import type { Deps } from './deps.ts';
 import { endSessions, endSessionsOverLimit, signedInWithPasskey } from './sessions.ts';
 import { migrationAssurance, migrationClosed } from './migration/window.ts';
+import { assessSignIn, riskFailure } from './risk/evaluate.ts';
 
 export type SignInMethod = 'passkey' | 'enrolment' | 'totp' | 'sms_code' | 'email_code' | 'recovery_code' | 'recovery_passkey' | 'migration_password' | 'migration_passkey';
 
@@ -99,6 +100,12 @@ export async function completeSignIn(deps: Deps, request: SignInRequest): Promis
     const roleDecision = evaluate(ROLE_CHECKS, { policy, factors: request.factors, aal: assurance.aal });
     if (roleDecision.decision !== 'allow') return refuse(fail(roleDecision.reasons[0] as ErrorCode));
   }
+  // The risk policy (services/risk, docs/risk.md) has its word on every path, after the role's.
+  const assessed = await assessSignIn(deps, { accountId: account.id, role: account.role, method: request.method, passkeyId: request.passkeyId, context, acr: assurance.acr, now });
+  const risky = riskFailure(assessed.decision);
+  if (risky) {
+    return recordSignInFailure(deps, risky, { method: request.method, accountId: account.id, context, details: { passkey: request.passkeyId, risk: assessed.details } });
+  }
   const limits = purpose !== 'sign_in' ? { idleMs: RECOVERY_SESSION_MS, maxMs: RECOVERY_SESSION_MS } : deps.config.sessionLimits[assurance.aal];
   const token = newToken(deps.random);
   const session: Session = {
@@ -169,6 +176,7 @@ export async function completeSignIn(deps: Deps, request: SignInRequest): Promis
           acr: assurance.acr,
           amr: assurance.amr,
           reasons: assurance.reasons,
+          risk: assessed.details,
           ...(replaced.length > 0 ? { replaced: replaced[0] } : {}),
           ...(overLimit.length > 0 ? { sessionLimitEnded: overLimit } : {}),
           ...request.details,

@@ -39,6 +39,9 @@ describe('combine', () => {
     expect(meets({ acr: PHR, authTime: 0 }, { acr: PHR, maxAge: 10 }, 10_001)).toBe(false);
     expect(meets({ acr: ACR.aal1, authTime: 0 }, { acr: PHR, maxAge: null }, 0)).toBe(false);
     expect(meets(null, { acr: null, maxAge: null }, 0)).toBe(false);
+    // max_age 0: only the authentication being made now meets it, even in the same millisecond.
+    expect(meets({ acr: PHR, authTime: 5 }, { acr: null, maxAge: 0 }, 5)).toBe(false);
+    expect(meets({ acr: PHR, authTime: 5 }, { acr: null, maxAge: 0 }, 5, true)).toBe(true);
   });
 });
 

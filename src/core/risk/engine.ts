@@ -61,10 +61,15 @@ export interface Authentication {
   readonly authTime: number;
 }
 
-/** Whether an authentication meets a requirement at `now` (ms). */
-export function meets(auth: Authentication | null, requirement: Requirement, now: number): boolean {
+/**
+ * Whether an authentication meets a requirement at `now` (ms). `max_age` 0 asks for a new
+ * authentication (as in OpenID Connect Core §3.1.2.1): only the one being made now (`current`) meets
+ * it, however few milliseconds an earlier one is old.
+ */
+export function meets(auth: Authentication | null, requirement: Requirement, now: number, current = false): boolean {
   if (!auth) return false;
   if (requirement.acr !== null && !acrSatisfies(auth.acr, requirement.acr)) return false;
+  if (requirement.maxAge === 0 && !current) return false;
   if (requirement.maxAge !== null && now - auth.authTime > requirement.maxAge * 1000) return false;
   return true;
 }

@@ -59,11 +59,11 @@ export const DEFAULT_POLICY: RiskPolicy = {
   rules: [
     {
       name: 'code_from_new_country',
-      when: { event: ['sign_in'], signals: ['new_country'], factor: ['code', 'recovery', 'password'] },
+      when: { event: ['sign_in'], signals: ['new_country'], factor: ['code', 'password'] },
       then: 'deny',
       advice: 'Sign in with a passkey: a one-time code from a country this account has not signed in from is refused.',
     },
-    { name: 'impossible_travel', when: { event: ['sign_in'], signals: ['impossible_travel'], factor: ['code', 'recovery', 'password'] }, then: 'deny', advice: 'Sign in with a passkey.' },
+    { name: 'impossible_travel', when: { event: ['sign_in'], signals: ['impossible_travel'], factor: ['code', 'password'] }, then: 'deny', advice: 'Sign in with a passkey.' },
     { name: 'browser_changed', when: { event: ['session'], signals: ['session_agent_changed'] }, then: { step_up: { acr: ACR.aal2PhishingResistant, max_age: 0 } }, advice: 'Sign in again with a passkey: this session is now used from another browser.' },
     { name: 'admin_action', when: { event: ['action'], signals: ['privileged_action'] }, then: { step_up: { acr: ACR.aal2PhishingResistant, max_age: 600 } }, advice: 'Sign in again with a passkey: administrative actions need a passkey sign-in from the last 10 minutes.' },
   ],
@@ -102,7 +102,8 @@ export function policyCheck(policy: RiskPolicy): Check<RuleInput> {
           continue;
         }
         const requires: Requirement = { acr: rule.then.step_up.acr, maxAge: rule.then.step_up.max_age };
-        if (meets(input.auth, requires, input.now)) continue;
+        // At sign-in the authentication judged is the one being made.
+        if (meets(input.auth, requires, input.now, input.event === 'sign_in')) continue;
         for (const reason of ruleReasons(rule)) results.push({ requires, reason, ...advice });
       }
       return results;

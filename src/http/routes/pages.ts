@@ -8,6 +8,7 @@ import { isFresh } from '../../services/freshness.ts';
 import { listGrants } from '../../services/grants.ts';
 import { listSessions } from '../../services/sessions.ts';
 import { errorStatus } from '../../core/errors.ts';
+import { REASON_WORDS } from '../../core/risk/reasons.ts';
 import { bundleClientScript } from '../assets/bundle.ts';
 import { authenticate } from '../auth.ts';
 import { renderAccountPage } from '../pages/account.ts';
@@ -21,6 +22,18 @@ import { renderMigratePage } from '../pages/migrate.ts';
 import { CODE_FACTORS } from '../../codes/factors.ts';
 import { codeFactorAllowed, codeFactorBindable } from '../../core/policy.ts';
 import { listFactors } from '../../services/codes/factors.ts';
+
+/** A refusal that asks for a new passkey sign-in, as the `step_up` query of the sign-in page (reason codes only). */
+function stepUpQuery(refused: { ok: false; code: string; risk?: { reasons: readonly string[] } }): string {
+  if (refused.code !== 'step_up_required' && refused.code !== 'risk_denied') return '';
+  return `&step_up=${encodeURIComponent((refused.risk?.reasons ?? []).join(' '))}`;
+}
+
+/** The reasons a `step_up` query names: known codes only, so the page never echoes arbitrary text. */
+function stepUpReasons(value: unknown): string[] | null {
+  if (typeof value !== 'string') return null;
+  return value.split(' ').filter((code) => /^[a-z_]{1,40}$/.test(code) && code in REASON_WORDS);
+}
 
 /** Only local paths may follow a sign-in, so `next` cannot send anyone to another site. */
 export function safeNext(value: unknown): string {
@@ -38,12 +51,12 @@ export async function registerPageRoutes(app: FastifyInstance, deps: Deps): Prom
 
   app.get('/', async (request, reply) => {
     const active = await authenticate(deps, request);
-    return reply.redirect(active.ok ? '/account' : '/login', 303);
+    return reply.redirect(active.ok ? '/account' : `/login?next=/account${stepUpQuery(active)}`, 303);
   });
 
-  app.get<{ Querystring: { next?: string } }>('/login', async (request, reply) => {
+  app.get<{ Querystring: { next?: string; step_up?: string } }>('/login', async (request, reply) => {
     const codeFactors = CODE_FACTORS.filter((f) => Object.values(deps.policies).some((policy) => codeFactorAllowed(policy, f) === null));
-    return reply.type('text/html; charset=utf-8').send(renderLoginPage({ next: safeNext(request.query.next), codeFactors }));
+    return reply.type('text/html; charset=utf-8').send(renderLoginPage({ next: safeNext(request.query.next), codeFactors, stepUp: stepUpReasons(request.query.step_up) }));
   });
 
   app.get<{ Params: { token: string } }>('/enrol/:token', async (request, reply) => {
@@ -71,7 +84,7 @@ export async function registerPageRoutes(app: FastifyInstance, deps: Deps): Prom
 
   app.get('/account', async (request, reply) => {
     const active = await authenticate(deps, request);
-    if (!active.ok) return reply.redirect('/login?next=/account', 303);
+    if (!active.ok) return reply.redirect(`/login?next=/account${stepUpQuery(active)}`, 303);
     const { account, session } = active.value;
     // A recovery session sees only what it may do (README "Recovery").
     if (session.purpose !== 'sign_in') {
