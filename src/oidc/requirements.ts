@@ -74,6 +74,19 @@ export function loginRequirement(params: RequestParams, minimum: Acr | null = nu
   };
 }
 
+/**
+ * The request's requirement joined with what the risk policy asks of this client (docs/risk.md): the
+ * stronger level, the shorter age; a policy deny makes it unreachable. The ID token still says what
+ * the sign-in reached (`acr`, `auth_time`): the policy only asks for more, it never claims more.
+ */
+export function withPolicy(requirement: LoginRequirement, policy: { readonly acr: Acr | null; readonly maxAge: number | null } | 'deny' | null): LoginRequirement {
+  if (policy === null) return requirement;
+  if (policy === 'deny') return { ...requirement, unreachable: true };
+  const acr = policy.acr === null ? requirement.acr : requirement.acr === null ? policy.acr : RANK.get(policy.acr)! > RANK.get(requirement.acr)! ? policy.acr : requirement.acr;
+  const maxAgeS = policy.maxAge === null ? requirement.maxAgeS : requirement.maxAgeS === null ? policy.maxAge : Math.min(policy.maxAge, requirement.maxAgeS);
+  return { ...requirement, acr, maxAgeS, fresh: requirement.fresh || policy.maxAge === 0 };
+}
+
 export type UnmetReason = 'no_session' | 'fresh_requested' | 'max_age' | 'acr_unmet';
 
 /** Why a session (acr reached, authentication time in ms) does not serve the request; empty when it does. */

@@ -71,7 +71,16 @@ describe.each(BACKENDS)('risk policy, default rules, with a city database (%s)',
 
     // From a country seen before, a code is fine.
     t.clock.advance(24 * 60 * MINUTE);
-    expect((await codeSignIn(london, 'ada', 'totp', totp.code(t.clock.now))).statusCode).toBe(200);
+    const back = await codeSignIn(london, 'ada', 'totp', totp.code(t.clock.now));
+    expect(back.statusCode).toBe(200);
+
+    // /account lists the recent sign-ins with place, device and reasons in words.
+    const page = await london.get('/account', sessionCookie(back));
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toContain('Recent sign-ins');
+    expect(page.body).toMatch(/authenticator app code<\/td>\n<td>New York, US · <span class="agent"[^>]*>Chrome on Linux<\/span><\/td>\n<td>Refused<\/td>/);
+    expect(page.body).toContain('<li data-reason="impossible_travel">too far from the last sign-in for the time between them</li>');
+    expect(page.body).toContain('<li data-reason="new_country">a country this account has not signed in from before</li>');
   });
 
   it('asks a session used from another browser to sign in again (401 step_up_required), and records it', async () => {

@@ -65,6 +65,7 @@ export const DEFAULT_POLICY: RiskPolicy = {
     },
     { name: 'impossible_travel', when: { event: ['sign_in'], signals: ['impossible_travel'], factor: ['code', 'password'] }, then: 'deny', advice: 'Sign in with a passkey.' },
     { name: 'browser_changed', when: { event: ['session'], signals: ['session_agent_changed'] }, then: { step_up: { acr: ACR.aal2PhishingResistant, max_age: 0 } }, advice: 'Sign in again with a passkey: this session is now used from another browser.' },
+    { name: 'sensitive_app', when: { event: ['authorize'], signals: ['sensitive_client'] }, then: { step_up: { acr: ACR.aal2PhishingResistant, max_age: 600 } }, advice: 'This application asks for a passkey sign-in from the last 10 minutes.' },
     { name: 'admin_action', when: { event: ['action'], signals: ['privileged_action'] }, then: { step_up: { acr: ACR.aal2PhishingResistant, max_age: 600 } }, advice: 'Sign in again with a passkey: administrative actions need a passkey sign-in from the last 10 minutes.' },
   ],
 };

@@ -10,6 +10,8 @@ import { renderPathsSection } from './paths.ts';
 import type { AnalysisJson } from '../../services/paths/report.ts';
 import { describeAmr, describeUserAgent } from './words.ts';
 import { signedInWithPasskey } from '../../services/sessions.ts';
+import type { AuditEvent } from '../../core/model.ts';
+import { renderRecentSignIns } from './signIns.ts';
 
 /**
  * What the page says after a change it made (`/account?changed=<what>`, set by the page script),
@@ -61,6 +63,8 @@ export function renderAccountPage(input: {
   paths?: AnalysisJson;
   /** Assisted recoveries of this account still pending, each with a cancel button (README "Recovery"). */
   recoveries?: readonly DescribedApproval[];
+  /** The account's latest sign-in audit events, with what the risk policy saw (issue 14). */
+  signIns?: readonly AuditEvent[];
 }): string {
   const { account, session } = input;
   const activeCount = input.passkeys.filter((p) => p.status === 'active').length;
@@ -140,6 +144,8 @@ ${
     : ''
 }
 </section>
+
+${renderRecentSignIns(input.signIns ?? [])}
 
 ${renderConnectedApps(input.grants ?? [], input.fresh)}`,
   );

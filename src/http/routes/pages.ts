@@ -90,7 +90,7 @@ export async function registerPageRoutes(app: FastifyInstance, deps: Deps): Prom
     if (session.purpose !== 'sign_in') {
       return reply.type('text/html; charset=utf-8').send(renderRecoveryAccountPage({ account, session, sessions: await listSessions(deps, active.value) }));
     }
-    const [passkeys, sessions, factorList, fresh, grants, recovered, recoveries, paths] = await Promise.all([
+    const [passkeys, sessions, factorList, fresh, grants, recovered, recoveries, paths, signIns] = await Promise.all([
       listPasskeys(deps, account.id),
       listSessions(deps, active.value),
       listFactors(deps, account),
@@ -99,11 +99,12 @@ export async function registerPageRoutes(app: FastifyInstance, deps: Deps): Prom
       lastRecovery(deps, account.id),
       pendingRecoveriesOf(deps, account),
       analyseAccountPaths(deps, account),
+      deps.store.audit.list({ accountId: account.id, type: 'sign_in', limit: 10 }),
     ]);
     const policy = deps.policies[account.role];
     const factors = { factors: factorList, allowed: CODE_FACTORS.filter((f) => codeFactorBindable(policy, f) === null), fresh, hasEmail: account.email !== null };
     return reply.type('text/html; charset=utf-8').send(
-      renderAccountPage({ account, session, passkeys, sessions, grants, fresh, allowSyncedPasskeys: policy.allowSyncedPasskeys, factors, changed: typeof (request.query as { changed?: unknown }).changed === 'string' ? ((request.query as { changed: string }).changed) : null, recovered, recoveries, paths }),
+      renderAccountPage({ account, session, passkeys, sessions, grants, fresh, allowSyncedPasskeys: policy.allowSyncedPasskeys, factors, changed: typeof (request.query as { changed?: unknown }).changed === 'string' ? ((request.query as { changed: string }).changed) : null, recovered, recoveries, paths, signIns }),
     );
   });
 }

@@ -1,7 +1,7 @@
 import type { Acr } from '../../core/assurance/level.ts';
 import { fail, type Failure } from '../../core/errors.ts';
 import type { AuditEvent, RequestContext, Session } from '../../core/model.ts';
-import { evaluate, type Decision } from '../../core/risk/engine.ts';
+import { evaluate, type Decision, type Requirement } from '../../core/risk/engine.ts';
 import { reasonsInWords } from '../../core/risk/reasons.ts';
 import type { FactorClass, RiskEvent } from '../../core/risk/rules.ts';
 import { agentFamily, signalsOf, type PastSignIn, type Place, type Signal, type SignalFacts } from '../../core/risk/signals.ts';
@@ -119,6 +119,17 @@ export function assessSession(deps: Deps, session: Session, role: string, contex
 export function assessAction(deps: Deps, session: Session, role: string): Decision {
   // The session's own address and browser: the use itself was judged when the session was admitted.
   return assessSession(deps, session, role, { ip: session.ip, userAgent: session.userAgent }, { event: 'action', privileged: true });
+}
+
+/**
+ * What the risk policy asks of a sign-in for an OpenID client (event `authorize`), whatever the
+ * session: the step-up every matching rule requires, joined, or `deny`; `null` when nothing.
+ */
+export function authorizeRequirement(deps: Deps, client: { readonly clientId: string; readonly sensitive: boolean }): Requirement | 'deny' | null {
+  const now = deps.clock();
+  const signals = signalsOf({ now, sensitiveClient: client.sensitive });
+  const decision = evaluate([deps.risk.check], { event: 'authorize', signals, role: '', client: client.clientId, factor: 'passkey', auth: null, now });
+  return decision.decision === 'deny' ? 'deny' : decision.requires;
 }
 
 /** A decision that is not `allow`, as the failure answered: `403 risk_denied` or `401 step_up_required`. */

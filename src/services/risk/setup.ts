@@ -23,31 +23,36 @@ export interface RiskSetup {
   readonly historySignals: readonly Signal[];
 }
 
-/** A policy file that does not validate: every error, with the path of the field at fault. */
-export class PolicyFileError extends Error {
-  override readonly name = 'PolicyFileError';
+/** A policy file that does not validate (every error, with the path of the field at fault), or a city database that cannot be read. */
+export class RiskConfigError extends Error {
+  override readonly name = 'RiskConfigError';
 }
 
 const HISTORY: readonly Signal[] = ['new_device', 'new_country', 'impossible_travel', 'failure_velocity', 'sim_changed'];
 const PLACE: readonly Signal[] = ['new_country', 'impossible_travel'];
 
-/** Reads and validates a policy file; throws `PolicyFileError` listing every problem. */
+/** Reads and validates a policy file; throws `RiskConfigError` listing every problem. */
 export function readPolicyFile(path: string): RiskPolicy {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    throw new PolicyFileError(`KEYBOUND_POLICY_FILE ${path}: cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    throw new RiskConfigError(`KEYBOUND_POLICY_FILE ${path}: cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
   }
   const read = parsePolicy(text);
-  if (!read.ok) throw new PolicyFileError(`KEYBOUND_POLICY_FILE ${path} is not a valid policy:\n${read.errors.map((e) => `  ${e.path}: ${e.message}`).join('\n')}`);
+  if (!read.ok) throw new RiskConfigError(`KEYBOUND_POLICY_FILE ${path} is not a valid policy:\n${read.errors.map((e) => `  ${e.path}: ${e.message}`).join('\n')}`);
   return read.policy;
 }
 
 
 /** Opens a MaxMind-format city database with mmdb-lib (the reader MaxMind's own Node library is built on). */
 export function openCityDb(path: string): { placeOf: (ip: string) => Place | null; description: string } {
-  const reader = new Reader<CityResponse>(readFileSync(path));
+  let reader: Reader<CityResponse>;
+  try {
+    reader = new Reader<CityResponse>(readFileSync(path));
+  } catch (error) {
+    throw new RiskConfigError(`KEYBOUND_GEOIP_DB ${path}: not a readable MaxMind-format database (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
   const placeOf = (ip: string): Place | null => {
     // An IPv4 address a dual-stack listener reports as IPv4-mapped IPv6 is looked up as IPv4.
     const address = ip.startsWith('::ffff:') && !isIPv6(ip.slice(7)) ? ip.slice(7) : ip;
