@@ -8,6 +8,7 @@ import { BACKENDS } from '../helpers/db.ts';
 import { buildCityDb, TEST_PLACES } from '../helpers/mmdb.ts';
 import { SoftAuthenticator } from '../helpers/softAuthenticator.ts';
 import { codeSignIn, enrolTotp, MEMBER_CODES_ENV } from '../codes/support.ts';
+import { authorize, registerTestClient } from '../helpers/oidcInject.ts';
 
 const CHROME = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36';
 const FIREFOX = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:121.0) Gecko/20100101 Firefox/121.0';
@@ -116,6 +117,25 @@ describe.each(BACKENDS)('risk policy, default rules, with a city database (%s)',
     expect(stale.json()).toMatchObject({ error: 'step_up_required', reasons: ['privileged_action'], acr_values: ACR.aal2PhishingResistant, max_age: 600 });
     // The session itself still works where nothing privileged is asked.
     expect((await admin.get('/api/v1/sessions', cookie)).statusCode).toBe(200);
+  });
+});
+
+describe.each(BACKENDS)('risk policy at OpenID authorization (%s)', (backend) => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ backend });
+  });
+  afterAll(() => t.close());
+
+  it('a client marked sensitive needs a passkey sign-in from the last 10 minutes; others keep single sign-on', async () => {
+    const { cookie } = await enrol(t, 'eve');
+    const sensitive = await registerTestClient(t, { sensitive: true });
+    const ordinary = await registerTestClient(t);
+    expect((await authorize(t, sensitive, cookie)).code).toBeTruthy();
+    t.clock.advance(11 * MINUTE);
+    expect((await authorize(t, ordinary, cookie)).code).toBeTruthy();
+    // The sensitive client's request stops at the sign-in page of the interaction: a new passkey sign-in is asked for.
+    await expect(authorize(t, sensitive, cookie)).rejects.toThrow(/stopped at \/interaction\/[^ ]+ with 200/);
   });
 });
 

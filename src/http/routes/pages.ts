@@ -51,7 +51,9 @@ export async function registerPageRoutes(app: FastifyInstance, deps: Deps): Prom
 
   app.get('/', async (request, reply) => {
     const active = await authenticate(deps, request);
-    return reply.redirect(active.ok ? '/account' : `/login?next=/account${stepUpQuery(active)}`, 303);
+    if (active.ok) return reply.redirect('/account', 303);
+    const stepUp = stepUpQuery(active);
+    return reply.redirect(stepUp ? `/login?next=/account${stepUp}` : '/login', 303);
   });
 
   app.get<{ Querystring: { next?: string; step_up?: string } }>('/login', async (request, reply) => {
