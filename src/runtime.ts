@@ -16,6 +16,7 @@ import { auditAnchorKey } from './core/audit/anchor.ts';
 import { pooledRandom } from './crypto/random.ts';
 import { createMailer, type Mailer } from './delivery/mail.ts';
 import { createSmsProvider, type SmsProvider } from './delivery/sms.ts';
+import { riskSetup, type RiskSetup } from './services/risk/setup.ts';
 
 export const systemClock: Clock = () => Date.now();
 export const systemRandom: Random = (length) => new Uint8Array(randomBytes(length));
@@ -30,7 +31,7 @@ export function rolePolicies(config: Config): RolePolicies {
 }
 
 /** Wires the services over a store. Tests pass their own clock and randomness. */
-export async function createDeps(input: { config: Config; store: Store; clock?: Clock; random?: Random; metrics?: Metrics; dataKeys?: DataKeyring; mailer?: Mailer | null; sms?: SmsProvider | null; log?: ServiceLog }): Promise<Deps> {
+export async function createDeps(input: { config: Config; store: Store; clock?: Clock; random?: Random; metrics?: Metrics; dataKeys?: DataKeyring; mailer?: Mailer | null; sms?: SmsProvider | null; log?: ServiceLog; risk?: RiskSetup }): Promise<Deps> {
   // Pooled: a sign-in draws three small random values, and each call into OpenSSL costs about as much as 4 KiB.
   const random = input.random ?? pooledRandom();
   const installSecret = await input.store.settings.getOrCreate('install.secret', base64url.encode(random(32)));
@@ -38,6 +39,7 @@ export async function createDeps(input: { config: Config; store: Store; clock?: 
     store: input.store,
     config: input.config,
     policies: rolePolicies(input.config),
+    risk: input.risk ?? riskSetup(input.config),
     clock: input.clock ?? systemClock,
     random,
     keys: new PublicKeyCache(input.config.passkeyKeyCache),

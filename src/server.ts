@@ -76,6 +76,9 @@ export async function startServer(config: Config, options: { log?: (line: string
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   app.log.info({ port, database: db.description, origins: config.origins }, 'keybound listening');
+  // docs/risk.md: which rules run, and whether the place signals can.
+  app.log.info({ policy: deps.risk.source, rules: deps.risk.policy.rules.length, geoip: deps.risk.geoipDescription }, 'risk policy loaded');
+  if (!deps.risk.placeOf) app.log.warn('KEYBOUND_GEOIP_DB is not set: the place signals (new_country, impossible_travel) are off');
   if (config.pathsReportOnStart) reportWeakAccounts(deps, app.log);
   // The public URL links are made with, for `keybound invite` run where KEYBOUND_ORIGIN is not set.
   if (config.originConfigured || config.port !== 0) await store.settings.put('server.public_url', config.publicUrl);

@@ -19,6 +19,8 @@ import { registerAnalyseCommand } from './analyse.ts';
 import { registerImportCommands } from './import.ts';
 import { registerAdoptionCommand } from './adoption.ts';
 import { registerReportCommand } from './report.ts';
+import { registerPolicyCommands } from './policy.ts';
+import { RiskConfigError } from '../services/risk/setup.ts';
 
 /** Runs `work` against the configured database, then closes it. */
 async function withDeps<T>(work: (deps: Deps, config: Config) => Promise<T>): Promise<T> {
@@ -162,6 +164,7 @@ registerAnalyseCommand(program, withDeps);
 registerImportCommands(program, withDeps);
 registerAdoptionCommand(program, withDeps);
 registerReportCommand(program, withDeps);
+registerPolicyCommands(program, withDeps);
 
 // oidc-provider warns on import that Node.js 20 is not its supported runtime; that is the server's
 // concern (README "Dependencies"), not something to print under every command that loads it.
@@ -180,7 +183,7 @@ if (process.argv.length <= 2) {
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
-  if (error instanceof ConfigError || error instanceof DatabaseUrlError || error instanceof DatabaseUnreachableError || error instanceof SchemaBehindError) fail(error.message);
+  if (error instanceof ConfigError || error instanceof DatabaseUrlError || error instanceof DatabaseUnreachableError || error instanceof SchemaBehindError || error instanceof RiskConfigError) fail(error.message);
   if (isDatabaseRefusal(error)) fail(`the database refused: ${error.message} (SQLSTATE ${error.code})`);
   throw error;
 }

@@ -60,6 +60,7 @@ interface CreateOptions {
   idTokenAlg?: string;
   minAcr?: string;
   firstParty?: boolean;
+  sensitive?: boolean;
   scope?: string[];
   resource?: string[];
   backchannelLogoutUri?: string;
@@ -105,6 +106,7 @@ export function registerOidcCommands(program: Command, withDeps: WithDeps): void
     .option('--id-token-alg <alg>', 'sign its ID tokens with RS256 instead of KEYBOUND_OIDC_SIGNING_ALG')
     .option('--min-acr <acr>', `weakest sign-in it may get a code or token from: ${ACR_VALUES.join(', ')} (default urn:keybound:aal2:phr)`)
     .option('--first-party', 'an application of your organisation: people are not asked to consent')
+    .option('--sensitive', 'the risk policy treats its sign-ins as sensitive_client (by default: a passkey sign-in no older than 10 minutes; docs/risk.md)')
     .option('--scope <scopes...>', 'scopes it may ask for, OpenID and API ones (default: openid profile email for sign-in clients, none otherwise)')
     .option('--resource <uris...>', 'KEYBOUND_OIDC_RESOURCES indicators it may ask tokens for (default: none)')
     // Back-channel logout (OpenID Connect Back-Channel Logout 1.0; src/oidc/backchannel.ts).
@@ -127,6 +129,7 @@ export function registerOidcCommands(program: Command, withDeps: WithDeps): void
             idTokenSigningAlg: o.idTokenAlg ?? null,
             minAcr: o.minAcr ?? null,
             firstParty: o.firstParty ?? false,
+            sensitive: o.sensitive ?? false,
             scopes: o.scope ? splitList(o.scope) : null,
             resources: o.resource ?? null,
             backchannelLogoutUri: o.backchannelLogoutUri ?? null,
@@ -163,15 +166,18 @@ export function registerOidcCommands(program: Command, withDeps: WithDeps): void
     .option('--min-acr <acr>', `weakest sign-in it may get a code or token from: ${ACR_VALUES.join(', ')}`)
     .option('--first-party', 'people are not asked to consent')
     .option('--no-first-party', 'people are asked to consent')
+    .option('--sensitive', 'the risk policy treats its sign-ins as sensitive_client (docs/risk.md)')
+    .option('--no-sensitive', 'not sensitive')
     .option('--scope <scopes...>', 'scopes it may ask for')
     .option('--resource <uris...>', 'KEYBOUND_OIDC_RESOURCES indicators it may ask tokens for')
     .option('--no-resource', 'no resource at all')
     .option('--json', 'print the client as JSON')
-    .action(async (clientId: string, o: { minAcr?: string; firstParty?: boolean; scope?: string[]; resource?: string[] | false; json?: boolean }) => {
+    .action(async (clientId: string, o: { minAcr?: string; firstParty?: boolean; sensitive?: boolean; scope?: string[]; resource?: string[] | false; json?: boolean }) => {
       const result = await withDeps((deps) =>
         updateClientPolicy(deps, clientId, {
           minAcr: o.minAcr ?? null,
           ...(o.firstParty !== undefined ? { firstParty: o.firstParty } : {}),
+          ...(o.sensitive !== undefined ? { sensitive: o.sensitive } : {}),
           scopes: o.scope ? splitList(o.scope) : null,
           resources: o.resource === false ? [] : (o.resource ?? null),
         }),

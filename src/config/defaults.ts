@@ -109,6 +109,10 @@ export const CONFIG_KEYS = [
   { env: 'KEYBOUND_API_KEY_SELF_SCOPES', kind: 'optional', default: '', doc: 'Scopes a person may give the API keys they make for themselves on /account (`POST /api/v1/account/api-keys`), separated by commas or spaces; each must be one of `KEYBOUND_OIDC_RESOURCE_SCOPES`. Empty (the default): people cannot make their own keys; administrators still can (`keybound api-keys create`).' },
   { env: 'KEYBOUND_NHI_STALE_DAYS', kind: 'count', default: '90', doc: '`keybound nhi report` calls a workload or API key stale when it has not been used for this many days (or since it was made, if never); `--disable` disables stale and orphaned ones.' },
   { env: 'KEYBOUND_NHI_ROTATE_DAYS', kind: 'count', default: '90', doc: '`keybound nhi report` calls a workload\'s key set unrotated when it is older than this many days.' },
+  { env: 'KEYBOUND_POLICY_FILE', kind: 'optional', default: '', doc: 'JSON file of risk rules (`when` signals, role, client, factor, event `then` allow, step_up or deny; docs/risk.md). Unset: the built-in safe rules. `npx keybound policy check <file>` validates one.' },
+  { env: 'KEYBOUND_GEOIP_DB', kind: 'optional', default: '', doc: 'MaxMind-format city database (`.mmdb`, e.g. GeoLite2-City) that places sign-in addresses for the `new_country` and `impossible_travel` signals. Unset: those signals are off (the start-up log says so).' },
+  { env: 'KEYBOUND_RISK_FAILURE_MAX', kind: 'count', default: '5', doc: 'Failed sign-ins of an account within `KEYBOUND_RISK_FAILURE_WINDOW` that raise the `failure_velocity` signal (0: off).' },
+  { env: 'KEYBOUND_RISK_FAILURE_WINDOW', kind: 'seconds', default: '900', doc: 'Window of the `failure_velocity` signal.' },
 ] as const satisfies readonly KeySpec[];
 
 export type ConfigKey = (typeof CONFIG_KEYS)[number]['env'];

@@ -50,6 +50,8 @@ export interface Config {
   readonly challengeTtlMs: number;
   readonly invitationTtlMs: number;
   readonly freshAuthMaxAgeMs: number;
+  /** Risk policy (docs/risk.md): where the rules and the city database are, and the failure-velocity signal. */
+  readonly risk: { readonly policyFile: string | null; readonly geoipDb: string | null; readonly failureMax: number; readonly failureWindowMs: number };
   readonly sessionLimits: Readonly<Record<1 | 2 | 3, { readonly idleMs: number; readonly maxMs: number }>>;
   /** Live sessions per account; a sign-in at the limit ends the least recently used (0: no limit). */
   readonly sessionMaxPerAccount: number;
@@ -266,6 +268,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     challengeTtlMs: seconds('KEYBOUND_CHALLENGE_TTL'),
     invitationTtlMs: seconds('KEYBOUND_INVITATION_TTL'),
     freshAuthMaxAgeMs: seconds('KEYBOUND_FRESH_AUTH_MAX_AGE'),
+    risk: {
+      policyFile: get<string>('KEYBOUND_POLICY_FILE') || null,
+      geoipDb: get<string>('KEYBOUND_GEOIP_DB') || null,
+      failureMax: get<number>('KEYBOUND_RISK_FAILURE_MAX'),
+      failureWindowMs: seconds('KEYBOUND_RISK_FAILURE_WINDOW'),
+    },
     sessionLimits: {
       1: { idleMs: seconds('KEYBOUND_SESSION_AAL1_IDLE'), maxMs: seconds('KEYBOUND_SESSION_AAL1_MAX') },
       2: { idleMs: seconds('KEYBOUND_SESSION_AAL2_IDLE'), maxMs: seconds('KEYBOUND_SESSION_AAL2_MAX') },

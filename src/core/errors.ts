@@ -19,6 +19,8 @@ export const ERRORS = {
   session_required: [401, 'Sign in to continue.'],
   session_expired: [401, 'Your session has ended. Sign in again.'],
   fresh_auth_required: [403, 'For this change, sign in again with a passkey first (your last sign-in is too old).'],
+  step_up_required: [401, 'Sign in again with a passkey to continue.'],
+  risk_denied: [403, 'This sign-in was refused by the risk policy. Sign in with a passkey, or ask your administrator.'],
   session_end_not_allowed: [403, 'A session signed in with a one-time or recovery code cannot end a session signed in with a passkey. Sign in with a passkey to end it.'],
   session_limit_reached: [403, 'This account already has as many sessions signed in with a passkey as it may have, and a sign-in with a code cannot end them. Sign in with a passkey, which ends the least recently used one.'],
   // Account administration (README "Account lifecycle")
@@ -150,6 +152,17 @@ export interface Failure {
   readonly message?: string;
   /** Seconds to wait before retrying, where a limit applies. */
   readonly retryAfter?: number;
+  /** A step-up or risk refusal (core/risk): what it requires and every reason, by code. */
+  readonly risk?: RiskRefusal;
+}
+
+/** What a `step_up_required` or `risk_denied` answer carries besides its sentence. */
+export interface RiskRefusal {
+  readonly reasons: readonly string[];
+  /** The `acr` to sign in at again (RFC 9470 `acr_values`), for a step-up. */
+  readonly acrValues?: string | null;
+  /** The longest age in seconds the new sign-in may have (RFC 9470 `max_age`), for a step-up. */
+  readonly maxAge?: number | null;
 }
 
 export interface Success<T> {
@@ -161,7 +174,7 @@ export type Result<T> = Success<T> | Failure;
 
 export const ok = <T>(value: T): Success<T> => ({ ok: true, value });
 
-export const fail = (code: ErrorCode, extra: { message?: string; retryAfter?: number } = {}): Failure => ({
+export const fail = (code: ErrorCode, extra: { message?: string; retryAfter?: number; risk?: RiskRefusal } = {}): Failure => ({
   ok: false,
   code,
   ...extra,

@@ -8,6 +8,8 @@ import { ACR, isAcr, type Acr } from '../core/assurance/level.ts';
  *   6.3.3; DESIGN.md principle 1). A request without `acr_values`, or with weaker ones, is raised
  *   to it (requirements.ts `loginRequirement`).
  * - `keybound_first_party`: no consent screen (ASVS 10.7.1); any other client asks the person.
+ * - `keybound_sensitive`: the risk policy's `sensitive_client` signal (docs/risk.md); by default its
+ *   sign-ins must be passkey sign-ins no older than 10 minutes.
  * - `keybound_scopes`, `keybound_resources`: allowlists (ASVS 10.4.11). A request naming any other
  *   scope or resource indicator is refused with `invalid_scope` / `invalid_target` (RFC 6749 §5.2,
  *   RFC 8707 §2), at the authorization endpoint, PAR, client credentials and refresh.
@@ -29,6 +31,7 @@ export const POLICY_METADATA = {
   firstParty: 'keybound_first_party',
   scopes: 'keybound_scopes',
   resources: 'keybound_resources',
+  sensitive: 'keybound_sensitive',
 } as const;
 
 /** Phishing-resistant by default (DESIGN.md principle 1): AAL2 with a passkey. */
@@ -39,6 +42,7 @@ export interface ClientPolicy {
   readonly firstParty: boolean;
   readonly scopes: readonly string[];
   readonly resources: readonly string[];
+  readonly sensitive: boolean;
 }
 
 const strings = (value: unknown): string[] => (Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : []);
@@ -52,6 +56,7 @@ export function clientPolicy(metadata: object): ClientPolicy {
     firstParty: m[POLICY_METADATA.firstParty] === true,
     scopes: strings(m[POLICY_METADATA.scopes]),
     resources: strings(m[POLICY_METADATA.resources]),
+    sensitive: m[POLICY_METADATA.sensitive] === true,
   };
 }
 

@@ -39,6 +39,8 @@ export interface ClientInput {
   readonly minAcr?: string | null;
   /** No consent screen for it (an application of the organisation itself); default no. */
   readonly firstParty?: boolean;
+  /** Marked sensitive for the risk policy (`sensitive_client`, docs/risk.md); default no. */
+  readonly sensitive?: boolean;
   /** Scopes it may ask for (OpenID and resource scopes); default `openid profile email` for sign-in clients, none otherwise. */
   readonly scopes?: readonly string[] | null;
   /** Resource indicators (of KEYBOUND_OIDC_RESOURCES) it may ask tokens for; default none. */
@@ -54,6 +56,7 @@ export interface ClientInput {
 export interface PolicyInput {
   readonly minAcr?: string | null;
   readonly firstParty?: boolean;
+  readonly sensitive?: boolean;
   readonly scopes?: readonly string[] | null;
   readonly resources?: readonly string[] | null;
 }
@@ -71,12 +74,13 @@ function resolvePolicy(deps: Deps, input: PolicyInput, grants: readonly string[]
   const resources = [...new Set(input.resources ?? current?.resources ?? [])];
   const stranger = resources.find((r) => !deps.config.oidc.resources.includes(r));
   if (stranger !== undefined) return invalid(`--resource ${stranger} is not one of KEYBOUND_OIDC_RESOURCES (${deps.config.oidc.resources.join(', ') || 'none is set'}).`);
-  return ok({ minAcr: minAcr as Acr, firstParty: input.firstParty ?? current?.firstParty ?? false, scopes, resources });
+  return ok({ minAcr: minAcr as Acr, firstParty: input.firstParty ?? current?.firstParty ?? false, sensitive: input.sensitive ?? current?.sensitive ?? false, scopes, resources });
 }
 
 const policyMetadata = (policy: ClientPolicy) => ({
   [POLICY_METADATA.minAcr]: policy.minAcr,
   [POLICY_METADATA.firstParty]: policy.firstParty,
+  [POLICY_METADATA.sensitive]: policy.sensitive,
   [POLICY_METADATA.scopes]: [...policy.scopes],
   [POLICY_METADATA.resources]: [...policy.resources],
 });

@@ -16,7 +16,8 @@ import { clientPolicy, OIDC_SCOPES } from './clientPolicy.ts';
 import { grantConsent } from './consent.ts';
 import type { ProviderHolder } from './holder.ts';
 import { renderConsentPage, renderInteractionPage, renderUnreachablePage, type ConsentView } from './pages.ts';
-import { loginRequirement, passkeyCeiling, unmetBy, type LoginRequirement, type RequestParams, type UnmetReason } from './requirements.ts';
+import { authorizeRequirement } from '../services/risk/evaluate.ts';
+import { loginRequirement, passkeyCeiling, unmetBy, withPolicy, type LoginRequirement, type RequestParams, type UnmetReason } from './requirements.ts';
 
 /**
  * The provider's sign-in: `/interaction/:uid`. It is the passkey sign-in of the hosted pages (the
@@ -54,7 +55,7 @@ export function registerInteractionRoutes(app: FastifyInstance, deps: Deps, hold
     const client = await holder.provider.Client.find(String(details.params.client_id));
     if (!client) return null;
     const policy = clientPolicy(client);
-    return { details, policy, clientName: client.clientName ?? client.clientId, requirement: loginRequirement(details.params as RequestParams, policy.minAcr) };
+    return { details, policy, clientName: client.clientName ?? client.clientId, requirement: withPolicy(loginRequirement(details.params as RequestParams, policy.minAcr), authorizeRequirement(deps, { clientId: client.clientId, sensitive: policy.sensitive })) };
   }
 
   const finish = (request: FastifyRequest, reply: FastifyReply, session: Session) =>

@@ -4,7 +4,8 @@ import type { Deps } from '../services/deps.ts';
 import { isSignIn, resolveSession } from '../services/sessions.ts';
 import { sessionCookieName } from '../http/context.ts';
 import { clientPolicy, DEFAULT_MIN_ACR } from './clientPolicy.ts';
-import { loginRequirement, unmetBy, type RequestParams } from './requirements.ts';
+import { loginRequirement, unmetBy, withPolicy, type RequestParams } from './requirements.ts';
+import { authorizeRequirement } from '../services/risk/evaluate.ts';
 
 const { Check, base } = interactionPolicy;
 
@@ -40,10 +41,15 @@ export function keyboundPolicy(deps: Deps): interactionPolicy.DefaultPolicy {
       'login_required',
       (ctx) => {
         const { session, params } = ctx.oidc;
-        const requirement = loginRequirement((params ?? {}) as RequestParams, ctx.oidc.client ? clientPolicy(ctx.oidc.client).minAcr : DEFAULT_MIN_ACR);
-        if (!requirement.acr && !requirement.unreachable) return Check.NO_NEED_TO_PROMPT;
+        const client = ctx.oidc.client ? clientPolicy(ctx.oidc.client) : null;
+        // The risk policy's word on this client joins the request's (docs/risk.md); the request's own
+        // max_age and prompt=login are oidc-provider's checks, the policy's age is checked here.
+        const risk = ctx.oidc.client ? authorizeRequirement(deps, { clientId: ctx.oidc.client.clientId, sensitive: client!.sensitive }) : null;
+        const requirement = withPolicy(loginRequirement((params ?? {}) as RequestParams, client ? client.minAcr : DEFAULT_MIN_ACR), risk);
+        const riskMaxAge = risk !== null && risk !== 'deny' ? risk.maxAge : null;
+        if (!requirement.acr && !requirement.unreachable && riskMaxAge === null) return Check.NO_NEED_TO_PROMPT;
         if (!session?.accountId || !session.acr || !isAcr(session.acr) || requirement.unreachable) return Check.REQUEST_PROMPT;
-        const unmet = unmetBy({ acr: session.acr, authTime: (session.loginTs ?? 0) * 1000 }, { ...requirement, fresh: false, maxAgeS: null }, 0);
+        const unmet = unmetBy({ acr: session.acr, authTime: (session.loginTs ?? 0) * 1000 }, { ...requirement, fresh: riskMaxAge === 0, maxAgeS: riskMaxAge }, deps.clock());
         return unmet.length > 0 ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT;
       },
       ({ oidc }) => ({ acr_values: oidc.params?.acr_values }),

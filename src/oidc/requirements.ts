@@ -1,4 +1,5 @@
 import { ACR_VALUES, acrSatisfies, assess, isAcr, type Acr } from '../core/assurance/level.ts';
+import type { Check, CheckResult } from '../core/risk/engine.ts';
 
 /**
  * What an authorization request asks of the sign-in behind it, and whether a Keybound session
@@ -73,6 +74,19 @@ export function loginRequirement(params: RequestParams, minimum: Acr | null = nu
   };
 }
 
+/**
+ * The request's requirement joined with what the risk policy asks of this client (docs/risk.md): the
+ * stronger level, the shorter age; a policy deny makes it unreachable. The ID token still says what
+ * the sign-in reached (`acr`, `auth_time`): the policy only asks for more, it never claims more.
+ */
+export function withPolicy(requirement: LoginRequirement, policy: { readonly acr: Acr | null; readonly maxAge: number | null } | 'deny' | null): LoginRequirement {
+  if (policy === null) return requirement;
+  if (policy === 'deny') return { ...requirement, unreachable: true };
+  const acr = policy.acr === null ? requirement.acr : requirement.acr === null ? policy.acr : RANK.get(policy.acr)! > RANK.get(requirement.acr)! ? policy.acr : requirement.acr;
+  const maxAgeS = policy.maxAge === null ? requirement.maxAgeS : requirement.maxAgeS === null ? policy.maxAge : Math.min(policy.maxAge, requirement.maxAgeS);
+  return { ...requirement, acr, maxAgeS, fresh: requirement.fresh || policy.maxAge === 0 };
+}
+
 export type UnmetReason = 'no_session' | 'fresh_requested' | 'max_age' | 'acr_unmet';
 
 /** Why a session (acr reached, authentication time in ms) does not serve the request; empty when it does. */
@@ -89,3 +103,19 @@ export function unmetBy(session: { readonly acr: Acr; readonly authTime: number 
 export function passkeyCeiling(passkey: { readonly backupEligible: boolean; readonly attestationTrusted: boolean }): Acr {
   return assess([{ kind: 'passkey', userPresent: true, userVerified: true, backupEligible: passkey.backupEligible, attestationTrusted: passkey.attestationTrusted }]).acr;
 }
+
+/** What an authorization request asks, against the Keybound session behind it. */
+export interface AuthorizeInput {
+  readonly session: { readonly acr: Acr; readonly authTime: number } | null;
+  readonly requirement: LoginRequirement;
+  readonly now: number;
+}
+
+export const AUTHORIZE_CHECK: Check<AuthorizeInput> = {
+  name: 'authorization_request',
+  run: ({ session, requirement, now }) => {
+    if (requirement.unreachable) return { requires: 'deny', reason: 'acr_unreachable' };
+    const requires = { acr: requirement.acr, maxAge: requirement.fresh ? 0 : requirement.maxAgeS };
+    return unmetBy(session, requirement, now).map((reason): CheckResult => ({ requires, reason }));
+  },
+};

@@ -1,6 +1,7 @@
 import { fail, ok, type Result } from '../core/errors.ts';
 import type { Deps } from './deps.ts';
 import { requireFresh } from './freshness.ts';
+import { assessAction, riskFailure } from './risk/evaluate.ts';
 import type { ActiveSession } from './sessions.ts';
 
 /**
@@ -44,8 +45,18 @@ export async function requireAdmin(deps: Deps, active: ActiveSession, rule: { fr
   if (active.account.role !== 'admin' || active.account.status !== 'active') return fail('admin_required');
   const minAal = deps.policies.admin.minAal;
   if (active.session.aal < minAal) return fail('admin_required', { message: TOO_LOW(minAal) });
-  if (!rule.fresh) return ok(null);
-  return requireFresh(deps, active, minAal >= 2 ? { minAal: minAal as 2 } : {});
+  if (rule.fresh) {
+    const fresh = await requireFresh(deps, active, minAal >= 2 ? { minAal: minAal as 2 } : {});
+    if (!fresh.ok) return fresh;
+  }
+  // Every administrative action is `privileged_action` to the risk policy (by default: a passkey
+  // sign-in no older than 10 minutes; docs/risk.md).
+  const refused = riskFailure(assessAction(deps, active.session, active.account.role));
+  if (refused) {
+    await deps.store.audit.append({ type: 'risk.action', outcome: 'failure', reason: refused.code, accountId: active.account.id, context: { ip: active.session.ip, userAgent: active.session.userAgent }, at: deps.clock(), details: { session: active.session.id, reasons: refused.risk?.reasons ?? [] } });
+    return refused;
+  }
+  return ok(null);
 }
 
 /**

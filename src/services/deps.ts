@@ -6,6 +6,7 @@ import type { RolePolicies } from '../core/policy.ts';
 import type { Clock, Random } from '../core/tokens.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { Store } from '../store/index.ts';
+import type { RiskSetup } from './risk/setup.ts';
 import type { PublicKeyCache } from '../webauthn/cose.ts';
 
 /** Everything a service needs, passed in: no service reads the clock, randomness or config itself. */
@@ -13,6 +14,8 @@ export interface Deps {
   readonly store: Store;
   readonly config: Config;
   readonly policies: RolePolicies;
+  /** The risk rules and the city database, read once at start (services/risk). */
+  readonly risk: RiskSetup;
   readonly clock: Clock;
   readonly random: Random;
   readonly keys: PublicKeyCache;

@@ -1,6 +1,8 @@
 import { fail, ok, type Result } from '../core/errors.ts';
 import type { Session } from '../core/model.ts';
 import type { Deps } from './deps.ts';
+import { evaluate } from '../core/risk/engine.ts';
+import { FRESH_CHECKS, type FreshInput } from '../core/risk/checks.ts';
 
 /** What a sensitive change asks of the session making it, beyond being live. */
 export interface FreshRule {
@@ -26,12 +28,16 @@ const TOO_LOW = 'For this change, sign in again with a passkey that verifies you
  */
 export async function requireFresh(deps: Deps, active: { readonly session: Session }, rule: FreshRule = {}): Promise<Result<null>> {
   const { session } = active;
-  if (session.passkeyId === null) return fail('fresh_auth_required');
-  if ((rule.asOf ?? deps.clock()) - session.authTime > deps.config.freshAuthMaxAgeMs) return fail('fresh_auth_required');
-  if (rule.minAal !== undefined && session.aal < rule.minAal) return fail('fresh_auth_required', { message: TOO_LOW });
-  const passkey = await deps.store.passkeys.findById(session.passkeyId);
-  if (!passkey || passkey.accountId !== session.accountId || passkey.status !== 'active') return fail('fresh_auth_required', { message: UNUSABLE });
-  return ok(null);
+  // Only a passkey session that is otherwise fresh costs a read: whether its passkey is still usable.
+  const passkey = session.passkeyId !== null ? await deps.store.passkeys.findById(session.passkeyId) : undefined;
+  const passkeyActive = !!passkey && passkey.accountId === session.accountId && passkey.status === 'active';
+  const input: FreshInput = { session, passkeyActive, now: rule.asOf ?? deps.clock(), maxAgeMs: deps.config.freshAuthMaxAgeMs, ...(rule.minAal !== undefined ? { minAal: rule.minAal } : {}) };
+  const decision = evaluate(FRESH_CHECKS, input);
+  if (decision.decision === 'allow') return ok(null);
+  // Every reason is the engine's; the sentence names the one a person can act on first.
+  if (decision.reasons.includes('passkey_required') || decision.reasons.includes('max_age')) return fail('fresh_auth_required');
+  if (decision.reasons.includes('acr_unmet')) return fail('fresh_auth_required', { message: TOO_LOW });
+  return fail('fresh_auth_required', { message: UNUSABLE });
 }
 
 /** Whether the session is fresh for changing authenticators (the account page's question). */

@@ -1,13 +1,15 @@
 import { assess, type Assurance, type FactorEvidence } from '../core/assurance/level.ts';
-import { fail, ok, type Failure, type Result } from '../core/errors.ts';
+import { fail, ok, type ErrorCode, type Failure, type Result } from '../core/errors.ts';
 import type { Account, AccountStatus, RequestContext, Session, SessionPurpose } from '../core/model.ts';
-import { EVIDENCE_FACTOR } from '../codes/factors.ts';
-import { codeFactorAllowed, passkeyAllowed, recoveryProofsMet } from '../core/policy.ts';
+import { recoveryProofsMet } from '../core/policy.ts';
+import { evaluate } from '../core/risk/engine.ts';
+import { ROLE_CHECKS } from '../core/risk/checks.ts';
 import { hashSecret, newToken } from '../core/tokens.ts';
 import type { Store } from '../store/index.ts';
 import type { Deps } from './deps.ts';
 import { endSessions, endSessionsOverLimit, signedInWithPasskey } from './sessions.ts';
 import { migrationAssurance, migrationClosed } from './migration/window.ts';
+import { assessSignIn, riskFailure } from './risk/evaluate.ts';
 
 export type SignInMethod = 'passkey' | 'enrolment' | 'totp' | 'sms_code' | 'email_code' | 'recovery_code' | 'recovery_passkey' | 'migration_password' | 'migration_passkey';
 
@@ -93,11 +95,16 @@ export async function completeSignIn(deps: Deps, request: SignInRequest): Promis
     const problem = recoveryProofsMet(policy, request.factors);
     if (problem) return refuse(fail(problem));
   } else {
-    for (const factor of request.factors) {
-      const problem = factor.kind === 'passkey' ? passkeyAllowed(policy, factor) : codeFactorAllowed(policy, EVIDENCE_FACTOR[factor.kind]);
-      if (problem) return refuse(fail(problem));
-    }
-    if (assurance.aal < policy.minAal) return refuse(fail('factor_not_allowed'));
+    // The role's checks in the policy engine (core/risk/checks.ts); the first reason is the
+    // error code answered, as before, and the audit event keeps them all.
+    const roleDecision = evaluate(ROLE_CHECKS, { policy, factors: request.factors, aal: assurance.aal });
+    if (roleDecision.decision !== 'allow') return refuse(fail(roleDecision.reasons[0] as ErrorCode));
+  }
+  // The risk policy (services/risk, docs/risk.md) has its word on every path, after the role's.
+  const assessed = await assessSignIn(deps, { accountId: account.id, role: account.role, method: request.method, passkeyId: request.passkeyId, context, acr: assurance.acr, now });
+  const risky = riskFailure(assessed.decision);
+  if (risky) {
+    return recordSignInFailure(deps, risky, { method: request.method, accountId: account.id, context, details: { passkey: request.passkeyId, risk: assessed.details } });
   }
   const limits = purpose !== 'sign_in' ? { idleMs: RECOVERY_SESSION_MS, maxMs: RECOVERY_SESSION_MS } : deps.config.sessionLimits[assurance.aal];
   const token = newToken(deps.random);
@@ -173,6 +180,7 @@ export async function completeSignIn(deps: Deps, request: SignInRequest): Promis
           acr: assurance.acr,
           amr: assurance.amr,
           reasons: assurance.reasons,
+          risk: assessed.details,
           ...(replaced.length > 0 ? { replaced: replaced[0] } : {}),
           ...(overLimit.length > 0 ? { sessionLimitEnded: overLimit } : {}),
           ...request.details,

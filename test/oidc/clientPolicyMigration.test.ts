@@ -31,9 +31,10 @@ describe.each(BACKENDS)('migration 008 on %s', (backend) => {
     } finally {
       await db.close();
     }
+    // A client made before `keybound_sensitive` existed reads as not sensitive (docs/risk.md).
     const policy = async (id: string) => clientPolicy((await t!.store.oidcClients.find(id))!.metadata);
-    expect(await policy('web')).toEqual({ minAcr: 'urn:keybound:aal2:phr', firstParty: false, scopes: ['openid', 'profile', 'email', 'offline_access'], resources: [] });
-    expect(await policy('service')).toEqual({ minAcr: 'urn:keybound:aal2:phr', firstParty: false, scopes: [], resources: [] });
+    expect(await policy('web')).toEqual({ minAcr: 'urn:keybound:aal2:phr', firstParty: false, scopes: ['openid', 'profile', 'email', 'offline_access'], resources: [], sensitive: false });
+    expect(await policy('service')).toEqual({ minAcr: 'urn:keybound:aal2:phr', firstParty: false, scopes: [], resources: [], sensitive: false });
     expect(await policy('chosen')).toMatchObject({ minAcr: 'urn:keybound:aal3', firstParty: true, scopes: ['openid', 'profile', 'email'] });
     // The administrator gives the service its API back.
     const updated = await updateClientPolicy(t.deps, 'service', { scopes: ['read'], resources: [API] });

@@ -14,6 +14,8 @@ import { renderPathsSection } from './paths.ts';
 import type { AnalysisJson } from '../../services/paths/report.ts';
 import { describeAmr, describeUserAgent } from './words.ts';
 import { signedInWithPasskey } from '../../services/sessions.ts';
+import type { AuditEvent } from '../../core/model.ts';
+import { renderRecentSignIns } from './signIns.ts';
 
 /**
  * What the page says after a change it made (`/account?changed=<what>`, set by the page script),
@@ -74,6 +76,8 @@ export function renderAccountPage(input: {
   recoveries?: readonly DescribedApproval[];
   /** The person's own API keys and the scopes they may give a new one (KEYBOUND_API_KEY_SELF_SCOPES). */
   apiKeys?: { readonly keys: readonly ApiKeyDetails[]; readonly selfScopes: readonly string[] };
+  /** The account's latest sign-in audit events, with what the risk policy saw (issue 14). */
+  signIns?: readonly AuditEvent[];
 }): string {
   const { account, session } = input;
   const activeCount = input.passkeys.filter((p) => p.status === 'active').length;
@@ -153,6 +157,8 @@ ${
     : ''
 }
 </section>
+
+${renderRecentSignIns(input.signIns ?? [])}
 
 ${renderConnectedApps(input.grants ?? [], input.fresh)}
 

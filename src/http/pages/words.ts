@@ -48,3 +48,26 @@ export function describeUserAgent(userAgent: string): string {
   if (system) return `A browser on ${system}`;
   return 'Unknown browser';
 }
+
+/** Where a sign-in came from, as the city database placed it: "London, GB"; "an unknown place" without one. */
+export function describePlace(place: { readonly country: string | null; readonly city: string | null } | null | undefined): string {
+  if (!place || (!place.country && !place.city)) return 'an unknown place';
+  return [place.city, place.country].filter(Boolean).join(', ');
+}
+
+const METHOD_WORDS: Readonly<Record<string, string>> = {
+  passkey: 'passkey',
+  enrolment: 'first passkey (enrolment)',
+  recovery_passkey: 'passkey added in a recovery',
+  migration_passkey: 'first passkey (move from the old system)',
+  totp: 'authenticator app code',
+  sms_code: 'text-message code',
+  email_code: 'email code',
+  recovery_code: 'recovery code',
+  migration_password: 'old password',
+};
+
+/** A sign-in method code (`sms_code`) in words. */
+export function describeMethod(method: unknown): string {
+  return typeof method === 'string' ? (METHOD_WORDS[method] ?? method.replaceAll('_', ' ')) : 'unknown method';
+}

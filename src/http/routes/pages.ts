@@ -9,6 +9,7 @@ import { isFresh } from '../../services/freshness.ts';
 import { listGrants } from '../../services/grants.ts';
 import { listSessions } from '../../services/sessions.ts';
 import { errorStatus } from '../../core/errors.ts';
+import { REASON_WORDS } from '../../core/risk/reasons.ts';
 import { bundleClientScript } from '../assets/bundle.ts';
 import { authenticate } from '../auth.ts';
 import { renderAccountPage } from '../pages/account.ts';
@@ -24,6 +25,18 @@ import { renderMigratePage } from '../pages/migrate.ts';
 import { CODE_FACTORS } from '../../codes/factors.ts';
 import { codeFactorAllowed, codeFactorBindable } from '../../core/policy.ts';
 import { listFactors } from '../../services/codes/factors.ts';
+
+/** A refusal that asks for a new passkey sign-in, as the `step_up` query of the sign-in page (reason codes only). */
+function stepUpQuery(refused: { ok: false; code: string; risk?: { reasons: readonly string[] } }): string {
+  if (refused.code !== 'step_up_required' && refused.code !== 'risk_denied') return '';
+  return `&step_up=${encodeURIComponent((refused.risk?.reasons ?? []).join(' '))}`;
+}
+
+/** The reasons a `step_up` query names: known codes only, so the page never echoes arbitrary text. */
+function stepUpReasons(value: unknown): string[] | null {
+  if (typeof value !== 'string') return null;
+  return value.split(' ').filter((code) => /^[a-z_]{1,40}$/.test(code) && code in REASON_WORDS);
+}
 
 /** Only local paths may follow a sign-in, so `next` cannot send anyone to another site. */
 export function safeNext(value: unknown): string {
@@ -41,12 +54,14 @@ export async function registerPageRoutes(app: FastifyInstance, deps: Deps): Prom
 
   app.get('/', async (request, reply) => {
     const active = await authenticate(deps, request);
-    return reply.redirect(active.ok ? '/account' : '/login', 303);
+    if (active.ok) return reply.redirect('/account', 303);
+    const stepUp = stepUpQuery(active);
+    return reply.redirect(stepUp ? `/login?next=/account${stepUp}` : '/login', 303);
   });
 
-  app.get<{ Querystring: { next?: string } }>('/login', async (request, reply) => {
+  app.get<{ Querystring: { next?: string; step_up?: string } }>('/login', async (request, reply) => {
     const codeFactors = CODE_FACTORS.filter((f) => Object.values(deps.policies).some((policy) => codeFactorAllowed(policy, f) === null));
-    return reply.type('text/html; charset=utf-8').send(renderLoginPage({ next: safeNext(request.query.next), codeFactors }));
+    return reply.type('text/html; charset=utf-8').send(renderLoginPage({ next: safeNext(request.query.next), codeFactors, stepUp: stepUpReasons(request.query.step_up) }));
   });
 
   app.get<{ Params: { token: string } }>('/enrol/:token', async (request, reply) => {
@@ -77,13 +92,13 @@ export async function registerPageRoutes(app: FastifyInstance, deps: Deps): Prom
 
   app.get('/account', async (request, reply) => {
     const active = await authenticate(deps, request);
-    if (!active.ok) return reply.redirect('/login?next=/account', 303);
+    if (!active.ok) return reply.redirect(`/login?next=/account${stepUpQuery(active)}`, 303);
     const { account, session } = active.value;
     // A recovery session sees only what it may do (README "Recovery").
     if (session.purpose !== 'sign_in') {
       return reply.type('text/html; charset=utf-8').send(renderRecoveryAccountPage({ account, session, sessions: await listSessions(deps, active.value) }));
     }
-    const [passkeys, sessions, factorList, fresh, grants, recovered, recoveries, paths, delegations, apiKeys] = await Promise.all([
+    const [passkeys, sessions, factorList, fresh, grants, recovered, recoveries, paths, delegations, apiKeys, signIns] = await Promise.all([
       listPasskeys(deps, account.id),
       listSessions(deps, active.value),
       listFactors(deps, account),
@@ -94,11 +109,12 @@ export async function registerPageRoutes(app: FastifyInstance, deps: Deps): Prom
       analyseAccountPaths(deps, account),
       listDelegations(deps, active.value),
       listOwnApiKeys(deps, active.value),
+      deps.store.audit.list({ accountId: account.id, type: 'sign_in', limit: 10 }),
     ]);
     const policy = deps.policies[account.role];
     const factors = { factors: factorList, allowed: CODE_FACTORS.filter((f) => codeFactorBindable(policy, f) === null), fresh, hasEmail: account.email !== null };
     return reply.type('text/html; charset=utf-8').send(
-      renderAccountPage({ account, session, passkeys, sessions, grants, delegations, delegationMaxDays: Math.floor(deps.config.nhi.delegationMaxTtlMs / 86_400_000), fresh, allowSyncedPasskeys: policy.allowSyncedPasskeys, factors, changed: typeof (request.query as { changed?: unknown }).changed === 'string' ? ((request.query as { changed: string }).changed) : null, recovered, recoveries, paths, apiKeys: { keys: apiKeys, selfScopes: deps.config.nhi.apiKeySelfScopes } }),
+      renderAccountPage({ account, session, passkeys, sessions, grants, delegations, delegationMaxDays: Math.floor(deps.config.nhi.delegationMaxTtlMs / 86_400_000), fresh, allowSyncedPasskeys: policy.allowSyncedPasskeys, factors, changed: typeof (request.query as { changed?: unknown }).changed === 'string' ? ((request.query as { changed: string }).changed) : null, recovered, recoveries, paths, apiKeys: { keys: apiKeys, selfScopes: deps.config.nhi.apiKeySelfScopes }, signIns }),
     );
   });
 }

@@ -1,0 +1,145 @@
+import type { Acr } from '../../core/assurance/level.ts';
+import { fail, type Failure } from '../../core/errors.ts';
+import type { AuditEvent, RequestContext, Session } from '../../core/model.ts';
+import { evaluate, type Decision, type Requirement } from '../../core/risk/engine.ts';
+import { reasonsInWords } from '../../core/risk/reasons.ts';
+import type { FactorClass, RiskEvent } from '../../core/risk/rules.ts';
+import { agentFamily, signalsOf, type PastSignIn, type Place, type Signal, type SignalFacts } from '../../core/risk/signals.ts';
+import type { Deps } from '../deps.ts';
+
+/**
+ * Asks the risk policy at each decision point (issue 14): sign-in, every session use, privileged
+ * actions and authorization. Gathers the facts the policy's signals need, and no more: the account's
+ * recent sign-ins are read (one indexed query) only when a rule names a signal that needs them.
+ */
+
+/** How many of the account's latest audit events the history signals look at. */
+const HISTORY_EVENTS = 50;
+
+/** What the sign-in audit event keeps under `risk` (the /account page and the admin console read it). */
+export interface RiskDetails {
+  readonly decision: Decision['decision'];
+  readonly reasons: readonly string[];
+  readonly signals: readonly Signal[];
+  readonly device: string | null;
+  readonly place: { readonly country: string | null; readonly city: string | null; readonly lat: number | null; readonly lon: number | null } | null;
+}
+
+export interface Assessed {
+  readonly decision: Decision;
+  readonly details: RiskDetails;
+}
+
+const METHOD_FACTOR: Readonly<Record<string, FactorClass>> = {
+  passkey: 'passkey',
+  enrolment: 'passkey',
+  recovery_passkey: 'passkey',
+  migration_passkey: 'passkey',
+  totp: 'code',
+  sms_code: 'code',
+  email_code: 'code',
+  recovery_code: 'recovery',
+  migration_password: 'password',
+};
+
+export const factorOfMethod = (method: string): FactorClass => METHOD_FACTOR[method] ?? 'code';
+const factorOfSession = (session: Session): FactorClass => (session.purpose === 'recovery' ? 'recovery' : session.passkeyId !== null ? 'passkey' : 'code');
+
+/** An earlier sign-in as the signals see it: the place and device it recorded, else what its event says. */
+function pastSignIn(event: AuditEvent): PastSignIn {
+  const risk = event.details.risk as Partial<RiskDetails> | undefined;
+  return {
+    at: event.at,
+    success: event.outcome === 'success',
+    passkey: typeof event.details.passkey === 'string' ? event.details.passkey : null,
+    agent: risk?.device !== undefined ? risk.device : agentFamily(event.userAgent),
+    place: (risk?.place as Place | undefined) ?? null,
+  };
+}
+
+async function history(deps: Deps, accountId: string, now: number): Promise<{ history: PastSignIn[]; simChanged: boolean }> {
+  const events = await deps.store.audit.list({ accountId, limit: HISTORY_EVENTS });
+  const since = now - deps.config.sms.simChangeWindowMs;
+  return {
+    history: events.filter((e) => e.type === 'sign_in').map(pastSignIn),
+    simChanged: events.some((e) => e.type === 'code.delivery' && e.reason === 'sms_sim_changed' && e.at >= since),
+  };
+}
+
+export interface SignInFacts {
+  readonly accountId: string;
+  readonly role: string;
+  readonly method: string;
+  readonly passkeyId: string | null;
+  readonly context: RequestContext;
+  readonly acr: Acr;
+  readonly now: number;
+}
+
+/** The policy's word on a sign-in about to be completed (its own level and time are the step-up's measure). */
+export async function assessSignIn(deps: Deps, f: SignInFacts): Promise<Assessed> {
+  const { risk } = deps;
+  const device = agentFamily(f.context.userAgent);
+  const place = risk.placeOf?.(f.context.ip) ?? null;
+  const facts: SignalFacts = {
+    now: f.now,
+    passkey: f.passkeyId,
+    agent: device,
+    place,
+    failureMax: deps.config.risk.failureMax,
+    failureWindowMs: deps.config.risk.failureWindowMs,
+    ...(risk.historySignals.length > 0 ? await history(deps, f.accountId, f.now) : {}),
+  };
+  const signals = signalsOf(facts);
+  const decision = evaluate([risk.check], { event: 'sign_in', signals, role: f.role, client: null, factor: factorOfMethod(f.method), auth: { acr: f.acr, authTime: f.now }, now: f.now });
+  return { decision, details: { decision: decision.decision, reasons: decision.reasons, signals, device, place } };
+}
+
+/** The policy's word on one use of a session (continuous evaluation, NIST SP 800-207 tenet 6). */
+export function assessSession(deps: Deps, session: Session, role: string, context: RequestContext, extra: { event?: RiskEvent; privileged?: boolean; client?: string | null; sensitiveClient?: boolean } = {}): Decision {
+  const now = deps.clock();
+  const signals = signalsOf({
+    now,
+    session: { ip: session.ip, agent: agentFamily(session.userAgent), requestIp: context.ip, requestAgent: agentFamily(context.userAgent) },
+    ...(extra.privileged !== undefined ? { privileged: extra.privileged } : {}),
+    ...(extra.sensitiveClient !== undefined ? { sensitiveClient: extra.sensitiveClient } : {}),
+  });
+  return evaluate([deps.risk.check], {
+    event: extra.event ?? 'session',
+    signals,
+    role,
+    client: extra.client ?? null,
+    factor: factorOfSession(session),
+    auth: { acr: session.acr as Acr, authTime: session.authTime },
+    now,
+  });
+}
+
+/** The policy's word on a privileged action (admin API, role changes, recovery approvals) by a session. */
+export function assessAction(deps: Deps, session: Session, role: string): Decision {
+  // The session's own address and browser: the use itself was judged when the session was admitted.
+  return assessSession(deps, session, role, { ip: session.ip, userAgent: session.userAgent }, { event: 'action', privileged: true });
+}
+
+/**
+ * What the risk policy asks of a sign-in for an OpenID client (event `authorize`), whatever the
+ * session: the step-up every matching rule requires, joined, or `deny`; `null` when nothing.
+ */
+export function authorizeRequirement(deps: Deps, client: { readonly clientId: string; readonly sensitive: boolean }): Requirement | 'deny' | null {
+  const now = deps.clock();
+  const signals = signalsOf({ now, sensitiveClient: client.sensitive });
+  const decision = evaluate([deps.risk.check], { event: 'authorize', signals, role: '', client: client.clientId, factor: 'passkey', auth: null, now });
+  return decision.decision === 'deny' ? 'deny' : decision.requires;
+}
+
+/** A decision that is not `allow`, as the failure answered: `403 risk_denied` or `401 step_up_required`. */
+export function riskFailure(decision: Decision): Failure | null {
+  if (decision.decision === 'allow') return null;
+  const words = reasonsInWords(decision.reasons);
+  const advice = decision.advice.length > 0 ? ` ${decision.advice.join(' ')}` : '';
+  if (decision.decision === 'deny') return fail('risk_denied', { message: `Refused because of: ${words}.${advice}`, risk: { reasons: decision.reasons } });
+  return fail('step_up_required', {
+    message: `Sign in again with a passkey, because of: ${words}.${advice}`,
+    risk: { reasons: decision.reasons, acrValues: decision.requires?.acr ?? null, maxAge: decision.requires?.maxAge ?? null },
+  });
+}
