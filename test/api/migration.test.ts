@@ -23,25 +23,12 @@ import { BACKENDS } from '../helpers/db.ts';
 import { runCli } from '../helpers/server.ts';
 import { SoftAuthenticator } from '../helpers/softAuthenticator.ts';
 import { enrolTotp, startMailSink, type MailSink } from '../codes/support.ts';
+import { sample } from '../helpers/schemaSample.ts';
 
 const KEYCLOAK = join(import.meta.dirname, '../fixtures/import/keycloak-realm.json');
 const ALICE_SEED = new TextEncoder().encode('Zq8vR2xLp0Wm4Ty7Hb3N');
 const PARAMS = { algorithm: 'SHA1', digits: 6, period: 30 } as const;
 
-/** A sample body that passes a route's schema, so the request reaches its gate (as in recovery.test.ts). */
-function sample(schema: unknown): unknown {
-  const s = schema as { type?: string; enum?: unknown[]; const?: unknown; anyOf?: unknown[]; minLength?: number; minProperties?: number; required?: string[]; properties?: Record<string, unknown> } | undefined;
-  if (!s) return undefined;
-  if (s.const !== undefined) return s.const;
-  if (s.enum) return s.enum[0];
-  if (s.anyOf) return sample(s.anyOf[0]);
-  if (s.type === 'object') {
-    const keys = s.required?.length ? s.required : Object.keys(s.properties ?? {}).slice(0, s.minProperties ?? 0);
-    return Object.fromEntries(keys.map((k) => [k, sample(s.properties?.[k])]));
-  }
-  if (s.type === 'string') return 'x'.repeat(Math.max(s.minLength ?? 1, 16));
-  return {};
-}
 
 describe.each(BACKENDS)('migration sign-in on %s', (backend) => {
   let t: TestApp;

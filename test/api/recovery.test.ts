@@ -21,21 +21,9 @@ import { enrol, ManualClock, ORIGIN, sessionCookie, signIn, startTestApp, type T
 import { BACKENDS } from '../helpers/db.ts';
 import { SoftAuthenticator } from '../helpers/softAuthenticator.ts';
 import { codeSignIn, enrolTotp, startMailSink, startSmsSink, type MailSink, type SmsSink } from '../codes/support.ts';
+import { sample } from '../helpers/schemaSample.ts';
 
 /** A body that passes a route's JSON Schema (required properties, or the first of `minProperties`), so the request reaches its gate. */
-function sample(schema: unknown): unknown {
-  const s = schema as { type?: string; enum?: unknown[]; const?: unknown; anyOf?: unknown[]; minLength?: number; minProperties?: number; required?: string[]; properties?: Record<string, unknown> } | undefined;
-  if (!s) return undefined;
-  if (s.const !== undefined) return s.const;
-  if (s.enum) return s.enum[0];
-  if (s.anyOf) return sample(s.anyOf[0]);
-  if (s.type === 'object') {
-    const keys = s.required?.length ? s.required : Object.keys(s.properties ?? {}).slice(0, s.minProperties ?? 0);
-    return Object.fromEntries(keys.map((k) => [k, sample(s.properties?.[k])]));
-  }
-  if (s.type === 'string') return 'x'.repeat(Math.max(s.minLength ?? 1, 16));
-  return {};
-}
 
 describe.each(BACKENDS)('self-service recovery on %s', (backend) => {
   let t: TestApp;
