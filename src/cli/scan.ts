@@ -2,8 +2,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
 import type { Config } from '../config/load.ts';
 import type { Deps } from '../services/deps.ts';
-import { toSarif } from '../services/nhi/scan/sarif.ts';
-import { scan, type ScanReport } from '../services/nhi/scan/scan.ts';
+// The scanner (and secretlint's rules under it) is loaded when `scan` runs, not by every command.
+import type { ScanReport } from '../services/nhi/scan/scan.ts';
 import { CLI_BY } from './workloads.ts';
 
 type WithDeps = <T>(work: (deps: Deps, config: Config) => Promise<T>) => Promise<T>;
@@ -19,8 +19,11 @@ function packageVersion(): string {
   }
 }
 
-function render(report: ScanReport, format: Format): string {
-  if (format === 'sarif') return JSON.stringify(toSarif(report.findings, packageVersion()), null, 2);
+async function render(report: ScanReport, format: Format): Promise<string> {
+  if (format === 'sarif') {
+    const { toSarif } = await import('../services/nhi/scan/sarif.ts');
+    return JSON.stringify(toSarif(report.findings, packageVersion()), null, 2);
+  }
   if (format === 'json') return JSON.stringify(report);
   const lines = report.findings.map(
     (f) => `${f.path}:${f.line}:${f.column}${f.commit ? ` (commit ${f.commit.slice(0, 12)})` : ''}  ${f.state.toUpperCase()}${f.revoked ? ' (revoked now)' : ''}  ${f.ruleId}  ${f.redacted}`,
@@ -46,6 +49,7 @@ export function registerScanCommand(program: Command, withDeps: WithDeps): void 
     .option('--output <file>', 'write the report there instead of stdout')
     .action(async (path: string, o: { git?: boolean; revoke?: boolean; otherSecrets: boolean; format: Format; output?: string }) => {
       const tty = process.stderr.isTTY === true;
+      const { scan } = await import('../services/nhi/scan/scan.ts');
       const report = await withDeps((deps) =>
         scan(deps, {
           path,
@@ -61,7 +65,7 @@ export function registerScanCommand(program: Command, withDeps: WithDeps): void 
         process.exit(2);
       });
       if (tty) process.stderr.write('\r\x1b[2K');
-      const text = render(report, o.format);
+      const text = await render(report, o.format);
       if (o.output) writeFileSync(o.output, `${text}\n`);
       else process.stdout.write(`${text}\n`);
       process.exitCode = report.failed ? 1 : 0;
