@@ -5,8 +5,7 @@
  * axe-core (nothing serious or critical) and at 390 px (no sideways scrolling). Actions go through
  * the admin JSON API from the page script and their effect is read back from the CLI.
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -14,20 +13,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, openBrowserPage } from '../helpers/browser.ts';
 import { machineKey } from '../helpers/machines.ts';
 import { startServer, type ServerProcess } from '../helpers/server.ts';
+import { seriousViolations } from '../helpers/axe.ts';
 
-const AXE_SOURCE = await readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const ARTIFACTS = join(process.cwd(), 'test-artifacts', 'admin');
 const RESOURCE = 'https://api.example.test/';
-
-async function seriousViolations(page: Page): Promise<string[]> {
-  await page.evaluate(AXE_SOURCE);
-  const violations = await page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run(context: Document, options: object): Promise<{ violations: { id: string; impact: string | null; nodes: { target: string[] }[] }[] }> } }).axe;
-    const results = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
-    return results.violations.map((v) => ({ id: v.id, impact: v.impact, targets: v.nodes.map((n) => n.target.join(' ')) }));
-  });
-  return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.impact}): ${v.targets.join(', ')}`);
-}
 
 /** Screenshot (wide and 390 px), axe-core, and no sideways scrolling on a phone. */
 async function inspect(page: Page, name: string): Promise<void> {

@@ -5,27 +5,15 @@
  * phone does not scroll sideways; screenshots are kept in test-artifacts/ (gitignored). A member
  * is refused and a visitor sent to sign in.
  */
-import { mkdir, readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
+import { mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { enrolInBrowser, launchChromium, openBrowserPage } from '../helpers/browser.ts';
 import { startServer, type ServerProcess } from '../helpers/server.ts';
+import { seriousViolations } from '../helpers/axe.ts';
 
-const AXE_SOURCE = await readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/report/', import.meta.url));
-
-/** axe-core's WCAG 2 A and AA rules on the page as it is now: the serious and critical findings. */
-async function seriousViolations(page: Page): Promise<string[]> {
-  await page.evaluate(AXE_SOURCE);
-  const violations = await page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run(context: Document, options: object): Promise<{ violations: { id: string; impact: string | null; nodes: { target: string[] }[] }[] }> } }).axe;
-    const results = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
-    return results.violations.map((v) => ({ id: v.id, impact: v.impact, targets: v.nodes.map((n) => n.target.join(' ')) }));
-  });
-  return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.impact}): ${v.targets.join(', ')}`);
-}
 
 /** Each chart: an SVG image named by its own title and description, and a table of its figures. */
 async function charts(page: Page) {
