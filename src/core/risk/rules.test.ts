@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ACR } from '../assurance/level.ts';
 import { evaluate } from './engine.ts';
-import { DEFAULT_POLICY, parsePolicy, policyCheck, type RuleInput } from './rules.ts';
+import { DEFAULT_POLICY, mayNeedSignals, parsePolicy, policyCheck, type RuleInput } from './rules.ts';
 
 const PHR = ACR.aal2PhishingResistant;
 const base: RuleInput = { event: 'sign_in', signals: [], role: 'member', client: null, factor: 'passkey', auth: { acr: PHR, authTime: 1000 }, now: 1000 };
@@ -27,6 +27,28 @@ describe('default policy', () => {
     const d = evaluate(defaults, { ...base, event: 'action', signals: ['privileged_action'], now: 10_000_000 });
     expect(d.requires).toEqual({ acr: PHR, maxAge: 600 });
     expect(d.advice[0]).toMatch(/10 minutes/);
+  });
+});
+
+describe('which sign-ins need the costly signals', () => {
+  const { signals: _none, ...input } = base;
+  const history = ['new_country', 'impossible_travel'] as const;
+  const cases: [string, Partial<RuleInput>, readonly ('new_country' | 'impossible_travel')[], boolean][] = [
+    ['a passkey sign-in under the built-in rules reads no history', {}, history, false],
+    ['a code sign-in does', { factor: 'code' }, history, true],
+    ['an old-password sign-in does', { factor: 'password' }, history, true],
+    ['nothing does when no history signal is on (no city database)', { factor: 'code' }, [], false],
+    ['a session use does not', { event: 'session', factor: 'code' }, history, false],
+  ];
+  it.each(cases)('%s', (_, change, needing, expected) => {
+    expect(mayNeedSignals(DEFAULT_POLICY.rules, needing, { ...input, ...change })).toBe(expected);
+  });
+
+  it('a policy file rule about admins\' passkeys from a new country makes exactly those sign-ins read it', () => {
+    const read = parsePolicy(JSON.stringify({ rules: [{ name: 'travel', when: { signals: ['new_country'], factor: ['passkey'], role: ['admin'] }, then: 'deny' }] }));
+    if (!read.ok) throw new Error(JSON.stringify(read.errors));
+    expect(mayNeedSignals(read.policy.rules, ['new_country'], { ...input, role: 'admin' })).toBe(true);
+    expect(mayNeedSignals(read.policy.rules, ['new_country'], input)).toBe(false);
   });
 });
 

@@ -83,6 +83,15 @@ export function ruleMatches(rule: Rule, input: RuleInput): boolean {
   );
 }
 
+/**
+ * Whether any rule naming one of `needing` (signals that cost a read) could apply to `input`, its
+ * signals apart: when none could, the caller need not compute them. A passkey sign-in under the
+ * built-in rules, which ask about new countries only of code sign-ins, reads no history.
+ */
+export function mayNeedSignals(rules: readonly Rule[], needing: readonly Signal[], input: Omit<RuleInput, 'signals'>): boolean {
+  return rules.some((r) => (r.when.signals ?? []).some((s) => needing.includes(s)) && ruleMatches(r, { ...input, signals: r.when.signals ?? [] }));
+}
+
 /** The reason a matching rule gives: the signals it names, or the rule's name when it names none. */
 function ruleReasons(rule: Rule): string[] {
   return rule.when.signals && rule.when.signals.length > 0 ? [...rule.when.signals] : [`policy:${rule.name}`];

@@ -3,7 +3,7 @@ import { fail, type Failure } from '../../core/errors.ts';
 import type { AuditEvent, RequestContext, Session } from '../../core/model.ts';
 import { evaluate, type Decision, type Requirement } from '../../core/risk/engine.ts';
 import { reasonsInWords } from '../../core/risk/reasons.ts';
-import type { FactorClass, RiskEvent } from '../../core/risk/rules.ts';
+import { mayNeedSignals, type FactorClass, type RiskEvent } from '../../core/risk/rules.ts';
 import { agentFamily, signalsOf, type PastSignIn, type Place, type Signal, type SignalFacts } from '../../core/risk/signals.ts';
 import type { Deps } from '../deps.ts';
 
@@ -81,6 +81,9 @@ export async function assessSignIn(deps: Deps, f: SignInFacts): Promise<Assessed
   const { risk } = deps;
   const device = agentFamily(f.context.userAgent);
   const place = risk.placeOf?.(f.context.ip) ?? null;
+  const input = { event: 'sign_in' as const, role: f.role, client: null, factor: factorOfMethod(f.method), auth: { acr: f.acr, authTime: f.now }, now: f.now };
+  // The account's recent events are read only when a rule that looks at them could apply here.
+  const needsHistory = mayNeedSignals(risk.policy.rules, risk.historySignals, input);
   const facts: SignalFacts = {
     now: f.now,
     passkey: f.passkeyId,
@@ -88,10 +91,10 @@ export async function assessSignIn(deps: Deps, f: SignInFacts): Promise<Assessed
     place,
     failureMax: deps.config.risk.failureMax,
     failureWindowMs: deps.config.risk.failureWindowMs,
-    ...(risk.historySignals.length > 0 ? await history(deps, f.accountId, f.now) : {}),
+    ...(needsHistory ? await history(deps, f.accountId, f.now) : {}),
   };
   const signals = signalsOf(facts);
-  const decision = evaluate([risk.check], { event: 'sign_in', signals, role: f.role, client: null, factor: factorOfMethod(f.method), auth: { acr: f.acr, authTime: f.now }, now: f.now });
+  const decision = evaluate([risk.check], { ...input, signals });
   return { decision, details: { decision: decision.decision, reasons: decision.reasons, signals, device, place } };
 }
 
