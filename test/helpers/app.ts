@@ -58,14 +58,21 @@ export async function startTestApp(options: { backend?: Backend; env?: Record<st
     config,
     clock,
     database,
-    post: (url, body, cookie) =>
-      app.inject({ method: 'POST', url, payload: body as object, headers: { origin: ORIGIN, 'content-type': 'application/json', ...(cookie ? { cookie } : {}) } }),
-    get: (url, cookie) => app.inject({ method: 'GET', url, headers: cookie ? { cookie } : {} }),
+    ...requestsTo(app),
     close: async () => {
       await app.close();
       await db.close();
       await database.drop();
     },
+  };
+}
+
+/** JSON POST (from the allowed origin) and GET against `app`, with a session cookie when given. */
+function requestsTo(app: TestApp['app']): Pick<TestApp, 'post' | 'get'> {
+  return {
+    post: (url, body, cookie) =>
+      app.inject({ method: 'POST', url, payload: body as object, headers: { origin: ORIGIN, 'content-type': 'application/json', ...(cookie ? { cookie } : {}) } }),
+    get: (url, cookie) => app.inject({ method: 'GET', url, headers: cookie ? { cookie } : {} }),
   };
 }
 
@@ -83,9 +90,7 @@ export async function startSecondInstance(t: TestApp): Promise<TestApp> {
     app,
     deps,
     store,
-    post: (url, body, cookie) =>
-      app.inject({ method: 'POST', url, payload: body as object, headers: { origin: ORIGIN, 'content-type': 'application/json', ...(cookie ? { cookie } : {}) } }),
-    get: (url, cookie) => app.inject({ method: 'GET', url, headers: cookie ? { cookie } : {} }),
+    ...requestsTo(app),
     close: async () => {
       await app.close();
       await db.close();

@@ -6,12 +6,13 @@
  * agents made before it the token-exchange grant type, and leaves services alone.
  */
 import { sql, type Kysely } from 'kysely';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openDatabase, type Db } from '../../src/store/db.ts';
+import { describe, expect, it } from 'vitest';
+import { openDatabase } from '../../src/store/db.ts';
 import { createStore, type Store } from '../../src/store/index.ts';
 import { MIGRATIONS, migrate } from '../../src/store/migrate.ts';
 import type { DelegationRow } from '../../src/store/ports.ts';
-import { BACKENDS, freshDatabase, type TestDatabase } from '../helpers/db.ts';
+import { BACKENDS, freshDatabase } from '../helpers/db.ts';
+import { useFreshStore } from '../helpers/store.ts';
 
 const T0 = Date.UTC(2026, 0, 1);
 const DAY = 86_400_000;
@@ -22,19 +23,8 @@ const aDelegation = (fields: Partial<DelegationRow> = {}): DelegationRow => {
 };
 
 describe.each(BACKENDS)('delegation store contract on %s', (backend) => {
-  let database: TestDatabase;
-  let db: Db;
   let store: Store;
-  beforeEach(async () => {
-    database = await freshDatabase(backend);
-    db = openDatabase(database.url);
-    await migrate(db);
-    store = createStore(db);
-  });
-  afterEach(async () => {
-    await db.close();
-    await database.drop();
-  });
+  useFreshStore(backend, (fresh) => ({ store } = fresh));
 
   it('round-trips a delegation, finds the live one of a person and agent, and lists the account\'s newest first', async () => {
     const older = aDelegation({ scopes: ['read', 'write'] });

@@ -4,13 +4,12 @@
  * and no recovery sessions; active accounts by role and the factors they hold (each account once
  * per kind, however many of that kind it has); first passkeys by day; credential counts.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { pendingAuthenticator } from '../../src/codes/factors.ts';
 import type { Account, Passkey } from '../../src/core/model.ts';
-import { openDatabase, type Db } from '../../src/store/db.ts';
-import { createStore, type Store } from '../../src/store/index.ts';
-import { migrate } from '../../src/store/migrate.ts';
-import { BACKENDS, freshDatabase, type TestDatabase } from '../helpers/db.ts';
+import type { Store } from '../../src/store/index.ts';
+import { BACKENDS } from '../helpers/db.ts';
+import { useFreshStore } from '../helpers/store.ts';
 
 const DAY = 86_400_000;
 const T0 = Date.UTC(2026, 0, 10);
@@ -22,19 +21,8 @@ const passkey = (id: string, accountId: string, fields: Partial<Passkey> = {}): 
 });
 
 describe.each(BACKENDS)('posture store contract on %s', (backend) => {
-  let database: TestDatabase;
-  let db: Db;
   let store: Store;
-  beforeEach(async () => {
-    database = await freshDatabase(backend);
-    db = openDatabase(database.url);
-    await migrate(db);
-    store = createStore(db);
-  });
-  afterEach(async () => {
-    await db.close();
-    await database.drop();
-  });
+  useFreshStore(backend, (fresh) => ({ store } = fresh));
 
   it('counts sign-ins per day, method and level, in the window, successful and not recovery', async () => {
     const signIn = (at: number, details: Record<string, unknown>, outcome: 'success' | 'failure' = 'success') => store.audit.append({ type: 'sign_in', outcome, accountId: null, at, details });

@@ -4,12 +4,11 @@
  * and paged with a total, offboarded accounts gone; a reminder claimed by exactly one of many racing
  * callers, once ever; pending accounts are imported, live, with an address and no active passkey.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Account } from '../../src/core/model.ts';
-import { openDatabase, type Db } from '../../src/store/db.ts';
-import { createStore, type Store } from '../../src/store/index.ts';
-import { migrate } from '../../src/store/migrate.ts';
-import { BACKENDS, freshDatabase, type TestDatabase } from '../helpers/db.ts';
+import type { Store } from '../../src/store/index.ts';
+import { BACKENDS } from '../helpers/db.ts';
+import { useFreshStore } from '../helpers/store.ts';
 
 const T0 = Date.UTC(2026, 0, 1);
 let serial = 0;
@@ -19,19 +18,8 @@ const anAccount = (fields: Partial<Account> = {}): Account => {
 };
 
 describe.each(BACKENDS)('SCIM and reminder store contract on %s', (backend) => {
-  let database: TestDatabase;
-  let db: Db;
   let store: Store;
-  beforeEach(async () => {
-    database = await freshDatabase(backend);
-    db = openDatabase(database.url);
-    await migrate(db);
-    store = createStore(db);
-  });
-  afterEach(async () => {
-    await db.close();
-    await database.drop();
-  });
+  useFreshStore(backend, (fresh) => ({ store } = fresh));
 
   const account = async (fields: Partial<Account> = {}) => {
     const a = anAccount(fields);
