@@ -764,6 +764,8 @@ export interface DelegationStore {
   find(id: string): Promise<DelegationRow | undefined>;
   /** The account's delegations, newest first (live, expired and revoked). */
   listByAccount(accountId: string): Promise<DelegationRow[]>;
+  /** Every delegation neither revoked nor expired at `now`, oldest first (`nhi report`). */
+  listLive(now: number): Promise<DelegationRow[]>;
   /** The newest delegation of the account to this agent that is neither revoked nor expired at `now`. */
   findLive(accountId: string, clientId: string, now: number): Promise<DelegationRow | undefined>;
   /** Revokes it if it is the account's and live at `at`: `true` for exactly one caller. */

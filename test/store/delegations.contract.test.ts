@@ -1,8 +1,9 @@
 /**
  * The delegations store port (migration 020, services/nhi/delegations.ts) on SQLite and PostgreSQL:
- * a live delegation is the newest of the person and agent neither revoked nor expired; revocation
- * is compare-and-set (of racing callers exactly one wins) and only by its holder; the owner
- * cascade and a replacing grant revoke only live ones; last use is recorded. Migration 020 gives
+ * a live delegation is the newest of the person and agent neither revoked nor expired (all live
+ * ones are listed oldest first for `nhi report`); revocation is compare-and-set (of racing callers
+ * exactly one wins) and only by its holder; the owner cascade and a replacing grant revoke only
+ * live ones; last use is recorded. Migration 020 gives
  * agents made before it the token-exchange grant type, and leaves services alone.
  */
 import { sql, type Kysely } from 'kysely';
@@ -39,6 +40,10 @@ describe.each(BACKENDS)('delegation store contract on %s', (backend) => {
     expect(await store.delegations.findLive('acc-1', 'agent-1', T0 + DAY)).toBeUndefined();
     expect(await store.delegations.findLive('acc-3', 'agent-1', T0 + 100)).toBeUndefined();
     expect((await store.delegations.listByAccount('acc-1')).map((d) => d.id)).toEqual([otherAgent.id, expired.id, newer.id, older.id]);
+    const revoked = aDelegation({ revokedAt: T0, revokedReason: 'replaced' });
+    await store.delegations.create(revoked);
+    expect((await store.delegations.listLive(T0 + 100)).map((d) => d.id)).toEqual([older.id, newer.id, elsewhere.id, otherAgent.id]);
+    expect(await store.delegations.listLive(T0 + DAY)).toEqual([]);
     await store.delegations.recordUse(newer.id, T0 + 500);
     expect(await store.delegations.find(newer.id)).toMatchObject({ lastUsedAt: T0 + 500 });
   });

@@ -48,6 +48,11 @@ export class SqlDelegationStore implements DelegationStore {
     return rows.map(toDelegation);
   }
 
+  async listLive(now: number): Promise<DelegationRow[]> {
+    const rows = await this.db.selectFrom('delegations').selectAll().where('revoked_at', 'is', null).where('expires_at', '>', now).orderBy('created_at').orderBy('id').execute();
+    return rows.map(toDelegation);
+  }
+
   async findLive(accountId: string, clientId: string, now: number): Promise<DelegationRow | undefined> {
     const row = await this.db
       .selectFrom('delegations')
