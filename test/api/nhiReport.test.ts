@@ -1,7 +1,8 @@
 /**
  * `keybound nhi report` (issue 15, docs/nhi.md) on SQLite and PostgreSQL, with the injectable
  * clock: orphaned (owner not active, set around the cascade), stale, unrotated, expiring and
- * over-long entries; `disable` acts on orphaned and stale ones only, audited; `--json` from the CLI.
+ * over-long entries, and unused delegations (a recently used one is not reported); `disable` acts
+ * on orphaned and stale machines and unused delegations only, audited; `--json` from the CLI.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkApiKey, createApiKey } from '../../src/services/nhi/apiKeys.ts';
@@ -25,10 +26,10 @@ describe.each(BACKENDS)('nhi report on %s', (backend) => {
   }, 60_000);
   afterAll(async () => t?.close());
 
-  it('finds orphaned, stale, unrotated, expiring and over-long machines; --disable acts on orphaned and stale ones', async () => {
+  it('finds orphaned, stale, unrotated, expiring and over-long machines and unused delegations; --disable acts on orphaned, stale and unused ones', async () => {
     const key = await machineKey();
-    const workload = async (name: string, owner = 'olive') => {
-      const made = await createWorkload(t.deps, { name, owner, kind: 'service', jwks: key.jwks, audiences: [RESOURCE], scopes: ['read'], by: 'test' }, async () => null);
+    const workload = async (name: string, owner = 'olive', kind: 'service' | 'agent' = 'service') => {
+      const made = await createWorkload(t.deps, { name, owner, kind, jwks: key.jwks, audiences: [RESOURCE], scopes: ['read'], by: 'test' }, async () => null);
       if (!made.ok) throw new Error(made.code);
       return made.value.client_id;
     };
@@ -43,6 +44,15 @@ describe.each(BACKENDS)('nhi report on %s', (backend) => {
     const orphan = await workload('Orphan', 'gone');
     const orphanKey = await apiKey('Orphan key', 60 * DAY, 'gone');
     const longKey = await apiKey('Long key', 90 * DAY);
+    // Two people delegate to one agent (from a fresh session, as on /account); one delegation will be used.
+    const agent = await workload('Helper', 'olive', 'agent');
+    const delegate = async (username: string) => {
+      const granted = await t.post('/api/v1/delegations', { clientId: agent, scopes: ['read'], expiresIn: 80 * 86_400 }, (await enrol(t, username)).cookie);
+      expect(granted.statusCode, granted.body).toBe(201);
+      return (granted.json() as { id: string }).id;
+    };
+    const usedDelegation = await delegate('pia');
+    const unusedDelegation = await delegate('quinn');
     // The owner leaves without the cascade (as before this feature, or by a direct database change).
     await t.store.accounts.setStatus((await t.store.accounts.findByUsername('gone'))!.id, 'offboarded', t.clock.now);
 
@@ -51,6 +61,9 @@ describe.each(BACKENDS)('nhi report on %s', (backend) => {
     expect((await clientCredentials(t, used, key.privateKey, { resource: RESOURCE, scope: 'read' })).statusCode).toBe(200);
     expect((await rotateWorkloadKeys(t.deps, { clientId: rotated, jwks: key.jwks, overlapMs: 0, by: 'test' })).ok).toBe(true);
     expect((await clientCredentials(t, rotated, key.privateKey, { resource: RESOURCE, scope: 'read' })).statusCode).toBe(200);
+    expect((await clientCredentials(t, agent, key.privateKey, { resource: RESOURCE, scope: 'read', dpop: true })).statusCode).toBe(200);
+    // What a token exchange records (oidc/tokenExchange.ts; test/api/delegations.test.ts shows it does).
+    await t.store.delegations.recordUse(usedDelegation, t.clock.now);
     t.clock.advance(6 * DAY);
     // 30 days for staleness and rotation; lowering the maximum makes existing longer keys over-long.
     const stricter: Deps = { ...t.deps, config: { ...t.config, nhi: { ...t.config.nhi, apiKeyMaxTtlMs: 30 * DAY, staleMs: 30 * DAY, rotateMs: 30 * DAY } } };
@@ -64,10 +77,17 @@ describe.each(BACKENDS)('nhi report on %s', (backend) => {
     expect(byId.get(orphanKey.id)).toEqual(['orphaned', 'stale', 'long_lived']);
     expect(byId.get(longKey.id)).toEqual(['stale', 'long_lived']);
     expect(byId.get(shortKey.id)).toEqual(['expiring']);
+    expect(byId.has(usedDelegation)).toBe(false);
+    expect(report.entries.find((e) => e.id === unusedDelegation)).toEqual({ kind: 'delegation', id: unusedDelegation, name: 'Helper', owner: 'quinn', agent: agent, issues: ['unused'], lastUsedAt: null, disabled: false });
+    expect(report.delegations).toBe(2);
     expect(report.entries.every((e) => !e.disabled)).toBe(true);
 
     const acted = await nhiReport(stricter, { disable: true, by: 'test' });
-    expect(acted.entries.filter((e) => e.disabled).map((e) => e.id).sort()).toEqual([idle, orphan, orphanKey.id, longKey.id].sort());
+    expect(acted.entries.filter((e) => e.disabled).map((e) => e.id).sort()).toEqual([idle, orphan, orphanKey.id, longKey.id, unusedDelegation].sort());
+    expect(await t.store.delegations.find(unusedDelegation)).toMatchObject({ revokedReason: 'unused', revokedAt: t.clock.now });
+    expect(await t.store.delegations.find(usedDelegation)).toMatchObject({ revokedAt: null });
+    const revoked = await t.store.audit.list({ type: 'delegation.revoked', limit: 10 });
+    expect(revoked.map((e) => e.details)).toEqual([expect.objectContaining({ id: unusedDelegation, reason: 'unused', by: 'test' })]);
     expect(await showWorkload(t.deps, idle)).toMatchObject({ ok: true, value: { status: 'disabled', disabled_reason: 'nhi report: stale' } });
     expect(await showWorkload(t.deps, used)).toMatchObject({ ok: true, value: { status: 'active' } });
     expect((await checkApiKey(t.deps, longKey.key)).ok).toBe(false);
@@ -78,6 +98,6 @@ describe.each(BACKENDS)('nhi report on %s', (backend) => {
     const cli = await runCli(['nhi', 'report', '--json'], { env: { KEYBOUND_DATABASE_URL: t.database.url, KEYBOUND_DATA_KEYS: TEST_DATA_KEYS } });
     expect(cli.code, cli.stderr).toBe(0);
     // The CLI reads the real clock (46 days before this test's) and the default 90 days.
-    expect(JSON.parse(cli.stdout)).toMatchObject({ workloads: 2, apiKeys: 1 });
+    expect(JSON.parse(cli.stdout)).toMatchObject({ workloads: 3, apiKeys: 1, delegations: 1 });
   }, 60_000);
 });

@@ -19,7 +19,7 @@ import { authorize, type Actor } from '../adminAccess.ts';
  */
 
 /** Why a delegation ended: a closed list (the bounds test holds it to 32 characters). */
-export const REVOKE_REASONS = ['revoked_by_holder', 'replaced', 'owner_suspended', 'owner_offboarded'] as const;
+export const REVOKE_REASONS = ['revoked_by_holder', 'replaced', 'owner_suspended', 'owner_offboarded', 'unused'] as const;
 export type RevokeReason = (typeof REVOKE_REASONS)[number];
 
 /** Shortest delegation: a minute (a shorter one would end before the agent could use it). */
@@ -127,6 +127,22 @@ export async function revokeDelegation(deps: Deps, active: ActiveSession, id: st
     const found = await tx.delegations.find(id);
     if (!found || !(await tx.delegations.revoke(id, active.account.id, 'revoked_by_holder', at))) return fail('delegation_not_found');
     await tx.audit.append({ type: 'delegation.revoked', outcome: 'success', accountId: active.account.id, context, at, details: { id, clientId: found.clientId, reason: 'revoked_by_holder', by: active.session.id } });
+    return ok(null);
+  });
+}
+
+/**
+ * `keybound nhi report --disable` revokes a delegation no token exchange has used for
+ * KEYBOUND_NHI_STALE_DAYS (nhi/report.ts `unused`), reason `unused`, audited as the holder's own
+ * revocation is, with the operator in `by`. `delegation_not_found` if it ended meanwhile.
+ */
+export async function revokeUnusedDelegation(deps: Deps, input: { id: string; accountId: string; by: string }): Promise<Result<null>> {
+  const at = deps.clock();
+  const reason: RevokeReason = 'unused';
+  return deps.store.transaction(async (tx): Promise<Result<null>> => {
+    const found = await tx.delegations.find(input.id);
+    if (!found || !(await tx.delegations.revoke(input.id, input.accountId, reason, at))) return fail('delegation_not_found');
+    await tx.audit.append({ type: 'delegation.revoked', outcome: 'success', accountId: input.accountId, at, details: { id: input.id, clientId: found.clientId, reason, by: input.by } });
     return ok(null);
   });
 }

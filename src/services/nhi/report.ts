@@ -1,27 +1,38 @@
 import type { ApiKeyRow, WorkloadRow } from '../../store/ports.ts';
 import type { Deps } from '../deps.ts';
 import { revokeApiKey } from './apiKeys.ts';
+import { revokeUnusedDelegation } from './delegations.ts';
 import { disableWorkload } from './workloads.ts';
 
 /**
- * `keybound nhi report` (issue 15; docs/nhi.md): the hygiene of active workloads and API keys.
+ * `keybound nhi report` (issue 15; docs/nhi.md): the hygiene of active workloads, API keys and
+ * delegations to agents.
  * - `orphaned`: its owner is not an active account (the owner cascade prevents this for changes
  *   made through Keybound; it finds what came before it or around it).
  * - `stale`: not used for KEYBOUND_NHI_STALE_DAYS (or, never used, made that long ago).
  * - `unrotated`: a workload whose key set is older than KEYBOUND_NHI_ROTATE_DAYS.
  * - `expiring`: an API key that expires within EXPIRING_MS.
  * - `long_lived`: an API key whose lifetime is longer than KEYBOUND_API_KEY_MAX_TTL allows now.
- * With `disable`, orphaned and stale ones are disabled (workloads) or revoked (keys), each audited.
+ * - `unused`: a live delegation (neither revoked nor expired) that no token exchange has used for
+ *   KEYBOUND_NHI_STALE_DAYS, or never used and granted that long ago: a standing permission for an
+ *   agent to act for a person that nobody relies on (oidc/tokenExchange.ts records each use).
+ * With `disable`, orphaned and stale ones are disabled (workloads) or revoked (keys), and unused
+ * delegations revoked (reason `unused`, what `stale` is for a machine), each audited.
  */
 export const EXPIRING_MS = 7 * 86_400_000;
 
-export type Issue = 'orphaned' | 'stale' | 'unrotated' | 'expiring' | 'long_lived';
+export type Issue = 'orphaned' | 'stale' | 'unrotated' | 'expiring' | 'long_lived' | 'unused';
+export type EntryKind = 'workload' | 'api_key' | 'delegation';
 
 export interface ReportEntry {
-  readonly kind: 'workload' | 'api_key';
+  readonly kind: EntryKind;
   readonly id: string;
+  /** A delegation's: the agent's name. */
   readonly name: string;
+  /** A delegation's: the person who granted it. */
   readonly owner: string;
+  /** A delegation's agent client id (only on delegations). */
+  readonly agent?: string;
   readonly issues: readonly Issue[];
   readonly lastUsedAt: string | null;
   /** Whether `--disable` disabled or revoked it. */
@@ -32,6 +43,8 @@ export interface NhiReport {
   readonly entries: readonly ReportEntry[];
   readonly workloads: number;
   readonly apiKeys: number;
+  /** Live delegations checked. */
+  readonly delegations: number;
 }
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -79,5 +92,12 @@ export async function nhiReport(deps: Deps, input: { disable: boolean; by: strin
     }
     entries.push({ kind: 'api_key', id: k.id, name: k.name, owner: (await ownerOf(k.ownerId)).username, issues, lastUsedAt: iso(k.lastUsedAt), disabled });
   }
-  return { entries, workloads: workloads.length, apiKeys: keys.length };
+  const delegations = await deps.store.delegations.listLive(now);
+  for (const d of delegations) {
+    if ((d.lastUsedAt ?? d.createdAt) > now - staleMs) continue;
+    const disabled = input.disable && (await revokeUnusedDelegation(deps, { id: d.id, accountId: d.accountId, by: input.by })).ok;
+    const agent = (await deps.store.workloads.find(d.clientId))?.name ?? d.clientId;
+    entries.push({ kind: 'delegation', id: d.id, name: agent, owner: (await ownerOf(d.accountId)).username, agent: d.clientId, issues: ['unused'], lastUsedAt: iso(d.lastUsedAt), disabled });
+  }
+  return { entries, workloads: workloads.length, apiKeys: keys.length, delegations: delegations.length };
 }

@@ -1,7 +1,7 @@
 import { ACR } from '../../core/assurance/level.ts';
 import type { SignInTally } from '../../store/ports.ts';
 import type { Deps } from '../deps.ts';
-import { nhiReport, type Issue } from '../nhi/report.ts';
+import { nhiReport, type EntryKind, type Issue } from '../nhi/report.ts';
 import { analyseAll, type RoleSummary } from '../paths/analyse.ts';
 
 /**
@@ -35,7 +35,7 @@ export interface Posture {
   readonly levels: readonly Pick<RoleSummary, 'role' | 'requiredAcr' | 'accounts' | 'belowRequired' | 'byEffectiveAcr'>[];
   readonly codeSignIns: { readonly byFactor: Readonly<Record<string, number>>; readonly byDay: readonly ({ readonly date: string } & Readonly<Record<string, number | string>>)[] };
   readonly passkeyAdoption: { readonly activeAccounts: number; readonly byDay: readonly { readonly date: string; readonly accounts: number }[] };
-  readonly nhi: { readonly workloads: number; readonly apiKeys: number; readonly issues: Readonly<Record<'workload' | 'api_key', Readonly<Record<Issue, number>>>> };
+  readonly nhi: { readonly workloads: number; readonly apiKeys: number; readonly delegations: number; readonly issues: Readonly<Record<EntryKind, Readonly<Record<Issue, number>>>> };
 }
 
 const dateOf = (day: number) => new Date(day * DAY_MS).toISOString().slice(0, 10);
@@ -76,8 +76,8 @@ export async function gatherPosture(deps: Deps, input: { days: number }): Promis
   let adopted = firsts.before;
   const firstByDay = new Map(firsts.byDay.map((r) => [r.day, r.accounts]));
   const adoption = days.map((d) => ({ date: dateOf(d), accounts: (adopted += firstByDay.get(d) ?? 0) }));
-  const zero = (): Record<Issue, number> => ({ orphaned: 0, stale: 0, unrotated: 0, expiring: 0, long_lived: 0 });
-  const issues = { workload: zero(), api_key: zero() };
+  const zero = (): Record<Issue, number> => ({ orphaned: 0, stale: 0, unrotated: 0, expiring: 0, long_lived: 0, unused: 0 });
+  const issues = { workload: zero(), api_key: zero(), delegation: zero() };
   for (const e of nhi.entries) for (const i of e.issues) issues[e.kind][i]++;
   return {
     generatedAt: new Date(now).toISOString(),
@@ -88,6 +88,6 @@ export async function gatherPosture(deps: Deps, input: { days: number }): Promis
     levels: summary.roles.map((r) => ({ role: r.role, requiredAcr: r.requiredAcr, accounts: r.accounts, belowRequired: r.belowRequired, byEffectiveAcr: r.byEffectiveAcr })),
     codeSignIns: { byFactor, byDay: days.map((d) => ({ date: dateOf(d), ...codes.get(d)! })) },
     passkeyAdoption: { activeAccounts: holders.reduce((n, h) => n + h.accounts, 0), byDay: adoption },
-    nhi: { workloads: nhi.workloads, apiKeys: nhi.apiKeys, issues },
+    nhi: { workloads: nhi.workloads, apiKeys: nhi.apiKeys, delegations: nhi.delegations, issues },
   };
 }

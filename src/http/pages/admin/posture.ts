@@ -26,6 +26,7 @@ const ISSUES = [
   { key: 'unrotated', label: 'Unrotated' },
   { key: 'expiring', label: 'Expiring' },
   { key: 'long_lived', label: 'Too long-lived' },
+  { key: 'unused', label: 'Unused' },
 ];
 const short = (acr: string) => acr.replace('urn:keybound:', '');
 const pct = (n: number, d: number) => (d === 0 ? null : Math.round((1000 * n) / d) / 10);
@@ -35,7 +36,7 @@ export function postureBody(p: Posture): Html {
   const codeTotal = Object.values(p.codeSignIns.byFactor).reduce((n, v) => n + v, 0);
   const below = p.levels.reduce((n, l) => n + l.belowRequired, 0);
   const adopted = p.passkeyAdoption.byDay.at(-1)?.accounts ?? 0;
-  const issueCount = (kind: 'workload' | 'api_key') => Object.values(p.nhi.issues[kind]).reduce((n, v) => n + v, 0);
+  const issueCount = (kind: 'workload' | 'api_key' | 'delegation') => Object.values(p.nhi.issues[kind]).reduce((n, v) => n + v, 0);
   return html`<p>The last ${p.days} days, from ${p.since.slice(0, 10)} (UTC), as of ${p.generatedAt.slice(0, 16).replace('T', ' ')} UTC. The same figures as JSON: <a href="/api/v1/admin/posture?days=${p.days}">/api/v1/admin/posture</a>. Standards: <a href="/admin/report">the standards report</a>.</p>
 <form method="get" action="/admin/posture"><label for="days">Days to show (1 to 365)</label><input id="days" name="days" type="number" min="1" max="365" value="${p.days}" inputmode="numeric"><button type="submit">Show</button></form>
 <ul class="figures">
@@ -99,15 +100,16 @@ ${lineChart({
 })}
 </section>
 <section id="nhi"><h2>Non-human identities</h2>
-<p>${p.nhi.workloads} active workloads and ${p.nhi.apiKeys} active API keys; <code>keybound nhi report</code> lists them one by one.</p>
+<p>${p.nhi.workloads} active workloads, ${p.nhi.apiKeys} active API keys and ${p.nhi.delegations} live delegations to agents; <code>keybound nhi report</code> lists them one by one.</p>
 ${stackedBarChart({
   id: 'chart-nhi',
-  title: 'Workloads and API keys needing attention, by issue',
-  desc: `Workloads: ${issueCount('workload')} issues; API keys: ${issueCount('api_key')} issues (one machine may have several).`,
+  title: 'Workloads, API keys and delegations needing attention, by issue',
+  desc: `Workloads: ${issueCount('workload')} issues; API keys: ${issueCount('api_key')} issues; delegations: ${issueCount('delegation')} unused (one machine may have several issues).`,
   series: ISSUES,
   rows: [
     { label: 'Workloads', values: p.nhi.issues.workload },
     { label: 'API keys', values: p.nhi.issues.api_key },
+    { label: 'Delegations', values: p.nhi.issues.delegation },
   ],
 })}
 </section>`;
