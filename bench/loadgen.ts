@@ -13,7 +13,7 @@ import { tsWorker } from './workers.ts';
 import { benchTotpSeed, benchUsername, totpCode, type BenchCredential } from './authenticator.ts';
 import { flowFor, FlowError, totpSignIn, type BenchAccount, type Flow, type Target } from './flows.ts';
 import { HttpClient } from './http.ts';
-import { tokenClient } from './oauth.ts';
+import { introspectionClient, tokenClient } from './oauth.ts';
 import type { ToLoadgen, FromLoadgen, PhaseResult } from './protocol.ts';
 
 const send = (message: FromLoadgen) => process.send!(message);
@@ -119,6 +119,15 @@ function operations(
         const client = tokenClient(message.baseUrl, message.clientCredentials);
         return async () => {
           await client.token(http);
+          return true;
+        };
+      }
+      case 'api-key': {
+        const params = message.introspection;
+        if (!params || params.keys.length === 0) throw new Error('api-key needs its parameters and at least one key');
+        const client = introspectionClient(message.baseUrl, params, params.keys[u % params.keys.length]!);
+        return async () => {
+          await client.check(http);
           return true;
         };
       }

@@ -1,6 +1,6 @@
 /**
  * Scenarios for features that may not exist in every tree (TOTP sign-in, OAuth client
- * credentials, offboarding). Each says what it needs; when the feature is missing the line says
+ * credentials, token exchange, API-key checks, offboarding). Each says what it needs; when the feature is missing the line says
  * `"skipped": "not implemented"` instead of giving a number.
  */
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -15,7 +15,8 @@ import { authorizationCode, tokenRequest } from './oidcClient.ts';
 import { runOffboard } from './offboard.ts';
 import type { BenchOptions, ScenarioName } from './options.ts';
 import { ROOT, type ServerProcess } from './processes.ts';
-import type { ClientCredentialsParams, Workload } from './protocol.ts';
+import type { ClientCredentialsParams, IntrospectionParams, Workload } from './protocol.ts';
+import { measureCachedApiKeyChecks } from './resourceCache.ts';
 import type { ScenarioLine } from './report.ts';
 
 export interface ScenarioContext {
@@ -32,7 +33,7 @@ export interface ScenarioContext {
   ) => Promise<T>;
   readonly measure: (
     server: ServerProcess,
-    input: { target: 'keybound'; workload: Workload; concurrency: number; fullPassWarmup: boolean; clientCredentials?: ClientCredentialsParams },
+    input: { target: 'keybound'; workload: Workload; concurrency: number; fullPassWarmup: boolean; clientCredentials?: ClientCredentialsParams; introspection?: IntrospectionParams },
   ) => Promise<Measured>;
 }
 
@@ -57,6 +58,46 @@ function sourceMentions(text: string): boolean {
 
 const RESOURCE = 'https://api.bench.invalid/';
 
+/** A key pair for a client registered as an operator would: its public key in a JWK Set file for `--jwks`. */
+function clientKeys(server: ServerProcess, label: string): { privateJwk: Record<string, string>; jwksPath: string } {
+  const { privateJwk, publicJwk } = clientKeyPair();
+  const jwksPath = join(runFolder(), `${label}-${server.pid}.jwks.json`);
+  writeFileSync(jwksPath, JSON.stringify({ keys: [publicJwk] }));
+  return { privateJwk, jwksPath };
+}
+
+/** Seeded account 0 signs in with its passkey, as a person would; resolves to the session cookie. */
+function signInAccountZero(server: ServerProcess, http: HttpClient, secret: Uint8Array): Promise<string> {
+  let signCount = 0;
+  const flow = keyboundFlow({ origin: server.baseUrl, rpId: 'localhost', nextSignCount: () => ++signCount });
+  const credential = benchCredential(secret, 0);
+  return flow.signIn(http, { credential, key: signingKey(credential) });
+}
+
+/** The line of a token scenario (client credentials, token exchange). */
+function tokenLine(scenario: string, concurrency: number, dpop: boolean, m: Measured): ScenarioLine {
+  const figures = requestFigures(m);
+  return {
+    scenario,
+    target: 'keybound',
+    concurrency,
+    clientAuth: 'private_key_jwt',
+    dpop,
+    accessToken: 'jwt',
+    tokens: figures.requests,
+    errors: figures.errors,
+    durationS: figures.durationS,
+    tokensPerSecond: figures.requestsPerSecond,
+    latencyMs: figures.latencyMs,
+    serverCpuUsPerToken: figures.serverCpuUsPerRequest,
+    tokensPerServerCoreSecond: round(1e6 / figures.serverCpuUsPerRequest),
+    serverCpuCores: figures.serverCpuCores,
+    serverSystemCpuShare: figures.serverSystemCpuShare,
+    serverPeakRssMb: figures.serverPeakRssMb,
+    clientCpuCores: figures.clientCpuCores,
+  };
+}
+
 const clientCredentials: OptionalScenario = {
   name: 'client-credentials',
   option: 'client-credentials',
@@ -67,40 +108,12 @@ const clientCredentials: OptionalScenario = {
       1,
       'client-credentials',
       async (server) => {
-        // A service registered the way an operator would: its public key in a JWK Set file.
-        const { privateJwk, publicJwk } = clientKeyPair();
-        const jwks = join(runFolder(), `client-${server.pid}.jwks.json`);
-        writeFileSync(jwks, JSON.stringify({ keys: [publicJwk] }));
-        const created = JSON.parse(await server.cli(['clients', 'create', '--name', 'Bench service', '--jwks', jwks, '--grant-types', 'client_credentials', '--scope', 'read', '--resource', RESOURCE, '--json'])) as { client_id: string };
+        const { privateJwk, jwksPath } = clientKeys(server, 'client');
+        const created = JSON.parse(await server.cli(['clients', 'create', '--name', 'Bench service', '--jwks', jwksPath, '--grant-types', 'client_credentials', '--scope', 'read', '--resource', RESOURCE, '--json'])) as { client_id: string };
         for (const dpop of [false, true]) {
           log(`client credentials (private_key_jwt${dpop ? ', DPoP' : ''}), Keybound, concurrency ${concurrency}`);
-          const m = await measure(server, {
-            target: 'keybound',
-            workload: 'client-credentials',
-            concurrency,
-            fullPassWarmup: false,
-            clientCredentials: { clientId: created.client_id, privateJwk, resource: RESOURCE, dpop },
-          });
-          const figures = requestFigures(m);
-          emit({
-            scenario: 'client-credentials',
-            target: 'keybound',
-            concurrency,
-            clientAuth: 'private_key_jwt',
-            dpop,
-            accessToken: 'jwt',
-            tokens: figures.requests,
-            errors: figures.errors,
-            durationS: figures.durationS,
-            tokensPerSecond: figures.requestsPerSecond,
-            latencyMs: figures.latencyMs,
-            serverCpuUsPerToken: figures.serverCpuUsPerRequest,
-            tokensPerServerCoreSecond: round(1e6 / figures.serverCpuUsPerRequest),
-            serverCpuCores: figures.serverCpuCores,
-            serverSystemCpuShare: figures.serverSystemCpuShare,
-            serverPeakRssMb: figures.serverPeakRssMb,
-            clientCpuCores: figures.clientCpuCores,
-          });
+          const m = await measure(server, { target: 'keybound', workload: 'client-credentials', concurrency, fullPassWarmup: false, clientCredentials: { clientId: created.client_id, privateJwk, resource: RESOURCE, dpop } });
+          emit(tokenLine('client-credentials', concurrency, dpop, m));
         }
       },
       { env: { KEYBOUND_OIDC_RESOURCES: RESOURCE } },
@@ -175,16 +188,11 @@ const tokenExchange: OptionalScenario = {
       async (server) => {
         const redirectUri = 'https://app.bench.invalid/callback';
         const app = JSON.parse(await server.cli(['clients', 'create', '--name', 'Bench app', '--public', '--redirect-uri', redirectUri, '--first-party', '--scope', 'openid', 'read', '--resource', RESOURCE, '--json'])) as { client_id: string };
-        const { privateJwk, publicJwk } = clientKeyPair();
-        const jwks = join(runFolder(), `agent-${server.pid}.jwks.json`);
-        writeFileSync(jwks, JSON.stringify({ keys: [publicJwk] }));
-        const agent = JSON.parse(await server.cli(['workloads', 'create', '--name', 'Bench agent', '--owner', benchUsername(0), '--kind', 'agent', '--jwks', jwks, '--audience', RESOURCE, '--scope', 'read', '--json'])) as { client_id: string };
+        const { privateJwk, jwksPath } = clientKeys(server, 'agent');
+        const agent = JSON.parse(await server.cli(['workloads', 'create', '--name', 'Bench agent', '--owner', benchUsername(0), '--kind', 'agent', '--jwks', jwksPath, '--audience', RESOURCE, '--scope', 'read', '--json'])) as { client_id: string };
         const http = new HttpClient(server.baseUrl, 4);
         try {
-          let signCount = 0;
-          const flow = keyboundFlow({ origin: server.baseUrl, rpId: 'localhost', nextSignCount: () => ++signCount });
-          const credential = benchCredential(secret, 0);
-          const cookie = await flow.signIn(http, { credential, key: signingKey(credential) });
+          const cookie = await signInAccountZero(server, http, secret);
           const delegated = await http.send('POST', '/api/v1/delegations', { origin: server.baseUrl, cookie }, JSON.stringify({ clientId: agent.client_id, scopes: ['read'], expiresIn: 86_400 }));
           if (delegated.status !== 201) throw new Error(`delegation answered ${delegated.status}: ${delegated.body}`);
           const { code, verifier } = await authorizationCode(http, { baseUrl: server.baseUrl, clientId: app.client_id, redirectUri, sessionCookie: cookie, scope: 'openid read', resource: RESOURCE });
@@ -193,26 +201,7 @@ const tokenExchange: OptionalScenario = {
           if (issued.status !== 200 || !subjectToken) throw new Error(`the person's token request answered ${issued.status} ${issued.json.error ?? ''}`);
           log(`token exchange (agent, private_key_jwt, DPoP), Keybound, concurrency ${concurrency}`);
           const m = await measure(server, { target: 'keybound', workload: 'client-credentials', concurrency, fullPassWarmup: false, clientCredentials: { clientId: agent.client_id, privateJwk, resource: RESOURCE, dpop: true, subjectToken } });
-          const figures = requestFigures(m);
-          emit({
-            scenario: 'token-exchange',
-            target: 'keybound',
-            concurrency,
-            clientAuth: 'private_key_jwt',
-            dpop: true,
-            accessToken: 'jwt',
-            tokens: figures.requests,
-            errors: figures.errors,
-            durationS: figures.durationS,
-            tokensPerSecond: figures.requestsPerSecond,
-            latencyMs: figures.latencyMs,
-            serverCpuUsPerToken: figures.serverCpuUsPerRequest,
-            tokensPerServerCoreSecond: round(1e6 / figures.serverCpuUsPerRequest),
-            serverCpuCores: figures.serverCpuCores,
-            serverSystemCpuShare: figures.serverSystemCpuShare,
-            serverPeakRssMb: figures.serverPeakRssMb,
-            clientCpuCores: figures.clientCpuCores,
-          });
+          emit(tokenLine('token-exchange', concurrency, true, m));
         } finally {
           http.close();
         }
@@ -222,4 +211,69 @@ const tokenExchange: OptionalScenario = {
   },
 };
 
-export const optionalScenarios: readonly OptionalScenario[] = [totp, clientCredentials, tokenExchange, offboard];
+/**
+ * API-key checks (docs/nhi.md "API keys"): a resource server (`clients create --resource-server`,
+ * `private_key_jwt`) asks Keybound about an API key by RFC 7662 introspection, as `keybound/resource`
+ * does whenever its own short-lived cache has no answer. Keybound keeps no cache of its own: every
+ * introspection authenticates the resource server (assertion signature, single-use `jti`), looks the
+ * value up among the provider's tokens, then finds the key by its hash and records its last use.
+ * So the `keybound` line is the cache-miss cost, each check reaching Keybound; one key per virtual
+ * user (made by seeded account 0 on /account's API, as a person would). The `keybound/resource`
+ * line is the cache hit: the same key checked again in the resource server's process, Keybound not
+ * asked (bench/resourceCache.ts).
+ */
+const apiKey: OptionalScenario = {
+  name: 'api-key',
+  option: 'api-key',
+  missing: () => (sourceMentions("token_type: 'api_key'") && sourceMentions("path: '/api/v1/account/api-keys'") ? null : 'not implemented'),
+  async run({ options, emit, log, secret, withKeybound, measure }) {
+    const concurrency = options.fixedConcurrency;
+    await withKeybound(
+      1,
+      'api-key',
+      async (server) => {
+        const { privateJwk, jwksPath } = clientKeys(server, 'resource-server');
+        const api = JSON.parse(await server.cli(['clients', 'create', '--name', 'Bench API', '--jwks', jwksPath, '--grant-types', 'client_credentials', '--resource-server', RESOURCE, '--json'])) as { client_id: string };
+        const http = new HttpClient(server.baseUrl, 4);
+        const keys: string[] = [];
+        try {
+          const cookie = await signInAccountZero(server, http, secret);
+          for (let i = 0; i < concurrency; i++) {
+            const made = await http.send('POST', '/api/v1/account/api-keys', { origin: server.baseUrl, cookie }, JSON.stringify({ name: `Bench integration ${i}`, scopes: ['read'], expiresIn: 86_400 }));
+            if (made.status !== 201) throw new Error(`API key creation answered ${made.status}: ${made.body}`);
+            keys.push((JSON.parse(made.body) as { key: string }).key);
+          }
+        } finally {
+          http.close();
+        }
+        const introspection = { clientId: api.client_id, privateJwk, keys };
+        log(`API-key check by introspection (resource server, private_key_jwt), Keybound, concurrency ${concurrency}`);
+        const f = requestFigures(await measure(server, { target: 'keybound', workload: 'api-key', concurrency, fullPassWarmup: false, introspection }));
+        emit({
+          scenario: 'api-key',
+          target: 'keybound',
+          concurrency,
+          check: 'introspection',
+          cache: 'miss',
+          keys: keys.length,
+          checks: f.requests,
+          errors: f.errors,
+          durationS: f.durationS,
+          checksPerSecond: f.requestsPerSecond,
+          latencyMs: f.latencyMs,
+          serverCpuUsPerCheck: f.serverCpuUsPerRequest,
+          checksPerServerCoreSecond: round(1e6 / f.serverCpuUsPerRequest),
+          serverCpuCores: f.serverCpuCores,
+          serverSystemCpuShare: f.serverSystemCpuShare,
+          serverPeakRssMb: f.serverPeakRssMb,
+          clientCpuCores: f.clientCpuCores,
+        });
+        log('API-key check in keybound/resource, cache hit (in process, one key)');
+        emit({ scenario: 'api-key-cached', target: 'keybound/resource', cache: 'hit', ...(await measureCachedApiKeyChecks(server, introspection, options)) });
+      },
+      { env: { KEYBOUND_OIDC_RESOURCES: RESOURCE, KEYBOUND_API_KEY_SELF_SCOPES: 'read' } },
+    );
+  },
+};
+
+export const optionalScenarios: readonly OptionalScenario[] = [totp, clientCredentials, tokenExchange, apiKey, offboard];

@@ -1,6 +1,6 @@
 /** Command-line flags of `npm run bench`. */
 
-export const SCENARIOS = ['floor', 'passkey', 'session', 'totp', 'client-credentials', 'token-exchange', 'scale', 'offboard'] as const;
+export const SCENARIOS = ['floor', 'passkey', 'session', 'totp', 'client-credentials', 'token-exchange', 'api-key', 'scale', 'offboard'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface BenchOptions {
@@ -8,7 +8,7 @@ export interface BenchOptions {
   readonly db: 'sqlite' | 'postgres';
   readonly postgresUrl: string;
   readonly concurrency: readonly number[];
-  /** Concurrency of the session-check, TOTP, client-credentials and scale scenarios. */
+  /** Concurrency of the session-check, TOTP, client-credentials, token-exchange, api-key and scale scenarios. */
   readonly fixedConcurrency: number;
   readonly durationMs: number;
   readonly warmupMs: number;
@@ -37,7 +37,8 @@ export const USAGE = `npm run bench -- [flags]
   --postgres-url URL      PostgreSQL server for --db postgres (default $KEYBOUND_TEST_POSTGRES_URL
                           or postgres://postgres@127.0.0.1:5432/test; a fresh schema per database)
   --concurrency 1,16,64   concurrent virtual users of the passkey sign-in scenario
-  --fixed-concurrency 16  concurrency of the session, TOTP, client-credentials and scale scenarios
+  --fixed-concurrency 16  concurrency of the session, TOTP, client-credentials, token-exchange,
+                          api-key and scale scenarios
   --duration 10           seconds measured per phase
   --warmup 3              seconds of warm-up per phase
   --accounts 10000        accounts seeded for the passkey, session and peer scenarios

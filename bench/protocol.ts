@@ -1,6 +1,6 @@
 /** Messages between the orchestrator (bench/run.ts) and the load generator (bench/loadgen.ts). */
 
-export type Workload = 'passkey' | 'session' | 'client-credentials' | 'totp' | 'raw-http';
+export type Workload = 'passkey' | 'session' | 'client-credentials' | 'api-key' | 'totp' | 'raw-http';
 
 /** What the client-credentials workload needs: a client registered with `keybound clients create`. */
 export interface ClientCredentialsParams {
@@ -18,6 +18,15 @@ export interface ClientCredentialsParams {
   readonly subjectToken?: string;
 }
 
+/** What the api-key workload needs: a resource-server client (`clients create --resource-server`) and keys to check. */
+export interface IntrospectionParams {
+  readonly clientId: string;
+  /** The resource server's ES256 private key (JWK) for `private_key_jwt`. */
+  readonly privateJwk: Record<string, string>;
+  /** API keys (`api-keys create`); virtual user u checks `keys[u % keys.length]`, again and again. */
+  readonly keys: readonly string[];
+}
+
 export type ToLoadgen =
   | { type: 'init'; secret: string; accounts: number; sample: number }
   | {
@@ -33,6 +42,7 @@ export type ToLoadgen =
       fullPassWarmup: boolean;
       durationMs: number;
       clientCredentials?: ClientCredentialsParams;
+      introspection?: IntrospectionParams;
     }
   | { type: 'go'; id: string }
   | { type: 'exit' };

@@ -91,6 +91,18 @@ export function markdownTable(lines: readonly ScenarioLine[], meta: RunMeta, set
     }
     out.push('');
   }
+  const keyChecks = lines.filter((l) => (l.scenario === 'api-key' || l.scenario === 'api-key-cached') && !l.skipped);
+  if (keyChecks.length > 0) {
+    out.push('| API-key check | Concurrency | Checks/s | p50 ms | p99 ms | CPU µs/check | Checks per core-second |');
+    out.push('|---|---:|---:|---:|---:|---:|---:|');
+    for (const l of keyChecks) {
+      const latency = l.latencyMs as Record<string, number>;
+      const cpu = (l.scenario === 'api-key' ? l.serverCpuUsPerCheck : l.cpuUsPerCheck) as number;
+      const what = l.scenario === 'api-key' ? 'RFC 7662 introspection at Keybound (cache miss), Keybound CPU' : 'keybound/resource cache hit, in the resource server, its CPU (Keybound not asked)';
+      out.push(`| ${what} | ${fmt(l.concurrency ?? 1)} | ${fmt(l.checksPerSecond)} | ${fmt(latency.p50, l.scenario === 'api-key' ? 1 : 3)} | ${fmt(latency.p99, l.scenario === 'api-key' ? 1 : 3)} | ${fmt(cpu, l.scenario === 'api-key' ? 0 : 1)} | ${fmt(1e6 / cpu)} |`);
+    }
+    out.push('');
+  }
   const totp = lines.filter((l) => l.scenario === 'totp-sign-in' && !l.skipped);
   if (totp.length > 0) {
     out.push('| TOTP sign-in (Keybound) | Concurrency | Sign-ins/s | p50 ms | p99 ms | Server CPU µs/sign-in |');
@@ -100,7 +112,7 @@ export function markdownTable(lines: readonly ScenarioLine[], meta: RunMeta, set
   }
   const offboard = lines.filter((l) => l.scenario === 'offboard' && !l.skipped);
   if (offboard.length > 0) out.push(offboardTable(offboard), '');
-  const known = ['machine-floor', 'passkey-sign-in', 'passkey-sign-in-ratio', 'session-check', 'passkey-sign-in-scale', 'passkey-sign-in-scale-ratio', 'client-credentials', 'token-exchange', 'totp-sign-in', 'offboard'];
+  const known = ['machine-floor', 'passkey-sign-in', 'passkey-sign-in-ratio', 'session-check', 'passkey-sign-in-scale', 'passkey-sign-in-scale-ratio', 'client-credentials', 'token-exchange', 'api-key', 'api-key-cached', 'totp-sign-in', 'offboard'];
   const others = lines.filter((l) => l.skipped || !known.includes(l.scenario));
   for (const l of others) {
     if (l.skipped) out.push(`- ${l.scenario}: skipped (${l.skipped}).`);

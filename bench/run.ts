@@ -13,7 +13,7 @@ import { DataKeyring, generateDataKey, parseDataKeys } from '../src/crypto/dataK
 import { freshDatabase, peerDatabasePath, removeRunFolder, runFolder } from './databases.ts';
 import { parseOptions, type BenchOptions } from './options.ts';
 import { cpuTimes, measureLocalFloor, peakRssMb, ROOT, startBetterAuth, startFloorHttp, startKeybound, startLoadGenerator, type LoadGenerator, type ServerProcess } from './processes.ts';
-import type { ClientCredentialsParams, PhaseResult, Workload } from './protocol.ts';
+import type { ClientCredentialsParams, IntrospectionParams, PhaseResult, Workload } from './protocol.ts';
 import { markdownTable, runMeta, type ScenarioLine } from './report.ts';
 import { requestFigures, round, signInFigures, type Measured } from './figures.ts';
 import { seedKeybound } from './seed.ts';
@@ -46,7 +46,7 @@ function emit(line: ScenarioLine): void {
 async function measure(
   loadgen: LoadGenerator,
   server: ServerProcess,
-  input: { target: 'keybound' | 'better-auth'; workload: Workload; concurrency: number; fullPassWarmup: boolean; warmupMaxMs?: number; clientCredentials?: ClientCredentialsParams },
+  input: { target: 'keybound' | 'better-auth'; workload: Workload; concurrency: number; fullPassWarmup: boolean; warmupMaxMs?: number; clientCredentials?: ClientCredentialsParams; introspection?: IntrospectionParams },
 ): Promise<Measured> {
   let before = { user: 0, system: 0 };
   let after = { user: 0, system: 0 };
@@ -61,6 +61,7 @@ async function measure(
       fullPassWarmup: input.fullPassWarmup,
       durationMs: options.durationMs,
       ...(input.clientCredentials ? { clientCredentials: input.clientCredentials } : {}),
+      ...(input.introspection ? { introspection: input.introspection } : {}),
     },
     { before: () => (before = cpuTimes(server.pid)), after: () => (after = cpuTimes(server.pid)) },
   );
