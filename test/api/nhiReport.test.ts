@@ -95,9 +95,16 @@ describe.each(BACKENDS)('nhi report on %s', (backend) => {
     const audit = await t.store.audit.list({ type: 'workload.disabled', limit: 10 });
     expect(audit.map((e) => e.details.clientId)).toEqual(expect.arrayContaining([idle, orphan]));
 
+    // One granted long before the CLI's real clock, never used: the text output names its agent and person.
+    const pia = (await t.store.accounts.findByUsername('pia'))!;
+    await t.store.delegations.create({ id: 'dg_old', accountId: pia.id, clientId: agent, scopes: ['read'], createdAt: Date.now() - 100 * DAY, expiresAt: Date.now() + DAY, revokedAt: null, revokedReason: null, lastUsedAt: null });
     const cli = await runCli(['nhi', 'report', '--json'], { env: { KEYBOUND_DATABASE_URL: t.database.url, KEYBOUND_DATA_KEYS: TEST_DATA_KEYS } });
     expect(cli.code, cli.stderr).toBe(0);
     // The CLI reads the real clock (46 days before this test's) and the default 90 days.
-    expect(JSON.parse(cli.stdout)).toMatchObject({ workloads: 3, apiKeys: 1, delegations: 1 });
+    expect(JSON.parse(cli.stdout)).toMatchObject({ workloads: 3, apiKeys: 1, delegations: 2 });
+    const text = await runCli(['nhi', 'report'], { env: { KEYBOUND_DATABASE_URL: t.database.url, KEYBOUND_DATA_KEYS: TEST_DATA_KEYS } });
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toContain(`delegation  dg_old  agent Helper (${agent})  for pia  unused  last used never\n`);
+    expect(text.stdout).toContain('3 active workloads, 1 active API keys and 2 live delegations checked;');
   }, 60_000);
 });
