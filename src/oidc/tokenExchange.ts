@@ -3,6 +3,7 @@ import Provider, { errors, type AccessToken, type TokenEndpointGrantContext } fr
 import validateDpop from 'oidc-provider/lib/helpers/validate_dpop.js';
 import { applyDpopBinding } from 'oidc-provider/lib/helpers/grant_common.js';
 import { isAcr } from '../core/assurance/level.ts';
+import { lastUseIsDue } from '../core/nhi/lastUse.ts';
 import type { Deps } from '../services/deps.ts';
 import { grantAlive } from '../services/grants.ts';
 import { agentScopes } from '../services/nhi/delegations.ts';
@@ -97,7 +98,7 @@ export function registerTokenExchange(provider: Provider, deps: Deps, jwks: { ke
     // RFC 8693 §4.1 `act`; RFC 9068 §2.2.1 and RFC 9470 §3: the person's sign-in, as the subject token says it.
     exchanged.set(token, { act: { sub: client.clientId }, ...(subject.acr ? { acr: subject.acr } : {}), ...(subject.amr ? { amr: subject.amr } : {}), ...(subject.authTime !== undefined ? { auth_time: subject.authTime } : {}) });
     const value = await token.save();
-    await deps.store.delegations.recordUse(delegation.id, now);
+    if (lastUseIsDue(delegation.lastUsedAt, now)) await deps.store.delegations.recordUse(delegation.id, now);
     // RFC 8693 §2.2.1.
     ctx.body = { access_token: value, issued_token_type: ACCESS_TOKEN_TYPE, token_type: token.tokenType, expires_in: token.expiration, scope: token.scope };
   };

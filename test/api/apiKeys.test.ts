@@ -69,6 +69,20 @@ describe.each(BACKENDS)('API keys on %s', (backend) => {
     expect(await checkApiKey(t.deps, 'not a key')).toMatchObject({ ok: false, code: 'api_key_rejected' });
   });
 
+  it('keeps last use to the minute: a check within it writes nothing, the first after it does', async () => {
+    const made = await create();
+    const lastUse = async () => (await t.store.apiKeys.find(made.id))?.lastUsedAt;
+    const first = t.clock.now;
+    expect((await checkApiKey(t.deps, made.key)).ok).toBe(true);
+    expect(await lastUse()).toBe(first);
+    t.clock.advance(59_000);
+    expect((await checkApiKey(t.deps, made.key)).ok).toBe(true);
+    expect(await lastUse()).toBe(first);
+    t.clock.advance(1_000);
+    expect((await checkApiKey(t.deps, made.key)).ok).toBe(true);
+    expect(await lastUse()).toBe(t.clock.now);
+  });
+
   it('a key expires', async () => {
     const made = await create({ expiresInMs: 60_000 });
     expect((await checkApiKey(t.deps, made.key)).ok).toBe(true);

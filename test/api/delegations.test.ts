@@ -191,8 +191,16 @@ describe.each(BACKENDS)('delegation and token exchange on %s', (backend) => {
     expect((await exchange(subject, { extra: { scope: 'read' } })).json().scope).toBe('read');
     // An exchanged token is not exchanged again.
     expect((await exchange(body.access_token)).json().error).toBe('invalid_grant');
-    const listed = (await t.get('/api/v1/delegations', cookie)).json().delegations as { id: string; lastUsedAt: string | null }[];
-    expect(listed.find((d) => d.id === granted.id)?.lastUsedAt).toBe(new Date(t.clock.now).toISOString());
+    const lastUse = async () => ((await t.get('/api/v1/delegations', cookie)).json().delegations as { id: string; lastUsedAt: string | null }[]).find((d) => d.id === granted.id)?.lastUsedAt;
+    const firstUse = t.clock.now;
+    expect(await lastUse()).toBe(new Date(firstUse).toISOString());
+    // Last use is kept to the minute (core/nhi/lastUse.ts): an exchange within it writes nothing.
+    t.clock.advance(30_000);
+    expect((await exchange(subject, { extra: { scope: 'read' } })).statusCode).toBe(200);
+    expect(await lastUse()).toBe(new Date(firstUse).toISOString());
+    t.clock.advance(30_000);
+    expect((await exchange(subject, { extra: { scope: 'read' } })).statusCode).toBe(200);
+    expect(await lastUse()).toBe(new Date(t.clock.now).toISOString());
   });
 
   it('revoking the delegation stops the next exchange at once', async () => {

@@ -1,6 +1,7 @@
 import { base64url } from '../../core/bytes.ts';
 import { fail, ok, type Result } from '../../core/errors.ts';
 import { newApiKey, parseApiKey } from '../../core/nhi/apiKeyFormat.ts';
+import { lastUseIsDue } from '../../core/nhi/lastUse.ts';
 import { hashSecret, secretMatches } from '../../core/tokens.ts';
 import type { ApiKeyRow } from '../../store/ports.ts';
 import type { Deps } from '../deps.ts';
@@ -201,15 +202,16 @@ async function lookUp(deps: Deps, key: string): Promise<Lookup> {
 
 /**
  * Checks a presented key: right format and checksum, known, not revoked, not expired, its owner
- * active, and holding every scope in `require`. Records the use. Every refusal is the same
- * `api_key_rejected` to the caller (the reason is in the message for logs, never the key).
+ * active, and holding every scope in `require`. Records the use, to the minute (core/nhi/lastUse.ts).
+ * Every refusal is the same `api_key_rejected` to the caller (the reason is in the message for logs, never the key).
  */
 export async function checkApiKey(deps: Deps, key: string, options: { require?: readonly string[] } = {}): Promise<Result<ApiKeyPrincipal>> {
   const { found, state } = await lookUp(deps, key);
   if (state !== 'active' || !found) return fail('api_key_rejected', { message: `API key rejected: ${state}.` });
   const missing = (options.require ?? []).filter((s) => !found.scopes.includes(s));
   if (missing.length > 0) return fail('api_key_rejected', { message: `API key rejected: it lacks scope ${missing.join(' ')}.` });
-  await deps.store.apiKeys.recordUse(found.id, deps.clock());
+  const now = deps.clock();
+  if (lastUseIsDue(found.lastUsedAt, now)) await deps.store.apiKeys.recordUse(found.id, now);
   return ok({ id: found.id, ownerId: found.ownerId, name: found.name, scopes: found.scopes, createdAt: found.createdAt, expiresAt: found.expiresAt });
 }
 
