@@ -62,7 +62,8 @@ export async function patchGroup(deps: Deps, call: ScimCall, id: string, body: R
     if (path !== undefined && path.toLowerCase() !== 'members') return fail('scim_mutability', { message: `${path} of a group does not change.` });
     if (!Array.isArray(list)) return fail('scim_invalid_value', { message: 'members is a list of {"value": "<user id>"}.' });
     for (const m of list as { value?: unknown }[]) {
-      if (typeof m?.value !== 'string' || m.value.length > 64) return fail('scim_invalid_value', { message: 'Each member is {"value": "<user id>"}.' });
+      // eslint-disable-next-line no-control-regex
+      if (typeof m?.value !== 'string' || m.value.length > 64 || /[\u0000-\u001f\u007f]/.test(m.value)) return fail('scim_invalid_value', { message: 'Each member is {"value": "<user id>"}.' });
       userIds.push(m.value);
     }
   }
