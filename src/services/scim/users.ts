@@ -128,6 +128,14 @@ async function apply(deps: Deps, tx: Store, after: AfterCommit, call: ScimCall, 
   const status = (await tx.accounts.findById(account.id))?.status ?? account.status;
   const wanted = { username: account.username, actor: call.actor, context: call.context, reason: REASON };
   const toggle = (desired.active === false && (status === 'active' || status === 'invited')) || (desired.active === true && status === 'suspended');
+  if (toggle && desired.active === true) {
+    // Provisioning resumes what provisioning suspended. A suspension by an administrator or the
+    // operator (an incident, a lost device) is theirs to lift: the identity provider still calling
+    // the person active is not a reason to let them back in.
+    const [suspension] = await tx.audit.list({ accountId: account.id, type: 'account.suspended', limit: 1 });
+    const by = typeof suspension?.details.by === 'string' ? suspension.details.by : null;
+    if (!by?.startsWith('scim:')) return fail('account_status_conflict', { message: `${account.username} was suspended by ${by ?? 'an administrator'}, not by provisioning; only an administrator can resume it.` });
+  }
   if (toggle) {
     const toggled = await setActiveIn(deps, tx, after, desired.active === true, wanted);
     if (!toggled.ok) return toggled;
