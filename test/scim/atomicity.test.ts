@@ -2,8 +2,8 @@
  * A SCIM write is one change (RFC 7644 §3.5.2: "each operation ... is applied in sequence ... if
  * any operation fails, the entire PATCH SHALL NOT be applied"; the same holds for a PUT): its
  * account fields, SCIM attributes, status, version and audit events are committed together or not
- * at all, on SQLite and PostgreSQL. Failures are injected in the database (a trigger refusing the
- * suspension) or come from a later, invalid operation.
+ * at all, on SQLite and PostgreSQL; so is a create. Failures are injected in the database (a
+ * trigger refusing the suspension) or come from a later, invalid operation.
  */
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,15 +17,15 @@ const SCIM_JSON = 'application/scim+json';
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
 const REFUSED = 'atomic.refused';
 
-/** A trigger that fails any suspension of REFUSED: the write after the account's own fields. */
+/** A trigger that fails any suspension of a username starting with REFUSED: the write after the account's own fields. */
 async function refuseSuspensionOf(url: string, backend: string): Promise<void> {
   const db = openDatabase(url);
   try {
     if (backend === 'sqlite') {
-      await sql`create trigger refuse_suspension before update of status on accounts for each row when new.status = 'suspended' and old.username = ${sql.lit(REFUSED)} begin select raise(abort, 'injected failure'); end`.execute(db.kysely);
+      await sql`create trigger refuse_suspension before update of status on accounts for each row when new.status = 'suspended' and old.username like ${sql.lit(`${REFUSED}%`)} begin select raise(abort, 'injected failure'); end`.execute(db.kysely);
     } else {
       await sql`create function refuse_suspension() returns trigger language plpgsql as $$ begin raise exception 'injected failure'; end $$`.execute(db.kysely);
-      await sql`create trigger refuse_suspension before update on accounts for each row when (new.status = 'suspended' and old.username = ${sql.lit(REFUSED)}) execute function refuse_suspension()`.execute(db.kysely);
+      await sql`create trigger refuse_suspension before update on accounts for each row when (new.status = 'suspended' and old.username like ${sql.lit(`${REFUSED}%`)}) execute function refuse_suspension()`.execute(db.kysely);
     }
   } finally {
     await db.close();
@@ -76,6 +76,17 @@ describe.each(BACKENDS)('SCIM writes are atomic on %s', (backend) => {
     const put = await scim('PUT', `/scim/v2/Users/${id}`, { schemas: [USER], userName: REFUSED, displayName: 'After', externalId: 'ext-after', emails: [{ value: 'after@atomic.example' }], active: false });
     expect(put.statusCode).toBe(500);
     expect(await snapshot(id)).toEqual(before);
+  });
+
+  it('a create whose suspension (active false) fails in the database leaves no account, no link and no event', async () => {
+    const username = `${REFUSED}.new`;
+    const events = (await t.store.audit.list({ limit: 1000 })).length;
+    const created = await scim('POST', '/scim/v2/Users', { schemas: [USER], userName: username, externalId: 'ext-new', emails: [{ value: 'new@atomic.example' }], active: false });
+    expect(created.statusCode).toBe(500);
+    expect(await t.store.accounts.findByUsername(username)).toBeUndefined();
+    expect((await t.store.audit.list({ limit: 1000 })).length).toBe(events);
+    // Nothing half-made stands in the way of the retry (here without the failing suspension).
+    expect((await scim('POST', '/scim/v2/Users', { schemas: [USER], userName: username, externalId: 'ext-new' })).statusCode).toBe(201);
   });
 
   it('a PATCH with If-Match whose later operation is invalid changes nothing, not even the version it named', async () => {

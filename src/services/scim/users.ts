@@ -10,7 +10,7 @@ import { atomically, type AfterCommit } from '../atomically.ts';
 import type { Store } from '../../store/index.ts';
 import type { Deps } from '../deps.ts';
 import { invite, USERNAME_PATTERN } from '../invitations.ts';
-import { offboardIn, setActiveIn, suspendAccount } from '../lifecycle.ts';
+import { offboardIn, setActiveIn } from '../lifecycle.ts';
 import { mailEnrolmentLink } from './enrolmentMail.ts';
 
 /**
@@ -68,7 +68,10 @@ export async function listUsers(deps: Deps, input: { filter?: string; startIndex
   });
 }
 
-/** RFC 7644 §3.3: creates an invited account and mails its enrolment link. */
+/**
+ * RFC 7644 §3.3: creates an invited account (suspended at once if the resource says `active:
+ * false`) with its SCIM attributes, in one transaction, then mails its enrolment link.
+ */
 export async function createUser(deps: Deps, call: ScimCall, body: Record<string, unknown>): Promise<Result<RenderedUser>> {
   const desired = desiredUser(body);
   if (!desired.ok) return desired;
@@ -77,19 +80,23 @@ export async function createUser(deps: Deps, call: ScimCall, body: Record<string
   // §3.3: "If the service provider determines that the creation of the requested resource conflicts
   // with existing resources (e.g., a "User" resource with a duplicate "userName")" -> 409 uniqueness.
   if (await deps.store.accounts.findByUsername(username)) return fail('scim_uniqueness', { message: `A user ${username} exists already.` });
-  const invited = await invite(deps, { username, role: 'member', displayName: displayNameOf(desired.value), email: desired.value.email, createdBy: actorName(call.actor), onlyNew: true });
-  if (!invited.ok) return invited.code === 'username_taken' ? fail('scim_uniqueness') : fail('scim_invalid_value', { message: invited.message ?? 'The user could not be created.' });
-  const account = invited.value.account;
-  await deps.store.transaction(async (tx) => {
+  const allowed = await authorize(deps, call.actor, { fresh: true });
+  if (!allowed.ok) return allowed;
+  const created = await atomically(deps, async (tx, after): Promise<Result<string>> => {
+    // invite's own transaction is this one (store/index.ts: a transaction inside one joins it).
+    const invited = await invite({ ...deps, store: tx }, { username, role: 'member', displayName: displayNameOf(desired.value), email: desired.value.email, createdBy: actorName(call.actor), onlyNew: true });
+    if (!invited.ok) return invited.code === 'username_taken' ? fail('scim_uniqueness') : fail('scim_invalid_value', { message: invited.message ?? 'The user could not be created.' });
+    const { account } = invited.value;
     await tx.scim.save(account.id, { externalId: desired.value.externalId, givenName: desired.value.givenName, familyName: desired.value.familyName }, deps.clock());
     await tx.audit.append({ type: 'scim.user_created', outcome: 'success', accountId: account.id, context: call.context, at: deps.clock(), details: { by: actorName(call.actor), username, externalId: desired.value.externalId } });
+    after(() => mailEnrolmentLink(deps, account, invited.value, call.context));
+    if (desired.value.active === false) {
+      const suspended = await setActiveIn(deps, tx, after, false, { username, actor: call.actor, context: call.context, reason: REASON });
+      if (!suspended.ok) return suspended;
+    }
+    return ok(account.id);
   });
-  await mailEnrolmentLink(deps, account, invited.value, call.context);
-  if (desired.value.active === false) {
-    const suspended = await suspendAccount(deps, { username, actor: call.actor, context: call.context, reason: REASON });
-    if (!suspended.ok) return suspended;
-  }
-  return getUser(deps, account.id, call.base);
+  return created.ok ? getUser(deps, created.value, call.base) : created;
 }
 
 /**
