@@ -15,7 +15,7 @@ const patch = (...operations: unknown[]) => JSON.stringify({ schemas: [PATCH_OP]
 const deepJson = (levels: number) => `${'{"a":'.repeat(levels)}"x"${'}'.repeat(levels)}`;
 const q = (filter: string) => `/scim/v2/Users?filter=${encodeURIComponent(filter)}`;
 
-/** [method, url (`:id` is the target user), body, status, code]. */
+/** [method, url, body (`:id` in either is the target user), status, code]. */
 const CASES: readonly (readonly [string, string, string | undefined, number, string])[] = [
   ['POST', '/scim/v2/Users', '{"userName": ', 400, 'scim_invalid_syntax'],
   ['POST', '/scim/v2/Users', '[]', 400, 'scim_invalid_value'],
@@ -58,6 +58,7 @@ const CASES: readonly (readonly [string, string, string | undefined, number, str
   ['PATCH', '/scim/v2/Groups/member', patch({ op: 'add', path: 'members', value: [{ value: 5 }] }), 400, 'scim_invalid_value'],
   ['PATCH', '/scim/v2/Groups/member', patch({ op: 'add', path: 'members[value eq "x"]', value: [] }), 400, 'scim_mutability'],
   ['PATCH', '/scim/v2/Groups/member', patch(null), 400, 'scim_invalid_value'],
+  ['PATCH', '/scim/v2/Groups/member', patch({ op: 'add', path: 'members', value: Array.from({ length: 1001 }, () => ({ value: ':id' })) }), 400, 'scim_invalid_value'],
 ];
 
 describe.each(BACKENDS)('malformed SCIM input on %s', (backend) => {
@@ -85,7 +86,7 @@ describe.each(BACKENDS)('malformed SCIM input on %s', (backend) => {
     const answers: string[] = [];
     const wanted: string[] = [];
     for (const [method, url, body, status, code] of CASES) {
-      const r = await send(method, url.replace(':id', id), body);
+      const r = await send(method, url.replace(':id', id), body?.replaceAll(':id', id));
       const label = `${method} ${url.slice(0, 60)} ${body?.slice(0, 80) ?? ''}`;
       answers.push(`${label} → ${r.statusCode} ${r.statusCode < 500 ? (r.json() as { keyboundError?: string }).keyboundError : r.body.slice(0, 80)}`);
       wanted.push(`${label} → ${status} ${code}`);

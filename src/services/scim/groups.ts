@@ -65,6 +65,8 @@ export async function patchGroup(deps: Deps, call: ScimCall, id: string, body: R
       // eslint-disable-next-line no-control-regex
       if (typeof m?.value !== 'string' || m.value.length > 64 || /[\u0000-\u001f\u007f]/.test(m.value)) return fail('scim_invalid_value', { message: 'Each member is {"value": "<user id>"}.' });
       userIds.push(m.value);
+      // One request moves at most as many members as a group shows (its work is one transaction).
+      if (userIds.length > MAX_MEMBERS) return fail('scim_invalid_value', { message: `One PATCH adds at most ${MAX_MEMBERS} members.` });
     }
   }
   // One change (RFC 7644 §3.5.2): every member moves, or none does (services/atomically.ts).
