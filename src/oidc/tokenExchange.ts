@@ -43,6 +43,7 @@ interface Params {
   subject_token?: string;
   subject_token_type?: string;
   actor_token?: string;
+  actor_token_type?: string;
   requested_token_type?: string;
   audience?: string;
 }
@@ -61,6 +62,8 @@ export function registerTokenExchange(provider: Provider, deps: Deps, jwks: { ke
     if (params.subject_token_type !== ACCESS_TOKEN_TYPE) throw new errors.InvalidRequest(`subject_token_type must be ${ACCESS_TOKEN_TYPE}`);
     // The agent is the authenticated client; an actor token would only repeat (or contradict) that.
     if (params.actor_token !== undefined) throw new errors.InvalidRequest('actor_token is not accepted: the authenticated client is the actor');
+    // RFC 8693 §2.1: actor_token_type "MUST NOT be included otherwise".
+    if (params.actor_token_type !== undefined) throw new errors.InvalidRequest('actor_token_type is sent only with an actor_token, which is not accepted');
     if (params.requested_token_type !== undefined && params.requested_token_type !== ACCESS_TOKEN_TYPE && params.requested_token_type !== JWT_TOKEN_TYPE) {
       throw new errors.InvalidRequest(`requested_token_type must be ${ACCESS_TOKEN_TYPE}`);
     }
@@ -151,13 +154,20 @@ async function signInLive(deps: Deps, accountId: string, clientId: string, authT
   return false;
 }
 
-/** RFC 8693 §2.1 `resource`: one API of this server the agent is allowed; without it, the subject token's audience if the agent is allowed it. */
+/**
+ * RFC 8693 §2.1 `resource` (or `audience`): one API of this server the agent is allowed and the
+ * subject token is for; without it, the subject token's audience if the agent is allowed it. An
+ * exchange narrows what the person's token allows and never moves it to another API: the scopes
+ * the person's token holds are held at its own audience only.
+ */
 function pickResource(deps: Deps, client: object, params: Params & { resource?: string | string[] }, subjectAud: readonly string[]): string {
   const allowed = clientPolicy(client).resources.filter((r) => deps.config.oidc.resources.includes(r));
+  if (params.resource !== undefined && params.audience !== undefined && params.resource !== params.audience) throw new errors.InvalidTarget('resource and audience name different APIs');
   const asked = params.resource ?? params.audience;
   if (Array.isArray(asked)) throw new errors.InvalidTarget('only a single resource indicator value is supported for this grant type');
   if (asked !== undefined) {
     if (!allowed.includes(asked)) throw new errors.InvalidTarget(`${asked} is not a resource this agent may have tokens for`);
+    if (!subjectAud.includes(asked)) throw new errors.InvalidTarget(`the subject token is not for ${asked}: an exchanged token is for the API the person's token is for`);
     return asked;
   }
   const fallback = subjectAud.find((a) => allowed.includes(a));

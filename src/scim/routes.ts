@@ -60,7 +60,8 @@ interface ScimOnlyRoute extends Declared {
  */
 export type ScimRoute = OpenRoute | ScimOnlyRoute;
 
-const ID = { type: 'object', properties: { id: { type: 'string', minLength: 1, maxLength: 64 } }, required: ['id'] } as const;
+/** Ids are account ids (UUIDs) and role names: printable, never a control character (PostgreSQL refuses NUL in text). */
+const ID = { type: 'object', properties: { id: { type: 'string', minLength: 1, maxLength: 64, pattern: '^[^\\u0000-\\u001f\\u007f]+$' } }, required: ['id'] } as const;
 const INTEGER = { type: 'string', pattern: '^-?[0-9]{1,9}$' } as const;
 const LIST_QUERY = { type: 'object', properties: { filter: { type: 'string', maxLength: 1000 }, startIndex: INTEGER, count: INTEGER, attributes: { type: 'string', maxLength: 1000 }, excludedAttributes: { type: 'string', maxLength: 1000 } } } as const;
 const TEXT = (max: number) => ({ type: ['string', 'null'], maxLength: max });
@@ -163,6 +164,8 @@ export async function registerScimRoutes(app: FastifyInstance, deps: Deps, holde
       scope.setErrorHandler(async (error: FastifyError, request, reply) => {
         const status = error.statusCode ?? 500;
         if (status >= 400 && status < 500) {
+          // RFC 7644 §3.12: a filter too long to parse is an invalid filter.
+          if (error.validation && error.validationContext === 'querystring' && error.validation.some((v) => v.instancePath === '/filter')) return sendScimFailure(reply, { code: 'scim_invalid_filter', message: `Invalid request: ${error.message}.` });
           if (error.validation) return sendScimFailure(reply, { code: 'scim_invalid_value', message: `Invalid request: ${error.message}.` });
           if (status === 413) return sendScimFailure(reply, { code: 'request_too_large' });
           if (status === 415) return sendScimFailure(reply, { code: 'unsupported_media_type', message: `Send the body as ${BODY_TYPES.join(' or ')}.` });

@@ -6,6 +6,8 @@ import { actorName, authorize, type Actor } from './adminAccess.ts';
 import { notifyHolder } from './codes/notify.ts';
 import { viewOf } from './approvals.ts';
 import type { Deps } from './deps.ts';
+import { atomically, type AfterCommit } from './atomically.ts';
+import type { Store } from '../store/index.ts';
 import { MAX_DISPLAY_NAME, MAX_EMAIL } from './invitations.ts';
 import { lockedAccount, normaliseUsername } from './lifecycle.ts';
 import { summarisePasskey, type PasskeySummary } from './passkeys/management.ts';
@@ -170,6 +172,14 @@ export interface AccountChanges {
 export async function updateAccount(deps: Deps, input: { actor: Actor; username: string; changes: AccountChanges; context: RequestContext }): Promise<Result<Account>> {
   const allowed = await authorize(deps, input.actor, { fresh: true });
   if (!allowed.ok) return allowed;
+  return atomically(deps, (tx, after) => updateAccountIn(deps, tx, after, input));
+}
+
+/**
+ * `updateAccount` as a step of a larger change, in the caller's transaction (services/atomically.ts),
+ * its notices deferred to `after`. The caller has admitted the actor (`authorize`).
+ */
+export async function updateAccountIn(deps: Deps, tx: Store, after: AfterCommit, input: { actor: Actor; username: string; changes: AccountChanges; context: RequestContext }): Promise<Result<Account>> {
   const email = input.changes.email === undefined ? undefined : input.changes.email === null || input.changes.email.trim() === '' ? null : input.changes.email.trim();
   const displayName = input.changes.displayName?.trim();
   if (email === undefined && displayName === undefined) return fail('invalid_request', { message: 'Give an email address, a display name, or both.' });
@@ -179,37 +189,33 @@ export async function updateAccount(deps: Deps, input: { actor: Actor; username:
   }
   const by = actorName(input.actor);
   const at = deps.clock();
-  const result = await deps.store.transaction(async (tx): Promise<Result<{ before: Account; after: Account; fields: string[] }>> => {
-    const found = await lockedAccount(tx, input.username);
-    if (!found.ok) return found;
-    const before = found.value;
-    if (before.status === 'offboarded') return fail('account_status_conflict', { message: `Account ${before.username} is offboarded; its details no longer change.` });
-    const changes: Record<string, { from: string | null; to: string | null }> = {};
-    if (email !== undefined && email !== before.email) changes.email = { from: before.email, to: email };
-    if (displayName !== undefined && displayName !== before.displayName) changes.displayName = { from: before.displayName, to: displayName };
-    const fields = Object.keys(changes);
-    if (fields.length === 0) return ok({ before, after: before, fields });
-    await tx.accounts.update(before.id, { ...(changes.email ? { email } : {}), ...(changes.displayName ? { displayName: displayName! } : {}) }, at);
-    // CAEP 1.0 §3.2: `name` and `email` are claims of Keybound's ID tokens and userinfo (oidc/account.ts);
-    // each receiver is told only the claims its client may have (`profile`, `email` scopes).
-    await queueSecurityEvent(deps, tx, {
-      accountId: before.id,
-      type: SSF_EVENTS.tokenClaimsChange,
-      event: (scopes) => {
-        const claims = { ...(changes.email && scopes.includes('email') ? { email } : {}), ...(changes.displayName && scopes.includes('profile') ? { name: displayName } : {}) };
-        return Object.keys(claims).length > 0 ? { claims, initiating_entity: 'admin' } : null;
-      },
-      at,
-    });
-    await tx.audit.append({ type: 'account.updated', outcome: 'success', accountId: before.id, context: input.context, at, details: { by, username: before.username, changes } });
-    return ok({ before, after: { ...before, ...(changes.email ? { email: email! } : {}), ...(changes.displayName ? { displayName: displayName! } : {}) }, fields });
+  const found = await lockedAccount(tx, input.username);
+  if (!found.ok) return found;
+  const before = found.value;
+  if (before.status === 'offboarded') return fail('account_status_conflict', { message: `Account ${before.username} is offboarded; its details no longer change.` });
+  const changes: Record<string, { from: string | null; to: string | null }> = {};
+  if (email !== undefined && email !== before.email) changes.email = { from: before.email, to: email };
+  if (displayName !== undefined && displayName !== before.displayName) changes.displayName = { from: before.displayName, to: displayName };
+  const fields = Object.keys(changes);
+  if (fields.length === 0) return ok(before);
+  await tx.accounts.update(before.id, { ...(changes.email ? { email } : {}), ...(changes.displayName ? { displayName: displayName! } : {}) }, at);
+  // CAEP 1.0 §3.2: `name` and `email` are claims of Keybound's ID tokens and userinfo (oidc/account.ts);
+  // each receiver is told only the claims its client may have (`profile`, `email` scopes).
+  await queueSecurityEvent(deps, tx, {
+    accountId: before.id,
+    type: SSF_EVENTS.tokenClaimsChange,
+    event: (scopes) => {
+      const claims = { ...(changes.email && scopes.includes('email') ? { email } : {}), ...(changes.displayName && scopes.includes('profile') ? { name: displayName } : {}) };
+      return Object.keys(claims).length > 0 ? { claims, initiating_entity: 'admin' } : null;
+    },
+    at,
   });
-  if (!result.ok) return result;
-  const { before, after, fields } = result.value;
-  if (fields.length > 0) {
-    const names = fields.map((f) => (f === 'displayName' ? 'display name' : 'email address'));
+  await tx.audit.append({ type: 'account.updated', outcome: 'success', accountId: before.id, context: input.context, at, details: { by, username: before.username, changes } });
+  const updated = { ...before, ...(changes.email ? { email: email! } : {}), ...(changes.displayName ? { displayName: displayName! } : {}) };
+  const names = fields.map((f) => (f === 'displayName' ? 'display name' : 'email address'));
+  after(async () => {
     await notifyHolder(deps, before, { kind: 'account_updated', fields: names }, input.context);
-    if (after.email && after.email !== before.email) await notifyHolder(deps, after, { kind: 'account_updated', fields: names }, input.context);
-  }
-  return ok(after);
+    if (updated.email && updated.email !== before.email) await notifyHolder(deps, updated, { kind: 'account_updated', fields: names }, input.context);
+  });
+  return ok(updated);
 }

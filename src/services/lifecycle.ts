@@ -4,8 +4,9 @@ import type { Account, AccountStatus, RequestContext } from '../core/model.ts';
 import type { Store } from '../store/index.ts';
 import { actorAccountId, actorName, authorize, type Actor } from './adminAccess.ts';
 import { notifyHolder, type AccountNotice } from './codes/notify.ts';
-import { boundChannels, type Channels } from './devices/announce.ts';
+import { boundChannels } from './devices/announce.ts';
 import type { Deps } from './deps.ts';
+import { atomically, type AfterCommit } from './atomically.ts';
 import { endAccountGrants } from './grants.ts';
 import { endSessions, type AdminSessionEndReason } from './sessions.ts';
 import { cascadeToMachines } from './nhi/cascade.ts';
@@ -190,50 +191,62 @@ const WHY_NOT: Record<Transition['event'], (account: Account) => string> = {
 async function transition(deps: Deps, t: Transition, input: ChangeInput): Promise<Result<LifecycleChange>> {
   const allowed = await authorize(deps, input.actor, { fresh: true });
   if (!allowed.ok) return allowed;
+  return atomically(deps, (tx, after) => transitionIn(deps, tx, after, t, input));
+}
+
+/** A transition in the caller's transaction (services/atomically.ts), its log line and notice deferred to `after`. */
+async function transitionIn(deps: Deps, tx: Store, after: AfterCommit, t: Transition, input: ChangeInput): Promise<Result<LifecycleChange>> {
   const reason = checkReason(input.reason);
   if (!reason.ok) return reason;
   const by = actorName(input.actor);
   const at = deps.clock();
   const { oidc } = deps.config;
-  let channels: Channels = { email: [], sms: [] };
-  const result = await deps.store.transaction(async (tx): Promise<Result<LifecycleChange>> => {
-    const found = await lockedAccount(tx, input.username);
-    if (!found.ok) return found;
-    const account = found.value;
-    if (account.id === actorAccountId(input.actor) && t.event !== 'account.resumed') {
-      return fail('account_status_conflict', { message: 'An administrator cannot suspend or offboard their own account; ask another administrator.' });
-    }
-    if (!t.from.includes(account.status)) return fail('account_status_conflict', { message: WHY_NOT[t.event](account) });
-    const to = await t.to(tx, account);
-    // Read before the cascade: offboarding disables the factors the notice goes to.
-    channels = await boundChannels(tx, account);
-    await tx.accounts.setStatus(account.id, to, at);
-    const txn = newTxn(deps);
-    for (const type of t.signals) await queueSecurityEvent(deps, tx, { accountId: account.id, type, event: {}, at, txn });
-    const revoked = t.cascade ? await revokeAccountAccess(deps, tx, account, { ...t.cascade, by, context: input.context, at }) : NOTHING;
-    // A disabled workload's JWT access tokens live out their own lifetime (up to 900 s, nhi/workloads.ts).
-    const machineTtlS = revoked.workloads > 0 && revoked.machinesTransferredTo === null ? Math.max(0, ...(await tx.workloads.list({ ownerId: account.id })).map((w) => w.tokenTtlS)) : 0;
-    await tx.audit.append({
-      type: t.event,
-      outcome: 'success',
-      reason: reason.value,
-      accountId: account.id,
-      context: input.context,
-      at,
-      details: { by, username: account.username, from: account.status, to, reason: reason.value, ...(t.cascade ? { revoked } : {}) },
-    });
-    return ok({
-      account: { ...account, status: to },
-      from: account.status,
-      revoked,
-      selfContained: { accessTokensValidUntil: at + Math.max(oidc.accessTokenTtlS, machineTtlS) * 1000, idTokensValidUntil: at + oidc.idTokenTtlS * 1000 },
-    });
+  const found = await lockedAccount(tx, input.username);
+  if (!found.ok) return found;
+  const account = found.value;
+  if (account.id === actorAccountId(input.actor) && t.event !== 'account.resumed') {
+    return fail('account_status_conflict', { message: 'An administrator cannot suspend or offboard their own account; ask another administrator.' });
+  }
+  if (!t.from.includes(account.status)) return fail('account_status_conflict', { message: WHY_NOT[t.event](account) });
+  const to = await t.to(tx, account);
+  // Read before the cascade: offboarding disables the factors the notice goes to.
+  const channels = await boundChannels(tx, account);
+  await tx.accounts.setStatus(account.id, to, at);
+  const txn = newTxn(deps);
+  for (const type of t.signals) await queueSecurityEvent(deps, tx, { accountId: account.id, type, event: {}, at, txn });
+  const revoked = t.cascade ? await revokeAccountAccess(deps, tx, account, { ...t.cascade, by, context: input.context, at }) : NOTHING;
+  // A disabled workload's JWT access tokens live out their own lifetime (up to 900 s, nhi/workloads.ts).
+  const machineTtlS = revoked.workloads > 0 && revoked.machinesTransferredTo === null ? Math.max(0, ...(await tx.workloads.list({ ownerId: account.id })).map((w) => w.tokenTtlS)) : 0;
+  await tx.audit.append({
+    type: t.event,
+    outcome: 'success',
+    reason: reason.value,
+    accountId: account.id,
+    context: input.context,
+    at,
+    details: { by, username: account.username, from: account.status, to, reason: reason.value, ...(t.cascade ? { revoked } : {}) },
   });
-  if (!result.ok) return result;
-  const { account, from, revoked } = result.value;
-  deps.log.warn({ event: t.event, account: account.id, username: account.username, from, to: account.status, by, revoked }, `security event: ${t.event}`);
-  await notifyHolder(deps, account, t.notice(reason.value), input.context, channels);
-  return result;
+  const changed = { ...account, status: to };
+  after(async () => {
+    deps.log.warn({ event: t.event, account: account.id, username: account.username, from: account.status, to, by, revoked }, `security event: ${t.event}`);
+    await notifyHolder(deps, changed, t.notice(reason.value), input.context, channels);
+  });
+  return ok({
+    account: changed,
+    from: account.status,
+    revoked,
+    selfContained: { accessTokensValidUntil: at + Math.max(oidc.accessTokenTtlS, machineTtlS) * 1000, idTokensValidUntil: at + oidc.idTokenTtlS * 1000 },
+  });
+}
+
+/** Suspends (`active: false`) or resumes (`active: true`) as a step of a larger change in the caller's transaction; the caller has admitted the actor. */
+export function setActiveIn(deps: Deps, tx: Store, after: AfterCommit, active: boolean, input: ChangeInput): Promise<Result<LifecycleChange>> {
+  return transitionIn(deps, tx, after, active ? RESUME : SUSPEND, input);
+}
+
+/** Offboards as a step of a larger change in the caller's transaction; the caller has admitted the actor. */
+export function offboardIn(deps: Deps, tx: Store, after: AfterCommit, input: ChangeInput): Promise<Result<LifecycleChange>> {
+  return transitionIn(deps, tx, after, OFFBOARD, input);
 }
 
 /**

@@ -6,6 +6,7 @@ import { actorAccountId, actorName, authorize, CLI_ACTOR, type Actor } from './a
 import { approvalEvent, approveInTx, auditRefusedApproval, describeApproval, findApproval, mayApprove, type DescribedApproval } from './approvals.ts';
 import { notifyHolder } from './codes/notify.ts';
 import type { Deps } from './deps.ts';
+import { atomically, type AfterCommit } from './atomically.ts';
 import { announceToHolder } from './devices/announce.ts';
 import { lockedAccount } from './lifecycle.ts';
 import { guardPathChange } from './paths/guard.ts';
@@ -54,46 +55,57 @@ export async function changeRole(
   const actor = input.actor ?? CLI_ACTOR;
   const allowed = await authorize(deps, actor, { fresh: true });
   if (!allowed.ok) return allowed;
+  return atomically(deps, (tx, after) => changeRoleIn(deps, tx, after, { ...input, actor }));
+}
+
+/**
+ * `changeRole` as a step of a larger change (a SCIM group's new members), in the caller's
+ * transaction (services/atomically.ts), its log line and notices deferred to `after`. The caller
+ * has admitted the actor.
+ */
+export async function changeRoleIn(
+  deps: Deps,
+  tx: Store,
+  after: AfterCommit,
+  input: { username: string; role: Role; actor: Actor; context?: RequestContext | null },
+): Promise<Result<RoleChange>> {
+  const { actor } = input;
   const by = actorName(actor);
   const context = input.context ?? null;
   const now = deps.clock();
-  // The policy guard (docs/paths.md), before the transaction (it reads through the store): the
-  // account must meet the new role's effective level. Its factors cannot change meanwhile without
-  // a fresh sign-in of the holder, and each such change passes the guard itself.
-  const target = await deps.store.accounts.findByUsername(input.username);
-  if (target && target.status !== 'offboarded' && target.role !== input.role) {
-    const weakens = await guardPathChange(deps, target, { kind: 'role', role: input.role });
-    if (weakens) return weakens;
+  const found = await lockedAccount(tx, input.username);
+  if (!found.ok) return found;
+  const account = found.value;
+  if (account.status === 'offboarded') return fail('account_status_conflict', { message: `Account ${account.username} is offboarded; its role cannot change.` });
+  if (account.role === input.role) return ok({ kind: 'changed', account, from: account.role });
+  if (account.id === actorAccountId(actor)) return fail('account_status_conflict', { message: 'An administrator cannot change their own role; ask another administrator.' });
+  // The policy guard (docs/paths.md), read in this transaction with the account held: the account
+  // must meet the new role's effective level.
+  const weakens = await guardPathChange({ ...deps, store: tx }, account, { kind: 'role', role: input.role });
+  if (weakens) return weakens;
+  // A SCIM client never raises to admin by itself either (src/scim refuses it before this).
+  if ((actor.kind === 'admin' || actor.kind === 'scim') && input.role === 'admin') {
+    const approval = await requestRaise(tx, account, by, actorAccountId(actor), context, now);
+    after(async () => {
+      deps.log.warn({ event: approvalEvent('role', 'requested'), account: account.id, approval: approval.id, requestedBy: by }, 'security event: raising an account to admin awaits a second administrator');
+      await announceToHolder(deps, account, {
+        kind: 'role_raise_requested',
+        subject: 'A request to make you an administrator',
+        text: `${by} asked to raise your account's role from ${account.role} to admin. It takes effect only when a second administrator approves it.\n\nIf you did not expect this, tell your administrator.`,
+        short: `${by} asked to make you an administrator; a second administrator must approve.`,
+      }, context);
+    });
+    return ok({ kind: 'pending', account, approval });
   }
-  const result = await deps.store.transaction(async (tx): Promise<Result<RoleChange>> => {
-    const found = await lockedAccount(tx, input.username);
-    if (!found.ok) return found;
-    const account = found.value;
-    if (account.status === 'offboarded') return fail('account_status_conflict', { message: `Account ${account.username} is offboarded; its role cannot change.` });
-    if (account.role === input.role) return ok({ kind: 'changed', account, from: account.role });
-    if (account.id === actorAccountId(actor)) return fail('account_status_conflict', { message: 'An administrator cannot change their own role; ask another administrator.' });
-    // A SCIM client never raises to admin by itself either (src/scim refuses it before this).
-    if ((actor.kind === 'admin' || actor.kind === 'scim') && input.role === 'admin') return ok({ kind: 'pending', account, approval: await requestRaise(tx, account, by, actorAccountId(actor), context, now) });
-    await tx.accounts.setRole(account.id, input.role, now);
-    await queueRoleLevelChange(deps, tx, { accountId: account.id, from: account.role, to: input.role, at: now });
-    await tx.audit.append({ type: 'account.role_changed', outcome: 'success', accountId: account.id, context, at: now, details: { username: account.username, from: account.role, to: input.role, by } });
-    return ok({ kind: 'changed', account: { ...account, role: input.role }, from: account.role });
+  await tx.accounts.setRole(account.id, input.role, now);
+  await queueRoleLevelChange(deps, tx, { accountId: account.id, from: account.role, to: input.role, at: now });
+  await tx.audit.append({ type: 'account.role_changed', outcome: 'success', accountId: account.id, context, at: now, details: { username: account.username, from: account.role, to: input.role, by } });
+  const changed = { ...account, role: input.role };
+  after(async () => {
+    deps.log.warn({ event: 'account.role_changed', account: account.id, username: account.username, from: account.role, to: input.role, by }, 'security event: an account\'s role changed');
+    await notifyHolder(deps, changed, { kind: 'role_changed', from: account.role, to: input.role }, context);
   });
-  if (!result.ok) return result;
-  const change = result.value;
-  if (change.kind === 'pending') {
-    deps.log.warn({ event: approvalEvent('role', 'requested'), account: change.account.id, approval: change.approval.id, requestedBy: by }, 'security event: raising an account to admin awaits a second administrator');
-    await announceToHolder(deps, change.account, {
-      kind: 'role_raise_requested',
-      subject: 'A request to make you an administrator',
-      text: `${by} asked to raise your account's role from ${change.account.role} to admin. It takes effect only when a second administrator approves it.\n\nIf you did not expect this, tell your administrator.`,
-      short: `${by} asked to make you an administrator; a second administrator must approve.`,
-    }, context);
-  } else if (change.from !== input.role) {
-    deps.log.warn({ event: 'account.role_changed', account: change.account.id, username: change.account.username, from: change.from, to: input.role, by }, 'security event: an account\'s role changed');
-    await notifyHolder(deps, change.account, { kind: 'role_changed', from: change.from, to: input.role }, context);
-  }
-  return result;
+  return ok({ kind: 'changed', account: changed, from: account.role });
 }
 
 async function requestRaise(tx: Store, account: Account, by: string, requesterId: string | null, context: RequestContext | null, at: number): Promise<Approval> {

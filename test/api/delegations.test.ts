@@ -20,6 +20,8 @@ import { clientAuth, clientCredentials, form, machineKey, type MachineKey } from
 import { authorize, INJECT_REDIRECT, registerTestClient, tokenRequest } from '../helpers/oidcInject.ts';
 
 const RESOURCE = 'https://api.example.test/';
+/** A second API the agents of some tests may also have tokens for. */
+const OTHER_RESOURCE = 'https://other.example.test/';
 const API_URL = 'https://api.example.test/reports';
 const EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
 const ACCESS_TOKEN = 'urn:ietf:params:oauth:token-type:access_token';
@@ -59,15 +61,16 @@ describe.each(BACKENDS)('delegation and token exchange on %s', (backend) => {
     expect(answer.statusCode, answer.body).toBe(200);
     return (answer.json() as { access_token: string }).access_token;
   };
-  const exchange = async (subject: string, options: { client?: string; key?: MachineKey; dpop?: boolean; extra?: Record<string, string> } = {}) => {
+  const exchange = async (subject: string, options: { client?: string; key?: MachineKey; dpop?: boolean | string; extra?: Record<string, string> } = {}) => {
     const body = { grant_type: EXCHANGE, subject_token: subject, subject_token_type: ACCESS_TOKEN, ...options.extra, ...(await clientAuth(t, options.client ?? agentId, (options.key ?? agentKey).privateKey)) };
-    return form(t, '/oidc/token', body, options.dpop === false ? {} : { dpop: await proof(dpop, 'POST', `${t.config.oidc.issuer}/token`) });
+    if (options.dpop === false) return form(t, '/oidc/token', body, {});
+    return form(t, '/oidc/token', body, { dpop: typeof options.dpop === 'string' ? options.dpop : await proof(dpop, 'POST', `${t.config.oidc.issuer}/token`) });
   };
   const delegate = (cookie: string, body: Record<string, unknown>) => t.post('/api/v1/delegations', body, cookie);
   const del = (url: string, cookie: string) => t.app.inject({ method: 'DELETE', url, headers: { origin: ORIGIN, cookie } });
 
   beforeAll(async () => {
-    t = await startTestApp({ backend, clock: new ManualClock(Date.now()), env: { KEYBOUND_OIDC_RESOURCES: RESOURCE, KEYBOUND_OIDC_RESOURCE_SCOPES: 'read,write,admin' } });
+    t = await startTestApp({ backend, clock: new ManualClock(Date.now()), env: { KEYBOUND_OIDC_RESOURCES: `${RESOURCE},${OTHER_RESOURCE}`, KEYBOUND_OIDC_RESOURCE_SCOPES: 'read,write,admin' } });
     await enrol(t, 'olive');
     appId = await registerTestClient(t);
     agentKey = await machineKey();
@@ -240,6 +243,53 @@ describe.each(BACKENDS)('delegation and token exchange on %s', (backend) => {
     expect((await exchange(subject)).json().error).toBe('invalid_grant');
   });
 
+  it('the exchanged token is for the API the person\'s token is for: another resource the agent is allowed is invalid_target', async () => {
+    const wideKey = await machineKey();
+    const wide = await makeAgent({ name: 'Wide agent', jwks: wideKey.jwks, audiences: [RESOURCE, OTHER_RESOURCE] });
+    const { cookie } = await enrol(t, 'wren');
+    expect((await delegate(cookie, { clientId: wide, scopes: ['read'], expiresIn: DAY_S })).statusCode).toBe(201);
+    const subject = await personToken(cookie);
+    expect(decodeJwt(subject).aud).toBe(RESOURCE);
+    const same = await exchange(subject, { client: wide, key: wideKey });
+    expect(same.statusCode, same.body).toBe(200);
+    expect(decodeJwt(same.json().access_token).aud).toBe(RESOURCE);
+    for (const extra of [{ resource: OTHER_RESOURCE }, { audience: OTHER_RESOURCE }, { resource: RESOURCE, audience: OTHER_RESOURCE }] as Record<string, string>[]) {
+      const other = await exchange(subject, { client: wide, key: wideKey, extra });
+      expect(other.statusCode, JSON.stringify(extra)).toBe(400);
+      expect(other.json().error).toBe('invalid_target');
+    }
+  });
+
+  it('RFC 8693 parameters: actor_token_type alone and an unknown requested_token_type are invalid_request', async () => {
+    const { cookie } = await enrol(t, 'yuki');
+    expect((await delegate(cookie, { clientId: agentId, scopes: ['read'], expiresIn: DAY_S })).statusCode).toBe(201);
+    const subject = await personToken(cookie);
+    // §2.1: actor_token_type "MUST NOT be included" without actor_token.
+    const typeOnly = await exchange(subject, { extra: { actor_token_type: ACCESS_TOKEN } });
+    expect(typeOnly.statusCode).toBe(400);
+    expect(typeOnly.json().error).toBe('invalid_request');
+    const wanted = await exchange(subject, { extra: { requested_token_type: 'urn:ietf:params:oauth:token-type:refresh_token' } });
+    expect(wanted.json().error).toBe('invalid_request');
+    expect((await exchange(subject, { extra: { requested_token_type: ACCESS_TOKEN } })).statusCode).toBe(200);
+  });
+
+  it('a DPoP proof is used once; an agent allowed longer tokens still gets at most 300 s', async () => {
+    const { cookie } = await enrol(t, 'zane');
+    const longKey = await machineKey();
+    const long = await makeAgent({ name: 'Long agent', jwks: longKey.jwks, ttlS: 900 });
+    for (const client of [agentId, long]) expect((await delegate(cookie, { clientId: client, scopes: ['read'], expiresIn: DAY_S })).statusCode).toBe(201);
+    const subject = await personToken(cookie);
+    const once = await proof(dpop, 'POST', `${t.config.oidc.issuer}/token`);
+    expect((await exchange(subject, { dpop: once })).statusCode).toBe(200);
+    const replayed = await exchange(subject, { dpop: once });
+    expect(replayed.statusCode).toBe(400);
+    expect(replayed.json().error).toMatch(/^invalid_(grant|dpop_proof)$/);
+    const capped = await exchange(subject, { client: long, key: longKey });
+    expect(capped.statusCode, capped.body).toBe(200);
+    const claims = decodeJwt(capped.json().access_token);
+    expect(claims.exp! - claims.iat!).toBeLessThanOrEqual(300);
+  });
+
   it('a session that is not fresh cannot grant; an expired delegation is not live', async () => {
     const { cookie } = await enrol(t, 'vic');
     expect((await delegate(cookie, { clientId: agentId, scopes: ['read'], expiresIn: 120 })).statusCode).toBe(201);
@@ -249,5 +299,19 @@ describe.each(BACKENDS)('delegation and token exchange on %s', (backend) => {
     expect(stale.json().error).toBe('fresh_auth_required');
     const listed = (await t.get('/api/v1/delegations', cookie)).json().delegations as { status: string }[];
     expect(listed.map((d) => d.status)).toEqual(['expired']);
+  });
+
+  it('an expired subject token is invalid_grant, though the sign-in behind it is still live', async () => {
+    // The provider stamps tokens with the real time; the exchange checks them against the server's clock.
+    t.clock.now = Date.now();
+    const { cookie } = await enrol(t, 'xena');
+    expect((await delegate(cookie, { clientId: agentId, scopes: ['read'], expiresIn: DAY_S })).statusCode).toBe(201);
+    const subject = await personToken(cookie);
+    expect((await exchange(subject)).statusCode).toBe(200);
+    t.clock.advance((decodeJwt(subject).exp! - decodeJwt(subject).iat! + 1) * 1000);
+    expect((await t.get('/api/v1/session', cookie)).statusCode).toBe(200);
+    const expired = await exchange(subject);
+    expect(expired.statusCode).toBe(400);
+    expect(expired.json().error).toBe('invalid_grant');
   });
 });

@@ -15,7 +15,7 @@ import { offboardAccount, revokeSessions, suspendAccount } from '../../src/servi
 import { checkApiKey, createApiKey } from '../../src/services/nhi/apiKeys.ts';
 import { createWorkload, disableWorkload, enableWorkload, listWorkloads, rotateWorkloadKeys, showWorkload, transferWorkload, type WorkloadInput } from '../../src/services/nhi/workloads.ts';
 import type { Deps } from '../../src/services/deps.ts';
-import { enrol, ManualClock, startSecondInstance, startTestApp, type TestApp } from '../helpers/app.ts';
+import { enrol, ManualClock, secondInstance, startTestApp, type TestApp } from '../helpers/app.ts';
 import { BACKENDS } from '../helpers/db.ts';
 import { clientCredentials, machineKey, type MachineKey } from '../helpers/machines.ts';
 
@@ -98,7 +98,7 @@ describe.each(BACKENDS)('workloads on %s', (backend) => {
 
   it('another instance that has served the workload refuses it at its next request after a disable or a rotation made elsewhere', async () => {
     // The provider keeps parsed clients per process (oidc/providerClients.ts); every request still reads the row.
-    const other = await startSecondInstance(t);
+    const other = await secondInstance(t);
     try {
       const w = await create();
       const there = (signer = key) => clientCredentials(other, w.client_id, signer.privateKey, { resource: RESOURCE, scope: 'read' });

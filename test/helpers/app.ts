@@ -30,6 +30,8 @@ export interface TestApp {
   readonly config: Config;
   readonly clock: ManualClock;
   readonly database: TestDatabase;
+  /** The settings the app was started with (what `secondInstance` starts from). */
+  readonly env: Readonly<Record<string, string>>;
   /** POSTs JSON from the allowed origin, with an optional cookie. */
   post(url: string, body: unknown, cookie?: string): Promise<LightMyRequestResponse>;
   get(url: string, cookie?: string): Promise<LightMyRequestResponse>;
@@ -45,7 +47,8 @@ const TEST_LOG_LEVEL = process.env.KEYBOUND_TEST_LOG_LEVEL ?? 'error';
 
 export async function startTestApp(options: { backend?: Backend; env?: Record<string, string>; clock?: ManualClock } = {}): Promise<TestApp> {
   const database = await freshDatabase(options.backend ?? 'sqlite');
-  const config = loadConfig({ KEYBOUND_DATABASE_URL: database.url, KEYBOUND_RATE_LIMIT_CEREMONY: '0', KEYBOUND_RATE_LIMIT_OIDC_AUTH: '0', KEYBOUND_DATA_KEYS: TEST_DATA_KEYS, KEYBOUND_LOG_LEVEL: TEST_LOG_LEVEL, ...options.env });
+  const env = { KEYBOUND_DATABASE_URL: database.url, KEYBOUND_RATE_LIMIT_CEREMONY: '0', KEYBOUND_RATE_LIMIT_OIDC_AUTH: '0', KEYBOUND_DATA_KEYS: TEST_DATA_KEYS, KEYBOUND_LOG_LEVEL: TEST_LOG_LEVEL, ...options.env };
+  const config = loadConfig(env);
   const { db, store } = await openStore(config);
   const clock = options.clock ?? new ManualClock();
   const deps = await createDeps({ config, store, clock: clock.read, metrics: createMetrics({ processMetrics: false }) });
@@ -58,6 +61,7 @@ export async function startTestApp(options: { backend?: Backend; env?: Record<st
     config,
     clock,
     database,
+    env,
     ...requestsTo(app),
     close: async () => {
       await app.close();
@@ -73,28 +77,6 @@ function requestsTo(app: TestApp['app']): Pick<TestApp, 'post' | 'get'> {
     post: (url, body, cookie) =>
       app.inject({ method: 'POST', url, payload: body as object, headers: { origin: ORIGIN, 'content-type': 'application/json', ...(cookie ? { cookie } : {}) } }),
     get: (url, cookie) => app.inject({ method: 'GET', url, headers: cookie ? { cookie } : {} }),
-  };
-}
-
-/**
- * Another instance of the same installation: its own process-local state (caches, the provider's
- * clients), the same database, configuration and clock. Closing it leaves the database alone.
- */
-export async function startSecondInstance(t: TestApp): Promise<TestApp> {
-  const { db, store } = await openStore(t.config);
-  const deps = await createDeps({ config: t.config, store, clock: t.clock.read, metrics: createMetrics({ processMetrics: false }) });
-  const app = await buildApp(deps);
-  await app.ready();
-  return {
-    ...t,
-    app,
-    deps,
-    store,
-    ...requestsTo(app),
-    close: async () => {
-      await app.close();
-      await db.close();
-    },
   };
 }
 
@@ -123,12 +105,14 @@ export async function signIn(t: TestApp, authenticator: SoftAuthenticator, tampe
 }
 
 /**
- * A second instance on A's database and clock (same data keys; its own provider, pool and memory),
- * built in this process the way `serve` builds one. Use PostgreSQL: two SQLite handles in one
- * thread can block each other.
+ * Another instance of the same installation, built in this process the way `serve` builds one: A's
+ * database, clock and settings (with `env` over them), its own provider, pool and process-local
+ * state (caches, the provider's clients). Its `post` and `get` go to it. Closing it leaves the
+ * database alone. Prefer PostgreSQL: two SQLite handles in one thread can block each other.
  */
 export async function secondInstance(a: TestApp, env: Record<string, string> = {}): Promise<TestApp> {
-  const config = loadConfig({ KEYBOUND_DATABASE_URL: a.database.url, KEYBOUND_RATE_LIMIT_CEREMONY: '0', KEYBOUND_RATE_LIMIT_OIDC_AUTH: '0', KEYBOUND_DATA_KEYS: TEST_DATA_KEYS, KEYBOUND_LOG_LEVEL: TEST_LOG_LEVEL, ...env });
+  const merged = { ...a.env, ...env };
+  const config = loadConfig(merged);
   const { db, store } = await openStore(config);
   const deps = await createDeps({ config, store, clock: a.clock.read, metrics: createMetrics({ processMetrics: false }) });
   const app = await buildApp(deps);
@@ -139,6 +123,8 @@ export async function secondInstance(a: TestApp, env: Record<string, string> = {
     deps,
     store,
     config,
+    env: merged,
+    ...requestsTo(app),
     close: async () => {
       await app.close();
       await db.close();

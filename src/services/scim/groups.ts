@@ -1,7 +1,9 @@
 import { fail, ok, type Result } from '../../core/errors.ts';
 import { ROLES, type Role } from '../../core/model.ts';
 import { SCIM } from '../../core/scim/user.ts';
-import { changeRole } from '../roles.ts';
+import { authorize } from '../adminAccess.ts';
+import { atomically } from '../atomically.ts';
+import { changeRoleIn } from '../roles.ts';
 import type { Deps } from '../deps.ts';
 import type { ScimCall } from './users.ts';
 
@@ -60,17 +62,28 @@ export async function patchGroup(deps: Deps, call: ScimCall, id: string, body: R
     if (path !== undefined && path.toLowerCase() !== 'members') return fail('scim_mutability', { message: `${path} of a group does not change.` });
     if (!Array.isArray(list)) return fail('scim_invalid_value', { message: 'members is a list of {"value": "<user id>"}.' });
     for (const m of list as { value?: unknown }[]) {
-      if (typeof m?.value !== 'string' || m.value.length > 64) return fail('scim_invalid_value', { message: 'Each member is {"value": "<user id>"}.' });
+      // eslint-disable-next-line no-control-regex
+      if (typeof m?.value !== 'string' || m.value.length > 64 || /[\u0000-\u001f\u007f]/.test(m.value)) return fail('scim_invalid_value', { message: 'Each member is {"value": "<user id>"}.' });
       userIds.push(m.value);
+      // One request moves at most as many members as a group shows (its work is one transaction).
+      if (userIds.length > MAX_MEMBERS) return fail('scim_invalid_value', { message: `One PATCH adds at most ${MAX_MEMBERS} members.` });
     }
   }
-  for (const userId of userIds) {
-    const record = await deps.store.scim.find(userId);
-    if (!record) return fail('scim_invalid_value', { message: `No user ${userId}.` });
-    if (record.account.role === 'admin') return fail('scim_account_protected');
-    const changed = await changeRole(deps, { username: record.account.username, role: id, actor: call.actor, context: call.context });
-    if (!changed.ok) return changed;
-    await deps.store.scim.touch(userId, deps.clock());
-  }
+  // One change (RFC 7644 §3.5.2): every member moves, or none does (services/atomically.ts).
+  const allowed = await authorize(deps, call.actor, { fresh: true });
+  if (!allowed.ok) return allowed;
+  const moved = await atomically(deps, async (tx, after): Promise<Result<null>> => {
+    for (const userId of userIds) {
+      await tx.accounts.lock(userId);
+      const record = await tx.scim.find(userId);
+      if (!record) return fail('scim_invalid_value', { message: `No user ${userId}.` });
+      if (record.account.role === 'admin') return fail('scim_account_protected');
+      const changed = await changeRoleIn(deps, tx, after, { username: record.account.username, role: id, actor: call.actor, context: call.context });
+      if (!changed.ok) return changed;
+      await tx.scim.touch(userId, deps.clock());
+    }
+    return ok(null);
+  });
+  if (!moved.ok) return moved;
   return ok(await renderGroup(deps, id, call.base));
 }

@@ -1,15 +1,17 @@
-import { scimPatch, patchBodyValidation, type ScimPatch, type ScimResource } from 'scim-patch';
 import { fail, ok, type Result } from '../../core/errors.ts';
 import type { RequestContext } from '../../core/model.ts';
 import { userCriteria } from '../../core/scim/filter.ts';
 import { desiredUser, displayNameOf, etagOf, ifMatchHolds, renderUser, SCIM, type DesiredUser } from '../../core/scim/user.ts';
 import type { ScimUserRecord } from '../../store/ports.ts';
-import { actorName, type ScimActor } from '../adminAccess.ts';
-import { updateAccount } from '../accountAdmin.ts';
+import { actorName, authorize, type ScimActor } from '../adminAccess.ts';
+import { updateAccountIn } from '../accountAdmin.ts';
+import { atomically, type AfterCommit } from '../atomically.ts';
+import type { Store } from '../../store/index.ts';
 import type { Deps } from '../deps.ts';
 import { invite, USERNAME_PATTERN } from '../invitations.ts';
-import { offboardAccount, resumeAccount, suspendAccount } from '../lifecycle.ts';
+import { offboardIn, setActiveIn } from '../lifecycle.ts';
 import { mailEnrolmentLink } from './enrolmentMail.ts';
+import { patched } from './patch.ts';
 
 /**
  * SCIM 2.0 users (RFC 7644 §3.3-§3.6; docs/scim.md) over Keybound's accounts. A created user is an
@@ -66,7 +68,10 @@ export async function listUsers(deps: Deps, input: { filter?: string; startIndex
   });
 }
 
-/** RFC 7644 §3.3: creates an invited account and mails its enrolment link. */
+/**
+ * RFC 7644 §3.3: creates an invited account (suspended at once if the resource says `active:
+ * false`) with its SCIM attributes, in one transaction, then mails its enrolment link.
+ */
 export async function createUser(deps: Deps, call: ScimCall, body: Record<string, unknown>): Promise<Result<RenderedUser>> {
   const desired = desiredUser(body);
   if (!desired.ok) return desired;
@@ -75,127 +80,116 @@ export async function createUser(deps: Deps, call: ScimCall, body: Record<string
   // §3.3: "If the service provider determines that the creation of the requested resource conflicts
   // with existing resources (e.g., a "User" resource with a duplicate "userName")" -> 409 uniqueness.
   if (await deps.store.accounts.findByUsername(username)) return fail('scim_uniqueness', { message: `A user ${username} exists already.` });
-  const invited = await invite(deps, { username, role: 'member', displayName: displayNameOf(desired.value), email: desired.value.email, createdBy: actorName(call.actor), onlyNew: true });
-  if (!invited.ok) return invited.code === 'username_taken' ? fail('scim_uniqueness') : fail('scim_invalid_value', { message: invited.message ?? 'The user could not be created.' });
-  const account = invited.value.account;
-  await deps.store.transaction(async (tx) => {
+  const allowed = await authorize(deps, call.actor, { fresh: true });
+  if (!allowed.ok) return allowed;
+  const created = await atomically(deps, async (tx, after): Promise<Result<string>> => {
+    // invite's own transaction is this one (store/index.ts: a transaction inside one joins it).
+    const invited = await invite({ ...deps, store: tx }, { username, role: 'member', displayName: displayNameOf(desired.value), email: desired.value.email, createdBy: actorName(call.actor), onlyNew: true });
+    if (!invited.ok) return invited.code === 'username_taken' ? fail('scim_uniqueness') : fail('scim_invalid_value', { message: invited.message ?? 'The user could not be created.' });
+    const { account } = invited.value;
     await tx.scim.save(account.id, { externalId: desired.value.externalId, givenName: desired.value.givenName, familyName: desired.value.familyName }, deps.clock());
     await tx.audit.append({ type: 'scim.user_created', outcome: 'success', accountId: account.id, context: call.context, at: deps.clock(), details: { by: actorName(call.actor), username, externalId: desired.value.externalId } });
+    after(() => mailEnrolmentLink(deps, account, invited.value, call.context));
+    if (desired.value.active === false) {
+      const suspended = await setActiveIn(deps, tx, after, false, { username, actor: call.actor, context: call.context, reason: REASON });
+      if (!suspended.ok) return suspended;
+    }
+    return ok(account.id);
   });
-  await mailEnrolmentLink(deps, account, invited.value, call.context);
-  if (desired.value.active === false) {
-    const suspended = await suspendAccount(deps, { username, actor: call.actor, context: call.context, reason: REASON });
-    if (!suspended.ok) return suspended;
-  }
-  return getUser(deps, account.id, call.base);
+  return created.ok ? getUser(deps, created.value, call.base) : created;
 }
 
-/** Brings an account to what a resource asks: its own fields, then its status. */
-async function apply(deps: Deps, call: ScimCall, record: ScimUserRecord, desired: DesiredUser): Promise<Result<RenderedUser>> {
+/**
+ * A PUT, PATCH or DELETE of a user as one change (RFC 7644 §3.5.2: "if any operation fails, the
+ * entire PATCH SHALL NOT be applied"): in one transaction, the account row held from the If-Match
+ * check to the commit, every write and audit event of the change, or none of them when any step
+ * fails (services/atomically.ts); the holder is told and the log written once it has committed.
+ */
+async function change<T>(deps: Deps, call: ScimCall, id: string, ifMatch: string | undefined, step: (tx: Store, after: AfterCommit, record: ScimUserRecord) => Promise<Result<T>>): Promise<Result<T>> {
+  const allowed = await authorize(deps, call.actor, { fresh: true });
+  if (!allowed.ok) return allowed;
+  return atomically(deps, async (tx, after) => {
+    const record = await current(deps, tx, id, ifMatch);
+    return record.ok ? step(tx, after, record.value) : record;
+  });
+}
+
+/** Brings an account to what a resource asks, in the change's transaction: its own fields, then its status. */
+async function apply(deps: Deps, tx: Store, after: AfterCommit, call: ScimCall, record: ScimUserRecord, desired: DesiredUser): Promise<Result<null>> {
   const { account } = record;
   if (account.role === 'admin') return fail('scim_account_protected');
   if (desired.userName.toLowerCase() !== account.username) return fail('scim_mutability', { message: 'userName cannot change: it is how the person signs in. Create a new user instead.' });
   const displayName = displayNameOf(desired);
   const accountChanges = { ...(desired.email !== account.email ? { email: desired.email } : {}), ...(displayName !== account.displayName ? { displayName } : {}) };
   if (Object.keys(accountChanges).length > 0) {
-    const updated = await updateAccount(deps, { actor: call.actor, username: account.username, changes: accountChanges, context: call.context });
+    const updated = await updateAccountIn(deps, tx, after, { actor: call.actor, username: account.username, changes: accountChanges, context: call.context });
     if (!updated.ok) return updated.code === 'invalid_request' ? fail('scim_invalid_value', { ...(updated.message ? { message: updated.message } : {}) }) : updated;
   }
   const scimChanges = (['externalId', 'givenName', 'familyName'] as const).filter((f) => desired[f] !== record[f]);
   if (scimChanges.length > 0 || Object.keys(accountChanges).length > 0) {
-    await deps.store.transaction(async (tx) => {
-      await tx.scim.save(account.id, { externalId: desired.externalId, givenName: desired.givenName, familyName: desired.familyName }, deps.clock());
-      if (scimChanges.length > 0) {
-        await tx.audit.append({ type: 'scim.user_updated', outcome: 'success', accountId: account.id, context: call.context, at: deps.clock(), details: { by: actorName(call.actor), username: account.username, fields: scimChanges } });
-      }
-    });
+    await tx.scim.save(account.id, { externalId: desired.externalId, givenName: desired.givenName, familyName: desired.familyName }, deps.clock());
+    if (scimChanges.length > 0) {
+      await tx.audit.append({ type: 'scim.user_updated', outcome: 'success', accountId: account.id, context: call.context, at: deps.clock(), details: { by: actorName(call.actor), username: account.username, fields: scimChanges } });
+    }
   }
-  const status = (await deps.store.accounts.findById(account.id))?.status ?? account.status;
-  const change = { username: account.username, actor: call.actor, context: call.context, reason: REASON };
-  if (desired.active === false && (status === 'active' || status === 'invited')) {
-    const suspended = await suspendAccount(deps, change);
-    if (!suspended.ok) return suspended;
+  const status = (await tx.accounts.findById(account.id))?.status ?? account.status;
+  const wanted = { username: account.username, actor: call.actor, context: call.context, reason: REASON };
+  const toggle = (desired.active === false && (status === 'active' || status === 'invited')) || (desired.active === true && status === 'suspended');
+  if (toggle && desired.active === true) {
+    // Provisioning resumes what provisioning suspended. A suspension by an administrator or the
+    // operator (an incident, a lost device) is theirs to lift: the identity provider still calling
+    // the person active is not a reason to let them back in.
+    const [suspension] = await tx.audit.list({ accountId: account.id, type: 'account.suspended', limit: 1 });
+    const by = typeof suspension?.details.by === 'string' ? suspension.details.by : null;
+    if (!by?.startsWith('scim:')) return fail('account_status_conflict', { message: `${account.username} was suspended by ${by ?? 'an administrator'}, not by provisioning; only an administrator can resume it.` });
   }
-  if (desired.active === true && status === 'suspended') {
-    const resumed = await resumeAccount(deps, change);
-    if (!resumed.ok) return resumed;
+  if (toggle) {
+    const toggled = await setActiveIn(deps, tx, after, desired.active === true, wanted);
+    if (!toggled.ok) return toggled;
   }
-  return getUser(deps, account.id, call.base);
+  return ok(null);
 }
 
-/** The user by id, if the client's If-Match (RFC 7644 §3.14) still names its version. */
-async function current(deps: Deps, id: string, ifMatch: string | undefined): Promise<Result<ScimUserRecord>> {
-  const record = await found(deps, id);
-  if (!record.ok) return record;
-  if (!ifMatchHolds(ifMatch, etagOf(record.value))) return fail('scim_precondition_failed');
-  // The version named is taken by compare-and-set, so of writers racing from one version only one
-  // goes on (the others' If-Match is stale by then). A change made outside SCIM between this and
-  // the write (a suspension from the CLI) is not caught; SCIM writers are.
-  if (ifMatch !== undefined && !(await deps.store.scim.claimVersion(id, record.value.version, deps.clock()))) return fail('scim_precondition_failed');
-  return record;
+/**
+ * The user by id, if the client's If-Match (RFC 7644 §3.14) still names its version, its account
+ * row held for the rest of the change's transaction (every change of status, role or details takes
+ * it too, so the check cannot go stale before the commit). The version named is also taken by
+ * compare-and-set, so it changes with this write.
+ */
+async function current(deps: Deps, tx: Store, id: string, ifMatch: string | undefined): Promise<Result<ScimUserRecord>> {
+  await tx.accounts.lock(id);
+  const record = await tx.scim.find(id);
+  if (!record) return fail('scim_not_found', { message: `No user ${id}.` });
+  if (!ifMatchHolds(ifMatch, etagOf(record))) return fail('scim_precondition_failed');
+  if (ifMatch !== undefined && !(await tx.scim.claimVersion(id, record.version, deps.clock()))) return fail('scim_precondition_failed');
+  return ok(record);
 }
 
 /** RFC 7644 §3.5.1: the resource as given replaces the user's (attributes left out are cleared). */
 export async function replaceUser(deps: Deps, call: ScimCall, id: string, body: Record<string, unknown>, ifMatch?: string): Promise<Result<RenderedUser>> {
-  const record = await current(deps, id, ifMatch);
-  if (!record.ok) return record;
   const desired = desiredUser(body);
-  if (!desired.ok) return desired;
-  return apply(deps, call, record.value, desired.value);
+  const changed = await change(deps, call, id, ifMatch, async (tx, after, record) => (desired.ok ? apply(deps, tx, after, call, record, desired.value) : desired));
+  return changed.ok ? getUser(deps, id, call.base) : changed;
 }
 
 /**
  * RFC 7644 §3.5.2: the operations are checked and applied to the user's resource by scim-patch
  * (which takes `op` in any case, paths with value filters such as `emails[type eq "work"].value`,
  * and a path-less operation whose value is an object of attributes), then the result is applied
- * like a PUT. Read-only attributes changed by a PATCH are refused.
+ * like a PUT, all in one transaction. Read-only attributes changed by a PATCH are refused.
  */
 export async function patchUser(deps: Deps, call: ScimCall, id: string, body: Record<string, unknown>, ifMatch?: string): Promise<Result<RenderedUser>> {
-  const record = await current(deps, id, ifMatch);
-  if (!record.ok) return record;
-  const before = renderUser(record.value, call.base);
-  let after: Record<string, unknown>;
-  try {
-    patchBodyValidation(body as unknown as ScimPatch);
-    const operations = (body as unknown as ScimPatch).Operations.map(normaliseOperation);
-    after = scimPatch(structuredClone(before) as unknown as ScimResource, operations, { mutateDocument: false, treatMissingAsAdd: true }) as unknown as Record<string, unknown>;
-  } catch (error) {
-    const scimType = (error as { scimCode?: string }).scimCode;
-    const message = (error as Error).message.slice(0, 200);
-    if (scimType === 'noTarget') return fail('scim_no_target', { message });
-    if (scimType === 'invalidPath') return fail('scim_invalid_path', { message });
-    if (scimType === 'invalidValue') return fail('scim_invalid_value', { message });
-    return fail('scim_invalid_syntax', { message });
-  }
-  for (const readOnly of ['id', 'meta', 'groups'] as const) {
-    if (JSON.stringify(after[readOnly]) !== JSON.stringify(before[readOnly])) return fail('scim_mutability', { message: `${readOnly} is read-only${readOnly === 'groups' ? ': change membership through /Groups' : ''}.` });
-  }
-  const desired = desiredUser(after);
-  if (!desired.ok) return desired;
-  return apply(deps, call, record.value, desired.value);
+  const changed = await change(deps, call, id, ifMatch, async (tx, after, record) => {
+    const desired = patched(renderUser(record, call.base), body);
+    return desired.ok ? apply(deps, tx, after, call, record, desired.value) : desired;
+  });
+  return changed.ok ? getUser(deps, id, call.base) : changed;
 }
 
-/**
- * A path-less operation's value names attributes as keys (`{"active": false}`,
- * `{"name.givenName": "Ada"}`): a key with a dot is the same as that path (RFC 7644 §3.5.2.3 allows
- * either); scim-patch wants the nested form.
- */
-function normaliseOperation<T extends { path?: string; value?: unknown }>(op: T): T {
-  if (op.path !== undefined || typeof op.value !== 'object' || op.value === null || Array.isArray(op.value)) return op;
-  const value: Record<string, unknown> = {};
-  for (const [key, v] of Object.entries(op.value as Record<string, unknown>)) {
-    const [head, sub] = key.split('.', 2) as [string, string | undefined];
-    if (sub === undefined || key.includes('[') || key.startsWith('urn:')) value[key] = v;
-    else value[head] = { ...((value[head] as Record<string, unknown> | undefined) ?? {}), [sub]: v };
-  }
-  return { ...op, value };
-}
-
-/** RFC 7644 §3.6: offboards the account (every session, grant, factor, link and machine it owns). */
+/** RFC 7644 §3.6: offboards the account (every session, grant, factor, link and machine it owns), in the change's transaction. */
 export async function deleteUser(deps: Deps, call: ScimCall, id: string, ifMatch?: string): Promise<Result<null>> {
-  const record = await current(deps, id, ifMatch);
-  if (!record.ok) return record;
-  if (record.value.account.role === 'admin') return fail('scim_account_protected');
-  const offboarded = await offboardAccount(deps, { username: record.value.account.username, actor: call.actor, context: call.context, reason: REASON });
+  const offboarded = await change(deps, call, id, ifMatch, (tx, after, record) =>
+    record.account.role === 'admin' ? Promise.resolve(fail('scim_account_protected')) : offboardIn(deps, tx, after, { username: record.account.username, actor: call.actor, context: call.context, reason: REASON }),
+  );
   return offboarded.ok ? ok(null) : offboarded;
 }
