@@ -41,49 +41,181 @@ export interface StoreOptions {
 
 /** Builds the store over an open database. */
 export function createStore(db: Db, options: StoreOptions = {}): Store {
-  return build(db, db.kysely, null, options);
+  return new SqlStore(db, db.kysely, null, options);
 }
 
-function build(db: Db, k: Kysely<Database>, tx: Transaction<Database> | null, options: StoreOptions): Store {
-  const transaction = <T>(work: (store: Store) => Promise<T>): Promise<T> =>
-    tx ? work(store) : db.kysely.transaction().execute((t) => work(build(db, t, t, options)));
-  const inTransaction = <T>(work: (k: Kysely<Database>) => Promise<T>): Promise<T> =>
-    tx ? work(tx) : db.kysely.transaction().execute((t) => work(t));
-  const store: Store = {
-    accounts: new SqlAccountStore(k, db.dialect),
-    pathFacts: new SqlPathFactStore(k),
-    invitations: new SqlInvitationStore(k),
-    approvals: new SqlApprovalStore(k),
-    passkeys: new SqlPasskeyStore(k),
-    ceremonies: new SqlCeremonyStore(k),
-    sessions: new SqlSessionStore(k),
-    audit: new SqlAuditStore(k, db.dialect, inTransaction, options.auditAnchor ?? null),
-    rateLimits: new SqlRateLimitStore(k),
-    settings: new SqlSettingsStore(k),
-    oidcPayloads: new SqlOidcPayloadStore(k),
-    oidcClients: new SqlOidcClientStore(k),
-    oidcKeys: new SqlOidcKeyStore(k),
-    authenticators: new SqlAuthenticatorStore(k),
-    codeAttempts: new SqlCodeAttemptStore(k),
-    recoveryCodes: new SqlRecoveryCodeStore(k),
-    codeThrottles: new SqlCodeThrottleStore(k),
-    attestationMetadata: new SqlAttestationMetadataStore(k, inTransaction),
-    oidcGrantSessions: new SqlOidcGrantSessionStore(k),
-    oidcLogoutOutbox: new SqlOidcLogoutOutboxStore(k),
-    workloads: new SqlWorkloadStore(k),
-    apiKeys: new SqlApiKeyStore(k),
-    delegations: new SqlDelegationStore(k),
-    ssfStreams: new SqlSsfStreamStore(k),
-    ssfOutbox: new SqlSsfOutboxStore(k),
-    imports: new SqlImportStore(k),
-    posture: new SqlPostureStore(k, db.dialect),
-    scim: new SqlScimStore(k),
-    adoptionReminders: new SqlAdoptionReminderStore(k),
-    transaction,
-    ping: async () => {
-      await sql`select 1`.execute(k);
-    },
-    schemaVersion: () => currentVersion(db),
-  };
-  return store;
+/**
+ * The store over one connection or one transaction. Each table's store is made when first used:
+ * a transaction (every sign-in is one) touches a few of the tables, and making all of them for
+ * each would allocate some thirty objects per transaction for nothing.
+ */
+class SqlStore implements Store {
+  private _accounts: SqlAccountStore | undefined;
+  private _pathFacts: SqlPathFactStore | undefined;
+  private _invitations: SqlInvitationStore | undefined;
+  private _approvals: SqlApprovalStore | undefined;
+  private _passkeys: SqlPasskeyStore | undefined;
+  private _ceremonies: SqlCeremonyStore | undefined;
+  private _sessions: SqlSessionStore | undefined;
+  private _audit: SqlAuditStore | undefined;
+  private _rateLimits: SqlRateLimitStore | undefined;
+  private _settings: SqlSettingsStore | undefined;
+  private _oidcPayloads: SqlOidcPayloadStore | undefined;
+  private _oidcClients: SqlOidcClientStore | undefined;
+  private _oidcKeys: SqlOidcKeyStore | undefined;
+  private _authenticators: SqlAuthenticatorStore | undefined;
+  private _codeAttempts: SqlCodeAttemptStore | undefined;
+  private _recoveryCodes: SqlRecoveryCodeStore | undefined;
+  private _codeThrottles: SqlCodeThrottleStore | undefined;
+  private _attestationMetadata: SqlAttestationMetadataStore | undefined;
+  private _oidcGrantSessions: SqlOidcGrantSessionStore | undefined;
+  private _oidcLogoutOutbox: SqlOidcLogoutOutboxStore | undefined;
+  private _workloads: SqlWorkloadStore | undefined;
+  private _apiKeys: SqlApiKeyStore | undefined;
+  private _delegations: SqlDelegationStore | undefined;
+  private _ssfStreams: SqlSsfStreamStore | undefined;
+  private _ssfOutbox: SqlSsfOutboxStore | undefined;
+  private _imports: SqlImportStore | undefined;
+  private _posture: SqlPostureStore | undefined;
+  private _scim: SqlScimStore | undefined;
+  private _adoptionReminders: SqlAdoptionReminderStore | undefined;
+
+  constructor(
+    private readonly db: Db,
+    private readonly k: Kysely<Database>,
+    private readonly tx: Transaction<Database> | null,
+    private readonly options: StoreOptions,
+  ) {}
+
+  /** Runs work in a transaction when this store is not already inside one (the audit chain's appends). */
+  private readonly inTransaction = <T>(work: (k: Kysely<Database>) => Promise<T>): Promise<T> =>
+    this.tx ? work(this.tx) : this.db.kysely.transaction().execute((t) => work(t));
+
+  get accounts(): SqlAccountStore {
+    return (this._accounts ??= new SqlAccountStore(this.k, this.db.dialect));
+  }
+
+  get pathFacts(): SqlPathFactStore {
+    return (this._pathFacts ??= new SqlPathFactStore(this.k));
+  }
+
+  get invitations(): SqlInvitationStore {
+    return (this._invitations ??= new SqlInvitationStore(this.k));
+  }
+
+  get approvals(): SqlApprovalStore {
+    return (this._approvals ??= new SqlApprovalStore(this.k));
+  }
+
+  get passkeys(): SqlPasskeyStore {
+    return (this._passkeys ??= new SqlPasskeyStore(this.k));
+  }
+
+  get ceremonies(): SqlCeremonyStore {
+    return (this._ceremonies ??= new SqlCeremonyStore(this.k));
+  }
+
+  get sessions(): SqlSessionStore {
+    return (this._sessions ??= new SqlSessionStore(this.k));
+  }
+
+  get audit(): SqlAuditStore {
+    return (this._audit ??= new SqlAuditStore(this.k, this.db.dialect, this.inTransaction, this.options.auditAnchor ?? null));
+  }
+
+  get rateLimits(): SqlRateLimitStore {
+    return (this._rateLimits ??= new SqlRateLimitStore(this.k));
+  }
+
+  get settings(): SqlSettingsStore {
+    return (this._settings ??= new SqlSettingsStore(this.k));
+  }
+
+  get oidcPayloads(): SqlOidcPayloadStore {
+    return (this._oidcPayloads ??= new SqlOidcPayloadStore(this.k));
+  }
+
+  get oidcClients(): SqlOidcClientStore {
+    return (this._oidcClients ??= new SqlOidcClientStore(this.k));
+  }
+
+  get oidcKeys(): SqlOidcKeyStore {
+    return (this._oidcKeys ??= new SqlOidcKeyStore(this.k));
+  }
+
+  get authenticators(): SqlAuthenticatorStore {
+    return (this._authenticators ??= new SqlAuthenticatorStore(this.k));
+  }
+
+  get codeAttempts(): SqlCodeAttemptStore {
+    return (this._codeAttempts ??= new SqlCodeAttemptStore(this.k));
+  }
+
+  get recoveryCodes(): SqlRecoveryCodeStore {
+    return (this._recoveryCodes ??= new SqlRecoveryCodeStore(this.k));
+  }
+
+  get codeThrottles(): SqlCodeThrottleStore {
+    return (this._codeThrottles ??= new SqlCodeThrottleStore(this.k));
+  }
+
+  get attestationMetadata(): SqlAttestationMetadataStore {
+    return (this._attestationMetadata ??= new SqlAttestationMetadataStore(this.k, this.inTransaction));
+  }
+
+  get oidcGrantSessions(): SqlOidcGrantSessionStore {
+    return (this._oidcGrantSessions ??= new SqlOidcGrantSessionStore(this.k));
+  }
+
+  get oidcLogoutOutbox(): SqlOidcLogoutOutboxStore {
+    return (this._oidcLogoutOutbox ??= new SqlOidcLogoutOutboxStore(this.k));
+  }
+
+  get workloads(): SqlWorkloadStore {
+    return (this._workloads ??= new SqlWorkloadStore(this.k));
+  }
+
+  get apiKeys(): SqlApiKeyStore {
+    return (this._apiKeys ??= new SqlApiKeyStore(this.k));
+  }
+
+  get delegations(): SqlDelegationStore {
+    return (this._delegations ??= new SqlDelegationStore(this.k));
+  }
+
+  get ssfStreams(): SqlSsfStreamStore {
+    return (this._ssfStreams ??= new SqlSsfStreamStore(this.k));
+  }
+
+  get ssfOutbox(): SqlSsfOutboxStore {
+    return (this._ssfOutbox ??= new SqlSsfOutboxStore(this.k));
+  }
+
+  get imports(): SqlImportStore {
+    return (this._imports ??= new SqlImportStore(this.k));
+  }
+
+  get posture(): SqlPostureStore {
+    return (this._posture ??= new SqlPostureStore(this.k, this.db.dialect));
+  }
+
+  get scim(): SqlScimStore {
+    return (this._scim ??= new SqlScimStore(this.k));
+  }
+
+  get adoptionReminders(): SqlAdoptionReminderStore {
+    return (this._adoptionReminders ??= new SqlAdoptionReminderStore(this.k));
+  }
+
+  transaction<T>(work: (store: Store) => Promise<T>): Promise<T> {
+    return this.tx ? work(this) : this.db.kysely.transaction().execute((t) => work(new SqlStore(this.db, t, t, this.options)));
+  }
+
+  async ping(): Promise<void> {
+    await sql`select 1`.execute(this.k);
+  }
+
+  schemaVersion(): Promise<number> {
+    return currentVersion(this.db);
+  }
 }
