@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 import { base64url } from './bytes.ts';
 
 /** A source of random bytes; passed in so tests can pin it. */
@@ -37,7 +37,8 @@ export function parseToken(token: string): SplitToken | null {
 
 /** SHA-256 of a secret, base64url-encoded: what the database keeps. */
 export function hashSecret(secret: string): string {
-  return createHash('sha256').update(secret).digest('base64url');
+  // One-shot `hash` (Node.js 20.12+): no Hash object per call, on every sign-in's hot path.
+  return hash('sha256', secret, 'base64url');
 }
 
 /** Constant-time comparison of a presented secret against a stored hash. */

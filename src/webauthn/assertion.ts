@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, hash as oneShotHash } from 'node:crypto';
 import { base64url, concatBytes, equalBytes } from '../core/bytes.ts';
 import { fail, ok, type Result } from '../core/errors.ts';
 import { parseAuthenticatorData, AuthenticatorDataError, type AuthenticatorData } from './authenticatorData.ts';
@@ -102,7 +102,7 @@ export function verifyAssertion(
   if (!authData.flags.up) return fail('passkey_user_not_present');
   if (expected.requireUserVerification && !authData.flags.uv) return fail('passkey_user_not_verified');
   // Step 20: signature over authenticatorData || SHA-256(clientDataJSON).
-  const clientDataHash = createHash('sha256').update(decoded.clientDataJSON).digest();
+  const clientDataHash = oneShotHash('sha256', decoded.clientDataJSON, 'buffer');
   const signed = concatBytes(decoded.authenticatorData, clientDataHash);
   if (!verifyWithKey(credential.publicKey, signed, decoded.signature)) return fail('passkey_signature_invalid');
   // Step 18: BE is fixed for the life of a credential; a change means a different authenticator.

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /** The fields of an audit event the chain hash covers, in a fixed order. */
 export interface ChainedFields {
@@ -20,7 +20,7 @@ export interface ChainedFields {
  */
 export function chainHash(prevHash: string, e: ChainedFields): string {
   const canonical = JSON.stringify([e.seq, e.at, e.type, e.outcome, e.reason, e.accountId, e.ip, e.userAgent, e.details]);
-  return createHash('sha256').update(prevHash).update('\n').update(canonical).digest('base64url');
+  return hash('sha256', `${prevHash}\n${canonical}`, 'base64url');
 }
 
 export interface ChainCheck {
