@@ -9,6 +9,7 @@ import { clientPolicy, OIDC_SCOPES, POLICY_METADATA } from './clientPolicy.ts';
 import { providerCookieNames } from './cookies.ts';
 import { renderLoggedOutPage, renderLogoutPage, renderProviderErrorPage } from './pages.ts';
 import { keyboundPolicy } from './policy.ts';
+import { providerSigningKeys } from './signingKeys.ts';
 import { exchangedClaims } from './tokenExchange.ts';
 
 /** Client authentication (RFC 7523 keys; shared secrets only when a setting allows them). */
@@ -25,7 +26,8 @@ export function providerConfiguration(deps: Deps, input: { jwks: JWKS; cookieKey
   const cookie = { httpOnly: true, sameSite: 'lax' as const, secure: secureCookies, overwrite: true };
   return {
     adapter: adapterFactory(deps),
-    jwks: input.jwks,
+    // Signed with node:crypto rather than WebCrypto (signingKeys.ts); the same keys.
+    jwks: providerSigningKeys(input.jwks),
     cookies: {
       keys: input.cookieKeys,
       // `__Host-`/`__Secure-` prefixed on HTTPS origins (cookies.ts).
@@ -63,6 +65,9 @@ export function providerConfiguration(deps: Deps, input: { jwks: JWKS; cookieKey
       introspection: { enabled: true, allowedPolicy: introspectionAllowed },
       revocation: { enabled: true, allowedPolicy: revocationAllowed },
       dPoP: { enabled: true },
+      // What lets the provider take signingKeys.ts's keys (ExternalSigningKey), in the version of
+      // oidc-provider 9.x this was written against: a later one with another version refuses to start.
+      externalSigningSupport: { enabled: true, ack: 'experimental-01' },
       userinfo: { enabled: true },
       // Back-Channel Logout 1.0: client metadata, discovery and `sid` in ID tokens; Keybound sends
       // the logout tokens itself, whenever a Keybound session ends (backchannel.ts, provider.ts).

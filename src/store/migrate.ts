@@ -20,6 +20,7 @@ import * as m019 from './migrations/019_imports.ts';
 import * as m020 from './migrations/020_delegations.ts';
 import * as m022 from './migrations/022_scim.ts';
 import * as m025 from './migrations/025_audit_type_time.ts';
+import * as m026 from './migrations/026_payload_partial_indexes.ts';
 
 interface Migration {
   readonly version: number;
@@ -49,6 +50,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 20, name: 'delegations', up: m020.up },
   { version: 22, name: 'scim', up: m022.up },
   { version: 25, name: 'audit_type_time', up: m025.up },
+  { version: 26, name: 'payload_partial_indexes', up: m026.up },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -139,6 +139,11 @@ describe.each(BACKENDS)('oidc storage on %s', (backend) => {
     expect(results.filter(Boolean)).toHaveLength(1);
     clock.advance(60_000);
     expect(await deps.store.oidcPayloads.insertOnce({ ...row, expiresAt: clock.now + 60_000 }, clock.now)).toBe(true);
+    // The marker that took the expired one's place protects until its own expiry, not the old one's.
+    clock.advance(30_000);
+    expect(await deps.store.oidcPayloads.insertOnce({ ...row, expiresAt: clock.now + 60_000 }, clock.now)).toBe(false);
+    clock.advance(30_000);
+    expect(await deps.store.oidcPayloads.insertOnce({ ...row, expiresAt: clock.now + 60_000 }, clock.now)).toBe(true);
   });
 
   it('stores clients; the provider reads them through the adapter and cannot write them', async () => {

@@ -1,7 +1,18 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { AccountStatus } from '../../core/model.ts';
 import type { MachineStatus, OidcClientRow, OidcClientStore, ProviderClientRow } from '../ports.ts';
+import { prepared } from '../prepared.ts';
 import type { Database, OidcClientsTable } from '../schema.ts';
+
+/** The provider's client lookup with its workload gate: runs on every request a client authenticates. */
+const providerClient = prepared((db, clientId: string) =>
+  db
+    .selectFrom('oidc_clients as c')
+    .leftJoin('workloads as w', 'w.client_id', 'c.client_id')
+    .leftJoin('accounts as a', 'a.id', 'w.owner_id')
+    .select(['c.client_id', 'c.metadata', 'w.status', 'w.previous_jwks', 'w.previous_jwks_until', 'a.status as owner_status'])
+    .where('c.client_id', '=', clientId),
+);
 
 function toClient(row: Selectable<OidcClientsTable>): OidcClientRow {
   return {
@@ -32,13 +43,7 @@ export class SqlOidcClientStore implements OidcClientStore {
   }
 
   async findForProvider(clientId: string): Promise<ProviderClientRow | undefined> {
-    const row = await this.db
-      .selectFrom('oidc_clients as c')
-      .leftJoin('workloads as w', 'w.client_id', 'c.client_id')
-      .leftJoin('accounts as a', 'a.id', 'w.owner_id')
-      .select(['c.client_id', 'c.metadata', 'w.status', 'w.previous_jwks', 'w.previous_jwks_until', 'a.status as owner_status'])
-      .where('c.client_id', '=', clientId)
-      .executeTakeFirst();
+    const [row] = (await providerClient(this.db, clientId)).rows;
     if (!row) return undefined;
     return {
       clientId: row.client_id,

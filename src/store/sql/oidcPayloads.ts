@@ -1,6 +1,34 @@
 import type { ExpressionBuilder, Kysely } from 'kysely';
 import type { OidcPayloadRow, OidcPayloadStore, StoredOidcPayload } from '../ports.ts';
-import type { Database } from '../schema.ts';
+import { prepared } from '../prepared.ts';
+import type { Database, OidcPayloadsTable } from '../schema.ts';
+
+/**
+ * A one-time marker in one statement: inserted, or put in place of an expired marker of the same
+ * key (which no longer protects anything: the JWT it stood for has expired too). A live marker is
+ * left alone and nothing is returned. The database decides under its own lock (a unique key, the
+ * conflict clause), so of any number of racing callers exactly one gets the row back.
+ */
+const insertOnceStatement = prepared((db, row: OidcPayloadsTable, now: number) =>
+  db
+    .insertInto('oidc_payloads')
+    .values(row)
+    .onConflict((oc) =>
+      oc
+        .columns(['model', 'key'])
+        .doUpdateSet((eb) => ({
+          payload: eb.ref('excluded.payload'),
+          grant_id: eb.ref('excluded.grant_id'),
+          uid: eb.ref('excluded.uid'),
+          user_code: eb.ref('excluded.user_code'),
+          account_id: eb.ref('excluded.account_id'),
+          expires_at: eb.ref('excluded.expires_at'),
+          consumed_at: eb.ref('excluded.consumed_at'),
+        }))
+        .where('oidc_payloads.expires_at', '<=', now),
+    )
+    .returning('key'),
+);
 
 /** Rows without an expiry, or expiring after `now`. */
 const live = (now: number) => (eb: ExpressionBuilder<Database, 'oidc_payloads'>) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]);
@@ -45,15 +73,8 @@ export class SqlOidcPayloadStore implements OidcPayloadStore {
   }
 
   async insertOnce(r: OidcPayloadRow, now: number): Promise<boolean> {
-    // An expired marker no longer protects anything (the JWT it stood for has expired too).
-    await this.db.deleteFrom('oidc_payloads').where('model', '=', r.model).where('key', '=', r.key).where('expires_at', '<=', now).execute();
-    const inserted = await this.db
-      .insertInto('oidc_payloads')
-      .values(toValues(r))
-      .onConflict((oc) => oc.columns(['model', 'key']).doNothing())
-      .returning('key')
-      .executeTakeFirst();
-    return inserted !== undefined;
+    const { rows } = await insertOnceStatement(this.db, toValues(r), now);
+    return rows.length === 1;
   }
 
   async find(model: string, key: string, now: number): Promise<StoredOidcPayload | undefined> {
