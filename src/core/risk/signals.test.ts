@@ -34,6 +34,8 @@ const cases: [Signal, string, SignalFacts, boolean][] = [
   ['failure_velocity', 'five failures in the window', { now, failureMax: 5, failureWindowMs: HOUR, history: Array.from({ length: 5 }, () => past({ success: false, at: now - 60_000 })) }, true],
   ['failure_velocity', 'four failures', { now, failureMax: 5, failureWindowMs: HOUR, history: Array.from({ length: 4 }, () => past({ success: false, at: now - 60_000 })) }, false],
   ['failure_velocity', 'five failures, old', { now, failureMax: 5, failureWindowMs: HOUR, history: Array.from({ length: 5 }, () => past({ success: false, at: now - 2 * HOUR })) }, false],
+  ['failure_velocity', 'the policy\'s own refusals are not failures', { now, failureMax: 3, failureWindowMs: HOUR, history: [past({ success: false, reason: 'code_invalid', at: now - 60_000 }), ...['risk_denied', 'step_up_required', 'risk_denied'].map((reason) => past({ success: false, reason, at: now - 60_000 }))] }, false],
+  ['failure_velocity', 'failed proofs are', { now, failureMax: 3, failureWindowMs: HOUR, history: ['code_invalid', 'passkey_signature_invalid', 'sms_sim_changed'].map((reason) => past({ success: false, reason, at: now - 60_000 })) }, true],
   ['sim_changed', 'SIM changed', { now, simChanged: true }, true],
   ['sim_changed', 'no SIM change', { now }, false],
 ];

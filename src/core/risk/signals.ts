@@ -32,6 +32,8 @@ export interface Place {
 export interface PastSignIn {
   readonly at: number;
   readonly success: boolean;
+  /** Why a failed one failed (its error code), when known. */
+  readonly reason?: string | null;
   readonly passkey: string | null;
   /** Browser family (`agentFamily`), not the full user agent: a version update is not a new device. */
   readonly agent: string | null;
@@ -100,6 +102,12 @@ export function agentFamily(userAgent: string | null | undefined): string | null
 
 const successes = (f: SignalFacts) => (f.history ?? []).filter((p) => p.success);
 
+/**
+ * The risk policy's own refusals are not failed attempts: the person proved the factor. Counted,
+ * they would feed `failure_velocity` itself, and every try would prolong the refusal.
+ */
+const POLICY_REFUSALS: readonly (string | null | undefined)[] = ['risk_denied', 'step_up_required'];
+
 /** Each signal's test, by name: table-driven tests run each one. */
 export const SIGNAL_TESTS: Readonly<Record<Signal, (facts: SignalFacts) => boolean>> = {
   // The first sign-in of an account sets the baseline: with no earlier success there is nothing to be new against.
@@ -134,7 +142,7 @@ export const SIGNAL_TESTS: Readonly<Record<Signal, (facts: SignalFacts) => boole
     const max = f.failureMax ?? 0;
     if (max <= 0) return false;
     const since = f.now - (f.failureWindowMs ?? 0);
-    return (f.history ?? []).filter((p) => !p.success && p.at >= since).length >= max;
+    return (f.history ?? []).filter((p) => !p.success && !POLICY_REFUSALS.includes(p.reason) && p.at >= since).length >= max;
   },
   sim_changed: (f) => f.simChanged === true,
 };
