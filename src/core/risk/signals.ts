@@ -35,7 +35,7 @@ export interface PastSignIn {
   /** Why a failed one failed (its error code), when known. */
   readonly reason?: string | null;
   readonly passkey: string | null;
-  /** Browser family (`agentFamily`), not the full user agent: a version update is not a new device. */
+  /** Browser family (`agentFamily`, core/userAgent.ts), not the full user agent: a version update is not a new device. */
   readonly agent: string | null;
   readonly place: Place | null;
 }
@@ -71,33 +71,6 @@ export function distanceKm(a: { lat: number; lon: number }, b: { lat: number; lo
   const dLon = (b.lon - a.lon) * rad;
   const h = Math.sin(dLat / 2) ** 2 + Math.cos(a.lat * rad) * Math.cos(b.lat * rad) * Math.sin(dLon / 2) ** 2;
   return 2 * 6371 * Math.asin(Math.min(1, Math.sqrt(h)));
-}
-
-const BROWSERS: readonly [RegExp, string][] = [
-  [/\bEdg(e|A|iOS)?\//, 'Edge'],
-  [/\bOPR\//, 'Opera'],
-  [/\b(Firefox|FxiOS)\//, 'Firefox'],
-  [/\b(Chrome|Chromium|CriOS|HeadlessChrome)\//, 'Chrome'],
-  [/\bVersion\/[\d.]+.*Safari\//, 'Safari'],
-];
-const SYSTEMS: readonly [RegExp, string][] = [
-  [/Windows/, 'Windows'],
-  [/iPhone|iPad|iPod/, 'iOS'],
-  [/Android/, 'Android'],
-  [/CrOS/, 'ChromeOS'],
-  [/Mac OS X|Macintosh/, 'macOS'],
-  [/Linux/, 'Linux'],
-];
-
-/**
- * A user agent's browser and system family (`Chrome on Linux`): what "the same browser" means for
- * the device and session signals. Versions are left out, so an update is not a change.
- */
-export function agentFamily(userAgent: string | null | undefined): string | null {
-  if (!userAgent) return null;
-  const browser = BROWSERS.find(([re]) => re.test(userAgent))?.[1] ?? 'Other';
-  const system = SYSTEMS.find(([re]) => re.test(userAgent))?.[1] ?? 'other';
-  return `${browser} on ${system}`;
 }
 
 const successes = (f: SignalFacts) => (f.history ?? []).filter((p) => p.success);

@@ -4,7 +4,8 @@ import type { AuditEvent, RequestContext, Session } from '../../core/model.ts';
 import { evaluate, type Decision, type Requirement } from '../../core/risk/engine.ts';
 import { reasonsInWords } from '../../core/risk/reasons.ts';
 import { mayNeedSignals, type FactorClass, type RiskEvent } from '../../core/risk/rules.ts';
-import { agentFamily, signalsOf, type PastSignIn, type Place, type Signal, type SignalFacts } from '../../core/risk/signals.ts';
+import { signalsOf, type PastSignIn, type Place, type Signal, type SignalFacts } from '../../core/risk/signals.ts';
+import { agentFamily } from '../../core/userAgent.ts';
 import type { Deps } from '../deps.ts';
 
 /**

@@ -3,7 +3,8 @@ import { isAcr } from '../../core/assurance/level.ts';
 import type { AuditEvent } from '../../core/model.ts';
 import { evaluate, type Decision } from '../../core/risk/engine.ts';
 import { policyCheck, type RiskPolicy } from '../../core/risk/rules.ts';
-import { agentFamily, signalsOf, type PastSignIn, type Place, type Signal } from '../../core/risk/signals.ts';
+import { signalsOf, type PastSignIn, type Place, type Signal } from '../../core/risk/signals.ts';
+import { agentFamily } from '../../core/userAgent.ts';
 import type { Deps } from '../deps.ts';
 import { factorOfMethod, type RiskDetails } from './evaluate.ts';
 
