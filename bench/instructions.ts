@@ -6,6 +6,7 @@
  *
  *   npx tsx bench/instructions.ts [--small 200] [--large 600] [--warmup 300] [--accounts 50] [--networks 20000] [--runs 1]
  *                                 [--native 2000] [--native-repeats 5] [--callgrind 0] [--predictable 0]
+ *                                 [--engine 10000,30000]
  *
  * For each configuration (no city database; a city database of `--networks` networks that places
  * every sign-in) the server runs under `valgrind --tool=callgrind --instr-atstart=no` on a freshly
@@ -29,6 +30,11 @@
  * machine executes per µs of this workload, to turn the instruction difference into µs. User CPU
  * time on a shared machine varies between windows; the spread is printed with the median.
  * `--callgrind 0` skips the callgrind runs (and the division).
+ *
+ * `--engine A,B` also counts the risk engine alone, in process: bench/risk.ts `--only without|with`
+ * under callgrind with A and then B sign-ins; (count B − count A) / (B − A) is what `assessSignIn`
+ * computes per sign-in besides its database read (user agent, city lookup, signals, rules), with
+ * everything else of the process (start-up, building the city database, warm-up) cancelled out.
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -58,6 +64,7 @@ const runs = arg('runs', 1);
 const native = arg('native', 0);
 const nativeRepeats = arg('native-repeats', 5);
 const callgrind = arg('callgrind', 1) !== 0;
+const engine = process.argv.includes('--engine') ? process.argv[process.argv.indexOf('--engine') + 1]!.split(',').map(Number) : [];
 const nodeFlags = arg('predictable', 1) !== 0 ? ['--single-threaded', '--predictable-gc-schedule'] : [];
 const log = (line: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
 
@@ -201,7 +208,17 @@ async function nativeUserMicros(): Promise<number[]> {
   }
 }
 
+/** Instructions callgrind counts in the whole of `node bench/risk.ts --only <which> --iterations <n>`. */
+async function engineRun(which: 'with' | 'without', iterations: number): Promise<number> {
+  const out = join(folder, `engine-${which}-${iterations}.callgrind`);
+  await run('valgrind', ['--tool=callgrind', `--callgrind-out-file=${out}`, process.execPath, ...nodeFlags, '--import', 'tsx', 'bench/risk.ts', '--only', which, '--iterations', String(iterations), '--networks', String(networks)], { cwd: join(import.meta.dirname, '..'), maxBuffer: 64 * 1024 * 1024 });
+  const total = /^(?:summary|totals):\s+(\d+)/m.exec(readFileSync(out, 'utf8'));
+  if (!total) throw new Error(`no totals in ${out}`);
+  return Number(total[1]);
+}
+
 const results: Counted[] = [];
+const engineCounts: { which: string; perSignIn: number }[] = [];
 let nativeMicros: number[] = [];
 try {
   if (callgrind) {
@@ -211,11 +228,21 @@ try {
     }
   }
   if (native > 0) nativeMicros = await nativeUserMicros();
+  if (engine.length === 2) {
+    const [a, b] = engine as [number, number];
+    for (const which of ['without', 'with'] as const) {
+      log(`engine alone, ${which} a city database: ${a} and ${b} sign-ins under callgrind`);
+      const perSignIn = ((await engineRun(which, b)) - (await engineRun(which, a))) / (b - a);
+      engineCounts.push({ which, perSignIn });
+      log(`engine alone, ${which} a city database: ${Math.round(perSignIn).toLocaleString('en')} instructions per sign-in`);
+    }
+  }
 } finally {
   removeRunFolder();
 }
 for (const r of results) process.stdout.write(`${JSON.stringify({ ...r, small, large, warmup, accounts, nodeFlags })}\n`);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+for (const e of engineCounts) process.stdout.write(`${JSON.stringify({ label: `engine alone, ${e.which} a city database`, perSignIn: Math.round(e.perSignIn), iterations: engine })}\n`);
 if (nativeMicros.length > 0) {
   process.stdout.write(`${JSON.stringify({ label: 'native user CPU µs per sign-in, no city database', windows: nativeMicros.map((x) => Math.round(x)), median: Math.round(median(nativeMicros)) })}\n`);
 }
