@@ -68,9 +68,16 @@ export interface ServerProcess {
   cli(args: readonly string[]): Promise<string>;
 }
 
-async function launch(args: string[], env: NodeJS.ProcessEnv, baseUrl: string, readyPath: string): Promise<ServerProcess> {
+/** How a process is run: under another program first (`wrap`, e.g. valgrind), and how long it may take to be ready. */
+interface LaunchOptions {
+  readonly wrap?: readonly string[] | undefined;
+  readonly readyTimeoutMs?: number | undefined;
+}
+
+async function launch(args: string[], env: NodeJS.ProcessEnv, baseUrl: string, readyPath: string, options: LaunchOptions = {}): Promise<ServerProcess> {
   let output = '';
-  const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...baseEnv(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const [command, ...prefix] = options.wrap && options.wrap.length > 0 ? [...options.wrap, process.execPath] : [process.execPath];
+  const child = spawn(command!, [...prefix, ...args], { cwd: ROOT, env: { ...baseEnv(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   live.add(child);
   const collect = (chunk: Buffer) => {
     output = (output + chunk.toString('utf8')).slice(-16_000);
@@ -83,14 +90,15 @@ async function launch(args: string[], env: NodeJS.ProcessEnv, baseUrl: string, r
     live.delete(child);
     resolve();
   }));
-  const deadline = Date.now() + 60_000;
+  const readyMs = options.readyTimeoutMs ?? 60_000;
+  const deadline = Date.now() + readyMs;
   for (;;) {
     if (exited) throw new Error(`${args.join(' ')} exited before it was ready:\n${output}`);
     const ok = await fetch(`${baseUrl}${readyPath}`, { signal: AbortSignal.timeout(2_000) }).then((r) => r.ok, () => false);
     if (ok) break;
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`${args.join(' ')} was not ready within 60 s:\n${output}`);
+      throw new Error(`${args.join(' ')} was not ready within ${readyMs / 1000} s:\n${output}`);
     }
     await sleep(100);
   }
@@ -121,12 +129,17 @@ export async function startKeybound(input: {
   env?: Record<string, string>;
   /** Port to listen on (default: a free one); for instances that must know each other's origins before they start. */
   port?: number;
+  /** Run under this program (`['valgrind', '--tool=callgrind', ...]`): bench/instructions.ts. */
+  wrap?: readonly string[];
+  /** Options for node itself (V8 flags such as `--single-threaded`). */
+  nodeFlags?: readonly string[];
+  readyTimeoutMs?: number;
 }): Promise<ServerProcess> {
   const port = input.port ?? (await freePort());
   const baseUrl = `http://localhost:${port}`;
   const profile = input.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${input.cpuProfDir}`] : [];
   return launch(
-    [...profile, BIN, 'serve'],
+    [...(input.nodeFlags ?? []), ...profile, BIN, 'serve'],
     {
       NODE_ENV: 'production',
       KEYBOUND_PORT: String(port),
@@ -145,6 +158,7 @@ export async function startKeybound(input: {
     },
     baseUrl,
     '/readyz',
+    { wrap: input.wrap, readyTimeoutMs: input.readyTimeoutMs },
   );
 }
 

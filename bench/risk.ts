@@ -4,7 +4,11 @@
  * user-agent family, the city lookup, the signals over the account's recent sign-ins, and the
  * default rules — with a city database of `--networks` entries, and the same without a database.
  *
- *   npx tsx bench/risk.ts [--iterations 20000] [--networks 20000]
+ *   npx tsx bench/risk.ts [--iterations 20000] [--networks 20000] [--only with|without]
+ *
+ * `--only` measures one configuration and nothing else: under valgrind's callgrind, two runs with
+ * different `--iterations` give the engine's instructions per sign-in from their difference
+ * (BENCHMARKS.md, "Instructions per passkey sign-in").
  *
  * The database read of the history signals (one indexed `audit_events` query) is not in this figure:
  * it is part of the sign-in's SQL, which `npm run bench` measures end to end.
@@ -14,7 +18,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ACR } from '../src/core/assurance/level.ts';
 import { evaluate } from '../src/core/risk/engine.ts';
-import { agentFamily, signalsOf, type PastSignIn } from '../src/core/risk/signals.ts';
+import { signalsOf, type PastSignIn } from '../src/core/risk/signals.ts';
+import { agentFamily } from '../src/core/userAgent.ts';
 import { loadConfig } from '../src/config/load.ts';
 import { riskSetup, type RiskSetup } from '../src/services/risk/setup.ts';
 import { buildCityDb, cityRecord } from '../test/helpers/mmdb.ts';
@@ -65,6 +70,11 @@ function measure(label: string, risk: RiskSetup): number {
 }
 
 const base = { KEYBOUND_DATABASE_URL: 'sqlite::memory:' };
+const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : null;
+if (only === 'with' || only === 'without') {
+  measure(only, riskSetup(loadConfig(only === 'with' ? { ...base, KEYBOUND_GEOIP_DB: dbPath } : base)));
+  process.exit(0);
+}
 const without = measure('default policy, no city database', riskSetup(loadConfig(base)));
 const withDb = measure(`default policy, city database of ${networks} networks`, riskSetup(loadConfig({ ...base, KEYBOUND_GEOIP_DB: dbPath })));
 const setup = riskSetup(loadConfig({ ...base, KEYBOUND_GEOIP_DB: dbPath }));

@@ -14,6 +14,13 @@ describe('default policy', () => {
     ['a code sign-in after impossible travel from a new country: both reasons', { signals: ['new_country', 'impossible_travel'], factor: 'code' }, 'deny', ['new_country', 'impossible_travel']],
     ['a session used from another browser signs in again', { event: 'session', signals: ['session_agent_changed'], now: 2000 }, 'step_up', ['session_agent_changed']],
     ['a new address alone is only recorded', { event: 'session', signals: ['session_address_changed'], now: 2000 }, 'allow', []],
+    // No built-in rule acts on new_device or session_address_changed (docs/risk.md, "Signals no built-in rule acts on").
+    ['a passkey sign-in from a new device is allowed', { signals: ['new_device'] }, 'allow', []],
+    ['a passkey sign-in from a new device in a new country is allowed', { signals: ['new_device', 'new_country'] }, 'allow', []],
+    ['a code sign-in from a new browser in a known country is allowed', { signals: ['new_device'], factor: 'code', auth: { acr: ACR.aal1, authTime: 1000 } }, 'allow', []],
+    ['a code sign-in from a new browser and a new country is refused for the country', { signals: ['new_device', 'new_country'], factor: 'code', auth: { acr: ACR.aal1, authTime: 1000 } }, 'deny', ['new_country']],
+    ['a code-signed-in session used from a new address is allowed', { event: 'session', signals: ['session_address_changed'], factor: 'code', now: 2000 }, 'allow', []],
+    ['an admin action from a new address asks only what any admin action asks', { event: 'action', signals: ['privileged_action', 'session_address_changed'], now: 1000 + 660_000 }, 'step_up', ['privileged_action']],
     ['an admin action 5 minutes after a passkey sign-in', { event: 'action', signals: ['privileged_action'], now: 1000 + 300_000 }, 'allow', []],
     ['an admin action 11 minutes after', { event: 'action', signals: ['privileged_action'], now: 1000 + 660_000 }, 'step_up', ['privileged_action']],
   ];

@@ -32,8 +32,10 @@ export interface Place {
 export interface PastSignIn {
   readonly at: number;
   readonly success: boolean;
+  /** Why a failed one failed (its error code), when known. */
+  readonly reason?: string | null;
   readonly passkey: string | null;
-  /** Browser family (`agentFamily`), not the full user agent: a version update is not a new device. */
+  /** Browser family (`agentFamily`, core/userAgent.ts), not the full user agent: a version update is not a new device. */
   readonly agent: string | null;
   readonly place: Place | null;
 }
@@ -71,34 +73,13 @@ export function distanceKm(a: { lat: number; lon: number }, b: { lat: number; lo
   return 2 * 6371 * Math.asin(Math.min(1, Math.sqrt(h)));
 }
 
-const BROWSERS: readonly [RegExp, string][] = [
-  [/\bEdg(e|A|iOS)?\//, 'Edge'],
-  [/\bOPR\//, 'Opera'],
-  [/\b(Firefox|FxiOS)\//, 'Firefox'],
-  [/\b(Chrome|Chromium|CriOS|HeadlessChrome)\//, 'Chrome'],
-  [/\bVersion\/[\d.]+.*Safari\//, 'Safari'],
-];
-const SYSTEMS: readonly [RegExp, string][] = [
-  [/Windows/, 'Windows'],
-  [/iPhone|iPad|iPod/, 'iOS'],
-  [/Android/, 'Android'],
-  [/CrOS/, 'ChromeOS'],
-  [/Mac OS X|Macintosh/, 'macOS'],
-  [/Linux/, 'Linux'],
-];
+const successes = (f: SignalFacts) => (f.history ?? []).filter((p) => p.success);
 
 /**
- * A user agent's browser and system family (`Chrome on Linux`): what "the same browser" means for
- * the device and session signals. Versions are left out, so an update is not a change.
+ * The risk policy's own refusals are not failed attempts: the person proved the factor. Counted,
+ * they would feed `failure_velocity` itself, and every try would prolong the refusal.
  */
-export function agentFamily(userAgent: string | null | undefined): string | null {
-  if (!userAgent) return null;
-  const browser = BROWSERS.find(([re]) => re.test(userAgent))?.[1] ?? 'Other';
-  const system = SYSTEMS.find(([re]) => re.test(userAgent))?.[1] ?? 'other';
-  return `${browser} on ${system}`;
-}
-
-const successes = (f: SignalFacts) => (f.history ?? []).filter((p) => p.success);
+const POLICY_REFUSALS: readonly (string | null | undefined)[] = ['risk_denied', 'step_up_required'];
 
 /** Each signal's test, by name: table-driven tests run each one. */
 export const SIGNAL_TESTS: Readonly<Record<Signal, (facts: SignalFacts) => boolean>> = {
@@ -134,7 +115,7 @@ export const SIGNAL_TESTS: Readonly<Record<Signal, (facts: SignalFacts) => boole
     const max = f.failureMax ?? 0;
     if (max <= 0) return false;
     const since = f.now - (f.failureWindowMs ?? 0);
-    return (f.history ?? []).filter((p) => !p.success && p.at >= since).length >= max;
+    return (f.history ?? []).filter((p) => !p.success && !POLICY_REFUSALS.includes(p.reason) && p.at >= since).length >= max;
   },
   sim_changed: (f) => f.simChanged === true,
 };

@@ -1,3 +1,5 @@
+import { readUserAgent } from '../../core/userAgent.ts';
+
 /**
  * How the pages say what a session holds, in words a person reads: the sign-in's methods (RFC 8176
  * `amr` values, which the API and tokens keep as codes) and the browser a session came from.
@@ -15,34 +17,12 @@ export function describeAmr(amr: readonly string[]): string {
   return amr.length === 0 ? 'an unknown method' : 'another method';
 }
 
-const BROWSERS: readonly [RegExp, string][] = [
-  [/\bEdg(?:e|A|iOS)?\/\d/, 'Edge'],
-  [/\bOPR\/\d/, 'Opera'],
-  [/\bSamsungBrowser\/\d/, 'Samsung Internet'],
-  [/\bFirefox\/\d|\bFxiOS\/\d/, 'Firefox'],
-  [/\bCriOS\/\d/, 'Chrome'],
-  [/\bHeadlessChrome\/\d/, 'Chrome (headless)'],
-  [/\bChrom(?:e|ium)\/\d/, 'Chrome'],
-  [/\bVersion\/[\d.]+.*\bSafari\/\d/, 'Safari'],
-  [/^curl\//, 'curl'],
-];
-
-const SYSTEMS: readonly [RegExp, string][] = [
-  [/\b(?:iPhone|iPad|iPod)\b/, 'iOS'],
-  [/\bAndroid\b/, 'Android'],
-  [/\bCrOS\b/, 'ChromeOS'],
-  [/\bWindows\b/, 'Windows'],
-  [/\bMac OS X\b|\bMacintosh\b/, 'macOS'],
-  [/\bLinux\b/, 'Linux'],
-];
-
 /**
  * "Chrome on Linux" from a User-Agent header; "Unknown browser" when nothing is recognised. Never
  * cut mid-word: the raw header goes in a title attribute for whoever needs it.
  */
 export function describeUserAgent(userAgent: string): string {
-  const browser = BROWSERS.find(([pattern]) => pattern.test(userAgent))?.[1];
-  const system = SYSTEMS.find(([pattern]) => pattern.test(userAgent))?.[1];
+  const { browser, system } = readUserAgent(userAgent);
   if (browser && system) return `${browser} on ${system}`;
   if (browser) return browser;
   if (system) return `A browser on ${system}`;

@@ -4,7 +4,8 @@ import type { AuditEvent, RequestContext, Session } from '../../core/model.ts';
 import { evaluate, type Decision, type Requirement } from '../../core/risk/engine.ts';
 import { reasonsInWords } from '../../core/risk/reasons.ts';
 import { mayNeedSignals, type FactorClass, type RiskEvent } from '../../core/risk/rules.ts';
-import { agentFamily, signalsOf, type PastSignIn, type Place, type Signal, type SignalFacts } from '../../core/risk/signals.ts';
+import { signalsOf, type PastSignIn, type Place, type Signal, type SignalFacts } from '../../core/risk/signals.ts';
+import { agentFamily } from '../../core/userAgent.ts';
 import type { Deps } from '../deps.ts';
 
 /**
@@ -51,18 +52,30 @@ function pastSignIn(event: AuditEvent): PastSignIn {
   return {
     at: event.at,
     success: event.outcome === 'success',
+    reason: event.reason ?? null,
     passkey: typeof event.details.passkey === 'string' ? event.details.passkey : null,
     agent: risk?.device !== undefined ? risk.device : agentFamily(event.userAgent),
     place: (risk?.place as Place | undefined) ?? null,
   };
 }
 
+/**
+ * When the SIM of the account's phone last changed, as an SMS delivery refused for it recorded the
+ * gateway's word (services/codes/signInStart.ts); the delivery's own time for older events.
+ */
+function simChangedAt(event: AuditEvent): number | null {
+  if (event.type !== 'code.delivery' || event.reason !== 'sms_sim_changed') return null;
+  const reported = typeof event.details.simChangedAt === 'string' ? Date.parse(event.details.simChangedAt) : Number.NaN;
+  return Number.isNaN(reported) ? event.at : reported;
+}
+
 async function history(deps: Deps, accountId: string, now: number): Promise<{ history: PastSignIn[]; simChanged: boolean }> {
   const events = await deps.store.audit.list({ accountId, limit: HISTORY_EVENTS });
+  // The window runs from the change itself, as it does for the SMS codes it refuses (codes/deliver.ts).
   const since = now - deps.config.sms.simChangeWindowMs;
   return {
     history: events.filter((e) => e.type === 'sign_in').map(pastSignIn),
-    simChanged: events.some((e) => e.type === 'code.delivery' && e.reason === 'sms_sim_changed' && e.at >= since),
+    simChanged: events.some((e) => (simChangedAt(e) ?? -Infinity) >= since),
   };
 }
 

@@ -3,7 +3,8 @@ import { isAcr } from '../../core/assurance/level.ts';
 import type { AuditEvent } from '../../core/model.ts';
 import { evaluate, type Decision } from '../../core/risk/engine.ts';
 import { policyCheck, type RiskPolicy } from '../../core/risk/rules.ts';
-import { agentFamily, signalsOf, type PastSignIn, type Place, type Signal } from '../../core/risk/signals.ts';
+import { signalsOf, type PastSignIn, type Place, type Signal } from '../../core/risk/signals.ts';
+import { agentFamily } from '../../core/userAgent.ts';
 import type { Deps } from '../deps.ts';
 import { factorOfMethod, type RiskDetails } from './evaluate.ts';
 
@@ -52,7 +53,7 @@ export async function replaySignIns(deps: Deps, policy: RiskPolicy, since: numbe
     const acr = typeof event.details.acr === 'string' && isAcr(event.details.acr) ? (event.details.acr as Acr) : null;
     const decision = evaluate([check], { event: 'sign_in', signals, role: accountId ? roles.get(accountId)! : 'member', client: null, factor: factorOfMethod(method), auth: acr ? { acr, authTime: event.at } : null, now: event.at });
     out.push({ at: event.at, seq: event.seq, accountId, method, recorded: event.outcome === 'success' ? 'success' : (event.reason ?? 'failure'), signals, decision: decision.decision, reasons: decision.reasons });
-    if (accountId) histories.set(accountId, [{ at: event.at, success: event.outcome === 'success', passkey, agent: device, place }, ...history].slice(0, 50));
+    if (accountId) histories.set(accountId, [{ at: event.at, success: event.outcome === 'success', reason: event.reason ?? null, passkey, agent: device, place }, ...history].slice(0, 50));
   }
   return out;
 }
