@@ -13,7 +13,7 @@
  * The database read of the history signals (one indexed `audit_events` query) is not in this figure:
  * it is part of the sign-in's SQL, which `npm run bench` measures end to end.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ACR } from '../src/core/assurance/level.ts';
@@ -38,6 +38,8 @@ for (let i = 0; i < networks; i++) {
   entries[`${n >> 16}.${(n >> 8) & 255}.${n & 255}.0/24`] = cityRecord(['GB', 'FR', 'US', 'DE', 'JP'][i % 5]!, `City ${i % 300}`, (i % 170) - 85, (i % 350) - 175);
 }
 const dir = mkdtempSync(join(tmpdir(), 'keybound-bench-risk-'));
+// The city database is read into memory when loaded; its folder goes when the process ends, however it ends.
+process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
 const dbPath = join(dir, 'city.mmdb');
 writeFileSync(dbPath, buildCityDb(entries));
 
