@@ -21,6 +21,7 @@ import * as m020 from './migrations/020_delegations.ts';
 import * as m022 from './migrations/022_scim.ts';
 import * as m025 from './migrations/025_audit_type_time.ts';
 import * as m026 from './migrations/026_payload_partial_indexes.ts';
+import * as m027 from './migrations/027_sessions_account_expiry.ts';
 
 interface Migration {
   readonly version: number;
@@ -51,6 +52,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 22, name: 'scim', up: m022.up },
   { version: 25, name: 'audit_type_time', up: m025.up },
   { version: 26, name: 'payload_partial_indexes', up: m026.up },
+  { version: 27, name: 'sessions_account_expiry', up: m027.up },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
