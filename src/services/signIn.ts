@@ -10,6 +10,7 @@ import type { Deps } from './deps.ts';
 import { endSessions, endSessionsOverLimit, signedInWithPasskey } from './sessions.ts';
 import { migrationAssurance, migrationClosed } from './migration/window.ts';
 import { assessSignIn, riskFailure } from './risk/evaluate.ts';
+import { atomically } from './atomically.ts';
 
 export type SignInMethod = 'passkey' | 'enrolment' | 'totp' | 'sms_code' | 'email_code' | 'recovery_code' | 'recovery_passkey' | 'migration_password' | 'migration_passkey';
 
@@ -62,12 +63,6 @@ const INVITED_METHODS: readonly SignInMethod[] = ['enrolment', 'migration_passwo
 
 /** Active accounts sign in; an invited one only by enrolling or moving over (either activates it with a passkey). */
 const maySignIn = (status: AccountStatus | undefined, method: SignInMethod) => status === 'active' || (status === 'invited' && INVITED_METHODS.includes(method));
-
-class RollBack extends Error {
-  constructor(readonly failure: Failure) {
-    super(failure.code);
-  }
-}
 
 /**
  * The one place a session is issued. Every sign-in path ends here: it computes the assurance level
@@ -126,71 +121,68 @@ export async function completeSignIn(deps: Deps, request: SignInRequest): Promis
     revokedAt: null,
     purpose,
   };
-  try {
-    await deps.store.transaction(async (tx) => {
-      // The account is held from here to the commit: a suspension (or any status change) that
-      // committed after the account was read above is seen now rather than outlived by this session,
-      // and concurrent sign-ins of one account count its live sessions one after the other, so the
-      // per-account limit (ASVS 7.1.2) is never exceeded. Recording when the account last signed in
-      // (`accounts show`, `accounts list`) is the hold: the update takes the row and succeeds only
-      // while the account is active. An enrolment holds the invited account first, and its `commit`
-      // makes it active before the sign-in is recorded.
-      const enrolment = INVITED_METHODS.includes(request.method);
-      const notActive = () => new RollBack(fail('account_not_active'));
-      // The hold also counts the account's live sessions (store/ports.ts), for the limit below.
-      let held: { liveSessions: number } | null = null;
-      if (enrolment && !maySignIn(await tx.accounts.lock(account.id), request.method)) throw notActive();
-      if (!enrolment && !(held = await tx.accounts.recordSignIn(account.id, now))) throw notActive();
-      const refused = request.commit ? await request.commit(tx) : null;
-      if (refused) throw new RollBack(refused);
-      // A migration session is not a sign-in of the account yet: the passkey it binds is.
-      if (enrolment && request.method !== 'migration_password' && !(held = await tx.accounts.recordSignIn(account.id, now))) throw notActive();
-      // OWASP ASVS 5.0 7.2.4: "generates a new session token on user authentication, including
-      // re-authentication, and terminates the current session token". The store ends it only if it
-      // is this account's: a cookie of another account is left alone (the new cookie overwrites it
-      // in this browser, and one person's sign-in must not end someone else's session).
-      const replaced = request.presentedSessionId
-        ? await endSessions(deps, tx, { accountId: account.id, sessionIds: [request.presentedSessionId], reason: 'replaced', by: session.id, context, at: now })
-        : [];
-      const limited = await endSessionsOverLimit(deps, tx, {
-        accountId: account.id,
-        newSessionId: session.id,
-        withPasskey: signedInWithPasskey(session),
-        max: deps.config.sessionMaxPerAccount,
-        // Counted before the replaced session ended: count again then (a rare sign-in over a live one).
-        liveSessions: replaced.length === 0 ? held?.liveSessions : undefined,
-        context,
-        at: now,
-      });
-      if (!limited.ok) throw new RollBack(limited);
-      const overLimit = limited.value;
-      await tx.sessions.create(session);
-      await tx.audit.append({
-        type: 'sign_in',
-        outcome: 'success',
-        accountId: account.id,
-        context,
-        at: now,
-        details: {
-          method: request.method,
-          session: session.id,
-          ...(purpose !== 'sign_in' ? { purpose } : {}),
-          passkey: request.passkeyId,
-          aal: assurance.aal,
-          acr: assurance.acr,
-          amr: assurance.amr,
-          reasons: assurance.reasons,
-          risk: assessed.details,
-          ...(replaced.length > 0 ? { replaced: replaced[0] } : {}),
-          ...(overLimit.length > 0 ? { sessionLimitEnded: overLimit } : {}),
-          ...request.details,
-        },
-      });
+  // One transaction (services/atomically.ts): a failure returned anywhere in it undoes every write.
+  const committed = await atomically(deps, async (tx): Promise<Result<null>> => {
+    // The account is held from here to the commit: a suspension (or any status change) that
+    // committed after the account was read above is seen now rather than outlived by this session,
+    // and concurrent sign-ins of one account count its live sessions one after the other, so the
+    // per-account limit (ASVS 7.1.2) is never exceeded. Recording when the account last signed in
+    // (`accounts show`, `accounts list`) is the hold: the update takes the row and succeeds only
+    // while the account is active. An enrolment holds the invited account first, and its `commit`
+    // makes it active before the sign-in is recorded.
+    const enrolment = INVITED_METHODS.includes(request.method);
+    // The hold also counts the account's live sessions (store/ports.ts), for the limit below.
+    let held: { liveSessions: number } | null = null;
+    if (enrolment && !maySignIn(await tx.accounts.lock(account.id), request.method)) return fail('account_not_active');
+    if (!enrolment && !(held = await tx.accounts.recordSignIn(account.id, now))) return fail('account_not_active');
+    const refused = request.commit ? await request.commit(tx) : null;
+    if (refused) return refused;
+    // A migration session is not a sign-in of the account yet: the passkey it binds is.
+    if (enrolment && request.method !== 'migration_password' && !(held = await tx.accounts.recordSignIn(account.id, now))) return fail('account_not_active');
+    // OWASP ASVS 5.0 7.2.4: "generates a new session token on user authentication, including
+    // re-authentication, and terminates the current session token". The store ends it only if it
+    // is this account's: a cookie of another account is left alone (the new cookie overwrites it
+    // in this browser, and one person's sign-in must not end someone else's session).
+    const replaced = request.presentedSessionId
+      ? await endSessions(deps, tx, { accountId: account.id, sessionIds: [request.presentedSessionId], reason: 'replaced', by: session.id, context, at: now })
+      : [];
+    const limited = await endSessionsOverLimit(deps, tx, {
+      accountId: account.id,
+      newSessionId: session.id,
+      withPasskey: signedInWithPasskey(session),
+      max: deps.config.sessionMaxPerAccount,
+      // Counted before the replaced session ended: count again then (a rare sign-in over a live one).
+      liveSessions: replaced.length === 0 ? held?.liveSessions : undefined,
+      context,
+      at: now,
     });
-  } catch (error) {
-    if (error instanceof RollBack) return refuse(error.failure);
-    throw error;
-  }
+    if (!limited.ok) return limited;
+    const overLimit = limited.value;
+    await tx.sessions.create(session);
+    await tx.audit.append({
+      type: 'sign_in',
+      outcome: 'success',
+      accountId: account.id,
+      context,
+      at: now,
+      details: {
+        method: request.method,
+        session: session.id,
+        ...(purpose !== 'sign_in' ? { purpose } : {}),
+        passkey: request.passkeyId,
+        aal: assurance.aal,
+        acr: assurance.acr,
+        amr: assurance.amr,
+        reasons: assurance.reasons,
+        risk: assessed.details,
+        ...(replaced.length > 0 ? { replaced: replaced[0] } : {}),
+        ...(overLimit.length > 0 ? { sessionLimitEnded: overLimit } : {}),
+        ...request.details,
+      },
+    });
+    return ok(null);
+  });
+  if (!committed.ok) return refuse(committed);
   deps.metrics.signIns.inc({ method: request.method, result: 'success' });
   const activated = request.method === 'enrolment' || request.method === 'migration_passkey';
   return ok({ account: activated ? { ...account, status: 'active' } : account, session, token: token.token, assurance });

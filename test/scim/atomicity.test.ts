@@ -8,9 +8,9 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/store/db.ts';
-import { createApiKey } from '../../src/services/nhi/apiKeys.ts';
 import { enrol, startTestApp, type TestApp } from '../helpers/app.ts';
 import { BACKENDS } from '../helpers/db.ts';
+import { provisioningKey } from './support.ts';
 import { PATCH_OP } from '../fixtures/scim/sequences.ts';
 
 const SCIM_JSON = 'application/scim+json';
@@ -47,10 +47,7 @@ describe.each(BACKENDS)('SCIM writes are atomic on %s', (backend) => {
 
   beforeAll(async () => {
     t = await startTestApp({ backend });
-    await enrol(t, 'owner');
-    const made = await createApiKey(t.deps, { owner: 'owner', name: 'provisioning', scopes: ['scim'], by: 'test' });
-    if (!made.ok) throw new Error(made.message);
-    key = made.value.key;
+    ({ key } = await provisioningKey(t));
     await refuseSuspensionOf(t.database.url, backend);
   }, 60_000);
   afterAll(async () => {

@@ -7,9 +7,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI_ACTOR } from '../../src/services/adminAccess.ts';
 import { suspendAccount } from '../../src/services/lifecycle.ts';
-import { createApiKey } from '../../src/services/nhi/apiKeys.ts';
-import { enrol, ManualClock, startTestApp, type TestApp } from '../helpers/app.ts';
+import { ManualClock, startTestApp, type TestApp } from '../helpers/app.ts';
 import { BACKENDS } from '../helpers/db.ts';
+import { provisioningKey } from './support.ts';
 import { startMailSink, type MailSink } from '../codes/support.ts';
 import { PATCH_OP } from '../fixtures/scim/sequences.ts';
 
@@ -27,11 +27,7 @@ describe.each(BACKENDS)('SCIM governance on %s', (backend) => {
   beforeAll(async () => {
     mail = await startMailSink();
     t = await startTestApp({ backend, clock: new ManualClock(Date.now()), env: { KEYBOUND_SMTP_URL: mail.url } });
-    await enrol(t, 'owner');
-    const made = await createApiKey(t.deps, { owner: 'owner', name: 'provisioning', scopes: ['scim'], by: 'test' });
-    if (!made.ok) throw new Error(made.message);
-    key = made.value.key;
-    keyId = made.value.id;
+    ({ key, id: keyId } = await provisioningKey(t));
   }, 60_000);
   afterAll(async () => {
     await t?.close();

@@ -5,9 +5,9 @@
  * Object.prototype) or in the user it names.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApiKey } from '../../src/services/nhi/apiKeys.ts';
-import { enrol, startTestApp, type TestApp } from '../helpers/app.ts';
+import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { BACKENDS } from '../helpers/db.ts';
+import { provisioningKey } from './support.ts';
 import { PATCH_OP } from '../fixtures/scim/sequences.ts';
 
 const ERROR = 'urn:ietf:params:scim:api:messages:2.0:Error';
@@ -71,10 +71,7 @@ describe.each(BACKENDS)('malformed SCIM input on %s', (backend) => {
 
   beforeAll(async () => {
     t = await startTestApp({ backend });
-    await enrol(t, 'owner');
-    const made = await createApiKey(t.deps, { owner: 'owner', name: 'provisioning', scopes: ['scim'], by: 'test' });
-    if (!made.ok) throw new Error(made.message);
-    key = made.value.key;
+    ({ key } = await provisioningKey(t));
     id = (await send('POST', '/scim/v2/Users', JSON.stringify({ userName: 'fuzz.target', displayName: 'Target', emails: [{ value: 'target@fuzz.example' }] }))).json().id;
   }, 60_000);
   afterAll(async () => {

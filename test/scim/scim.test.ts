@@ -10,6 +10,7 @@ import { SCIM_ROUTES } from '../../src/scim/routes.ts';
 import { createApiKey } from '../../src/services/nhi/apiKeys.ts';
 import { enrol, ManualClock, startTestApp, type TestApp } from '../helpers/app.ts';
 import { BACKENDS } from '../helpers/db.ts';
+import { provisioningKey } from './support.ts';
 import { startMailSink, type MailSink } from '../codes/support.ts';
 import { clientToken, ssfClient } from '../ssf/support.ts';
 import { entra, okta, PATCH_OP } from '../fixtures/scim/sequences.ts';
@@ -34,10 +35,7 @@ describe.each(BACKENDS)('SCIM 2.0 on %s', (backend) => {
   beforeAll(async () => {
     mail = await startMailSink();
     t = await startTestApp({ backend, clock: new ManualClock(Date.now()), env: { KEYBOUND_SMTP_URL: mail.url, KEYBOUND_API_KEY_ENV: 'test', KEYBOUND_OIDC_ALLOW_SHARED_SECRETS: 'true' } });
-    await enrol(t, 'owner');
-    const made = await createApiKey(t.deps, { owner: 'owner', name: 'Entra provisioning', scopes: ['scim'], by: 'test' });
-    if (!made.ok) throw new Error(made.message);
-    key = made.value.key;
+    ({ key } = await provisioningKey(t, 'Entra provisioning'));
   }, 60_000);
   afterAll(async () => {
     await t?.close();

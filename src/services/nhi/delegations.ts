@@ -121,12 +121,18 @@ async function delegationsOf(deps: Deps, accountId: string): Promise<DelegationS
  * live one (`delegation_not_found` otherwise). Ending what lets someone act for you needs no fresh
  * sign-in: a session may always take access away.
  */
-export async function revokeDelegation(deps: Deps, active: ActiveSession, id: string, context: RequestContext): Promise<Result<null>> {
+export function revokeDelegation(deps: Deps, active: ActiveSession, id: string, context: RequestContext): Promise<Result<null>> {
+  return revokeOne(deps, { id, accountId: active.account.id, reason: 'revoked_by_holder', by: active.session.id, context });
+}
+
+/** Revokes one live delegation of the account and audits it, in one transaction; `delegation_not_found` if it is not live. */
+function revokeOne(deps: Deps, input: { id: string; accountId: string; reason: RevokeReason; by: string; context?: RequestContext }): Promise<Result<null>> {
+  const { id, accountId, reason, by } = input;
   const at = deps.clock();
   return deps.store.transaction(async (tx): Promise<Result<null>> => {
     const found = await tx.delegations.find(id);
-    if (!found || !(await tx.delegations.revoke(id, active.account.id, 'revoked_by_holder', at))) return fail('delegation_not_found');
-    await tx.audit.append({ type: 'delegation.revoked', outcome: 'success', accountId: active.account.id, context, at, details: { id, clientId: found.clientId, reason: 'revoked_by_holder', by: active.session.id } });
+    if (!found || !(await tx.delegations.revoke(id, accountId, reason, at))) return fail('delegation_not_found');
+    await tx.audit.append({ type: 'delegation.revoked', outcome: 'success', accountId, ...(input.context ? { context: input.context } : {}), at, details: { id, clientId: found.clientId, reason, by } });
     return ok(null);
   });
 }
@@ -136,15 +142,8 @@ export async function revokeDelegation(deps: Deps, active: ActiveSession, id: st
  * KEYBOUND_NHI_STALE_DAYS (nhi/report.ts `unused`), reason `unused`, audited as the holder's own
  * revocation is, with the operator in `by`. `delegation_not_found` if it ended meanwhile.
  */
-export async function revokeUnusedDelegation(deps: Deps, input: { id: string; accountId: string; by: string }): Promise<Result<null>> {
-  const at = deps.clock();
-  const reason: RevokeReason = 'unused';
-  return deps.store.transaction(async (tx): Promise<Result<null>> => {
-    const found = await tx.delegations.find(input.id);
-    if (!found || !(await tx.delegations.revoke(input.id, input.accountId, reason, at))) return fail('delegation_not_found');
-    await tx.audit.append({ type: 'delegation.revoked', outcome: 'success', accountId: input.accountId, at, details: { id: input.id, clientId: found.clientId, reason, by: input.by } });
-    return ok(null);
-  });
+export function revokeUnusedDelegation(deps: Deps, input: { id: string; accountId: string; by: string }): Promise<Result<null>> {
+  return revokeOne(deps, { ...input, reason: 'unused' });
 }
 
 function summarise(r: DelegationRow, agentName: string, now: number): DelegationSummary {
