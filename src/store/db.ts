@@ -1,8 +1,9 @@
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, type PostgresCursor, type PostgresPool, type PostgresPoolClient, type PostgresQueryResult } from 'kysely';
+import { Kysely, PostgresDialect, type PostgresCursor, type PostgresPool, type PostgresPoolClient, type PostgresQueryResult } from 'kysely';
 import pg from 'pg';
+import { GroupCommitDialect, type GroupCommitDriver } from './groupCommit.ts';
 import type { Database } from './schema.ts';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -14,6 +15,8 @@ export interface Db {
   readonly description: string;
   /** PostgreSQL schema the tables live in (`public` unless the URL names one). */
   readonly schema: string;
+  /** SQLite only: the driver that groups commits (groupCommit.ts), for its figures. */
+  readonly sqliteDriver?: GroupCommitDriver;
   close(): Promise<void>;
 }
 
@@ -67,14 +70,12 @@ function openSqlite(path: string): Db {
   sqlite.pragma('foreign_keys = ON');
   // Kysely prepares every statement anew; the same few statements run on every request, so keep them.
   const statements = new Map<string, BetterSqlite3.Statement>();
-  const database = {
+  const connection = {
     close: () => sqlite.close(),
-    prepare: (raw: string) => {
-      // Every transaction takes the write lock when it begins. Kysely begins them DEFERRED, and in WAL
-      // mode a transaction that read first and then writes, after another process (the CLI, a second
-      // server) committed in between, fails at once with SQLITE_BUSY_SNAPSHOT: busy_timeout never
-      // applies to it. IMMEDIATE waits for the lock instead (busy_timeout), and then its reads are current.
-      const text = raw === 'begin' ? 'begin immediate' : raw;
+    get inTransaction() {
+      return sqlite.inTransaction;
+    },
+    prepare: (text: string) => {
       let statement = statements.get(text);
       if (!statement) {
         statement = sqlite.prepare(text);
@@ -83,12 +84,18 @@ function openSqlite(path: string): Db {
       return statement;
     },
   };
-  const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: database as unknown as BetterSqlite3.Database }) });
+  // Every write transaction begins IMMEDIATE (groupCommit.ts), taking the write lock first: in WAL
+  // mode a DEFERRED one that read first and then writes, after another process (the CLI, a second
+  // server) committed in between, fails at once with SQLITE_BUSY_SNAPSHOT, where busy_timeout never
+  // applies. IMMEDIATE waits for the lock instead (busy_timeout), and then its reads are current.
+  const dialect = new GroupCommitDialect(connection, memory ? null : resolve(path));
+  const kysely = new Kysely<Database>({ dialect });
   return {
     kysely,
     dialect: 'sqlite',
     description: memory ? 'SQLite in memory' : `SQLite at ${resolve(path)}`,
     schema: 'main',
+    sqliteDriver: dialect.driver,
     close: () => kysely.destroy(),
   };
 }

@@ -4,8 +4,8 @@
  * test (test/reliability/crash.test.ts), whose load answered 500 and 503 on SQLite while the test
  * process invited more accounts into the same file: Kysely begins transactions DEFERRED, and in WAL
  * mode the write of a transaction whose snapshot is stale fails at once with SQLITE_BUSY_SNAPSHOT.
- * Keybound begins them IMMEDIATE (src/store/db.ts), so the transaction waits for the write lock and
- * reads current data.
+ * Keybound begins them IMMEDIATE (src/store/groupCommit.ts), so the transaction waits for the write
+ * lock and reads current data.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,0 +1,161 @@
+/**
+ * Group commit on SQLite (src/store/groupCommit.ts): writes that reach the database in the same turn
+ * of the event loop share one commit. What a caller sees must not change: its write is committed
+ * when its promise resolves, its failure and its rollback are its own, and a transaction never
+ * takes in another caller's statements. A second connection to the same file (as the CLI or
+ * another process would open) is the judge of what is committed.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { sql } from 'kysely';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { GroupCommitDriver } from '../../src/store/groupCommit.ts';
+import { openDatabase, type Db } from '../../src/store/db.ts';
+
+describe('SQLite group commit', () => {
+  let dir: string;
+  let db: Db;
+  let other: BetterSqlite3.Database;
+  let driver: GroupCommitDriver;
+  const committed = (): string[] => (other.prepare('select name from items order by name').all() as { name: string }[]).map((r) => r.name);
+  const insert = (name: string) => sql`insert into items (name) values (${name})`.execute(db.kysely);
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'keybound-group-commit-'));
+    const file = join(dir, 'keybound.db');
+    db = openDatabase(`sqlite:${file}`);
+    driver = db.sqliteDriver!;
+    await sql`create table items (name text primary key)`.execute(db.kysely);
+    await sql`create table parents (id integer primary key)`.execute(db.kysely);
+    await sql`create table children (id integer primary key, parent integer references parents (id) deferrable initially deferred)`.execute(db.kysely);
+    other = new BetterSqlite3(file, { readonly: true });
+  });
+  afterEach(async () => {
+    other.close();
+    await db.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('writes of one turn share one commit, and each resolves only once it is committed', async () => {
+    const before = { ...driver.stats };
+    const seen: string[][] = [];
+    await Promise.all(['a', 'b', 'c', 'd'].map(async (name) => {
+      await insert(name);
+      // The other connection sees only committed data: the write is there when its caller hears.
+      seen.push(committed());
+    }));
+    expect(driver.stats.commits - before.commits).toBe(1);
+    expect(driver.stats.units - before.units).toBe(4);
+    for (const view of seen) expect(view).toEqual(['a', 'b', 'c', 'd']);
+  });
+
+  it('a transaction resolves only once committed, sharing the commit with plain writes', async () => {
+    const before = { ...driver.stats };
+    let seenAfterCommit: string[] = [];
+    await Promise.all([
+      db.kysely.transaction().execute(async (tx) => {
+        await sql`insert into items (name) values ('t1')`.execute(tx);
+        await sql`insert into items (name) values ('t2')`.execute(tx);
+      }).then(() => {
+        seenAfterCommit = committed();
+      }),
+      insert('p'),
+    ]);
+    expect(driver.stats.commits - before.commits).toBe(1);
+    expect(seenAfterCommit).toEqual(['p', 't1', 't2']);
+  });
+
+  it('a failed statement fails its caller only; the others in the commit are kept', async () => {
+    await insert('taken');
+    const outcomes = await Promise.allSettled([insert('x'), insert('taken'), insert('y')]);
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(String((outcomes[1] as PromiseRejectedResult).reason)).toMatch(/UNIQUE/);
+    expect(committed()).toEqual(['taken', 'x', 'y']);
+  });
+
+  it('a rolled-back transaction undoes its own writes only', async () => {
+    const outcomes = await Promise.allSettled([
+      insert('before'),
+      db.kysely.transaction().execute(async (tx) => {
+        await sql`insert into items (name) values ('undone')`.execute(tx);
+        throw new Error('changed my mind');
+      }),
+      insert('after'),
+    ]);
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(committed()).toEqual(['after', 'before']);
+  });
+
+  it('a statement of another caller waits for an open transaction and is never part of it', async () => {
+    const order: string[] = [];
+    const transaction = db.kysely.transaction().execute(async (tx) => {
+      await sql`insert into items (name) values ('inside')`.execute(tx);
+      // The transaction waits on something else while another request writes.
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      order.push('transaction ends');
+      throw new Error('rolled back');
+    });
+    const outside = insert('outside').then(() => order.push('outside committed'));
+    await expect(transaction).rejects.toThrow('rolled back');
+    await outside;
+    expect(order).toEqual(['transaction ends', 'outside committed']);
+    expect(committed()).toEqual(['outside']);
+  });
+
+  it('when the shared commit fails, every caller in it gets the error and nothing is kept', async () => {
+    // A deferred foreign key is checked at COMMIT: the one failure a commit can be made to have here.
+    const outcomes = await Promise.allSettled([insert('innocent'), sql`insert into children (id, parent) values (1, 42)`.execute(db.kysely)]);
+    expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'rejected']);
+    for (const o of outcomes) expect(String((o as PromiseRejectedResult).reason)).toMatch(/FOREIGN KEY/);
+    expect(committed()).toEqual([]);
+    // The connection is usable afterwards.
+    await insert('later');
+    expect(committed()).toEqual(['later']);
+  });
+
+  it('a read made while a shared commit is open answers after that commit', async () => {
+    const write = insert('pending');
+    const read = sql<{ name: string }>`select name from items`.execute(db.kysely).then((r) => ({ rows: r.rows.map((x) => x.name), committedThen: committed() }));
+    await write;
+    const { rows, committedThen } = await read;
+    expect(rows).toEqual(['pending']);
+    // What the read saw was committed before it was handed over.
+    expect(committedThen).toEqual(['pending']);
+  });
+
+  it('two connections of one process to one file (two instances in a test) write without waiting on each other', async () => {
+    const second = openDatabase(`sqlite:${join(dir, 'keybound.db')}`);
+    try {
+      // SQLite's busy handler would sleep this thread, where the lock holder can never commit; the
+      // second connection has the first commit its shared transaction (or end its own) first.
+      await Promise.all([
+        insert('one-a'),
+        sql`insert into items (name) values ('two-a')`.execute(second.kysely),
+        db.kysely.transaction().execute(async (tx) => {
+          await sql`insert into items (name) values ('one-t')`.execute(tx);
+          await new Promise((resolve) => setTimeout(resolve, 5));
+        }),
+        second.kysely.transaction().execute((tx) => sql`insert into items (name) values ('two-t')`.execute(tx)),
+        insert('one-b'),
+      ]);
+      expect(committed()).toEqual(['one-a', 'one-b', 'one-t', 'two-a', 'two-t']);
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('closing commits what is pending', async () => {
+    const write = insert('last');
+    // Enough microtask turns for the statement to run, none for the commit (the next macrotask).
+    for (let i = 0; i < 20; i++) await Promise.resolve();
+    expect(committed()).toEqual([]);
+    await db.close();
+    await write;
+    const reopened = new BetterSqlite3(join(dir, 'keybound.db'), { readonly: true });
+    expect(reopened.prepare('select name from items').all()).toEqual([{ name: 'last' }]);
+    reopened.close();
+    db = openDatabase(`sqlite:${join(dir, 'keybound.db')}`);
+  });
+});
