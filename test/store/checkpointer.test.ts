@@ -12,8 +12,11 @@ import { fileURLToPath } from 'node:url';
 import BetterSqlite3 from 'better-sqlite3';
 import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/load.ts';
+import { openStore, openStoreWhenReachable } from '../../src/runtime.ts';
 import { startCheckpointer } from '../../src/store/checkpointer.ts';
 import { openDatabase, type Db } from '../../src/store/db.ts';
+import { TEST_DATA_KEYS } from '../helpers/constants.ts';
 
 const WRITES = 3000;
 
@@ -94,6 +97,16 @@ describe('background WAL checkpoints (SQLite file)', () => {
   it('without the option (CLI commands) SQLite checkpoints by itself every 1000 pages, as before', async () => {
     const db = open({});
     expect(await autocheckpoint(db)).toBe(1000);
+  });
+
+  it('the server opens its store with them (serve), a CLI command without', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'keybound-checkpoints-'));
+    const config = loadConfig({ KEYBOUND_DATABASE_URL: `sqlite:${file()}`, KEYBOUND_DATA_KEYS: TEST_DATA_KEYS });
+    const cli = await openStore(config, { migrate: true });
+    expect(await autocheckpoint(cli.db)).toBe(1000);
+    await cli.db.close();
+    db = (await openStoreWhenReachable(config, () => undefined)).db;
+    expect(await autocheckpoint(db)).toBe(10_000);
   });
 
   it('in memory the option is ignored', async () => {
