@@ -32,7 +32,8 @@ const STOP_WAIT_MS = 2000;
 //
 // PASSIVE copies what it can without waiting for any lock and never blocks a writer or a reader;
 // busy_timeout 0 so that nothing else it might do waits either. The connection only ever checkpoints.
-// Busy or locked (another checkpoint under way, the file being reset) is skipped until the next tick.
+// A checkpoint that meets a busy or locked file anyway is left to the next tick; any other error ends
+// the worker, and the parent hears it once (onError).
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driver);
