@@ -73,8 +73,11 @@ export class SchemaBehindError extends Error {
  * changes nothing and only checks that the schema is current, so the runtime database account needs
  * no right to change the schema (OWASP ASVS 5.0 13.2.2).
  */
-export async function openStore(config: Config, opening: { migrate?: boolean } = {}): Promise<{ db: Db; store: Store; applied: number[] }> {
-  const migrating = openDatabase(config.databaseUrl);
+export async function openStore(config: Config, opening: { migrate?: boolean; server?: boolean } = {}): Promise<{ db: Db; store: Store; applied: number[] }> {
+  // Only a long-running server checkpoints SQLite's WAL in the background (store/checkpointer.ts);
+  // a CLI command is over before a checkpoint would matter.
+  const backgroundCheckpoints = opening.server ? { onError: checkpointerFailed(config) } : undefined;
+  const migrating = openDatabase(config.databaseUrl, { backgroundCheckpoints });
   let applied: number[];
   try {
     applied = (opening.migrate ?? config.migrateOnStart) ? await migrate(migrating) : await requireCurrentSchema(migrating);
@@ -89,6 +92,12 @@ export async function openStore(config: Config, opening: { migrate?: boolean } =
   await migrating.close();
   const db = openDatabase(config.databaseUrl, { statementTimeoutMs: config.databaseTimeoutMs });
   return { db, store: createStore(db, options), applied };
+}
+
+/** Opened before the server's logger exists: a line in the same JSON shape. */
+function checkpointerFailed(config: Config): (error: Error) => void {
+  const log = jsonLineLog(config.logLevel, (line) => process.stdout.write(line));
+  return (error) => log.warn({ err: { message: error.message } }, 'background WAL checkpoints stopped; SQLite checkpoints inside commits again');
 }
 
 async function requireCurrentSchema(db: Db): Promise<number[]> {
@@ -115,9 +124,10 @@ export class DatabaseUnreachableError extends Error {
 }
 
 /**
- * `openStore`, trying again while the database cannot be reached (it may be starting beside this
- * server), with pauses growing from a quarter second to five, until `config.databaseStartWaitMs`
- * has passed; then the last `DatabaseUnreachableError` is thrown. Any other error ends it at once.
+ * `openStore` for the server (with background WAL checkpoints on SQLite), trying again while the
+ * database cannot be reached (it may be starting beside this server), with pauses growing from a
+ * quarter second to five, until `config.databaseStartWaitMs` has passed; then the last
+ * `DatabaseUnreachableError` is thrown. Any other error ends it at once.
  */
 export async function openStoreWhenReachable(
   config: Config,
@@ -128,7 +138,7 @@ export async function openStoreWhenReachable(
   let pause = 250;
   for (let attempt = 1; ; attempt++) {
     try {
-      return await openStore(config);
+      return await openStore(config, { server: true });
     } catch (error) {
       if (!(error instanceof DatabaseUnreachableError) || signal?.aborted) throw error;
       const retryInMs = Math.min(pause, deadline - Date.now());

@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, PostgresDialect, type PostgresCursor, type PostgresPool, type PostgresPoolClient, type PostgresQueryResult } from 'kysely';
 import pg from 'pg';
+import { startCheckpointer, type Checkpointer } from './checkpointer.ts';
 import { GroupCommitDialect, type GroupCommitDriver } from './groupCommit.ts';
 import type { Database } from './schema.ts';
 
@@ -31,11 +32,24 @@ export interface OpenOptions {
    * for migrations, which may rightly take long.
    */
   readonly statementTimeoutMs?: number;
+  /**
+   * SQLite file: checkpoint the WAL from a worker thread once a second instead of inside commits
+   * (checkpointer.ts), for a long-running server. `onError` hears once if the worker fails; SQLite's
+   * own checkpoints then take over again. Ignored in memory and on PostgreSQL.
+   */
+  readonly backgroundCheckpoints?: { readonly onError?: (error: Error) => void };
 }
+
+/**
+ * With background checkpoints, the automatic checkpoint only bounds the WAL (10,000 pages, about
+ * 40 MB) should the worker stall; 1000 is SQLite's default, restored if the worker fails.
+ */
+const BACKSTOP_CHECKPOINT_PAGES = 10_000;
+const DEFAULT_CHECKPOINT_PAGES = 1000;
 
 /** Opens the database `url` names: `sqlite:<path>` (`sqlite::memory:` for tests) or `postgres://...`. */
 export function openDatabase(url: string, options: OpenOptions = {}): Db {
-  if (url.startsWith('sqlite:')) return openSqlite(url.slice('sqlite:'.length));
+  if (url.startsWith('sqlite:')) return openSqlite(url.slice('sqlite:'.length), options);
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) return openPostgres(url, options);
   throw new DatabaseUrlError(`KEYBOUND_DATABASE_URL must start with sqlite: or postgres:// (got ${url.split(':')[0]}:)`);
 }
@@ -57,7 +71,7 @@ function prepareSqliteFile(file: string): void {
   }
 }
 
-function openSqlite(path: string): Db {
+function openSqlite(path: string, options: OpenOptions): Db {
   if (path.length === 0) throw new DatabaseUrlError('KEYBOUND_DATABASE_URL=sqlite: needs a file path, as in sqlite:./data/keybound.db');
   const memory = path === ':memory:';
   if (!memory) prepareSqliteFile(resolve(path));
@@ -68,6 +82,9 @@ function openSqlite(path: string): Db {
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
+  // A WAL file that grew (a long reader held checkpoints back) is cut back to this when it is reset.
+  sqlite.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
+  const checkpointer = memory || !options.backgroundCheckpoints ? null : backgroundCheckpoints(sqlite, resolve(path), options.backgroundCheckpoints.onError);
   // Kysely prepares every statement anew; the same few statements run on every request, so keep them.
   const statements = new Map<string, BetterSqlite3.Statement>();
   const connection = {
@@ -96,8 +113,21 @@ function openSqlite(path: string): Db {
     description: memory ? 'SQLite in memory' : `SQLite at ${resolve(path)}`,
     schema: 'main',
     sqliteDriver: dialect.driver,
-    close: () => kysely.destroy(),
+    close: async () => {
+      await checkpointer?.stop();
+      await kysely.destroy();
+    },
   };
+}
+
+function backgroundCheckpoints(sqlite: BetterSqlite3.Database, file: string, onError?: (error: Error) => void): Checkpointer {
+  sqlite.pragma(`wal_autocheckpoint = ${BACKSTOP_CHECKPOINT_PAGES}`);
+  return startCheckpointer(file, {
+    onError: (error) => {
+      if (sqlite.open) sqlite.pragma(`wal_autocheckpoint = ${DEFAULT_CHECKPOINT_PAGES}`);
+      onError?.(error);
+    },
+  });
 }
 
 function openPostgres(url: string, options: OpenOptions): Db {
