@@ -146,6 +146,31 @@ describe('SQLite group commit', () => {
     }
   });
 
+  it('a writer alone (one user, the CLI) commits at once once shared commits find no company, and shares again when company comes', async () => {
+    // One write after another: each shared commit carries one.
+    for (const name of ['a', 'b', 'c', 'd']) await insert(name);
+    // Alone now: the next write is committed before the next turn of the event loop.
+    const order: string[] = [];
+    setImmediate(() => order.push('next turn'));
+    await insert('e');
+    order.push('e committed');
+    expect(order).toEqual(['e committed']);
+    expect(committed()).toContain('e');
+    // So is a transaction, when it ends; a failure is still its caller's alone.
+    await db.kysely.transaction().execute((tx) => sql`insert into items (name) values ('t')`.execute(tx));
+    expect(committed()).toContain('t');
+    await expect(insert('a')).rejects.toThrow(/UNIQUE/);
+    // Company: of ten writes at once, some commit alone until one waits a turn; the rest share its commit.
+    const before = driver.stats.commits;
+    await Promise.all(Array.from({ length: 10 }, (_, i) => insert(`m${i}`)));
+    expect(driver.stats.commits - before).toBeLessThan(10);
+    expect(committed().filter((n) => n.startsWith('m'))).toHaveLength(10);
+    // And from then on commits are shared again.
+    const shared = driver.stats.commits;
+    await Promise.all([insert('x'), insert('y'), insert('z')]);
+    expect(driver.stats.commits - shared).toBe(1);
+  });
+
   it('closing commits what is pending', async () => {
     const write = insert('last');
     // Enough microtask turns for the statement to run, none for the commit (the next macrotask).
