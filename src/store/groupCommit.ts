@@ -60,6 +60,7 @@ interface Batch {
  *   is held until they are committed too.
  * - Raw `begin`...`commit` on one connection (the migrations) and schema statements run on their
  *   own, after the open shared transaction is committed.
+ * - A writer alone (one user, the CLI) commits at once, as SQLite's autocommit would (`#shares`).
  *
  * One connection, as with Kysely's own SQLite driver. PostgreSQL needs none of this: each of its
  * connections commits on its own, and the server groups WAL flushes itself.
