@@ -8,7 +8,7 @@ export interface SqliteConnection {
   close(): void;
 }
 
-/** What the driver has done since it opened: for `/metrics` and for tests. */
+/** What the driver has done since it opened (tests read it). */
 export interface GroupCommitStats {
   /** Transactions committed: each holds the writes of one or more requests. */
   commits: number;
@@ -105,8 +105,7 @@ export class GroupCommitDriver implements Driver {
   #ownerEnded: Promise<void> | null = null;
   #endOwner: (() => void) | null = null;
   #commitScheduled = false;
-  /** Shared commits found no company lately: writes commit at once, with a shared one now and then. */
-  #alone = false;
+  /** Shared commits in a row that carried one write or transaction each. */
   #loneCommits = 0;
   #aloneSince = 0;
 
@@ -121,14 +120,15 @@ export class GroupCommitDriver implements Driver {
 
   /**
    * Whether the next write, with no shared transaction open, waits for company. A request alone
-   * (one user, the CLI) gains nothing from waiting a turn of the event loop, and a turn costs it
-   * (measured: about 100 µs more CPU per passkey sign-in at concurrency 1). So after
+   * (one user, the CLI) gains nothing from waiting a turn of the event loop for company it will not
+   * get, and keeps the write lock that turn longer. (Its CPU was not measurably different either
+   * way: BENCHMARKS.md, "fourth look".) So after
    * `LONE_COMMITS_TO_GO_ALONE` shared commits in a row that carried one write or transaction each,
    * writes commit at once, as SQLite's autocommit would; every `PROBE_EVERY`th still waits, and the
    * first shared commit that carries more than one ends it.
    */
   #shares(): boolean {
-    if (!this.#alone) return true;
+    if (this.#loneCommits < LONE_COMMITS_TO_GO_ALONE) return true;
     return ++this.#aloneSince % PROBE_EVERY === 0;
   }
 
@@ -157,6 +157,8 @@ export class GroupCommitDriver implements Driver {
     const batch = this.#batch;
     try {
       this.#run(`release ${SAVEPOINT}`);
+      // Counted before `#disown` may commit it.
+      if (batch) batch.units++;
     } catch (error) {
       this.#afterError(error);
       throw error;
@@ -164,8 +166,6 @@ export class GroupCommitDriver implements Driver {
       this.#disown();
     }
     if (!batch) throw new Error('the transaction was lost');
-    batch.units++;
-    if (batch.solo) this.#commit();
     return batch.settled;
   }
 
@@ -216,7 +216,9 @@ export class GroupCommitDriver implements Driver {
   }
 
   async destroy(): Promise<void> {
-    if (this.file) byFile.get(this.file)?.delete(this);
+    const others = this.file ? byFile.get(this.file) : undefined;
+    others?.delete(this);
+    if (others?.size === 0) byFile.delete(this.file!);
     // A transaction still open when the database closes is rolled back by SQLite, and with it the
     // shared one: its callers are told so rather than left waiting.
     if (!this.#owner) this.#commit();
@@ -247,12 +249,14 @@ export class GroupCommitDriver implements Driver {
         throw error;
       }
     }
-    if (!this.#batch && (CONTROL.test(sql) || !this.db.prepare(sql).readonly)) {
+    const control = CONTROL.test(sql);
+    const statement = control ? null : this.db.prepare(sql);
+    if (!this.#batch && (control || !statement!.readonly)) {
       const blocker = this.#makeWay();
       // Waited, then looked again from the start: another caller may have begun meanwhile.
       if (blocker) return blocker.then(() => this.execute<R>(handle, query));
     }
-    if (CONTROL.test(sql)) {
+    if (!statement) {
       this.#commit();
       if (BEGIN.test(sql)) {
         const result = this.#statement<R>(sql, parameters);
@@ -262,7 +266,6 @@ export class GroupCommitDriver implements Driver {
       }
       return this.#statement<R>(sql, parameters);
     }
-    const statement = this.db.prepare(sql);
     if (statement.readonly) {
       const batch = this.#batch;
       const result = this.#statement<R>(sql, parameters, statement);
@@ -335,11 +338,7 @@ export class GroupCommitDriver implements Driver {
     }
     this.stats.commits++;
     this.stats.units += batch.units;
-    if (!batch.solo) {
-      const lone = batch.units <= 1;
-      this.#loneCommits = lone ? this.#loneCommits + 1 : 0;
-      this.#alone = this.#loneCommits >= LONE_COMMITS_TO_GO_ALONE;
-    }
+    if (!batch.solo) this.#loneCommits = batch.units <= 1 ? this.#loneCommits + 1 : 0;
     batch.resolve();
   }
 
@@ -366,7 +365,9 @@ export class GroupCommitDriver implements Driver {
     this.#ownerEnded = null;
     this.#endOwner = null;
     end?.();
-    if (this.#batch && !this.#commitScheduled) this.#commit();
+    // A lone transaction commits as it ends; a shared one whose scheduled commit found this
+    // transaction open (and so passed) commits now.
+    if (this.#batch && (this.#batch.solo || !this.#commitScheduled)) this.#commit();
   }
 
   #assertOwner(handle: Handle): void {
