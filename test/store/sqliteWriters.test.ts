@@ -7,9 +7,11 @@
  * Keybound begins them IMMEDIATE (src/store/groupCommit.ts), so the transaction waits for the write
  * lock and reads current data.
  */
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import BetterSqlite3 from 'better-sqlite3';
 import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -48,6 +50,53 @@ describe('SQLite with another writer on the same file', () => {
     // The transaction held the write lock from its start: the other writer met it and wrote nothing.
     expect(otherOutcome).toBe('SQLITE_BUSY');
     expect(other.prepare('select n from counter').get()).toEqual({ n: 1 });
+  });
+
+  it('another process (the CLI) gets its writes in while this one shares commits under load', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'keybound-writers-'));
+    const file = join(dir, 'keybound.db');
+    db = openDatabase(`sqlite:${file}`);
+    await sql`create table items (id integer primary key, who text not null)`.execute(db.kysely);
+    // The server: 16 requests in flight, each computing (as a handler does: parsing, signatures)
+    // and writing. The shared transaction opens at the first write of a turn and commits at its
+    // end, so it is open, and SQLite's write lock held, while the other requests compute.
+    let stop = false;
+    let serverWrites = 0;
+    // Where each request's computation goes, so that it is not optimised away.
+    let sink = 0;
+    const load = Promise.all(
+      Array.from({ length: 16 }, async () => {
+        while (!stop) {
+          let spin = 0;
+          for (let i = 0; i < 20_000; i++) spin = (spin * 31 + i) | 0;
+          sink ^= spin;
+          await sql`insert into items (who) values ('server')`.execute(db!.kysely);
+          serverWrites++;
+        }
+      }),
+    );
+    // The CLI: its own process and connection (busy timeout 5 s), 30 writes one after another, each
+    // opening the database anew as each CLI command does. It does meet the lock: with a busy timeout
+    // of 0 its writes failed with SQLITE_BUSY (two runs of two); with Keybound's each took 1-25 ms.
+    const cli = `
+      import { sql } from 'kysely';
+      import { openDatabase } from ${JSON.stringify(join(import.meta.dirname, '../../src/store/db.ts'))};
+      for (let i = 0; i < 30; i++) {
+        const db = openDatabase(${JSON.stringify(`sqlite:${file}`)});
+        await sql\`insert into items (who) values ('cli')\`.execute(db.kysely);
+        await db.close();
+      }`;
+    try {
+      await promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', cli], { timeout: 120_000 });
+    } finally {
+      stop = true;
+      await load;
+    }
+    const counts = Object.fromEntries((await sql<{ who: string; n: number }>`select who, count(*) as n from items group by who`.execute(db.kysely)).rows.map((r) => [r.who, Number(r.n)]));
+    // Every CLI write is in, and the server kept writing meanwhile (it was under load throughout).
+    expect(counts.cli).toBe(30);
+    expect(counts.server).toBe(serverWrites);
+    expect(serverWrites).toBeGreaterThan(30);
   });
 
   it('busy and locked codes, extended ones too, are "unavailable" (503), never a 500', () => {
