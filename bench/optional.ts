@@ -14,7 +14,7 @@ import { clientKeyPair } from './oauth.ts';
 import { authorizationCode, tokenRequest } from './oidcClient.ts';
 import { runOffboard } from './offboard.ts';
 import type { BenchOptions, ScenarioName } from './options.ts';
-import { ROOT, type ServerProcess } from './processes.ts';
+import { ROOT, startFloorOidc, type ServerProcess } from './processes.ts';
 import type { ClientCredentialsParams, IntrospectionParams, Workload } from './protocol.ts';
 import { measureCachedApiKeyChecks } from './resourceCache.ts';
 import type { ScenarioLine } from './report.ts';
@@ -118,6 +118,19 @@ const clientCredentials: OptionalScenario = {
       },
       { env: { KEYBOUND_OIDC_RESOURCES: RESOURCE } },
     );
+    // The same requests against oidc-provider alone (bench/floorOidc.ts): what the provider costs
+    // per token without Keybound's storage, audit trail, hooks and HTTP framework.
+    const { privateJwk, publicJwk } = clientKeyPair();
+    const floor = await startFloorOidc({ clientId: 'bench-floor', publicJwk, resource: RESOURCE });
+    try {
+      for (const dpop of [false, true]) {
+        log(`client credentials (private_key_jwt${dpop ? ', DPoP' : ''}), oidc-provider alone, concurrency ${concurrency}`);
+        const m = await measure(floor, { target: 'keybound', workload: 'client-credentials', concurrency, fullPassWarmup: false, clientCredentials: { clientId: 'bench-floor', privateJwk, resource: RESOURCE, dpop } });
+        emit({ ...tokenLine('client-credentials', concurrency, dpop, m), target: 'oidc-provider-alone' });
+      }
+    } finally {
+      await floor.stop();
+    }
   },
 };
 

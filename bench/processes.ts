@@ -14,6 +14,7 @@ const PEER = fileURLToPath(new URL('./peers/better-auth/server.ts', import.meta.
 const LOADGEN = fileURLToPath(new URL('./loadgen.ts', import.meta.url));
 const FLOOR_HTTP = fileURLToPath(new URL('./floorHttp.ts', import.meta.url));
 const FLOOR_LOCAL = fileURLToPath(new URL('./floorLocal.ts', import.meta.url));
+const FLOOR_OIDC = fileURLToPath(new URL('./floorOidc.ts', import.meta.url));
 
 /** Clock ticks per second of /proc/<pid>/stat (USER_HZ; 100 on Linux for every mainstream architecture). */
 const CLK_TCK = 100;
@@ -180,6 +181,13 @@ export async function startFloorHttp(): Promise<ServerProcess> {
   const port = await freePort();
   const baseUrl = `http://localhost:${port}`;
   return launch(['--import', 'tsx', FLOOR_HTTP], { NODE_ENV: 'production', BENCH_FLOOR_PORT: String(port) }, baseUrl, '/');
+}
+
+/** oidc-provider alone with one static client (bench/floorOidc.ts): the token endpoint's floor. */
+export async function startFloorOidc(client: { clientId: string; publicJwk: Record<string, string>; resource: string }): Promise<ServerProcess> {
+  const port = await freePort();
+  const baseUrl = `http://localhost:${port}`;
+  return launch(['--import', 'tsx', FLOOR_OIDC], { NODE_ENV: 'production', BENCH_FLOOR_PORT: String(port), BENCH_FLOOR_CLIENT: JSON.stringify(client) }, baseUrl, '/oidc/.well-known/openid-configuration');
 }
 
 export interface LocalFloor {

@@ -84,10 +84,10 @@ export function markdownTable(lines: readonly ScenarioLine[], meta: RunMeta, set
   }
   const tokens = lines.filter((l) => (l.scenario === 'client-credentials' || l.scenario === 'token-exchange') && !l.skipped);
   if (tokens.length > 0) {
-    out.push('| Client credentials, token exchange (Keybound) | Concurrency | Tokens/s | p50 ms | p99 ms | Server CPU µs/token | Tokens per server core-second |');
+    out.push('| Client credentials, token exchange (Keybound unless said) | Concurrency | Tokens/s | p50 ms | p99 ms | Server CPU µs/token | Tokens per server core-second |');
     out.push('|---|---:|---:|---:|---:|---:|---:|');
     for (const l of tokens) {
-      out.push(`| ${l.scenario === 'token-exchange' ? 'token exchange (agent), ' : ''}${l.clientAuth}${l.dpop ? ' + DPoP' : ''}, ${l.accessToken} access token | ${l.concurrency} | ${fmt(l.tokensPerSecond)} | ${fmt((l.latencyMs as Record<string, number>).p50, 1)} | ${fmt((l.latencyMs as Record<string, number>).p99, 1)} | ${fmt(l.serverCpuUsPerToken)} | ${fmt(l.tokensPerServerCoreSecond)} |`);
+      out.push(`| ${l.target === 'oidc-provider-alone' ? 'oidc-provider alone (floor: in memory, no audit), ' : ''}${l.scenario === 'token-exchange' ? 'token exchange (agent), ' : ''}${l.clientAuth}${l.dpop ? ' + DPoP' : ''}, ${l.accessToken} access token | ${l.concurrency} | ${fmt(l.tokensPerSecond)} | ${fmt((l.latencyMs as Record<string, number>).p50, 1)} | ${fmt((l.latencyMs as Record<string, number>).p99, 1)} | ${fmt(l.serverCpuUsPerToken)} | ${fmt(l.tokensPerServerCoreSecond)} |`);
     }
     out.push('');
   }
