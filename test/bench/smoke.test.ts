@@ -123,6 +123,11 @@ describe('npm run bench -- --quick', () => {
       }
     }
 
+    // Client credentials run on Keybound and on oidc-provider alone (bench/floorOidc.ts, the
+    // provider's own floor), each without and with DPoP.
+    const tokenTargets = find('client-credentials').filter((l) => typeof l.skipped !== 'string').map((l) => `${String(l.target)} ${String(l.dpop)}`);
+    expect(tokenTargets.sort()).toEqual(['keybound false', 'keybound true', 'oidc-provider-alone false', 'oidc-provider-alone true']);
+
     // Offboarding on two instances (skipped, with the reason, when PostgreSQL is not reachable).
     const offboard = find('offboard');
     expect(offboard.length, 'offboard').toBeGreaterThan(0);
