@@ -20,7 +20,7 @@ const SAVEPOINT = 'keybound_tx';
 /** Shared commits in a row with one unit each after which writes commit at once (see `#shares`). */
 const LONE_COMMITS_TO_GO_ALONE = 4;
 /** While alone, every this-many-th write or transaction waits for company again. */
-const PROBE_EVERY = 8;
+const PROBE_EVERY = 32;
 
 /** Transaction control and schema statements: never part of a shared commit. */
 const CONTROL = /^\s*(begin|commit|end|rollback|savepoint|release|pragma|create|drop|alter|vacuum|attach|detach|reindex|analyze)\b/i;
@@ -52,7 +52,8 @@ interface Batch {
  *   it is in the WAL. If the shared commit fails, every caller in it gets the error.
  * - A transaction runs inside a savepoint of the shared one: its rollback undoes its own writes
  *   only. While it is open, statements of other callers wait for it to end, as they waited for
- *   the connection before; they are never part of it.
+ *   the connection before; they are never part of it. A transaction that commits alone (`#bare`)
+ *   is the whole SQLite transaction, with no savepoint: its rollback is SQLite's.
  * - A failed statement is undone by SQLite on its own (statement rollback) and fails its caller
  *   only. An error after which SQLite has rolled the whole transaction back (disk full, I/O) fails
  *   every caller of the shared transaction.
@@ -102,6 +103,12 @@ export class GroupCommitDriver implements Driver {
   /** The connection inside a transaction (a Kysely one, or raw `begin`), if any. */
   #owner: Handle | null = null;
   #manual = false;
+  /**
+   * The owner's transaction opened a solo batch: it is the whole SQLite transaction, so it runs
+   * without the savepoint (two statements fewer, and no journal of the pages it changes kept for
+   * the savepoint): its commit is the batch's, its rollback a plain `rollback`.
+   */
+  #bare = false;
   #ownerEnded: Promise<void> | null = null;
   #endOwner: (() => void) | null = null;
   #commitScheduled = false;
@@ -147,17 +154,30 @@ export class GroupCommitDriver implements Driver {
       if (!blocker) break;
       await blocker;
     }
-    this.#open(!this.#batch && !this.#shares());
+    // A solo batch is only ever opened here and committed when its transaction ends, so one that
+    // opens now holds this transaction alone.
+    const bare = !this.#batch && !this.#shares();
+    this.#open(bare);
     this.#own(handle);
-    this.#run(`savepoint ${SAVEPOINT}`);
+    this.#bare = bare;
+    if (bare) return;
+    try {
+      this.#run(`savepoint ${SAVEPOINT}`);
+    } catch (error) {
+      // Kysely does not roll back a transaction that failed to begin.
+      this.#afterError(error);
+      this.#disown();
+      throw error;
+    }
   }
 
   async commitTransaction(connection: DatabaseConnection): Promise<void> {
     this.#assertOwner(connection as Handle);
     const batch = this.#batch;
     try {
-      this.#run(`release ${SAVEPOINT}`);
-      // Counted before `#disown` may commit it.
+      if (!this.#bare) this.#run(`release ${SAVEPOINT}`);
+      else if (!this.db.inTransaction) throw new Error('the transaction was rolled back by an earlier error');
+      // Counted before `#disown` may commit it (a bare transaction's batch: always).
       if (batch) batch.units++;
     } catch (error) {
       this.#afterError(error);
@@ -172,6 +192,7 @@ export class GroupCommitDriver implements Driver {
   async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
     // After a failed commit (the shared one): the savepoint was released, nothing is left to undo.
     if (this.#owner !== connection) return;
+    if (this.#bare) return this.#rollbackBare();
     try {
       // After an error that ended the whole transaction there is no savepoint left to undo.
       if (this.db.inTransaction) {
@@ -179,6 +200,23 @@ export class GroupCommitDriver implements Driver {
         this.#run(`release ${SAVEPOINT}`);
       }
     } finally {
+      this.#disown();
+    }
+  }
+
+  /**
+   * Rolls back a transaction alone in its batch: the batch holds its writes only, so the whole
+   * SQLite transaction goes (after an error that ended it, there is nothing left to undo). The
+   * batch is dropped first, so `#disown` can never commit it, not even when `rollback` throws.
+   */
+  #rollbackBare(): void {
+    const batch = this.#batch;
+    this.#batch = null;
+    try {
+      if (this.db.inTransaction) this.#run('rollback');
+    } finally {
+      // Nobody waits on a bare transaction's batch but its own commit, which did not come.
+      batch?.resolve();
       this.#disown();
     }
   }
@@ -362,6 +400,7 @@ export class GroupCommitDriver implements Driver {
     const end = this.#endOwner;
     this.#owner = null;
     this.#manual = false;
+    this.#bare = false;
     this.#ownerEnded = null;
     this.#endOwner = null;
     end?.();

@@ -1,7 +1,13 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { LogoutOutboxRow, OidcLogoutOutboxStore } from '../ports.ts';
+import { prepared } from '../prepared.ts';
 import type { Database, OidcLogoutOutboxTable } from '../schema.ts';
 import { SqlOutboxLease } from './outboxLease.ts';
+
+// The dispatcher asks every second (delivery/outbox.ts), mostly to hear there is nothing due: compiled once.
+const dueRows = prepared((db, now: number, limit: number) =>
+  db.selectFrom('oidc_logout_outbox').selectAll().where('next_attempt_at', '<=', now).orderBy('next_attempt_at').orderBy('id').limit(limit),
+);
 
 function toRow(r: Selectable<OidcLogoutOutboxTable>): LogoutOutboxRow {
   return {
@@ -43,7 +49,7 @@ export class SqlOidcLogoutOutboxStore extends SqlOutboxLease implements OidcLogo
   }
 
   async listDue(now: number, limit: number): Promise<LogoutOutboxRow[]> {
-    const rows = await this.db.selectFrom('oidc_logout_outbox').selectAll().where('next_attempt_at', '<=', now).orderBy('next_attempt_at').orderBy('id').limit(limit).execute();
+    const { rows } = await dueRows(this.db, now, limit);
     return rows.map(toRow);
   }
 }

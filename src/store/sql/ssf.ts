@@ -1,10 +1,25 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { SsfOutboxRow, SsfOutboxStore, SsfStream, SsfStreamChanges, SsfStreamStatus, SsfStreamStore } from '../ports.ts';
+import { prepared } from '../prepared.ts';
 import type { Database, SsfOutboxTable, SsfStreamsTable } from '../schema.ts';
 import { SqlOutboxLease } from './outboxLease.ts';
 
 /** A delivery failure is kept as one bounded line (the status endpoint shows it). */
 const MAX_FAILURE = 256;
+
+// The dispatcher asks every second (delivery/outbox.ts), mostly to hear there is nothing due: compiled once.
+const dueRows = prepared((db, now: number, limit: number) =>
+  db
+    .selectFrom('ssf_outbox as o')
+    .innerJoin('ssf_streams as s', 's.id', 'o.stream_id')
+    .selectAll('o')
+    .where('o.next_attempt_at', '<=', now)
+    .where('s.status', '=', 'enabled')
+    .orderBy('o.next_attempt_at')
+    .orderBy('o.created_at')
+    .orderBy('o.id')
+    .limit(limit),
+);
 
 const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 
@@ -180,17 +195,7 @@ export class SqlSsfOutboxStore extends SqlOutboxLease implements SsfOutboxStore 
 
   /** Due rows of enabled streams, oldest first (a paused stream's SETs wait, in order). */
   async listDue(now: number, limit: number): Promise<SsfOutboxRow[]> {
-    const rows = await this.db
-      .selectFrom('ssf_outbox as o')
-      .innerJoin('ssf_streams as s', 's.id', 'o.stream_id')
-      .selectAll('o')
-      .where('o.next_attempt_at', '<=', now)
-      .where('s.status', '=', 'enabled')
-      .orderBy('o.next_attempt_at')
-      .orderBy('o.created_at')
-      .orderBy('o.id')
-      .limit(limit)
-      .execute();
+    const { rows } = await dueRows(this.db, now, limit);
     return rows.map(toRow);
   }
 }
