@@ -24,6 +24,14 @@ describe('user agent family', () => {
     expect(agentFamily(chrome('120.0.0.0'))).toBe(agentFamily(chrome('131.0.6778.85')));
   });
 
+  it('answers the same from its cache of recent headers, past its bound too', () => {
+    const headers = Array.from({ length: 600 }, (_, i) => (i % 2 === 0 ? `Mozilla/5.0 (Windows NT 10.0) Firefox/${i}.0` : `Mozilla/5.0 (Linux; Android ${i}) Chrome/${i}.0 Mobile`));
+    const first = headers.map((h) => agentFamily(h));
+    expect(first.slice(0, 2)).toEqual(['Firefox on Windows', 'Chrome on Android']);
+    expect(headers.map((h) => agentFamily(h))).toEqual(first);
+    expect([...headers].reverse().map((h) => agentFamily(h))).toEqual([...first].reverse());
+  });
+
   it('says nothing it did not recognise', () => {
     expect(readUserAgent(undefined)).toEqual({ browser: null, system: null });
     expect(readUserAgent('Mozilla/5.0 (X11; Linux x86_64)')).toEqual({ browser: null, system: 'Linux' });

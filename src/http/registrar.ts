@@ -47,13 +47,25 @@ export function registerApiRoutes(app: FastifyInstance, deps: Deps, routes: read
   }
 }
 
+/**
+ * The handler Fastify calls: what the route's access needs is decided here, once, so a request
+ * builds its handler's input in one object literal, without spreading a first one into it.
+ */
 function handlerOf(deps: Deps, r: ApiRoute) {
+  const endsSession = r.endsSession === true;
+  if (r.access === 'anyone') {
+    const handler = r.handler;
+    return async (request: FastifyRequest, reply: FastifyReply) => {
+      if (endsSession) clearSessionCookie(reply, deps.config);
+      // `session` stays a closure: handlers destructure it from their input.
+      return handler({ deps, request, reply, body: request.body, params: request.params, context: requestContext(request), session: () => admit(deps, request, 'session', r) });
+    };
+  }
+  const { access, handler } = r;
   return async (request: FastifyRequest, reply: FastifyReply) => {
-    if (r.endsSession) clearSessionCookie(reply, deps.config);
-    const input = { deps, request, reply, body: request.body, params: request.params, context: requestContext(request) };
-    if (r.access === 'anyone') return r.handler({ ...input, session: () => admit(deps, request, 'session', r) });
-    const active = await admit(deps, request, r.access, r);
+    if (endsSession) clearSessionCookie(reply, deps.config);
+    const active = await admit(deps, request, access, r);
     if (!active.ok) return sendFailure(reply, active);
-    return r.handler({ ...input, active: active.value });
+    return handler({ deps, request, reply, body: request.body, params: request.params, context: requestContext(request), active: active.value });
   };
 }

@@ -72,24 +72,34 @@ export const DEFAULT_POLICY: RiskPolicy = {
 
 const ANY = <T>(list: readonly T[] | undefined, value: T) => list === undefined || list.includes(value);
 
-export function ruleMatches(rule: Rule, input: RuleInput): boolean {
+/** Whether a rule applies to `input` as far as everything but its signals goes. */
+export function ruleApplies(rule: Rule, input: Omit<RuleInput, 'signals'>): boolean {
   const w = rule.when;
   return (
     ANY(w.event, input.event) &&
     ANY(w.role, input.role) &&
     ANY(w.factor, input.factor) &&
-    (w.client === undefined || (input.client !== null && w.client.includes(input.client))) &&
-    (w.signals ?? []).every((s) => input.signals.includes(s))
+    (w.client === undefined || (input.client !== null && w.client.includes(input.client)))
   );
+}
+
+export function ruleMatches(rule: Rule, input: RuleInput): boolean {
+  return ruleApplies(rule, input) && (rule.when.signals ?? []).every((s) => input.signals.includes(s));
+}
+
+/** The rules that name one of `needing`: worked out once per policy (services/risk/setup.ts), not per sign-in. */
+export function rulesNaming(rules: readonly Rule[], needing: readonly Signal[]): readonly Rule[] {
+  return rules.filter((r) => (r.when.signals ?? []).some((s) => needing.includes(s)));
 }
 
 /**
  * Whether any rule naming one of `needing` (signals that cost a read) could apply to `input`, its
  * signals apart: when none could, the caller need not compute them. A passkey sign-in under the
- * built-in rules, which ask about new countries only of code sign-ins, reads no history.
+ * built-in rules, which ask about new countries only of code sign-ins, reads no history. The server
+ * asks `ruleApplies` of the rules `rulesNaming` found at start, which is the same question.
  */
 export function mayNeedSignals(rules: readonly Rule[], needing: readonly Signal[], input: Omit<RuleInput, 'signals'>): boolean {
-  return rules.some((r) => (r.when.signals ?? []).some((s) => needing.includes(s)) && ruleMatches(r, { ...input, signals: r.when.signals ?? [] }));
+  return rulesNaming(rules, needing).some((r) => ruleApplies(r, input));
 }
 
 /** The reason a matching rule gives: the signals it names, or the rule's name when it names none. */

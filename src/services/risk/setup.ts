@@ -3,7 +3,7 @@ import { isIPv6 } from 'node:net';
 import { Reader, type CityResponse } from 'mmdb-lib';
 import type { Config } from '../../config/load.ts';
 import type { Check } from '../../core/risk/engine.ts';
-import { DEFAULT_POLICY, parsePolicy, policyCheck, type RiskPolicy, type RuleInput } from '../../core/risk/rules.ts';
+import { DEFAULT_POLICY, parsePolicy, policyCheck, rulesNaming, type RiskPolicy, type Rule, type RuleInput } from '../../core/risk/rules.ts';
 import type { Place, Signal } from '../../core/risk/signals.ts';
 
 /**
@@ -21,6 +21,8 @@ export interface RiskSetup {
   readonly geoipDescription: string | null;
   /** Signals the rules name that need the account's recent sign-ins (one indexed read per sign-in). */
   readonly historySignals: readonly Signal[];
+  /** The rules that name one of `historySignals`: a sign-in reads its history only when one of them applies. */
+  readonly historyRules: readonly Rule[];
 }
 
 /** A policy file that does not validate (every error, with the path of the field at fault), or a city database that cannot be read. */
@@ -86,5 +88,6 @@ export function riskSetup(config: Config): RiskSetup {
     placeOf: city?.placeOf ?? null,
     geoipDescription: city?.description ?? null,
     historySignals,
+    historyRules: rulesNaming(policy.rules, historySignals),
   };
 }
