@@ -22,6 +22,7 @@ import * as m022 from './migrations/022_scim.ts';
 import * as m025 from './migrations/025_audit_type_time.ts';
 import * as m026 from './migrations/026_payload_partial_indexes.ts';
 import * as m027 from './migrations/027_sessions_account_expiry.ts';
+import * as m028 from './migrations/028_sessions_live_account.ts';
 
 interface Migration {
   readonly version: number;
@@ -53,6 +54,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 25, name: 'audit_type_time', up: m025.up },
   { version: 26, name: 'payload_partial_indexes', up: m026.up },
   { version: 27, name: 'sessions_account_expiry', up: m027.up },
+  { version: 28, name: 'sessions_live_account', up: m028.up },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
