@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ACR } from '../assurance/level.ts';
 import { evaluate } from './engine.ts';
-import { DEFAULT_POLICY, mayNeedSignals, parsePolicy, policyCheck, type RuleInput } from './rules.ts';
+import { DEFAULT_POLICY, mayNeedSignals, parsePolicy, policyCheck, rulesNaming, type RuleInput } from './rules.ts';
 
 const PHR = ACR.aal2PhishingResistant;
 const base: RuleInput = { event: 'sign_in', signals: [], role: 'member', client: null, factor: 'passkey', auth: { acr: PHR, authTime: 1000 }, now: 1000 };
@@ -48,14 +48,14 @@ describe('which sign-ins need the costly signals', () => {
     ['a session use does not', { event: 'session', factor: 'code' }, history, false],
   ];
   it.each(cases)('%s', (_, change, needing, expected) => {
-    expect(mayNeedSignals(DEFAULT_POLICY.rules, needing, { ...input, ...change })).toBe(expected);
+    expect(mayNeedSignals(rulesNaming(DEFAULT_POLICY.rules, needing), { ...input, ...change })).toBe(expected);
   });
 
   it('a policy file rule about admins\' passkeys from a new country makes exactly those sign-ins read it', () => {
     const read = parsePolicy(JSON.stringify({ rules: [{ name: 'travel', when: { signals: ['new_country'], factor: ['passkey'], role: ['admin'] }, then: 'deny' }] }));
     if (!read.ok) throw new Error(JSON.stringify(read.errors));
-    expect(mayNeedSignals(read.policy.rules, ['new_country'], { ...input, role: 'admin' })).toBe(true);
-    expect(mayNeedSignals(read.policy.rules, ['new_country'], input)).toBe(false);
+    expect(mayNeedSignals(rulesNaming(read.policy.rules, ['new_country']), { ...input, role: 'admin' })).toBe(true);
+    expect(mayNeedSignals(rulesNaming(read.policy.rules, ['new_country']), input)).toBe(false);
   });
 });
 

@@ -73,7 +73,7 @@ export const DEFAULT_POLICY: RiskPolicy = {
 const ANY = <T>(list: readonly T[] | undefined, value: T) => list === undefined || list.includes(value);
 
 /** Whether a rule applies to `input` as far as everything but its signals goes. */
-export function ruleApplies(rule: Rule, input: Omit<RuleInput, 'signals'>): boolean {
+function ruleApplies(rule: Rule, input: Omit<RuleInput, 'signals'>): boolean {
   const w = rule.when;
   return (
     ANY(w.event, input.event) &&
@@ -93,13 +93,13 @@ export function rulesNaming(rules: readonly Rule[], needing: readonly Signal[]):
 }
 
 /**
- * Whether any rule naming one of `needing` (signals that cost a read) could apply to `input`, its
- * signals apart: when none could, the caller need not compute them. A passkey sign-in under the
- * built-in rules, which ask about new countries only of code sign-ins, reads no history. The server
- * asks `ruleApplies` of the rules `rulesNaming` found at start, which is the same question.
+ * Whether any of `historyRules` (the rules that name a signal costing a read: `rulesNaming`, found
+ * once per policy) could apply to `input`, its signals apart: when none could, the caller need not
+ * compute them. A passkey sign-in under the built-in rules, which ask about new countries only of
+ * code sign-ins, reads no history.
  */
-export function mayNeedSignals(rules: readonly Rule[], needing: readonly Signal[], input: Omit<RuleInput, 'signals'>): boolean {
-  return rulesNaming(rules, needing).some((r) => ruleApplies(r, input));
+export function mayNeedSignals(historyRules: readonly Rule[], input: Omit<RuleInput, 'signals'>): boolean {
+  return historyRules.some((r) => ruleApplies(r, input));
 }
 
 /** The reason a matching rule gives: the signals it names, or the rule's name when it names none. */

@@ -3,7 +3,7 @@ import { fail, type Failure } from '../../core/errors.ts';
 import type { AuditEvent, RequestContext, Session } from '../../core/model.ts';
 import { evaluate, type Decision, type Requirement } from '../../core/risk/engine.ts';
 import { reasonsInWords } from '../../core/risk/reasons.ts';
-import { ruleApplies, type FactorClass, type RiskEvent } from '../../core/risk/rules.ts';
+import { mayNeedSignals, type FactorClass, type RiskEvent } from '../../core/risk/rules.ts';
 import { signalsOf, type PastSignIn, type Place, type Signal, type SignalFacts } from '../../core/risk/signals.ts';
 import { agentFamily } from '../../core/userAgent.ts';
 import type { Deps } from '../deps.ts';
@@ -95,9 +95,8 @@ export async function assessSignIn(deps: Deps, f: SignInFacts): Promise<Assessed
   const device = agentFamily(f.context.userAgent);
   const place = risk.placeOf?.(f.context.ip) ?? null;
   const input = { event: 'sign_in' as const, role: f.role, client: null, factor: factorOfMethod(f.method), auth: { acr: f.acr, authTime: f.now }, now: f.now };
-  // The account's recent events are read only when a rule that looks at them could apply here
-  // (`mayNeedSignals`, with the rules that name them found once at start).
-  const needsHistory = risk.historyRules.some((r) => ruleApplies(r, input));
+  // The account's recent events are read only when a rule that looks at them could apply here.
+  const needsHistory = mayNeedSignals(risk.historyRules, input);
   const facts: SignalFacts = {
     now: f.now,
     passkey: f.passkeyId,
