@@ -6,7 +6,7 @@ import type { Store } from './ports.ts';
 import type { Database } from './schema.ts';
 import { SqlAccountStore } from './sql/accounts.ts';
 import { SqlApprovalStore } from './sql/approvals.ts';
-import { SqlAuditStore } from './sql/audit.ts';
+import { SqlAuditStore, type AuditHeadGuess } from './sql/audit.ts';
 import { SqlCeremonyStore } from './sql/ceremonies.ts';
 import { SqlInvitationStore } from './sql/invitations.ts';
 import { SqlPasskeyStore } from './sql/passkeys.ts';
@@ -41,7 +41,7 @@ export interface StoreOptions {
 
 /** Builds the store over an open database. */
 export function createStore(db: Db, options: StoreOptions = {}): Store {
-  return new SqlStore(db, db.kysely, null, options);
+  return new SqlStore(db, db.kysely, null, options, { current: null });
 }
 
 /**
@@ -85,6 +85,8 @@ class SqlStore implements Store {
     private readonly k: Kysely<Database>,
     private readonly tx: Transaction<Database> | null,
     private readonly options: StoreOptions,
+    /** Shared by this store and the transaction stores made from it (sql/audit.ts). */
+    private readonly auditHead: AuditHeadGuess,
   ) {}
 
   /** Runs work in a transaction when this store is not already inside one (the audit chain's appends). */
@@ -120,7 +122,7 @@ class SqlStore implements Store {
   }
 
   get audit(): SqlAuditStore {
-    return (this._audit ??= new SqlAuditStore(this.k, this.db.dialect, this.inTransaction, this.options.auditAnchor ?? null));
+    return (this._audit ??= new SqlAuditStore(this.k, this.db.dialect, this.inTransaction, this.options.auditAnchor ?? null, this.auditHead));
   }
 
   get rateLimits(): SqlRateLimitStore {
@@ -208,7 +210,7 @@ class SqlStore implements Store {
   }
 
   transaction<T>(work: (store: Store) => Promise<T>): Promise<T> {
-    return this.tx ? work(this) : this.db.kysely.transaction().execute((t) => work(new SqlStore(this.db, t, t, this.options)));
+    return this.tx ? work(this) : this.db.kysely.transaction().execute((t) => work(new SqlStore(this.db, t, t, this.options, this.auditHead)));
   }
 
   async ping(): Promise<void> {

@@ -7,7 +7,7 @@ import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { sql } from 'kysely';
+import { sql, type KyselyPlugin } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ACR } from '../../src/core/assurance/level.ts';
 import { auditAnchorKey } from '../../src/core/audit/anchor.ts';
@@ -788,6 +788,57 @@ describe.each(BACKENDS)('store contract on %s', (backend: Backend) => {
       const stored = await store.audit.scan(1, 100);
       expect(stored.map((e) => e.type)).not.toContain('doomed');
       expect(verifyChain(chained(stored))).toEqual({ ok: true, checked: 3 });
+    });
+
+    it('an append whose guessed head still holds runs two statements; after another store appended, it reads the head first', async () => {
+      // Counts the statements the store executes (each passes through transformResult once).
+      let statements = 0;
+      const counting: KyselyPlugin = {
+        transformQuery: (args) => args.node,
+        transformResult: async (args) => {
+          statements++;
+          return args.result;
+        },
+      };
+      const counted = createStore({ ...db, kysely: db.kysely.withPlugin(counting) });
+      const other = createStore(db);
+      const append = async (on: Store, type: string) => {
+        statements = 0;
+        const event = await on.audit.append({ type, outcome: 'success', at: T0 });
+        return { seq: event.seq, statements };
+      };
+      // The first append of a store reads the head: read, move, insert.
+      expect(await append(counted, 'first')).toEqual({ seq: 1, statements: 3 });
+      // Its guess holds: the conditional move and the insert.
+      expect(await append(counted, 'second')).toEqual({ seq: 2, statements: 2 });
+      expect(await append(counted, 'third')).toEqual({ seq: 3, statements: 2 });
+      // Another process (here another store) appends: the guess no longer holds, so the move changes
+      // nothing, and the head is read as before: four statements, the event still links to seq 4.
+      await other.audit.append({ type: 'elsewhere', outcome: 'success', at: T0 });
+      expect(await append(counted, 'after elsewhere')).toEqual({ seq: 5, statements: 4 });
+      expect(await append(counted, 'again')).toEqual({ seq: 6, statements: 2 });
+      // In a transaction the store's guess is the same one.
+      statements = 0;
+      await counted.transaction(async (tx) => {
+        await tx.audit.append({ type: 'in a transaction', outcome: 'success', at: T0 });
+      });
+      expect(statements).toBe(2);
+      const stored = await store.audit.scan(1, 100);
+      expect(stored.map((e) => e.type)).toEqual(['first', 'second', 'third', 'elsewhere', 'after elsewhere', 'again', 'in a transaction']);
+      expect(verifyChain(chained(stored))).toEqual({ ok: true, checked: 7 });
+    });
+
+    it('two stores appending at once (two instances) keep one gapless chain', async () => {
+      const stores = [createStore(db), createStore(db)];
+      await Promise.all(
+        stores.flatMap((s, i) => Array.from({ length: 20 }, (_, j) => s.audit.append({ type: `store ${i}`, outcome: 'success', at: T0 + j, details: { j } }))),
+      );
+      // Then each in turn, so that each one's guess is stale at least once more.
+      for (let round = 0; round < 3; round++) for (const s of stores) await s.audit.append({ type: 'in turn', outcome: 'success', at: T0 + 100 + round });
+      const stored = await store.audit.scan(1, 100);
+      expect(stored.map((e) => e.seq)).toEqual(Array.from({ length: 46 }, (_, i) => i + 1));
+      expect(verifyChain(chained(stored))).toEqual({ ok: true, checked: 46 });
+      expect(await store.audit.head()).toMatchObject({ seq: 46, hash: stored[45]!.hash });
     });
 
     it('lists newest first, by account, before a sequence number, up to a limit', async () => {
