@@ -9,10 +9,12 @@
  * the client-credentials scenario, so what Keybound adds per token can be set against what the
  * provider costs by itself.
  *
- *   BENCH_FLOOR_PORT=... BENCH_FLOOR_CLIENT='{"clientId", "publicJwk", "resource"}' node --import tsx bench/floorOidc.ts
+ *   BENCH_FLOOR_PORT=... BENCH_FLOOR_CLIENT='{"clientId", "publicJwk", "resource"}' [BENCH_FLOOR_FASTIFY=1] node --import tsx bench/floorOidc.ts
  */
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
-import { createServer } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import cookie from '@fastify/cookie';
+import Fastify from 'fastify';
 import Provider, { type JWK } from 'oidc-provider';
 import { providerSigningKeys } from '../src/oidc/signingKeys.ts';
 
@@ -56,13 +58,36 @@ const provider = new Provider(issuer, {
 // Mounted under /oidc as Keybound mounts it: the provider sees the path without the prefix, and
 // builds its URLs (the DPoP proof's `htu`) from `originalUrl`, as a mounted Koa app does.
 const callback = provider.callback();
-createServer({ keepAliveTimeout: 5_000 }, (request, response) => {
-  if (!request.url?.startsWith('/oidc/')) {
-    response.writeHead(404).end();
-    return;
-  }
+const mounted = (request: IncomingMessage, response: ServerResponse) => {
   (request as typeof request & { originalUrl?: string }).originalUrl = request.url;
-  request.url = request.url.slice('/oidc'.length);
-  void callback(request, response);
-}).listen(port, 'localhost');
+  request.url = request.url!.slice('/oidc'.length);
+  return callback(request, response);
+};
+if (process.env.BENCH_FLOOR_FASTIFY === '1') {
+  // BENCH_FLOOR_FASTIFY=1: behind Fastify the way src/oidc/mount.ts hands requests over (a route
+  // whose onRequest hook hijacks the reply), with the parts of Keybound's app that run on every
+  // request: a logger at warn, the cookie plugin, an onRequest and an onResponse hook.
+  const app = Fastify({ logger: { level: 'warn' }, keepAliveTimeout: 5_000 });
+  await app.register(cookie);
+  app.addHook('onRequest', async (request) => void request.url.length);
+  app.addHook('onResponse', async (request, reply) => void [request.routeOptions.url, reply.elapsedTime]);
+  app.route({
+    method: ['GET', 'POST'],
+    url: '/oidc/*',
+    onRequest: async (request, reply) => {
+      reply.hijack();
+      await mounted(request.raw, reply.raw);
+    },
+    handler: async () => undefined,
+  });
+  await app.listen({ port, host: 'localhost' });
+} else {
+  createServer({ keepAliveTimeout: 5_000 }, (request, response) => {
+    if (!request.url?.startsWith('/oidc/')) {
+      response.writeHead(404).end();
+      return;
+    }
+    void mounted(request, response);
+  }).listen(port, 'localhost');
+}
 process.on('SIGTERM', () => process.exit(0));

@@ -6,7 +6,7 @@
  *
  *   npx tsx bench/instructions.ts [--small 300] [--large 1500] [--warmup 3000] [--accounts 500] [--networks 20000] [--runs 1]
  *                                 [--native 2000] [--native-repeats 5] [--callgrind 0] [--predictable 0]
- *                                 [--engine 10000,30000]
+ *                                 [--engine 10000,30000] [--oidc-first 0]
  *
  * For each configuration (no city database; a city database of `--networks` networks that places
  * every sign-in) the server runs under `valgrind --tool=callgrind --instr-atstart=no` on a freshly
@@ -30,6 +30,11 @@
  * machine executes per µs of this workload, to turn the instruction difference into µs. User CPU
  * time on a shared machine varies between windows; the spread is printed with the median.
  * `--callgrind 0` skips the callgrind runs (and the division).
+ *
+ * `--oidc-first 1` sends one OpenID Connect discovery request before the warm-up. oidc-provider runs
+ * every request inside an AsyncLocalStorage; on Node.js 20 the first one turns on async_hooks'
+ * promise hooks for the whole process, and from then on every promise (the sign-in's too) pays
+ * for them. A server that also serves OpenID Connect runs its sign-ins that way.
  *
  * `--engine A,B` also counts the risk engine alone, in process: bench/risk.ts `--only without|with`
  * under callgrind with A and then B sign-ins; (count B − count A) / (B − A) is what `assessSignIn`
@@ -65,6 +70,7 @@ const native = arg('native', 0);
 const nativeRepeats = arg('native-repeats', 5);
 const callgrind = arg('callgrind', 1) !== 0;
 const engine = process.argv.includes('--engine') ? process.argv[process.argv.indexOf('--engine') + 1]!.split(',').map(Number) : [];
+const oidcFirst = arg('oidc-first', 0) !== 0;
 const nodeFlags = arg('predictable', 1) !== 0 ? ['--single-threaded', '--predictable-gc-schedule'] : [];
 const log = (line: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
 
@@ -161,6 +167,10 @@ async function measure(label: string, env: Record<string, string>, runIndex: num
   };
   try {
     log(`${label}: ${warmup} sign-ins uninstrumented (warm-up)`);
+    if (oidcFirst) {
+      const discovery = await http.send('GET', '/oidc/.well-known/openid-configuration', {});
+      if (discovery.status !== 200) throw new Error(`discovery: ${discovery.status}`);
+    }
     await signIns(server, http, warmup, 0);
     await control(['-i', 'on']);
     await signIns(server, http, 20, warmup); // the first instrumented requests re-translate the JIT's code
@@ -240,7 +250,7 @@ try {
 } finally {
   removeRunFolder();
 }
-for (const r of results) process.stdout.write(`${JSON.stringify({ ...r, small, large, warmup, accounts, nodeFlags })}\n`);
+for (const r of results) process.stdout.write(`${JSON.stringify({ ...r, small, large, warmup, accounts, nodeFlags, oidcFirst })}\n`);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 for (const e of engineCounts) process.stdout.write(`${JSON.stringify({ label: `engine alone, ${e.which} a city database`, perSignIn: Math.round(e.perSignIn), iterations: engine })}\n`);
 if (nativeMicros.length > 0) {

@@ -183,11 +183,23 @@ export async function startFloorHttp(): Promise<ServerProcess> {
   return launch(['--import', 'tsx', FLOOR_HTTP], { NODE_ENV: 'production', BENCH_FLOOR_PORT: String(port) }, baseUrl, '/');
 }
 
-/** oidc-provider alone with one static client (bench/floorOidc.ts): the token endpoint's floor. */
-export async function startFloorOidc(client: { clientId: string; publicJwk: Record<string, string>; resource: string }): Promise<ServerProcess> {
+/**
+ * oidc-provider alone with one static client (bench/floorOidc.ts): the token endpoint's floor.
+ * `throughFastify`: served the way Keybound serves it, behind Fastify (bench/tokenInstructions.ts).
+ */
+export async function startFloorOidc(
+  client: { clientId: string; publicJwk: Record<string, string>; resource: string },
+  options: { throughFastify?: boolean; wrap?: readonly string[]; nodeFlags?: readonly string[]; readyTimeoutMs?: number } = {},
+): Promise<ServerProcess> {
   const port = await freePort();
   const baseUrl = `http://localhost:${port}`;
-  return launch(['--import', 'tsx', FLOOR_OIDC], { NODE_ENV: 'production', BENCH_FLOOR_PORT: String(port), BENCH_FLOOR_CLIENT: JSON.stringify(client) }, baseUrl, '/oidc/.well-known/openid-configuration');
+  return launch(
+    [...(options.nodeFlags ?? []), '--import', 'tsx', FLOOR_OIDC],
+    { NODE_ENV: 'production', BENCH_FLOOR_PORT: String(port), BENCH_FLOOR_CLIENT: JSON.stringify(client), BENCH_FLOOR_FASTIFY: options.throughFastify ? '1' : '' },
+    baseUrl,
+    '/oidc/.well-known/openid-configuration',
+    { wrap: options.wrap, readyTimeoutMs: options.readyTimeoutMs },
+  );
 }
 
 export interface LocalFloor {
