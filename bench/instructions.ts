@@ -41,15 +41,16 @@
  * computes per sign-in besides its database read (user agent, city lookup, signals, rules), with
  * everything else of the process (start-up, building the city database, warm-up) cancelled out.
  */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import BetterSqlite3 from 'better-sqlite3';
 import { generateDataKey } from '../src/crypto/dataKeys.ts';
 import { buildCityDb, cityRecord } from '../test/helpers/mmdb.ts';
 import { assertion, benchCredential, signingKey, type BenchCredential } from './authenticator.ts';
+import { callgrindWrap, countBatches, log, PREDICTABLE_V8, requireValgrind } from './callgrind.ts';
 import { removeRunFolder, runFolder } from './databases.ts';
 import { cookieFrom, HttpClient } from './http.ts';
 import { cpuTimes, startKeybound, type ServerProcess } from './processes.ts';
@@ -71,15 +72,9 @@ const nativeRepeats = arg('native-repeats', 5);
 const callgrind = arg('callgrind', 1) !== 0;
 const engine = process.argv.includes('--engine') ? process.argv[process.argv.indexOf('--engine') + 1]!.split(',').map(Number) : [];
 const oidcFirst = arg('oidc-first', 0) !== 0;
-const nodeFlags = arg('predictable', 1) !== 0 ? ['--single-threaded', '--predictable-gc-schedule'] : [];
-const log = (line: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
+const nodeFlags = arg('predictable', 1) !== 0 ? PREDICTABLE_V8 : [];
 
-try {
-  execFileSync('valgrind', ['--version'], { stdio: 'ignore' });
-} catch {
-  process.stderr.write('valgrind is not installed (apt-get install valgrind): it counts the instructions this benchmark reports.\n');
-  process.exit(2);
-}
+requireValgrind();
 
 // A browser's user agent: the risk engine reads its family on every sign-in, so the requests carry one.
 const UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
@@ -118,22 +113,6 @@ async function signIns(server: ServerProcess, http: HttpClient, count: number, o
   for (let i = 0; i < count; i++) await signIn(http, server.baseUrl, credentials[(offset + i) % accounts]!);
 }
 
-/** Total instructions (Ir) of the newest dump in `dir`. */
-function newestDumpIr(dir: string, before: ReadonlySet<string>): number {
-  const fresh = readdirSync(dir).filter((f) => f.startsWith('callgrind.out') && !before.has(f));
-  if (fresh.length !== 1) throw new Error(`expected one new callgrind dump in ${dir}, found ${fresh.join(', ') || 'none'}`);
-  const text = readFileSync(join(dir, fresh[0]!), 'utf8');
-  const total = /^(?:summary|totals):\s+(\d+)/m.exec(text);
-  if (!total) throw new Error(`no totals in ${fresh[0]}`);
-  return Number(total[1]);
-}
-
-async function dump(dir: string, label: string, control: (args: string[]) => Promise<void>): Promise<number> {
-  const before = new Set(readdirSync(dir));
-  await control([`--dump=${label}`]);
-  return newestDumpIr(dir, before);
-}
-
 interface Counted {
   readonly label: string;
   readonly smallIr: number;
@@ -149,39 +128,21 @@ async function measure(label: string, env: Record<string, string>, runIndex: num
   const file = join(dir, 'keybound.db');
   await seedKeybound({ databaseUrl: `sqlite:${file}`, secret, count: accounts });
   log(`${label}: starting keybound serve under callgrind`);
-  const server = await startKeybound({
-    databaseUrl: `sqlite:${file}`,
-    dataKeys,
-    env,
-    nodeFlags,
-    wrap: ['valgrind', '--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${join(dir, 'callgrind.out')}`],
-    readyTimeoutMs: 15 * 60_000,
-  });
-  // A new connection after each callgrind_control: while a dump is written the server can close the
-  // idle keep-alive socket just as the next request is sent on it. Each counted batch opens one.
-  let http = new HttpClient(server.baseUrl, 1);
-  const control = async (args: string[]) => {
-    http.close();
-    await run('callgrind_control', [...args, String(server.pid)]);
-    http = new HttpClient(server.baseUrl, 1);
-  };
+  const server = await startKeybound({ databaseUrl: `sqlite:${file}`, dataKeys, env, nodeFlags, wrap: callgrindWrap(dir), readyTimeoutMs: 15 * 60_000 });
   try {
-    log(`${label}: ${warmup} sign-ins uninstrumented (warm-up)`);
-    if (oidcFirst) {
-      const discovery = await http.send('GET', '/oidc/.well-known/openid-configuration', {});
-      if (discovery.status !== 200) throw new Error(`discovery: ${discovery.status}`);
-    }
-    await signIns(server, http, warmup, 0);
-    await control(['-i', 'on']);
-    await signIns(server, http, 20, warmup); // the first instrumented requests re-translate the JIT's code
-    await control(['-z']);
-    log(`${label}: ${small} sign-ins counted`);
-    await signIns(server, http, small, warmup + 20);
-    const smallIr = await dump(dir, 'small', control);
-    log(`${label}: ${large} sign-ins counted`);
-    await signIns(server, http, large, warmup + 20 + small);
-    const largeIr = await dump(dir, 'large', control);
-    const perSignIn = (largeIr - smallIr) / (large - small);
+    log(`${label}: ${warmup} sign-ins uninstrumented (warm-up), then ${small} and ${large} counted`);
+    const { smallIr, largeIr, perRequest: perSignIn } = await countBatches(
+      server,
+      dir,
+      { warmup, small, large },
+      (http, count, offset) => signIns(server, http, count, offset),
+      oidcFirst
+        ? async (http) => {
+            const discovery = await http.send('GET', '/oidc/.well-known/openid-configuration', {});
+            if (discovery.status !== 200) throw new Error(`discovery: ${discovery.status}`);
+          }
+        : undefined,
+    );
     const db = new BetterSqlite3(file, { readonly: true });
     const rows = db.prepare(`select details from audit_events where type = 'sign_in' and outcome = 'success'`).all() as { details: string }[];
     db.close();
@@ -189,7 +150,6 @@ async function measure(label: string, env: Record<string, string>, runIndex: num
     log(`${label}: ${smallIr.toLocaleString('en')} Ir for ${small}, ${largeIr.toLocaleString('en')} Ir for ${large}: ${Math.round(perSignIn).toLocaleString('en')} per sign-in; ${placed} of ${rows.length} sign-ins placed`);
     return { label, smallIr, largeIr, perSignIn, placed, signIns: rows.length };
   } finally {
-    http.close();
     await server.stop();
   }
 }
