@@ -23,6 +23,7 @@ import * as m025 from './migrations/025_audit_type_time.ts';
 import * as m026 from './migrations/026_payload_partial_indexes.ts';
 import * as m027 from './migrations/027_sessions_account_expiry.ts';
 import * as m028 from './migrations/028_sessions_live_account.ts';
+import * as m029 from './migrations/029_sessions_one_account_index.ts';
 
 interface Migration {
   readonly version: number;
@@ -55,6 +56,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 26, name: 'payload_partial_indexes', up: m026.up },
   { version: 27, name: 'sessions_account_expiry', up: m027.up },
   { version: 28, name: 'sessions_live_account', up: m028.up },
+  { version: 29, name: 'sessions_one_account_index', up: m029.up },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
