@@ -3,7 +3,7 @@ import type { AccountFacts } from '../core/paths/model.ts';
  * The store's ports: what services may ask of the database, and nothing more. Each method is one
  * statement or one small transaction; one-time values are consumed by a single atomic statement.
  */
-import type { Account, AccountStatus, Approval, ApprovalKind, ApprovalState, AuditEvent, AuditEventInput, Ceremony, Invitation, InvitationKind, Passkey, Role, Session } from '../core/model.ts';
+import type { Account, AccountStatus, Approval, ApprovalKind, ApprovalState, AuditEvent, AuditEventInput, AuditOutcome, Ceremony, Invitation, InvitationKind, Passkey, Role, Session } from '../core/model.ts';
 import type { CodeAttempt, CodeAuthenticator, RecoveryCode } from '../core/model.ts';
 import type { CodeAuthenticatorKind } from '../codes/factors.ts';
 import type { ThrottlePolicy } from '../codes/throttle.ts';
@@ -114,6 +114,30 @@ export interface AuditStore {
   scan(fromSeq: number, limit: number): Promise<AuditEvent[]>;
   /** Where the chain ends, and the head's anchor MAC (`null` if never anchored). */
   head(): Promise<AuditHead>;
+  /**
+   * The account's latest `limit` events, newest first, with only what the risk signals read
+   * (services/risk/evaluate.ts): on every sign-in, so the few fields are taken out of the details
+   * without reading or parsing the rest.
+   */
+  recentForRisk(accountId: string, limit: number): Promise<RiskHistoryEvent[]>;
+}
+
+/** An audit event as the risk signals read it: its kind, its time, and four fields of its details. */
+export interface RiskHistoryEvent {
+  readonly at: number;
+  readonly type: string;
+  readonly outcome: AuditOutcome;
+  readonly reason: string | null;
+  /** `details.passkey` when it is a string. */
+  readonly passkey: string | null;
+  /** `details.risk.device` (a browser family, or null); `undefined` when the event has none. */
+  readonly device: string | null | undefined;
+  /** The event's user agent, given only when it has no `details.risk.device` to stand for it. */
+  readonly userAgent: string | null;
+  /** `details.risk.place` (a place, or null); `undefined` when the event has none. */
+  readonly place: unknown;
+  /** `details.simChangedAt` when it is a string. */
+  readonly simChangedAt: string | null;
 }
 
 /** Newest first, up to `limit`; every other field narrows. */

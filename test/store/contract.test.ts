@@ -853,6 +853,43 @@ describe.each(BACKENDS)('store contract on %s', (backend: Backend) => {
       expect(await store.audit.list({ accountId: 'nobody', limit: 100 })).toEqual([]);
     });
 
+    it('gives the risk signals the fields they read of an account\'s latest events, newest first, as the whole details say', async () => {
+      const ua = 'Mozilla/5.0 (X11; Linux x86_64) Chrome/131.0.0.0';
+      const place = { country: 'GB', city: 'London', lat: 51.5, lon: -0.13 };
+      const inputs = [
+        // Recorded by the risk engine: device and place come from its details.
+        { type: 'sign_in', outcome: 'success' as const, details: { method: 'passkey', passkey: 'pk-1', risk: { decision: 'allow', device: 'Chrome on Linux', place } } },
+        // Assessed, but no browser family and no place: both null, and the user agent is not needed.
+        { type: 'sign_in', outcome: 'success' as const, details: { passkey: 'pk-2', risk: { device: null, place: null } } },
+        // Before the risk engine: no `risk`, so the user agent stands for the device.
+        { type: 'sign_in', outcome: 'failure' as const, reason: 'passkey_unknown', details: { passkey: 42 } },
+        // `risk` that is not an object, a device with characters JSON escapes.
+        { type: 'sign_in', outcome: 'success' as const, details: { risk: 'odd', passkey: 'pk-"3"' } },
+        { type: 'sign_in', outcome: 'success' as const, details: { risk: { device: 'Edge "beta" \\ é', place: { country: 'FR', city: null, lat: null, lon: null } } } },
+        { type: 'code.delivery', outcome: 'failure' as const, reason: 'sms_sim_changed', details: { simChangedAt: '2026-12-01T10:00:00.000Z' } },
+        { type: 'code.delivery', outcome: 'failure' as const, reason: 'sms_sim_changed', details: { simChangedAt: 7 } },
+      ];
+      for (const [i, e] of inputs.entries()) {
+        await store.audit.append({ ...e, accountId: 'acc-r', at: T0 + i, context: { ip: '192.0.2.1', userAgent: ua } });
+        await store.audit.append({ type: 'sign_in', outcome: 'success', accountId: 'acc-other', at: T0 + i, details: { passkey: 'theirs' } });
+      }
+      const recent = await store.audit.recentForRisk('acc-r', 50);
+      expect(recent).toEqual([
+        { at: T0 + 6, type: 'code.delivery', outcome: 'failure', reason: 'sms_sim_changed', passkey: null, device: undefined, userAgent: ua, place: undefined, simChangedAt: null },
+        { at: T0 + 5, type: 'code.delivery', outcome: 'failure', reason: 'sms_sim_changed', passkey: null, device: undefined, userAgent: ua, place: undefined, simChangedAt: '2026-12-01T10:00:00.000Z' },
+        { at: T0 + 4, type: 'sign_in', outcome: 'success', reason: null, passkey: null, device: 'Edge "beta" \\ é', userAgent: null, place: { country: 'FR', city: null, lat: null, lon: null }, simChangedAt: null },
+        { at: T0 + 3, type: 'sign_in', outcome: 'success', reason: null, passkey: 'pk-"3"', device: undefined, userAgent: ua, place: undefined, simChangedAt: null },
+        { at: T0 + 2, type: 'sign_in', outcome: 'failure', reason: 'passkey_unknown', passkey: null, device: undefined, userAgent: ua, place: undefined, simChangedAt: null },
+        { at: T0 + 1, type: 'sign_in', outcome: 'success', reason: null, passkey: 'pk-2', device: null, userAgent: null, place: null, simChangedAt: null },
+        { at: T0, type: 'sign_in', outcome: 'success', reason: null, passkey: 'pk-1', device: 'Chrome on Linux', userAgent: null, place, simChangedAt: null },
+      ]);
+      // The same fields as the whole stored details give them.
+      const whole = await store.audit.list({ accountId: 'acc-r', limit: 50 });
+      expect(recent.map((r) => r.passkey)).toEqual(whole.map((e) => (typeof e.details.passkey === 'string' ? e.details.passkey : null)));
+      expect((await store.audit.recentForRisk('acc-r', 2)).map((r) => r.at)).toEqual([T0 + 6, T0 + 5]);
+      expect(await store.audit.recentForRisk('nobody', 50)).toEqual([]);
+    });
+
     it('anchors each event and the head under the anchor key, in the same transaction', async () => {
       const anchor = auditAnchorKey([{ id: 'k1', key: new Uint8Array(32).fill(3) }]);
       const anchored = createStore(db, { auditAnchor: anchor });

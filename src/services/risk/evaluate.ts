@@ -1,11 +1,12 @@
 import type { Acr } from '../../core/assurance/level.ts';
 import { fail, type Failure } from '../../core/errors.ts';
-import type { AuditEvent, RequestContext, Session } from '../../core/model.ts';
+import type { RequestContext, Session } from '../../core/model.ts';
 import { evaluate, type Decision, type Requirement } from '../../core/risk/engine.ts';
 import { reasonsInWords } from '../../core/risk/reasons.ts';
 import { mayNeedSignals, type FactorClass, type RiskEvent } from '../../core/risk/rules.ts';
 import { signalsOf, type PastSignIn, type Place, type Signal, type SignalFacts } from '../../core/risk/signals.ts';
 import { agentFamily } from '../../core/userAgent.ts';
+import type { RiskHistoryEvent } from '../../store/ports.ts';
 import type { Deps } from '../deps.ts';
 
 /**
@@ -47,15 +48,14 @@ export const factorOfMethod = (method: string): FactorClass => METHOD_FACTOR[met
 const factorOfSession = (session: Session): FactorClass => (session.purpose === 'recovery' ? 'recovery' : session.passkeyId !== null ? 'passkey' : 'code');
 
 /** An earlier sign-in as the signals see it: the place and device it recorded, else what its event says. */
-function pastSignIn(event: AuditEvent): PastSignIn {
-  const risk = event.details.risk as Partial<RiskDetails> | undefined;
+function pastSignIn(event: RiskHistoryEvent): PastSignIn {
   return {
     at: event.at,
     success: event.outcome === 'success',
-    reason: event.reason ?? null,
-    passkey: typeof event.details.passkey === 'string' ? event.details.passkey : null,
-    agent: risk?.device !== undefined ? risk.device : agentFamily(event.userAgent),
-    place: (risk?.place as Place | undefined) ?? null,
+    reason: event.reason,
+    passkey: event.passkey,
+    agent: event.device !== undefined ? event.device : agentFamily(event.userAgent),
+    place: (event.place as Place | undefined) ?? null,
   };
 }
 
@@ -63,14 +63,14 @@ function pastSignIn(event: AuditEvent): PastSignIn {
  * When the SIM of the account's phone last changed, as an SMS delivery refused for it recorded the
  * gateway's word (services/codes/signInStart.ts); the delivery's own time for older events.
  */
-function simChangedAt(event: AuditEvent): number | null {
+function simChangedAt(event: RiskHistoryEvent): number | null {
   if (event.type !== 'code.delivery' || event.reason !== 'sms_sim_changed') return null;
-  const reported = typeof event.details.simChangedAt === 'string' ? Date.parse(event.details.simChangedAt) : Number.NaN;
+  const reported = event.simChangedAt === null ? Number.NaN : Date.parse(event.simChangedAt);
   return Number.isNaN(reported) ? event.at : reported;
 }
 
 async function history(deps: Deps, accountId: string, now: number): Promise<{ history: PastSignIn[]; simChanged: boolean }> {
-  const events = await deps.store.audit.list({ accountId, limit: HISTORY_EVENTS });
+  const events = await deps.store.audit.recentForRisk(accountId, HISTORY_EVENTS);
   // The window runs from the change itself, as it does for the SMS codes it refuses (codes/deliver.ts).
   const since = now - deps.config.sms.simChangeWindowMs;
   return {
