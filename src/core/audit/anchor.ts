@@ -1,4 +1,4 @@
-import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
+import { createHash, hkdfSync, timingSafeEqual, type Hash } from 'node:crypto';
 
 /**
  * The audit chain's anchor. The hash chain alone shows that stored events link up, not that they are
@@ -25,12 +25,11 @@ export interface AuditAnchorKey {
 /** Builds the anchor key from data keys; the first one signs. */
 export function auditAnchorKey(keys: readonly { readonly id: string; readonly key: Uint8Array }[]): AuditAnchorKey {
   // A key of its own per purpose: the data key also encrypts, so the MAC key is derived (RFC 5869).
-  const derived = new Map(keys.map((k) => [k.id, Buffer.from(hkdfSync('sha256', k.key, new Uint8Array(0), 'keybound audit anchor v1', 32))]));
+  const derived = new Map(keys.map((k) => [k.id, hmacSha256(Buffer.from(hkdfSync('sha256', k.key, new Uint8Array(0), 'keybound audit anchor v1', 32)))]));
   const current = keys[0]!.id;
   // Events and the head are signed under different labels, so an old event's MAC can never stand in
   // for a head that ends at that event (which would let the newest events be deleted unseen).
-  const mac = (kid: string, kind: 'event' | 'head', seq: number, hash: string) =>
-    createHmac('sha256', derived.get(kid)!).update(`${kind}\n${seq}\n${hash}`).digest('base64url');
+  const mac = (kid: string, kind: 'event' | 'head', seq: number, hash: string) => derived.get(kid)!(`${kind}\n${seq}\n${hash}`);
   return {
     signEvent: (seq, hash) => `${current}.${mac(current, 'event', seq, hash)}`,
     signHead: (seq, hash) => `${current}.${mac(current, 'head', seq, hash)}`,
@@ -43,4 +42,22 @@ export function auditAnchorKey(keys: readonly { readonly id: string; readonly ke
       return given.length === expected.length && timingSafeEqual(given, expected) ? 'valid' : 'invalid';
     },
   };
+}
+
+/**
+ * HMAC-SHA256 under a fixed key of at most 64 bytes (RFC 2104), base64url. The hash states after
+ * the key's inner and outer pads are computed once and copied for each MAC: every append signs its
+ * event and the head, and `createHmac` sets OpenSSL's MAC up from the key each time (35,700 against
+ * 28,900 instructions a MAC in a loop under callgrind). The same bytes as `createHmac` (anchor.test.ts).
+ */
+export function hmacSha256(key: Uint8Array): (message: string) => string {
+  if (key.length > 64) throw new Error('hmacSha256: keys longer than the block are hashed first; not needed here');
+  const pad = (byte: number): Hash => {
+    const block = Buffer.alloc(64, byte);
+    for (let i = 0; i < key.length; i++) block[i]! ^= key[i]!;
+    return createHash('sha256').update(block);
+  };
+  const inner = pad(0x36);
+  const outer = pad(0x5c);
+  return (message) => outer.copy().update(inner.copy().update(message).digest()).digest('base64url');
 }
