@@ -6,7 +6,7 @@
  *
  *   npx tsx bench/instructions.ts [--small 300] [--large 1500] [--warmup 3000] [--accounts 500] [--networks 20000] [--runs 1]
  *                                 [--native 2000] [--native-repeats 5] [--callgrind 0] [--predictable 0]
- *                                 [--engine 10000,30000] [--oidc-first 0]
+ *                                 [--engine 10000,30000] [--oidc-first 0] [--only-without 0] [--perf-map]
  *
  * For each configuration (no city database; a city database of `--networks` networks that places
  * every sign-in) the server runs under `valgrind --tool=callgrind --instr-atstart=no` on a freshly
@@ -35,6 +35,10 @@
  * every request inside an AsyncLocalStorage; on Node.js 20 the first one turns on async_hooks'
  * promise hooks for the whole process, and from then on every promise (the sign-in's too) pays
  * for them. A server that also serves OpenID Connect runs its sign-ins that way.
+ *
+ * `--only-without 1` counts only the configuration without a city database. `--perf-map` starts node
+ * with `--perf-basic-prof` (so /tmp/perf-<pid>.map names the JIT's code in the dumps) and keeps the
+ * run folder with its callgrind dumps, whose path it prints.
  *
  * `--engine A,B` also counts the risk engine alone, in process: bench/risk.ts `--only without|with`
  * under callgrind with A and then B sign-ins; (count B − count A) / (B − A) is what `assessSignIn`
@@ -72,7 +76,9 @@ const nativeRepeats = arg('native-repeats', 5);
 const callgrind = arg('callgrind', 1) !== 0;
 const engine = process.argv.includes('--engine') ? process.argv[process.argv.indexOf('--engine') + 1]!.split(',').map(Number) : [];
 const oidcFirst = arg('oidc-first', 0) !== 0;
-const nodeFlags = arg('predictable', 1) !== 0 ? PREDICTABLE_V8 : [];
+const onlyWithout = arg('only-without', 0) !== 0;
+const perfMap = process.argv.includes('--perf-map');
+const nodeFlags = [...(arg('predictable', 1) !== 0 ? PREDICTABLE_V8 : []), ...(perfMap ? ['--perf-basic-prof'] : [])];
 
 requireValgrind();
 
@@ -194,7 +200,7 @@ try {
   if (callgrind) {
     for (let r = 0; r < runs; r++) {
       results.push(await measure('no city database', {}, r));
-      results.push(await measure(`city database of ${networks} networks`, { KEYBOUND_GEOIP_DB: cityDb }, r));
+      if (!onlyWithout) results.push(await measure(`city database of ${networks} networks`, { KEYBOUND_GEOIP_DB: cityDb }, r));
     }
   }
   if (native > 0) nativeMicros = await nativeUserMicros();
@@ -208,7 +214,8 @@ try {
     }
   }
 } finally {
-  removeRunFolder();
+  if (perfMap) log(`callgrind dumps kept in ${folder}; JIT maps in /tmp/perf-<pid>.map`);
+  else removeRunFolder();
 }
 for (const r of results) process.stdout.write(`${JSON.stringify({ ...r, small, large, warmup, accounts, nodeFlags, oidcFirst })}\n`);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -216,7 +223,7 @@ for (const e of engineCounts) process.stdout.write(`${JSON.stringify({ label: `e
 if (nativeMicros.length > 0) {
   process.stdout.write(`${JSON.stringify({ label: 'native user CPU µs per sign-in, no city database', windows: nativeMicros.map((x) => Math.round(x)), median: Math.round(median(nativeMicros)) })}\n`);
 }
-for (let r = 0; r < runs && callgrind; r++) {
+for (let r = 0; r < runs && callgrind && !onlyWithout; r++) {
   const [without, withDb] = [results[2 * r]!, results[2 * r + 1]!];
   const added = withDb.perSignIn - without.perSignIn;
   // Both batches together: what either configuration spends once after instrumentation starts is
