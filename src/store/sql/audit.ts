@@ -16,12 +16,12 @@ const moveHeadFrom = prepared((db, seq: number, hash: string, mac: string | null
   db.updateTable('audit_head').set({ last_seq: seq, last_hash: hash, mac }).where('id', '=', 1).where('last_seq', '=', fromSeq).where('last_hash', '=', fromHash),
 );
 
-// The risk signals' reading of an account's latest events, on every sign-in. SQLite takes the few
-// fields out of the details itself (`->` gives a value as JSON text, NULL where the path is missing;
-// `->>` gives it as an SQL value), so the rest of each event is neither read into JavaScript nor
-// parsed: with 50 events, 2.41 M -> 1.72 M instructions a read (callgrind) against `list`. PostgreSQL
-// would cast the text column to jsonb once per path, so there the details come back whole and are
-// picked apart here, the same way.
+// The risk signals' reading of an account's latest events, on each sign-in a history rule may apply
+// to (services/risk/evaluate.ts). SQLite takes the few fields out of the details itself (`->` gives a
+// value as JSON text, NULL where the path is missing; `->>` gives it as an SQL value), so the rest of
+// each event is neither read into JavaScript nor parsed: with 50 events, 2.41 M -> 1.72 M
+// instructions a read (callgrind) against `list`. PostgreSQL would cast the text column to jsonb once
+// per path, so there the details come back whole and are picked apart here, the same way.
 const recentForRiskSqlite = prepared((db, accountId: string, limit: number) =>
   db
     .selectFrom('audit_events')
