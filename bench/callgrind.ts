@@ -18,7 +18,17 @@ const run = promisify(execFile);
  * V8 options for repeatable counts: compilation and GC on the main thread and the heap's growth
  * fixed, so when they happen does not depend on thread timing.
  */
-export const PREDICTABLE_V8: readonly string[] = ['--single-threaded', '--predictable-gc-schedule'];
+const PREDICTABLE_V8: readonly string[] = ['--single-threaded', '--predictable-gc-schedule'];
+
+/**
+ * Node's options for a counted server: `PREDICTABLE_V8` unless `predictable` is false, and with
+ * `perfMap` `--perf-basic-prof`, so /tmp/perf-<pid>.map names the compiled JavaScript that the dumps
+ * show as bare addresses (bench/callgrindProfile.ts reads both).
+ */
+export const countedNodeFlags = (options: { perfMap: boolean; predictable?: boolean }): string[] => [
+  ...(options.predictable === false ? [] : PREDICTABLE_V8),
+  ...(options.perfMap ? ['--perf-basic-prof'] : []),
+];
 
 /** Progress on stderr, with the time. */
 export const log = (line: string): void => void process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);

@@ -54,7 +54,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { generateDataKey } from '../src/crypto/dataKeys.ts';
 import { buildCityDb, cityRecord } from '../test/helpers/mmdb.ts';
 import { assertion, benchCredential, signingKey, type BenchCredential } from './authenticator.ts';
-import { callgrindWrap, countBatches, log, PREDICTABLE_V8, requireValgrind } from './callgrind.ts';
+import { callgrindWrap, countBatches, countedNodeFlags, log, requireValgrind } from './callgrind.ts';
 import { removeRunFolder, runFolder } from './databases.ts';
 import { cookieFrom, HttpClient } from './http.ts';
 import { cpuTimes, startKeybound, type ServerProcess } from './processes.ts';
@@ -78,7 +78,7 @@ const engine = process.argv.includes('--engine') ? process.argv[process.argv.ind
 const oidcFirst = arg('oidc-first', 0) !== 0;
 const onlyWithout = arg('only-without', 0) !== 0;
 const perfMap = process.argv.includes('--perf-map');
-const nodeFlags = [...(arg('predictable', 1) !== 0 ? PREDICTABLE_V8 : []), ...(perfMap ? ['--perf-basic-prof'] : [])];
+const nodeFlags = countedNodeFlags({ perfMap, predictable: arg('predictable', 1) !== 0 });
 
 requireValgrind();
 

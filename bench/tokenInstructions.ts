@@ -22,7 +22,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { generateDataKey } from '../src/crypto/dataKeys.ts';
-import { callgrindWrap, countBatches, log, PREDICTABLE_V8, requireValgrind } from './callgrind.ts';
+import { callgrindWrap, countBatches, countedNodeFlags, log, requireValgrind } from './callgrind.ts';
 import { runFolder } from './databases.ts';
 import { clientKeyPair, tokenClient } from './oauth.ts';
 import { startFloorOidc, startKeybound, type ServerProcess } from './processes.ts';
@@ -43,7 +43,7 @@ const RESOURCE = 'https://api.bench.invalid/';
 requireValgrind();
 
 const folder = runFolder();
-const nodeFlags = [...PREDICTABLE_V8, ...(values['perf-map'] ? ['--perf-basic-prof'] : [])];
+const nodeFlags = countedNodeFlags({ perfMap: values['perf-map'] });
 
 async function start(target: string, dir: string, publicJwk: Record<string, string>): Promise<{ server: ServerProcess; clientId: string }> {
   const wrap = callgrindWrap(dir);

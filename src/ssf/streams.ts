@@ -3,6 +3,7 @@ import { fail, ok, type Result } from '../core/errors.ts';
 import type { Deps } from '../services/deps.ts';
 import type { SsfStream, SsfStreamStatus } from '../store/ports.ts';
 import { EVENTS_SUPPORTED, eventsDelivered, newTxn, outboxRow, VERIFICATION_EVENT } from './events.ts';
+import { isObject } from '../core/json.ts';
 
 /**
  * Stream management (OpenID Shared Signals Framework 1.0 §8): each OpenID client allowed the `ssf`
@@ -32,7 +33,6 @@ export function openAuthorization(deps: Deps, stream: SsfStream): string | null 
 function sealAuthorization(deps: Deps, streamId: string, header: string | null | undefined): string | null | undefined {
   return typeof header === 'string' ? deps.dataKeys.seal(new TextEncoder().encode(header), authContext(streamId)) : header;
 }
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
  * SSF 1.0 §6.1.1 `endpoint_url`: SETs travel to it, so `https://`, but for a receiver on this machine

@@ -116,8 +116,8 @@ export interface AuditStore {
   head(): Promise<AuditHead>;
   /**
    * The account's latest `limit` events, newest first, with only what the risk signals read
-   * (services/risk/evaluate.ts): on every sign-in, so the few fields are taken out of the details
-   * without reading or parsing the rest.
+   * (services/risk/evaluate.ts): on each sign-in a history rule may apply to, so the few fields are
+   * taken out of the details without reading or parsing the rest.
    */
   recentForRisk(accountId: string, limit: number): Promise<RiskHistoryEvent[]>;
 }

@@ -2,7 +2,7 @@
  * The attestation metadata port (migration 005) on SQLite and PostgreSQL: imported FIDO metadata
  * entries are replaced as a whole, and only by a BLOB with a higher number, however many imports race.
  */
-import { sql, type Kysely } from 'kysely';
+import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Passkey } from '../../src/core/model.ts';
 import { openDatabase, type Db } from '../../src/store/db.ts';
@@ -10,6 +10,7 @@ import { createStore, type Store } from '../../src/store/index.ts';
 import { MIGRATIONS, migrate } from '../../src/store/migrate.ts';
 import type { AttestationMetadataEntry } from '../../src/store/ports.ts';
 import { BACKENDS, freshDatabase, type TestDatabase } from '../helpers/db.ts';
+import { migrateBefore } from '../helpers/migrations.ts';
 import { useFreshStore } from '../helpers/store.ts';
 
 const T0 = Date.UTC(2026, 0, 1);
@@ -96,14 +97,7 @@ describe.each(BACKENDS)('migration 5 on %s', (backend) => {
   it('finding 1: withdraws trust that came from the AAGUID allow-list alone, and keeps trust from a verified chain', async () => {
     database = await freshDatabase(backend);
     db = openDatabase(database.url);
-    await db.kysely.transaction().execute(async (tx) => {
-      if (db!.dialect === 'postgres') await sql`create schema if not exists ${sql.id(db!.schema)}`.execute(tx);
-      await sql`create table schema_migrations (version integer primary key, name text not null, applied_at bigint not null)`.execute(tx);
-      for (const m of MIGRATIONS.filter((m) => m.version < 5)) {
-        await m.up(tx as unknown as Kysely<unknown>, db!.dialect);
-        await sql`insert into schema_migrations (version, name, applied_at) values (${m.version}, ${m.name}, 0)`.execute(tx);
-      }
-    });
+    await migrateBefore(db, 5);
     const store = createStore(db);
     await store.accounts.create({ id: 'acc', username: 'alice', displayName: 'Alice', role: 'admin', status: 'active', userHandle: 'h', email: null, createdAt: T0 });
     for (const [id, trustReason] of [['pk-allowed', 'aaguid_allowed'], ['pk-anchored', 'anchored']] as const) {

@@ -6,13 +6,13 @@
  * live ones; last use is recorded. Migration 020 gives
  * agents made before it the token-exchange grant type, and leaves services alone.
  */
-import { sql, type Kysely } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/store/db.ts';
 import { createStore, type Store } from '../../src/store/index.ts';
 import { MIGRATIONS, migrate } from '../../src/store/migrate.ts';
 import type { DelegationRow } from '../../src/store/ports.ts';
 import { BACKENDS, freshDatabase } from '../helpers/db.ts';
+import { migrateBefore } from '../helpers/migrations.ts';
 import { useFreshStore } from '../helpers/store.ts';
 
 const T0 = Date.UTC(2026, 0, 1);
@@ -79,14 +79,7 @@ describe.each(BACKENDS)('delegation store contract on %s', (backend) => {
     const fresh = await freshDatabase(backend);
     const old = openDatabase(fresh.url);
     try {
-      await old.kysely.transaction().execute(async (tx) => {
-        if (old.dialect === 'postgres') await sql`create schema if not exists ${sql.id(old.schema)}`.execute(tx);
-        await sql`create table schema_migrations (version integer primary key, name text not null, applied_at bigint not null)`.execute(tx);
-        for (const m of MIGRATIONS.filter((m) => m.version < 20)) {
-          await m.up(tx as unknown as Kysely<unknown>, old.dialect);
-          await sql`insert into schema_migrations (version, name, applied_at) values (${m.version}, ${m.name}, 0)`.execute(tx);
-        }
-      });
+      await migrateBefore(old, 20);
       const before = createStore(old);
       for (const [clientId, kind] of [['agent-old', 'agent'], ['service-old', 'service']] as const) {
         await before.oidcClients.create({ clientId, name: clientId, metadata: { client_id: clientId, grant_types: ['client_credentials'] }, sharedSecret: false, createdAt: T0 });

@@ -4,13 +4,14 @@
  * are gone, and deleting the account still removes every one of its sessions, on SQLite and on
  * PostgreSQL.
  */
-import { sql, type Kysely } from 'kysely';
+import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ACR } from '../../src/core/assurance/level.ts';
 import { openDatabase, type Db } from '../../src/store/db.ts';
 import { createStore } from '../../src/store/index.ts';
 import { MIGRATIONS, migrate } from '../../src/store/migrate.ts';
 import { BACKENDS, freshDatabase, type TestDatabase } from '../helpers/db.ts';
+import { migrateBefore } from '../helpers/migrations.ts';
 
 const HOUR = 3_600_000;
 const NOW = 1_800_000_000_000;
@@ -27,13 +28,8 @@ describe.each(BACKENDS)('migration 29 on %s', (backend) => {
     database = await freshDatabase(backend);
     db = openDatabase(database.url);
     // The schema as it was before migration 29, with sessions in it.
+    await migrateBefore(db, 29);
     await db.kysely.transaction().execute(async (tx) => {
-      if (db!.dialect === 'postgres') await sql`create schema if not exists ${sql.id(db!.schema)}`.execute(tx);
-      await sql`create table schema_migrations (version integer primary key, name text not null, applied_at bigint not null)`.execute(tx);
-      for (const m of MIGRATIONS.filter((m) => m.version < 29)) {
-        await m.up(tx as unknown as Kysely<unknown>, db!.dialect);
-        await sql`insert into schema_migrations (version, name, applied_at) values (${m.version}, ${m.name}, 0)`.execute(tx);
-      }
       await sql`insert into accounts (id, username, display_name, role, status, user_handle, email, created_at, updated_at) values ('acc-1', 'ada', 'Ada', 'member', 'active', 'h1', null, 0, 0), ('acc-2', 'bob', 'Bob', 'member', 'active', 'h2', null, 0, 0)`.execute(tx);
       const session = (id: string, account: string, expires: number, idle: number, revoked: number | null) =>
         sql`insert into sessions (id, account_id, secret_hash, aal, acr, amr, auth_time, passkey_id, created_at, last_seen_at, idle_expires_at, expires_at, ip, user_agent, revoked_at, purpose)

@@ -2,6 +2,7 @@ import { ACR, isAcr, type Acr } from '../assurance/level.ts';
 import { ROLES } from '../model.ts';
 import { meets, type Authentication, type Check, type CheckResult, type Requirement } from './engine.ts';
 import { SIGNALS, type Signal } from './signals.ts';
+import { isObject } from '../json.ts';
 
 /**
  * The declared risk policy (KEYBOUND_POLICY_FILE, docs/risk.md): rules `when ... then allow |
@@ -139,7 +140,6 @@ export interface PolicyError {
   readonly message: string;
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const NAME = /^[a-z0-9_.-]{1,64}$/;
 
 function stringList(value: unknown, path: string, errors: PolicyError[], allowed?: readonly string[]): string[] | undefined {

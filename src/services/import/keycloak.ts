@@ -3,6 +3,7 @@ import type { OtpAlgorithm } from '../../codes/hotp.ts';
 import type { Role } from '../../core/model.ts';
 import { keycloakPbkdf2Phc } from './passwordHash.ts';
 import type { Problem, RawRecord } from './record.ts';
+import { isObject } from '../../core/json.ts';
 
 /**
  * Keycloak's realm export (`kc.sh export`, or the admin console's partial export with users): the
@@ -31,7 +32,6 @@ export class KeycloakFormatError extends Error {
 }
 
 type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 /** Keycloak stores `secretData` and `credentialData` as JSON text inside the JSON. */
 function inner(v: unknown): Json | null {

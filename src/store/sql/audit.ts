@@ -6,6 +6,7 @@ import type { Dialect } from '../db.ts';
 import type { AuditHead, AuditListFilter, AuditStore, RiskHistoryEvent } from '../ports.ts';
 import { prepared } from '../prepared.ts';
 import type { AuditEventsTable, Database } from '../schema.ts';
+import { isObject } from '../../core/json.ts';
 
 const head = prepared((db) => db.selectFrom('audit_head').select(['last_seq', 'last_hash', 'mac']).where('id', '=', 1));
 const headForUpdate = prepared((db) => db.selectFrom('audit_head').select(['last_seq', 'last_hash', 'mac']).where('id', '=', 1).forUpdate());
@@ -44,9 +45,7 @@ const recentForRiskPostgres = prepared((db, accountId: string, limit: number) =>
   db.selectFrom('audit_events').select(['at', 'type', 'outcome', 'reason', 'user_agent', 'details']).where('account_id', '=', accountId).orderBy('seq', 'desc').limit(limit),
 );
 
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
-
-/** A value `->` gave as JSON text: most are a plain string, read without a parser. */
+/** A value `->` gave as JSON text (`undefined` where the path is missing): most are a plain string, read without a parser. */
 function fromJsonText(text: string | null): unknown {
   if (text === null) return undefined;
   if (text === 'null') return null;
@@ -54,28 +53,39 @@ function fromJsonText(text: string | null): unknown {
   return JSON.parse(text) as unknown;
 }
 
-/** Builds the risk view from an event's extracted fields (`device` and `place` as JSON text, as SQLite's `->` gives them). */
-function riskEvent(row: { at: number | bigint; type: string; outcome: string; reason: string | null; passkey: unknown; device: string | null; user_agent: string | null; place: string | null; sim_changed_at: unknown }): RiskHistoryEvent {
+interface RiskRowBase {
+  readonly at: number | bigint;
+  readonly type: string;
+  readonly outcome: string;
+  readonly reason: string | null;
+  readonly user_agent: string | null;
+}
+
+/** The risk view of an event from its row and the four detail fields (`device` and `place` undefined where the event has none). */
+function riskEvent(row: RiskRowBase, passkey: unknown, device: unknown, place: unknown, simChangedAt: unknown): RiskHistoryEvent {
   return {
     at: Number(row.at),
     type: row.type,
     outcome: row.outcome as AuditOutcome,
     reason: row.reason,
-    passkey: typeof row.passkey === 'string' ? row.passkey : null,
-    device: fromJsonText(row.device) as string | null | undefined,
-    userAgent: row.device === null ? row.user_agent : null,
-    place: fromJsonText(row.place),
-    simChangedAt: typeof row.sim_changed_at === 'string' ? row.sim_changed_at : null,
+    passkey: typeof passkey === 'string' ? passkey : null,
+    device: device as string | null | undefined,
+    userAgent: device === undefined ? row.user_agent : null,
+    place,
+    simChangedAt: typeof simChangedAt === 'string' ? simChangedAt : null,
   };
 }
 
-/** The same from the whole details, read as SQLite reads the paths (a path through a non-object is missing). */
-function riskEventFromDetails(row: { at: number | bigint; type: string; outcome: string; reason: string | null; user_agent: string | null; details: string }): RiskHistoryEvent {
+/** SQLite's row: the fields as `->` and `->>` gave them (the user agent only where there is no device). */
+const riskEventFromPaths = (row: RiskRowBase & { passkey: unknown; device: string | null; place: string | null; sim_changed_at: unknown }): RiskHistoryEvent =>
+  riskEvent(row, row.passkey, fromJsonText(row.device), fromJsonText(row.place), row.sim_changed_at);
+
+/** PostgreSQL's row: the same fields from the whole details, read as SQLite reads the paths (a path through a non-object is missing). */
+function riskEventFromDetails(row: RiskRowBase & { details: string }): RiskHistoryEvent {
   const details = JSON.parse(row.details) as unknown;
   const top = isObject(details) ? details : {};
   const risk = isObject(top.risk) ? top.risk : {};
-  const json = (value: unknown) => (value === undefined ? null : JSON.stringify(value));
-  return riskEvent({ ...row, passkey: top.passkey, device: json(risk.device), place: json(risk.place), sim_changed_at: top.simChangedAt });
+  return riskEvent(row, top.passkey, risk.device, risk.place, top.simChangedAt);
 }
 
 /**
@@ -189,7 +199,7 @@ export class SqlAuditStore implements AuditStore {
   }
 
   async recentForRisk(accountId: string, limit: number): Promise<RiskHistoryEvent[]> {
-    if (this.dialect === 'sqlite') return (await recentForRiskSqlite(this.db, accountId, limit)).rows.map(riskEvent);
+    if (this.dialect === 'sqlite') return (await recentForRiskSqlite(this.db, accountId, limit)).rows.map(riskEventFromPaths);
     return (await recentForRiskPostgres(this.db, accountId, limit)).rows.map(riskEventFromDetails);
   }
 
