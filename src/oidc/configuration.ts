@@ -11,6 +11,7 @@ import { renderLoggedOutPage, renderLogoutPage, renderProviderErrorPage } from '
 import { keyboundPolicy } from './policy.ts';
 import { providerSigningKeys } from './signingKeys.ts';
 import { exchangedClaims } from './tokenExchange.ts';
+import { requestOf } from './providerContext.ts';
 
 /** Client authentication (RFC 7523 keys; shared secrets only when a setting allows them). */
 const ASYMMETRIC_ALGS = ['ES256', 'EdDSA', 'Ed25519', 'PS256', 'RS256'] as const;
@@ -113,7 +114,8 @@ export function providerConfiguration(deps: Deps, input: { jwks: JWKS; cookieKey
       revocation_endpoint_auth_methods_supported: ['none', 'private_key_jwt', ...(shared ? ['client_secret_basic', 'client_secret_post'] : [])],
     },
     // An exchanged token (tokenExchange.ts) carries `act` and the subject token's assurance claims.
-    extraTokenClaims: async (ctx, token) => exchangedClaims(token) ?? assuranceClaims(ctx),
+    // The provider hands no context here (providerContext.ts); the grant registered the token with its request.
+    extraTokenClaims: async (_ctx, token) => exchangedClaims(token) ?? assuranceClaims(requestOf(token)),
     interactions: { policy: keyboundPolicy(deps), url: async (_ctx, interaction) => `/interaction/${interaction.uid}` },
     // Every client allowed the refresh_token grant gets one; without `offline_access` it ends with the session.
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),

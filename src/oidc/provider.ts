@@ -10,6 +10,7 @@ import { installAtomicReplayDetection } from './replay.ts';
 import { auditClientAuthentication } from './events.ts';
 import { machineIdentities } from './machines.ts';
 import { registerTokenExchange } from './tokenExchange.ts';
+import { assertNoContextReader, makeProviderContextPassThrough, rememberTokenRequests } from './providerContext.ts';
 
 /** Where provider events are logged (Fastify's logger in the server, nothing in the CLI). */
 export type ProviderLog = Pick<FastifyBaseLogger, 'info' | 'error'>;
@@ -36,7 +37,11 @@ const CLIENT_ERROR_EVENTS = [
 /** Builds oidc-provider over the store and the current signing keys. */
 export async function buildProvider(deps: Deps, log: ProviderLog): Promise<BuiltProvider> {
   const [keys, cookieKeys] = await Promise.all([loadSigningKeys(deps), loadCookieKeys(deps)]);
-  const provider = new Provider(deps.config.oidc.issuer, providerConfiguration(deps, { jwks: keys.jwks, cookieKeys }));
+  const configuration = providerConfiguration(deps, { jwks: keys.jwks, cookieKeys });
+  assertNoContextReader(configuration);
+  makeProviderContextPassThrough();
+  const provider = new Provider(deps.config.oidc.issuer, configuration);
+  rememberTokenRequests(provider);
   // mount.ts sets the forwarded host and scheme from the issuer (and drops X-Forwarded-For unless trusted).
   provider.proxy = true;
   installAtomicReplayDetection(provider, deps);

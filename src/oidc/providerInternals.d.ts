@@ -12,3 +12,13 @@ declare module 'oidc-provider/lib/helpers/validate_dpop.js' {
 declare module 'oidc-provider/lib/helpers/grant_common.js' {
   export function applyDpopBinding(provider: unknown, ctx: unknown, dPoP: unknown, token: unknown): Promise<void>;
 }
+
+/**
+ * The AsyncLocalStorage each provider request runs in; Keybound makes it a pass-through
+ * (providerContext.ts says why).
+ */
+declare module 'oidc-provider/lib/helpers/als.js' {
+  import type { AsyncLocalStorage } from 'node:async_hooks';
+  const als: AsyncLocalStorage<unknown>;
+  export default als;
+}
