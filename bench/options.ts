@@ -28,6 +28,8 @@ export interface BenchOptions {
   readonly keep: boolean;
   /** Extra KEYBOUND_* settings for every Keybound server of the run (`--server-env`). */
   readonly serverEnv: Readonly<Record<string, string>>;
+  /** Each Keybound server answers one OpenID Connect request before it is measured (`--oidc-first`). */
+  readonly oidcFirst: boolean;
 }
 
 export const USAGE = `npm run bench -- [flags]
@@ -55,7 +57,10 @@ export const USAGE = `npm run bench -- [flags]
   --update-benchmarks     write the results table into BENCHMARKS.md
   --keep                  keep the databases (printed on stderr)
   --server-env K=V,...    extra KEYBOUND_* settings for the Keybound servers, e.g.
-                          KEYBOUND_PASSKEY_KEY_CACHE=0 (recorded in every JSON line)`;
+                          KEYBOUND_PASSKEY_KEY_CACHE=0 (recorded in every JSON line)
+  --oidc-first            each Keybound server answers one OpenID Connect discovery request before
+                          it is measured, as a server with relying parties has (recorded in every
+                          JSON line; BENCHMARKS.md "eighth look" says why it can matter)`;
 
 export function parseOptions(argv: readonly string[]): BenchOptions {
   const flags = new Map<string, string | true>();
@@ -63,7 +68,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     const arg = argv[i]!;
     if (!arg.startsWith('--')) throw new Error(`unexpected argument ${arg}\n\n${USAGE}`);
     const [name, inline] = arg.slice(2).split('=', 2) as [string, string | undefined];
-    const takesValue = !['quick', 'no-peer', 'update-benchmarks', 'keep', 'help'].includes(name);
+    const takesValue = !['quick', 'no-peer', 'update-benchmarks', 'keep', 'help', 'oidc-first'].includes(name);
     if (!takesValue) flags.set(name, true);
     else flags.set(name, inline ?? argv[++i] ?? '');
   }
@@ -71,7 +76,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     process.stdout.write(`${USAGE}\n`);
     process.exit(0);
   }
-  const known = ['quick', 'db', 'postgres-url', 'concurrency', 'fixed-concurrency', 'duration', 'warmup', 'accounts', 'scale-accounts', 'scale-sample', 'offboard-accounts', 'offboard-cli-accounts', 'scenarios', 'no-peer', 'cpu-prof', 'update-benchmarks', 'keep', 'server-env'];
+  const known = ['quick', 'db', 'postgres-url', 'concurrency', 'fixed-concurrency', 'duration', 'warmup', 'accounts', 'scale-accounts', 'scale-sample', 'offboard-accounts', 'offboard-cli-accounts', 'scenarios', 'no-peer', 'cpu-prof', 'update-benchmarks', 'keep', 'server-env', 'oidc-first'];
   for (const name of flags.keys()) if (!known.includes(name)) throw new Error(`unknown flag --${name}\n\n${USAGE}`);
   const quick = flags.has('quick');
   const text = (name: string) => {
@@ -125,5 +130,6 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     updateBenchmarks: flags.has('update-benchmarks'),
     keep: flags.has('keep'),
     serverEnv,
+    oidcFirst: flags.has('oidc-first'),
   };
 }

@@ -37,7 +37,7 @@ const lines: ScenarioLine[] = [];
 
 function emit(line: ScenarioLine): void {
   const { scenario, target, ...figures } = line;
-  const full = { scenario, ...(target ? { target } : {}), ...meta, db: options.db, ...(Object.keys(options.serverEnv).length ? { serverEnv: options.serverEnv } : {}), ...figures };
+  const full = { scenario, ...(target ? { target } : {}), ...meta, db: options.db, ...(Object.keys(options.serverEnv).length ? { serverEnv: options.serverEnv } : {}), ...(options.oidcFirst ? { oidcFirst: true } : {}), ...figures };
   lines.push(full as ScenarioLine);
   process.stdout.write(`${JSON.stringify(full)}\n`);
 }
@@ -85,6 +85,12 @@ async function withKeybound<T>(
   log(`  seeded in ${seeded.seconds.toFixed(1)} s`);
   const server = await startKeybound({ databaseUrl: database.url, dataKeys, cpuProfDir: options.cpuProfDir, env: { ...setup.env, ...options.serverEnv } });
   try {
+    if (options.oidcFirst) {
+      // One request through oidc-provider, as any server with relying parties has served.
+      const discovery = await fetch(`${server.baseUrl}/oidc/.well-known/openid-configuration`);
+      if (discovery.status !== 200) throw new Error(`--oidc-first: discovery answered ${discovery.status}`);
+      await discovery.arrayBuffer();
+    }
     return await work(server, seeded.seconds);
   } finally {
     await server.stop();
@@ -243,7 +249,7 @@ async function scaleScenario(loadgen: LoadGenerator): Promise<void> {
 
 function updateBenchmarksFile(): void {
   const file = join(ROOT, 'BENCHMARKS.md');
-  const settings = `${options.db}, ${options.accounts.toLocaleString('en')} accounts, ${options.durationMs / 1000} s per phase after ${options.warmupMs / 1000} s warm-up${Object.keys(options.serverEnv).length ? `, Keybound with ${Object.entries(options.serverEnv).map(([k, v]) => `${k}=${v}`).join(' ')}` : ''}`;
+  const settings = `${options.db}, ${options.accounts.toLocaleString('en')} accounts, ${options.durationMs / 1000} s per phase after ${options.warmupMs / 1000} s warm-up${Object.keys(options.serverEnv).length ? `, Keybound with ${Object.entries(options.serverEnv).map(([k, v]) => `${k}=${v}`).join(' ')}` : ''}${options.oidcFirst ? ', each Keybound server after one OpenID Connect request' : ''}`;
   const table = markdownTable(lines, meta, settings);
   let text: string;
   try {
