@@ -16,8 +16,9 @@ import type { Configuration, KoaContextWithOIDC } from 'oidc-provider';
  *
  * On Node.js 20 an AsyncLocalStorage that has run once turns on async_hooks' promise hooks for the
  * whole process: a hook call at every promise's creation and around every reaction, in every request,
- * sign-ins included. Counted with callgrind (BENCHMARKS.md, "sixth look" and "eighth look") that is
- * 0.4–0.56 M instructions a token and 0.4–0.48 M a passkey sign-in, for a context nobody reads. So
+ * sign-ins included. Counted with callgrind (BENCHMARKS.md, "eighth look"), turning them off took a
+ * client-credentials token from 3.51 M to 2.89 M instructions and a passkey sign-in in a server that
+ * has served OpenID Connect from 2.93 M to 2.59 M, for a context nobody reads. So
  * the provider's storage is made a pass-through: `run` calls its function and stores nothing, and
  * `Provider.ctx` is always `undefined` in Keybound. (From Node.js 24 the storage is built on
  * AsyncContextFrame and costs no hooks; Keybound runs on 20.)
