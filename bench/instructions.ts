@@ -57,7 +57,7 @@ import { assertion, benchCredential, signingKey, type BenchCredential } from './
 import { callgrindWrap, countBatches, countedNodeFlags, log, requireValgrind } from './callgrind.ts';
 import { removeRunFolder, runFolder } from './databases.ts';
 import { cookieFrom, HttpClient } from './http.ts';
-import { cpuTimes, startKeybound, type ServerProcess } from './processes.ts';
+import { cpuTimes, serveOneOidcRequest, startKeybound, type ServerProcess } from './processes.ts';
 import { seedKeybound } from './seed.ts';
 
 const run = promisify(execFile);
@@ -142,12 +142,7 @@ async function measure(label: string, env: Record<string, string>, runIndex: num
       dir,
       { warmup, small, large },
       (http, count, offset) => signIns(server, http, count, offset),
-      oidcFirst
-        ? async (http) => {
-            const discovery = await http.send('GET', '/oidc/.well-known/openid-configuration', {});
-            if (discovery.status !== 200) throw new Error(`discovery: ${discovery.status}`);
-          }
-        : undefined,
+      oidcFirst ? () => serveOneOidcRequest(server) : undefined,
     );
     const db = new BetterSqlite3(file, { readonly: true });
     const rows = db.prepare(`select details from audit_events where type = 'sign_in' and outcome = 'success'`).all() as { details: string }[];

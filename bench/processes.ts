@@ -184,6 +184,17 @@ export async function startFloorHttp(): Promise<ServerProcess> {
 }
 
 /**
+ * Has `server` answer one OpenID Connect request (discovery), as any server with relying parties
+ * has served: oidc-provider's first request can change what every later one costs (BENCHMARKS.md,
+ * "eighth look"). `--oidc-first` of bench/run.ts and bench/instructions.ts.
+ */
+export async function serveOneOidcRequest(server: { readonly baseUrl: string }): Promise<void> {
+  const discovery = await fetch(`${server.baseUrl}/oidc/.well-known/openid-configuration`);
+  await discovery.arrayBuffer();
+  if (discovery.status !== 200) throw new Error(`--oidc-first: discovery answered ${discovery.status}`);
+}
+
+/**
  * oidc-provider alone with one static client (bench/floorOidc.ts): the token endpoint's floor.
  * `throughFastify`: served the way Keybound serves it, behind Fastify (bench/tokenInstructions.ts).
  */

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { DataKeyring, generateDataKey, parseDataKeys } from '../src/crypto/dataKeys.ts';
 import { freshDatabase, peerDatabasePath, removeRunFolder, runFolder } from './databases.ts';
 import { parseOptions, type BenchOptions } from './options.ts';
-import { cpuTimes, measureLocalFloor, peakRssMb, ROOT, startBetterAuth, startFloorHttp, startKeybound, startLoadGenerator, type LoadGenerator, type ServerProcess } from './processes.ts';
+import { cpuTimes, measureLocalFloor, peakRssMb, ROOT, serveOneOidcRequest, startBetterAuth, startFloorHttp, startKeybound, startLoadGenerator, type LoadGenerator, type ServerProcess } from './processes.ts';
 import type { ClientCredentialsParams, IntrospectionParams, PhaseResult, Workload } from './protocol.ts';
 import { markdownTable, runMeta, type ScenarioLine } from './report.ts';
 import { requestFigures, round, signInFigures, type Measured } from './figures.ts';
@@ -85,12 +85,7 @@ async function withKeybound<T>(
   log(`  seeded in ${seeded.seconds.toFixed(1)} s`);
   const server = await startKeybound({ databaseUrl: database.url, dataKeys, cpuProfDir: options.cpuProfDir, env: { ...setup.env, ...options.serverEnv } });
   try {
-    if (options.oidcFirst) {
-      // One request through oidc-provider, as any server with relying parties has served.
-      const discovery = await fetch(`${server.baseUrl}/oidc/.well-known/openid-configuration`);
-      if (discovery.status !== 200) throw new Error(`--oidc-first: discovery answered ${discovery.status}`);
-      await discovery.arrayBuffer();
-    }
+    if (options.oidcFirst) await serveOneOidcRequest(server);
     return await work(server, seeded.seconds);
   } finally {
     await server.stop();

@@ -38,12 +38,16 @@ export function makeProviderContextPassThrough(): void {
 
 const requests = new WeakMap<object, KoaContextWithOIDC>();
 
-/** Remembers the request of every token a grant registers as the request's `AccessToken` or `ClientCredentials`. */
+/**
+ * Remembers the request of every access token a grant registers (`AccessToken`). Client-credentials
+ * tokens are not recorded: they carry no sign-in, so `extraTokenClaims` has nothing to read from
+ * their request.
+ */
 export function rememberTokenRequests(provider: Provider): void {
   const prototype = provider.OIDCContext.prototype as { entity(this: { ctx: KoaContextWithOIDC }, key: string, value: unknown): void };
   const entity = prototype.entity;
   prototype.entity = function remembered(key, value) {
-    if ((key === 'AccessToken' || key === 'ClientCredentials') && typeof value === 'object' && value !== null) requests.set(value, this.ctx);
+    if (key === 'AccessToken' && typeof value === 'object' && value !== null) requests.set(value, this.ctx);
     entity.call(this, key, value);
   };
 }

@@ -1,6 +1,8 @@
 import { sql, type Kysely } from 'kysely';
-import type { Db } from '../../src/store/db.ts';
+import { afterEach, beforeEach } from 'vitest';
+import { openDatabase, type Db } from '../../src/store/db.ts';
 import { MIGRATIONS } from '../../src/store/migrate.ts';
+import { freshDatabase, type Backend, type TestDatabase } from './db.ts';
 
 /**
  * Brings a fresh database to the schema as it was before migration `version`: every earlier migration
@@ -15,5 +17,28 @@ export async function migrateBefore(db: Db, version: number): Promise<void> {
       await m.up(tx as unknown as Kysely<unknown>, db.dialect);
       await sql`insert into schema_migrations (version, name, applied_at) values (${m.version}, ${m.name}, 0)`.execute(tx);
     }
+  });
+}
+
+/**
+ * For each test of the calling `describe`: a fresh database on `backend` with the schema as it was
+ * before migration `version` (`migrateBefore`), handed to `opened` before the test; closed and
+ * dropped after it. The migration tests' set-up, as `useFreshStore` is the store tests':
+ *
+ *   let db: Db;
+ *   useDatabaseBefore(backend, 29, (opened) => (db = opened));
+ */
+export function useDatabaseBefore(backend: Backend, version: number, opened: (db: Db) => void): void {
+  let database: TestDatabase | undefined;
+  let db: Db | undefined;
+  beforeEach(async () => {
+    database = await freshDatabase(backend);
+    db = openDatabase(database.url);
+    await migrateBefore(db, version);
+    opened(db);
+  });
+  afterEach(async () => {
+    await db?.close();
+    await database?.drop();
   });
 }

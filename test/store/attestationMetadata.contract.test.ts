@@ -3,14 +3,14 @@
  * entries are replaced as a whole, and only by a BLOB with a higher number, however many imports race.
  */
 import { sql } from 'kysely';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Passkey } from '../../src/core/model.ts';
-import { openDatabase, type Db } from '../../src/store/db.ts';
+import type { Db } from '../../src/store/db.ts';
 import { createStore, type Store } from '../../src/store/index.ts';
 import { MIGRATIONS, migrate } from '../../src/store/migrate.ts';
 import type { AttestationMetadataEntry } from '../../src/store/ports.ts';
-import { BACKENDS, freshDatabase, type TestDatabase } from '../helpers/db.ts';
-import { migrateBefore } from '../helpers/migrations.ts';
+import { BACKENDS, type TestDatabase } from '../helpers/db.ts';
+import { useDatabaseBefore } from '../helpers/migrations.ts';
 import { useFreshStore } from '../helpers/store.ts';
 
 const T0 = Date.UTC(2026, 0, 1);
@@ -87,17 +87,10 @@ const aPasskey = (id: string, accountId: string): Passkey => ({
 });
 
 describe.each(BACKENDS)('migration 5 on %s', (backend) => {
-  let database: TestDatabase | undefined;
-  let db: Db | undefined;
-  afterEach(async () => {
-    await db?.close();
-    await database?.drop();
-  });
+  let db: Db;
+  useDatabaseBefore(backend, 5, (opened) => (db = opened));
 
   it('finding 1: withdraws trust that came from the AAGUID allow-list alone, and keeps trust from a verified chain', async () => {
-    database = await freshDatabase(backend);
-    db = openDatabase(database.url);
-    await migrateBefore(db, 5);
     const store = createStore(db);
     await store.accounts.create({ id: 'acc', username: 'alice', displayName: 'Alice', role: 'admin', status: 'active', userHandle: 'h', email: null, createdAt: T0 });
     for (const [id, trustReason] of [['pk-allowed', 'aaguid_allowed'], ['pk-anchored', 'anchored']] as const) {

@@ -3,26 +3,19 @@
  * it, are consumed once, and expired ones are still purged, on SQLite and on PostgreSQL.
  */
 import { sql } from 'kysely';
-import { afterEach, describe, expect, it } from 'vitest';
-import { openDatabase, type Db } from '../../src/store/db.ts';
+import { describe, expect, it } from 'vitest';
+import type { Db } from '../../src/store/db.ts';
 import { createStore } from '../../src/store/index.ts';
 import { MIGRATIONS, migrate } from '../../src/store/migrate.ts';
-import { BACKENDS, freshDatabase, type TestDatabase } from '../helpers/db.ts';
-import { migrateBefore } from '../helpers/migrations.ts';
+import { BACKENDS } from '../helpers/db.ts';
+import { useDatabaseBefore } from '../helpers/migrations.ts';
 
 describe.each(BACKENDS)('migration 4 on %s', (backend) => {
-  let database: TestDatabase | undefined;
-  let db: Db | undefined;
-  afterEach(async () => {
-    await db?.close();
-    await database?.drop();
-  });
+  // The schema as it was before migration 4.
+  let db: Db;
+  useDatabaseBefore(backend, 4, (opened) => (db = opened));
 
   it('keeps pending ceremonies, which are then consumed once and purged when expired', async () => {
-    database = await freshDatabase(backend);
-    db = openDatabase(database.url);
-    // The schema as it was before migration 4.
-    await migrateBefore(db, 4);
     await sql`insert into ceremonies (challenge_hash, kind, account_id, invitation_id, created_at, expires_at) values ('live', 'authentication', null, null, 1, 1000), ('old', 'authentication', null, null, 1, 10)`.execute(db.kysely);
     expect(await migrate(db)).toEqual(MIGRATIONS.filter((m) => m.version >= 4).map((m) => m.version));
     const store = createStore(db);

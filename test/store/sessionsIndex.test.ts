@@ -5,30 +5,23 @@
  * PostgreSQL.
  */
 import { sql } from 'kysely';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ACR } from '../../src/core/assurance/level.ts';
-import { openDatabase, type Db } from '../../src/store/db.ts';
+import type { Db } from '../../src/store/db.ts';
 import { createStore } from '../../src/store/index.ts';
 import { MIGRATIONS, migrate } from '../../src/store/migrate.ts';
-import { BACKENDS, freshDatabase, type TestDatabase } from '../helpers/db.ts';
-import { migrateBefore } from '../helpers/migrations.ts';
+import { BACKENDS } from '../helpers/db.ts';
+import { useDatabaseBefore } from '../helpers/migrations.ts';
 
 const HOUR = 3_600_000;
 const NOW = 1_800_000_000_000;
 
 describe.each(BACKENDS)('migration 29 on %s', (backend) => {
-  let database: TestDatabase | undefined;
-  let db: Db | undefined;
-  afterEach(async () => {
-    await db?.close();
-    await database?.drop();
-  });
+  // The schema as it was before migration 29.
+  let db: Db;
+  useDatabaseBefore(backend, 29, (opened) => (db = opened));
 
   it('keeps every session, and the count, revocation and cascade work through the one index', async () => {
-    database = await freshDatabase(backend);
-    db = openDatabase(database.url);
-    // The schema as it was before migration 29, with sessions in it.
-    await migrateBefore(db, 29);
     await db.kysely.transaction().execute(async (tx) => {
       await sql`insert into accounts (id, username, display_name, role, status, user_handle, email, created_at, updated_at) values ('acc-1', 'ada', 'Ada', 'member', 'active', 'h1', null, 0, 0), ('acc-2', 'bob', 'Bob', 'member', 'active', 'h2', null, 0, 0)`.execute(tx);
       const session = (id: string, account: string, expires: number, idle: number, revoked: number | null) =>
