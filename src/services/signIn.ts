@@ -126,10 +126,11 @@ export async function completeSignIn(deps: Deps, request: SignInRequest): Promis
     // The account is held from here to the commit: a suspension (or any status change) that
     // committed after the account was read above is seen now rather than outlived by this session,
     // and concurrent sign-ins of one account count its live sessions one after the other, so the
-    // per-account limit (ASVS 7.1.2) is never exceeded. Recording when the account last signed in
-    // (`accounts show`, `accounts list`) is the hold: the update takes the row and succeeds only
-    // while the account is active. An enrolment holds the invited account first, and its `commit`
-    // makes it active before the sign-in is recorded.
+    // per-account limit (ASVS 7.1.2) is never exceeded. `recordSignIn` is the hold: it takes the
+    // account only while it is active (a row lock on PostgreSQL; on SQLite this transaction already
+    // has the one write lock) and records when it last signed in (`accounts show`, `accounts list`),
+    // to the hour. An enrolment holds the invited account first, and its `commit` makes it active
+    // before the sign-in is recorded.
     const enrolment = INVITED_METHODS.includes(request.method);
     // The hold also counts the account's live sessions (store/ports.ts), for the limit below.
     let held: { liveSessions: number } | null = null;

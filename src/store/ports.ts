@@ -23,13 +23,14 @@ export interface AccountStore {
   /** Changes the email address and/or display name (an absent field stays). */
   update(id: string, changes: { email?: string | null; displayName?: string }, now: number): Promise<boolean>;
   /**
-   * Records a sign-in if the account is `active` at this instant: one statement, so a sign-in that
+   * Holds an `active` account for the sign-in's transaction and records the sign-in: a sign-in that
    * commits after a suspension or offboarding (which take the row first) finds it not active and
    * rolls back. `null`: not active. Otherwise how many live sessions the account holds (revoked,
-   * expired and idle-expired ones not counted), read under the hold: on SQLite in the same
-   * statement (`RETURNING` a subquery: SQLite has one writer, so the count is current), on
-   * PostgreSQL in a second one, since a `RETURNING` subquery there reads the statement's snapshot,
-   * taken before the wait for a row lock, and would miss a session a racing sign-in just committed.
+   * expired and idle-expired ones not counted), read under the hold: on SQLite in the same statement
+   * (the transaction holds SQLite's one write lock, so the count is current), on PostgreSQL in a
+   * second one after the row lock (a subquery would read the snapshot taken before the wait and miss
+   * a session a racing sign-in just committed). The time is written only when the recorded one is
+   * `LAST_SIGN_IN_RESOLUTION_MS` (an hour) old or more, or missing (sql/accounts.ts).
    */
   recordSignIn(id: string, now: number): Promise<{ liveSessions: number } | null>;
   /** Accounts whose username, display name or email contains `query` (case-insensitive), by username, at most `limit`. */

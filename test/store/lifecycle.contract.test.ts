@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { ACR } from '../../src/core/assurance/level.ts';
 import type { Account, CodeAuthenticator, Passkey, Session } from '../../src/core/model.ts';
 import type { Store } from '../../src/store/index.ts';
+import { LAST_SIGN_IN_RESOLUTION_MS } from '../../src/store/sql/accounts.ts';
 import { BACKENDS } from '../helpers/db.ts';
 import { useFreshStore } from '../helpers/store.ts';
 
@@ -55,6 +56,27 @@ describe.each(BACKENDS)('account administration store contract on %s', (backend)
     expect(await store.accounts.recordSignIn('nobody', T0 + 5)).toBeNull();
     expect((await store.accounts.findById(active.id))?.lastSignInAt).toBe(T0 + 5);
     expect((await store.accounts.findById(suspended.id))?.lastSignInAt).toBeUndefined();
+  });
+
+  it('recordSignIn keeps the last sign-in to the hour: a sign-in within an hour of the recorded one leaves it', async () => {
+    const account = anAccount();
+    await store.accounts.create(account);
+    const lastSignIn = async () => (await store.accounts.findById(account.id))?.lastSignInAt;
+    expect(await store.accounts.recordSignIn(account.id, T0)).toEqual({ liveSessions: 0 });
+    expect(await lastSignIn()).toBe(T0);
+    expect(LAST_SIGN_IN_RESOLUTION_MS).toBe(HOUR);
+    // Still held and counted, but the row is not written.
+    expect(await store.accounts.recordSignIn(account.id, T0 + HOUR - 1)).toEqual({ liveSessions: 0 });
+    expect(await lastSignIn()).toBe(T0);
+    expect(await store.accounts.recordSignIn(account.id, T0 + HOUR)).toEqual({ liveSessions: 0 });
+    expect(await lastSignIn()).toBe(T0 + HOUR);
+    // A clock behind the recorded time (another instance's) never moves it back.
+    expect(await store.accounts.recordSignIn(account.id, T0)).toEqual({ liveSessions: 0 });
+    expect(await lastSignIn()).toBe(T0 + HOUR);
+    // Not active: nothing recorded, however old the last sign-in.
+    expect(await store.accounts.setStatus(account.id, 'suspended', T0 + 3 * HOUR)).toBe(true);
+    expect(await store.accounts.recordSignIn(account.id, T0 + 3 * HOUR)).toBeNull();
+    expect(await lastSignIn()).toBe(T0 + HOUR);
   });
 
   it('recordSignIn counts the live sessions it holds the account for: not revoked, expired or idle-expired ones, nor other accounts\'', async () => {

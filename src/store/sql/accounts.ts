@@ -26,18 +26,23 @@ export function toAccount(row: Selectable<AccountsTable>): Account {
   };
 }
 
-// Every sign-in writes it, inside its transaction (services/signIn.ts): compiled once. On SQLite the
-// account's live sessions are counted in the same statement (ports.ts says why not on PostgreSQL).
-const recordSignIn = prepared((db, id: string, now: number) =>
-  db.updateTable('accounts').set({ last_sign_in_at: now }).where('id', '=', id).where('status', '=', 'active'),
-);
-const recordSignInCounting = prepared((db, id: string, now: number) =>
+/**
+ * How precisely an account's last sign-in is kept. A sign-in within this long of the recorded one
+ * leaves the account row alone, so a user who signs in again and again writes no page of `accounts`
+ * each time; the audit trail keeps every sign-in to the millisecond (`keybound audit list --account`).
+ * What reads the column (`accounts list`, the console, dormant administrators in the posture
+ * figures) asks about days, not minutes.
+ */
+export const LAST_SIGN_IN_RESOLUTION_MS = 60 * 60 * 1000;
+
+// Every sign-in runs these inside its transaction (services/signIn.ts): compiled once.
+// SQLite: the sign-in's transaction already holds the database's one write lock (BEGIN IMMEDIATE),
+// so reading the account there holds it; the live sessions are counted in the same statement.
+const holdCounting = prepared((db, id: string, now: number) =>
   db
-    .updateTable('accounts')
-    .set({ last_sign_in_at: now })
-    .where('id', '=', id)
-    .where('status', '=', 'active')
-    .returning((eb) =>
+    .selectFrom('accounts')
+    .select((eb) => [
+      'last_sign_in_at',
       eb
         .selectFrom('sessions')
         .select(eb.fn.countAll<number>().as('n'))
@@ -46,8 +51,15 @@ const recordSignInCounting = prepared((db, id: string, now: number) =>
         .where('expires_at', '>', now)
         .where('idle_expires_at', '>', now)
         .as('live_sessions'),
-    ),
+    ])
+    .where('id', '=', id)
+    .where('status', '=', 'active'),
 );
+// PostgreSQL: the row lock an update would take (FOR NO KEY UPDATE: it waits for, and is waited on
+// by, a status change; a session's foreign-key check does not wait for it). After a wait the row is
+// read again, so a suspension committed meanwhile leaves no row.
+const hold = prepared((db, id: string) => db.selectFrom('accounts').select('last_sign_in_at').where('id', '=', id).where('status', '=', 'active').forNoKeyUpdate());
+const recordSignInAt = prepared((db, id: string, now: number) => db.updateTable('accounts').set({ last_sign_in_at: now }).where('id', '=', id));
 
 /** A LIKE pattern that matches `text` anywhere, with LIKE's own characters taken literally. */
 const containing = (text: string) => `%${text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
@@ -133,14 +145,24 @@ export class SqlAccountStore implements AccountStore {
   }
 
   async recordSignIn(id: string, now: number): Promise<{ liveSessions: number } | null> {
+    let last: number | bigint | null;
+    let liveSessions: number;
     if (this.dialect === 'sqlite') {
-      const [row] = (await recordSignInCounting(this.db, id, now)).rows;
-      return row ? { liveSessions: Number(row.live_sessions) } : null;
+      const [row] = (await holdCounting(this.db, id, now)).rows;
+      if (!row) return null;
+      last = row.last_sign_in_at;
+      liveSessions = Number(row.live_sessions);
+    } else {
+      const [row] = (await hold(this.db, id)).rows;
+      if (!row) return null;
+      last = row.last_sign_in_at;
+      // A second statement, after the lock: a subquery of the first would read its snapshot, taken
+      // before the wait, and miss a session a racing sign-in of this account just committed.
+      const [count] = (await countLiveOfAccount(this.db, id, now)).rows;
+      liveSessions = Number(count?.n ?? 0);
     }
-    const result = await recordSignIn(this.db, id, now);
-    if (Number(result.numAffectedRows) !== 1) return null;
-    const [count] = (await countLiveOfAccount(this.db, id, now)).rows;
-    return { liveSessions: Number(count?.n ?? 0) };
+    if (last === null || now - Number(last) >= LAST_SIGN_IN_RESOLUTION_MS) await recordSignInAt(this.db, id, now);
+    return { liveSessions };
   }
 
   async search(query: string, limit: number): Promise<Account[]> {
