@@ -11,6 +11,7 @@ import type { Store } from '../store/index.ts';
 import { MAX_DISPLAY_NAME, MAX_EMAIL } from './invitations.ts';
 import { lockedAccount, normaliseUsername } from './lifecycle.ts';
 import { summarisePasskey, type PasskeySummary } from './passkeys/management.ts';
+import { isoTimeOrNull } from '../core/time.ts';
 
 /**
  * What an administrator sees of accounts (issue 12, "Account administration"): `accounts show` and
@@ -19,7 +20,6 @@ import { summarisePasskey, type PasskeySummary } from './passkeys/management.ts'
  * addresses of code factors are masked.
  */
 
-const iso = (ms: number | null | undefined) => (ms === null || ms === undefined ? null : new Date(ms).toISOString());
 
 export interface AccountSummary {
   readonly id: string;
@@ -70,9 +70,9 @@ function sessionView(s: Session) {
     acr: s.acr,
     amr: s.amr,
     passkey: s.passkeyId,
-    createdAt: iso(s.createdAt)!,
-    lastSeenAt: iso(s.lastSeenAt)!,
-    expiresAt: iso(Math.min(s.expiresAt, s.idleExpiresAt))!,
+    createdAt: isoTimeOrNull(s.createdAt)!,
+    lastSeenAt: isoTimeOrNull(s.lastSeenAt)!,
+    expiresAt: isoTimeOrNull(Math.min(s.expiresAt, s.idleExpiresAt))!,
     ip: s.ip,
     userAgent: s.userAgent,
   };
@@ -88,8 +88,8 @@ async function summarise(deps: Deps, account: Account): Promise<AccountSummary> 
     email: account.email,
     role: account.role,
     status: account.status,
-    createdAt: iso(account.createdAt)!,
-    lastSignInAt: iso(account.lastSignInAt),
+    createdAt: isoTimeOrNull(account.createdAt)!,
+    lastSignInAt: isoTimeOrNull(account.lastSignInAt),
     factors: { passkeys: passkeys.length, deviceBoundPasskeys: passkeys.filter((p) => !p.backupEligible).length, codeFactors: codes.map((c) => c.kind) },
   };
 }
@@ -121,8 +121,8 @@ export async function showAccount(deps: Deps, input: { actor: Actor; username: s
       status: a.status,
       destination: maskDestination(a.destination),
       disabledReason: a.disabledReason,
-      createdAt: iso(a.createdAt)!,
-      lastUsedAt: iso(a.lastUsedAt),
+      createdAt: isoTimeOrNull(a.createdAt)!,
+      lastUsedAt: isoTimeOrNull(a.lastUsedAt),
       ...(a.kind === 'recovery_codes' ? { recoveryCodesLeft: await deps.store.recoveryCodes.countUnused(a.id) } : {}),
     });
   }
@@ -142,9 +142,9 @@ export async function showAccount(deps: Deps, input: { actor: Actor; username: s
     passkeys: (await deps.store.passkeys.listByAccount(account.id)).map(summarisePasskey),
     codeFactors,
     sessions: (await deps.store.sessions.listActive(account.id, now)).map(sessionView),
-    grants: [...grants.values()].map((g) => ({ ...g, createdAt: iso(g.createdAt)! })),
-    pendingLinks: (await deps.store.invitations.listUsable(account.id, now)).map((i) => ({ createdBy: i.createdBy, createdAt: iso(i.createdAt)!, expiresAt: iso(i.expiresAt)! })),
-    pendingApprovals: (await deps.store.approvals.list({ accountId: account.id, states: ['awaiting_approval', 'approved'], limit: 20 })).map((a) => ({ id: a.id, kind: a.kind, state: viewOf(a, now), requestedBy: a.requestedBy, releaseAt: iso(a.releaseAt) })),
+    grants: [...grants.values()].map((g) => ({ ...g, createdAt: isoTimeOrNull(g.createdAt)! })),
+    pendingLinks: (await deps.store.invitations.listUsable(account.id, now)).map((i) => ({ createdBy: i.createdBy, createdAt: isoTimeOrNull(i.createdAt)!, expiresAt: isoTimeOrNull(i.expiresAt)! })),
+    pendingApprovals: (await deps.store.approvals.list({ accountId: account.id, states: ['awaiting_approval', 'approved'], limit: 20 })).map((a) => ({ id: a.id, kind: a.kind, state: viewOf(a, now), requestedBy: a.requestedBy, releaseAt: isoTimeOrNull(a.releaseAt) })),
   });
 }
 

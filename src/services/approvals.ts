@@ -3,6 +3,7 @@ import type { Account, Approval, ApprovalKind, RequestContext } from '../core/mo
 import type { Store } from '../store/index.ts';
 import { actorAccountId, actorName, authorize, type Actor } from './adminAccess.ts';
 import type { Deps } from './deps.ts';
+import { isoTimeOrNull } from '../core/time.ts';
 
 /**
  * Two-person approvals (DESIGN.md "Assisted recovery needs two people, a delay, and notice to the
@@ -27,7 +28,6 @@ export function viewOf(a: Approval, now: number): ApprovalView {
   return a.releaseAt !== null && a.releaseAt > now ? 'waiting' : 'released';
 }
 
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 /** A request as the admin API and `--json` answer it; never a token. */
 export function describeApproval(a: Approval, holder: Pick<Account, 'username'> | undefined, now: number) {
@@ -40,12 +40,12 @@ export function describeApproval(a: Approval, holder: Pick<Account, 'username'> 
     reason: a.reason,
     ...(a.kind === 'recovery' ? { revokeExisting: a.revokeExisting } : { role: { from: a.roleFrom, to: a.roleTo } }),
     approvedBy: a.approvedBy,
-    approvedAt: iso(a.approvedAt),
-    releaseAt: iso(a.releaseAt),
-    linkIssuedAt: a.kind === 'recovery' ? iso(a.linkedAt) : null,
+    approvedAt: isoTimeOrNull(a.approvedAt),
+    releaseAt: isoTimeOrNull(a.releaseAt),
+    linkIssuedAt: a.kind === 'recovery' ? isoTimeOrNull(a.linkedAt) : null,
     cancelledBy: a.cancelledBy,
-    cancelledAt: iso(a.cancelledAt),
-    createdAt: iso(a.createdAt)!,
+    cancelledAt: isoTimeOrNull(a.cancelledAt),
+    createdAt: isoTimeOrNull(a.createdAt)!,
   };
 }
 

@@ -5,6 +5,7 @@ import { approveRoleChange, cancelRoleChange } from '../../services/roles.ts';
 import { route, type ApiRoute, type SessionRouteInput } from '../declare.ts';
 import { sendFailure } from '../reply.ts';
 import { emptyBody, idParams } from '../schemas.ts';
+import { isoTimeOrNull } from '../../core/time.ts';
 
 /**
  * Two-person approvals (README "Recovery", "Account lifecycle"; issue 12): assisted recovery, and
@@ -31,7 +32,6 @@ const stateQuery = {
 
 type Id = { id: string };
 const actorOf = (input: SessionRouteInput<unknown, unknown>) => ({ kind: 'admin' as const, active: input.active });
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 export const recoveryAdminRoutes: readonly ApiRoute[] = [
   route<{ username: string; reason: string; revokeExisting?: boolean }>({
@@ -177,7 +177,7 @@ export const recoveryHolderRoutes: readonly ApiRoute[] = [
     handler: async ({ deps, reply, params, context, active }) => {
       const result = await cancelRecovery(deps, { id: params.id, by: { holder: active }, context });
       if (!result.ok) return sendFailure(reply, result);
-      return reply.send({ id: result.value.id, state: 'cancelled', cancelledAt: iso(result.value.cancelledAt) });
+      return reply.send({ id: result.value.id, state: 'cancelled', cancelledAt: isoTimeOrNull(result.value.cancelledAt) });
     },
   }),
 ];

@@ -5,6 +5,7 @@ import { clearSessionCookie } from '../context.ts';
 import { route, type ApiRoute } from '../declare.ts';
 import { sendFailure } from '../reply.ts';
 import { idParams } from '../schemas.ts';
+import { isoTime } from '../../core/time.ts';
 
 export function accountBody(account: Account) {
   return { id: account.id, username: account.username, displayName: account.displayName, role: account.role, status: account.status };
@@ -16,11 +17,11 @@ export function sessionBody(session: Session, currentId?: string) {
     acr: session.acr,
     amr: session.amr,
     aal: session.aal,
-    authTime: new Date(session.authTime).toISOString(),
-    createdAt: new Date(session.createdAt).toISOString(),
-    lastSeenAt: new Date(session.lastSeenAt).toISOString(),
-    expiresAt: new Date(Math.min(session.expiresAt, session.idleExpiresAt)).toISOString(),
-    absoluteExpiresAt: new Date(session.expiresAt).toISOString(),
+    authTime: isoTime(session.authTime),
+    createdAt: isoTime(session.createdAt),
+    lastSeenAt: isoTime(session.lastSeenAt),
+    expiresAt: isoTime(Math.min(session.expiresAt, session.idleExpiresAt)),
+    absoluteExpiresAt: isoTime(session.expiresAt),
     ip: session.ip,
     userAgent: session.userAgent,
     purpose: session.purpose,

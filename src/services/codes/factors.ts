@@ -9,6 +9,7 @@ import { requireFresh } from '../freshness.ts';
 import type { ActiveSession } from '../sessions.ts';
 import { boundChannels } from '../devices/announce.ts';
 import { joinChannels, notifyHolder } from './notify.ts';
+import { isoTimeOrNull } from '../../core/time.ts';
 
 const NO_CHANNEL = { email: [], sms: [] } as const;
 
@@ -33,7 +34,6 @@ export interface FactorSummary {
   readonly lastUsedAt: string | null;
 }
 
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 export function maskDestination(destination: string | null): string | null {
   if (destination === null) return null;
@@ -57,7 +57,7 @@ export async function summariseCodeFactor(deps: Deps, a: CodeAuthenticator, role
     allowed: codeFactorBindable(deps.policies[role], factor) === null,
     ...(factor === 'recovery' ? { recoveryCodesLeft: await deps.store.recoveryCodes.countUnused(a.id) } : {}),
     createdAt: new Date(a.createdAt).toISOString(),
-    lastUsedAt: iso(a.lastUsedAt),
+    lastUsedAt: isoTimeOrNull(a.lastUsedAt),
   };
 }
 

@@ -7,6 +7,7 @@ import type { ApiKeyRow } from '../../store/ports.ts';
 import type { Deps } from '../deps.ts';
 import { checkReason } from '../lifecycle.ts';
 import { activeOwner, ownerNames } from './owner.ts';
+import { isoTimeOrNull } from '../../core/time.ts';
 
 /**
  * API keys (issue 15; docs/nhi.md), for integrations that cannot hold a key pair. The key
@@ -25,7 +26,6 @@ export interface CreatedApiKey {
 }
 
 const invalid = (message: string) => fail('api_key_invalid', { message });
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 function checkLifetime(deps: Deps, ms: number | null | undefined): Result<number> {
   const max = deps.config.nhi.apiKeyMaxTtlMs;
@@ -77,8 +77,8 @@ export async function createApiKey(deps: Deps, input: { owner: string; name: str
     if (!owner.ok) return owner;
     const { row, key } = mint(deps, { ownerId: owner.value.id, name, scopes: scopes.value, at, lifetime: lifetime.value });
     await tx.apiKeys.create(row);
-    await tx.audit.append({ type: 'api_key.created', outcome: 'success', accountId: owner.value.id, at, details: { by: input.by, id: row.id, name, owner: owner.value.username, scopes: row.scopes, expiresAt: iso(row.expiresAt) } });
-    return ok({ id: row.id, key, expiresAt: iso(row.expiresAt)! });
+    await tx.audit.append({ type: 'api_key.created', outcome: 'success', accountId: owner.value.id, at, details: { by: input.by, id: row.id, name, owner: owner.value.username, scopes: row.scopes, expiresAt: isoTimeOrNull(row.expiresAt) } });
+    return ok({ id: row.id, key, expiresAt: isoTimeOrNull(row.expiresAt)! });
   });
 }
 
@@ -106,10 +106,10 @@ function describe(k: ApiKeyRow, owner: string, now: number): ApiKeyDetails {
     scopes: k.scopes,
     status: k.status === 'revoked' ? 'revoked' : k.expiresAt <= now ? 'expired' : 'active',
     revoked_reason: k.revokedReason,
-    created_at: iso(k.createdAt)!,
-    expires_at: iso(k.expiresAt)!,
-    revoked_at: iso(k.revokedAt),
-    last_used_at: iso(k.lastUsedAt),
+    created_at: isoTimeOrNull(k.createdAt)!,
+    expires_at: isoTimeOrNull(k.expiresAt)!,
+    revoked_at: isoTimeOrNull(k.revokedAt),
+    last_used_at: isoTimeOrNull(k.lastUsedAt),
     replaced_by: k.replacedBy,
   };
 }
@@ -172,8 +172,8 @@ export async function rotateApiKey(deps: Deps, input: { id: string; overlapMs: n
     // Compare-and-set on the old key (still active, not yet rotated): of two racing rotations one wins.
     if (!(await tx.apiKeys.supersede(old.id, row.id, until))) throw new Error('API key changed during its rotation');
     if (input.overlapMs === 0) await tx.apiKeys.revoke(old.id, `rotated to ${row.id}`, at);
-    await tx.audit.append({ type: 'api_key.rotated', outcome: 'success', accountId: old.ownerId, at, details: { by: input.by, id: old.id, successor: row.id, previousValidUntil: iso(until), expiresAt: iso(row.expiresAt) } });
-    return ok({ id: row.id, key, expiresAt: iso(row.expiresAt)!, replaces: old.id, previousValidUntil: iso(until)! });
+    await tx.audit.append({ type: 'api_key.rotated', outcome: 'success', accountId: old.ownerId, at, details: { by: input.by, id: old.id, successor: row.id, previousValidUntil: isoTimeOrNull(until), expiresAt: isoTimeOrNull(row.expiresAt) } });
+    return ok({ id: row.id, key, expiresAt: isoTimeOrNull(row.expiresAt)!, replaces: old.id, previousValidUntil: isoTimeOrNull(until)! });
   });
 }
 

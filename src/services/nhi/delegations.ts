@@ -7,6 +7,7 @@ import type { Deps } from '../deps.ts';
 import { requireFresh } from '../freshness.ts';
 import type { ActiveSession } from '../sessions.ts';
 import { authorize, type Actor } from '../adminAccess.ts';
+import { isoTimeOrNull } from '../../core/time.ts';
 
 /**
  * Delegations (issue 15; docs/nhi.md "Delegation to agents"): a person lets an agent workload act
@@ -46,7 +47,6 @@ export interface DelegationSummary {
 }
 
 const invalid = (message: string) => fail('delegation_invalid', { message });
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 /** The scopes an agent may be delegated: its own allowlist, of the server's resource scopes. */
 export function agentScopes(deps: Deps, metadata: Record<string, unknown>): string[] {
@@ -88,7 +88,7 @@ export async function grantDelegation(deps: Deps, active: ActiveSession, input: 
   await deps.store.transaction(async (tx) => {
     const replaced = await tx.delegations.revokeForAgent(active.account.id, workload.clientId, 'replaced', at);
     await tx.delegations.create(row);
-    await tx.audit.append({ type: 'delegation.granted', outcome: 'success', accountId: active.account.id, context, at, details: { id: row.id, clientId: row.clientId, agent: workload.name, scopes, expiresAt: iso(row.expiresAt), replaced, by: active.session.id } });
+    await tx.audit.append({ type: 'delegation.granted', outcome: 'success', accountId: active.account.id, context, at, details: { id: row.id, clientId: row.clientId, agent: workload.name, scopes, expiresAt: isoTimeOrNull(row.expiresAt), replaced, by: active.session.id } });
   });
   return ok(summarise(row, workload.name, at));
 }
@@ -152,9 +152,9 @@ function summarise(r: DelegationRow, agentName: string, now: number): Delegation
     clientId: r.clientId,
     agentName,
     scopes: r.scopes,
-    createdAt: iso(r.createdAt)!,
-    expiresAt: iso(r.expiresAt)!,
-    lastUsedAt: iso(r.lastUsedAt),
+    createdAt: isoTimeOrNull(r.createdAt)!,
+    expiresAt: isoTimeOrNull(r.expiresAt)!,
+    lastUsedAt: isoTimeOrNull(r.lastUsedAt),
     status: r.revokedAt !== null ? 'revoked' : r.expiresAt <= now ? 'expired' : 'active',
     revokedReason: r.revokedReason,
   };

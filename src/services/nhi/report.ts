@@ -3,6 +3,7 @@ import type { Deps } from '../deps.ts';
 import { revokeApiKey } from './apiKeys.ts';
 import { revokeUnusedDelegation } from './delegations.ts';
 import { disableWorkload } from './workloads.ts';
+import { isoTimeOrNull } from '../../core/time.ts';
 
 /**
  * `keybound nhi report` (issue 15; docs/nhi.md): the hygiene of active workloads, API keys and
@@ -47,7 +48,6 @@ export interface NhiReport {
   readonly delegations: number;
 }
 
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 const ACTED_ON: readonly Issue[] = ['orphaned', 'stale'];
 
 export async function nhiReport(deps: Deps, input: { disable: boolean; by: string }): Promise<NhiReport> {
@@ -78,7 +78,7 @@ export async function nhiReport(deps: Deps, input: { disable: boolean; by: strin
     if (input.disable && issues.some((i) => ACTED_ON.includes(i))) {
       disabled = (await disableWorkload(deps, { clientId: w.clientId, by: input.by, reason: `nhi report: ${issues.filter((i) => ACTED_ON.includes(i)).join(', ')}` })).ok;
     }
-    entries.push({ kind: 'workload', id: w.clientId, name: w.name, owner: (await ownerOf(w.ownerId)).username, issues, lastUsedAt: iso(w.lastUsedAt), disabled });
+    entries.push({ kind: 'workload', id: w.clientId, name: w.name, owner: (await ownerOf(w.ownerId)).username, issues, lastUsedAt: isoTimeOrNull(w.lastUsedAt), disabled });
   }
   const keys = (await deps.store.apiKeys.list()).filter((k) => k.status === 'active' && k.expiresAt > now);
   for (const k of keys) {
@@ -90,14 +90,14 @@ export async function nhiReport(deps: Deps, input: { disable: boolean; by: strin
     if (input.disable && issues.some((i) => ACTED_ON.includes(i))) {
       disabled = (await revokeApiKey(deps, { id: k.id, by: input.by, reason: `nhi report: ${issues.filter((i) => ACTED_ON.includes(i)).join(', ')}` })).ok;
     }
-    entries.push({ kind: 'api_key', id: k.id, name: k.name, owner: (await ownerOf(k.ownerId)).username, issues, lastUsedAt: iso(k.lastUsedAt), disabled });
+    entries.push({ kind: 'api_key', id: k.id, name: k.name, owner: (await ownerOf(k.ownerId)).username, issues, lastUsedAt: isoTimeOrNull(k.lastUsedAt), disabled });
   }
   const delegations = await deps.store.delegations.listLive(now);
   for (const d of delegations) {
     if ((d.lastUsedAt ?? d.createdAt) > now - staleMs) continue;
     const disabled = input.disable && (await revokeUnusedDelegation(deps, { id: d.id, accountId: d.accountId, by: input.by })).ok;
     const agent = (await deps.store.workloads.find(d.clientId))?.name ?? d.clientId;
-    entries.push({ kind: 'delegation', id: d.id, name: agent, owner: (await ownerOf(d.accountId)).username, agent: d.clientId, issues: ['unused'], lastUsedAt: iso(d.lastUsedAt), disabled });
+    entries.push({ kind: 'delegation', id: d.id, name: agent, owner: (await ownerOf(d.accountId)).username, agent: d.clientId, issues: ['unused'], lastUsedAt: isoTimeOrNull(d.lastUsedAt), disabled });
   }
   return { entries, workloads: workloads.length, apiKeys: keys.length, delegations: delegations.length };
 }

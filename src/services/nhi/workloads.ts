@@ -6,6 +6,7 @@ import type { Store } from '../../store/index.ts';
 import type { Deps } from '../deps.ts';
 import { checkReason } from '../lifecycle.ts';
 import { activeOwner, ownerNames } from './owner.ts';
+import { isoTimeOrNull } from '../../core/time.ts';
 
 /**
  * Workloads (issue 15; docs/nhi.md): services and AI agents as OpenID clients that authenticate
@@ -117,7 +118,6 @@ export interface WorkloadDetails {
   readonly last_used_at: string | null;
 }
 
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 const keyIds = (jwks: unknown) => ((jwks as Jwks | undefined)?.keys ?? []).map((k, i) => (typeof k.kid === 'string' ? k.kid : `#${i + 1} ${String(k.kty)}`));
 
 function describe(w: WorkloadRow, client: OidcClientRow, owner: string, now: number): WorkloadDetails {
@@ -136,10 +136,10 @@ function describe(w: WorkloadRow, client: OidcClientRow, owner: string, now: num
     audiences: policy.resources,
     keys: keyIds(client.metadata.jwks),
     previous_keys: overlapping ? keyIds(w.previousJwks) : [],
-    previous_keys_valid_until: overlapping ? iso(w.previousJwksUntil) : null,
-    keys_rotated_at: iso(w.keysRotatedAt),
-    created_at: iso(w.createdAt)!,
-    last_used_at: iso(w.lastUsedAt),
+    previous_keys_valid_until: overlapping ? isoTimeOrNull(w.previousJwksUntil) : null,
+    keys_rotated_at: isoTimeOrNull(w.keysRotatedAt),
+    created_at: isoTimeOrNull(w.createdAt)!,
+    last_used_at: isoTimeOrNull(w.lastUsedAt),
   };
 }
 
@@ -222,7 +222,7 @@ export async function rotateWorkloadKeys(deps: Deps, input: { clientId: string; 
     const previous = (client.metadata.jwks as Jwks | undefined) ?? { keys: [] };
     await tx.oidcClients.updateMetadata(w.clientId, { ...client.metadata, jwks: { keys: [...input.jwks.keys] } });
     await tx.workloads.recordRotation(w.clientId, input.overlapMs > 0 ? { keys: [...previous.keys] } : null, input.overlapMs > 0 ? at + input.overlapMs : null, at);
-    return ok({ type: 'workload.keys_rotated', details: { by: input.by, keys: keyIds(input.jwks), previousKeys: keyIds(previous), previousValidUntil: input.overlapMs > 0 ? iso(at + input.overlapMs) : null } });
+    return ok({ type: 'workload.keys_rotated', details: { by: input.by, keys: keyIds(input.jwks), previousKeys: keyIds(previous), previousValidUntil: input.overlapMs > 0 ? isoTimeOrNull(at + input.overlapMs) : null } });
   });
 }
 
