@@ -11,7 +11,7 @@ import type { Store } from '../store/index.ts';
 import { MAX_DISPLAY_NAME, MAX_EMAIL } from './invitations.ts';
 import { lockedAccount, normaliseUsername } from './lifecycle.ts';
 import { summarisePasskey, type PasskeySummary } from './passkeys/management.ts';
-import { isoTimeOrNull } from '../core/time.ts';
+import { isoTime, isoTimeOrNull } from '../core/time.ts';
 
 /**
  * What an administrator sees of accounts (issue 12, "Account administration"): `accounts show` and
@@ -19,7 +19,6 @@ import { isoTimeOrNull } from '../core/time.ts';
  * details (email, display name). Never a secret: no token, key, seed or code, and phone numbers and
  * addresses of code factors are masked.
  */
-
 
 export interface AccountSummary {
   readonly id: string;
@@ -70,9 +69,9 @@ function sessionView(s: Session) {
     acr: s.acr,
     amr: s.amr,
     passkey: s.passkeyId,
-    createdAt: isoTimeOrNull(s.createdAt)!,
-    lastSeenAt: isoTimeOrNull(s.lastSeenAt)!,
-    expiresAt: isoTimeOrNull(Math.min(s.expiresAt, s.idleExpiresAt))!,
+    createdAt: isoTime(s.createdAt),
+    lastSeenAt: isoTime(s.lastSeenAt),
+    expiresAt: isoTime(Math.min(s.expiresAt, s.idleExpiresAt)),
     ip: s.ip,
     userAgent: s.userAgent,
   };
@@ -88,7 +87,7 @@ async function summarise(deps: Deps, account: Account): Promise<AccountSummary> 
     email: account.email,
     role: account.role,
     status: account.status,
-    createdAt: isoTimeOrNull(account.createdAt)!,
+    createdAt: isoTime(account.createdAt),
     lastSignInAt: isoTimeOrNull(account.lastSignInAt),
     factors: { passkeys: passkeys.length, deviceBoundPasskeys: passkeys.filter((p) => !p.backupEligible).length, codeFactors: codes.map((c) => c.kind) },
   };
@@ -121,7 +120,7 @@ export async function showAccount(deps: Deps, input: { actor: Actor; username: s
       status: a.status,
       destination: maskDestination(a.destination),
       disabledReason: a.disabledReason,
-      createdAt: isoTimeOrNull(a.createdAt)!,
+      createdAt: isoTime(a.createdAt),
       lastUsedAt: isoTimeOrNull(a.lastUsedAt),
       ...(a.kind === 'recovery_codes' ? { recoveryCodesLeft: await deps.store.recoveryCodes.countUnused(a.id) } : {}),
     });
@@ -142,8 +141,8 @@ export async function showAccount(deps: Deps, input: { actor: Actor; username: s
     passkeys: (await deps.store.passkeys.listByAccount(account.id)).map(summarisePasskey),
     codeFactors,
     sessions: (await deps.store.sessions.listActive(account.id, now)).map(sessionView),
-    grants: [...grants.values()].map((g) => ({ ...g, createdAt: isoTimeOrNull(g.createdAt)! })),
-    pendingLinks: (await deps.store.invitations.listUsable(account.id, now)).map((i) => ({ createdBy: i.createdBy, createdAt: isoTimeOrNull(i.createdAt)!, expiresAt: isoTimeOrNull(i.expiresAt)! })),
+    grants: [...grants.values()].map((g) => ({ ...g, createdAt: isoTime(g.createdAt) })),
+    pendingLinks: (await deps.store.invitations.listUsable(account.id, now)).map((i) => ({ createdBy: i.createdBy, createdAt: isoTime(i.createdAt), expiresAt: isoTime(i.expiresAt) })),
     pendingApprovals: (await deps.store.approvals.list({ accountId: account.id, states: ['awaiting_approval', 'approved'], limit: 20 })).map((a) => ({ id: a.id, kind: a.kind, state: viewOf(a, now), requestedBy: a.requestedBy, releaseAt: isoTimeOrNull(a.releaseAt) })),
   });
 }

@@ -3,7 +3,7 @@ import type { Account, Approval, ApprovalKind, RequestContext } from '../core/mo
 import type { Store } from '../store/index.ts';
 import { actorAccountId, actorName, authorize, type Actor } from './adminAccess.ts';
 import type { Deps } from './deps.ts';
-import { isoTimeOrNull } from '../core/time.ts';
+import { isoTime, isoTimeOrNull } from '../core/time.ts';
 
 /**
  * Two-person approvals (DESIGN.md "Assisted recovery needs two people, a delay, and notice to the
@@ -28,7 +28,6 @@ export function viewOf(a: Approval, now: number): ApprovalView {
   return a.releaseAt !== null && a.releaseAt > now ? 'waiting' : 'released';
 }
 
-
 /** A request as the admin API and `--json` answer it; never a token. */
 export function describeApproval(a: Approval, holder: Pick<Account, 'username'> | undefined, now: number) {
   return {
@@ -45,7 +44,7 @@ export function describeApproval(a: Approval, holder: Pick<Account, 'username'> 
     linkIssuedAt: a.kind === 'recovery' ? isoTimeOrNull(a.linkedAt) : null,
     cancelledBy: a.cancelledBy,
     cancelledAt: isoTimeOrNull(a.cancelledAt),
-    createdAt: isoTimeOrNull(a.createdAt)!,
+    createdAt: isoTime(a.createdAt),
   };
 }
 

@@ -16,6 +16,7 @@ import type { Account, Approval, AuditEvent, Ceremony, Invitation, Passkey, Sess
 import { openDatabase, type Db } from '../../src/store/db.ts';
 import { createStore, type Store } from '../../src/store/index.ts';
 import { LATEST_VERSION, MIGRATIONS, migrate } from '../../src/store/migrate.ts';
+import { liveAt } from '../../src/store/sql/sessions.ts';
 import { BACKENDS, freshDatabase, type Backend, type TestDatabase } from '../helpers/db.ts';
 
 const T0 = Date.UTC(2026, 0, 1);
@@ -705,16 +706,14 @@ describe.each(BACKENDS)('store contract on %s', (backend: Backend) => {
 
       // The count's statement as the store runs it (store/sql/sessions.ts countLiveOfAccount), and
       // on SQLite inside the sign-in's hold of the account (store/sql/accounts.ts holdCounting).
-      const live = db.kysely
+      const counted = db.kysely
         .selectFrom('sessions')
         .select((eb) => eb.fn.countAll().as('n'))
-        .where('account_id', '=', ada.id)
-        .where('revoked_at', 'is', null)
-        .where('expires_at', '>', now)
-        .where('idle_expires_at', '>', now);
-      const count = live.compile();
+        .where('sessions.account_id', '=', ada.id)
+        .where(liveAt(now));
+      const count = counted.compile();
       if (db.dialect === 'sqlite') {
-        const hold = db.kysely.selectFrom('accounts').select(['last_sign_in_at', live.as('live_sessions')]).where('id', '=', ada.id).where('status', '=', 'active').compile();
+        const hold = db.kysely.selectFrom('accounts').select(['last_sign_in_at', counted.as('live_sessions')]).where('id', '=', ada.id).where('status', '=', 'active').compile();
         for (const statement of [count, hold]) {
           const rows = (await db.kysely.executeQuery<{ detail: string }>({ ...statement, sql: `explain query plan ${statement.sql}` })).rows;
           expect(rows.map((r) => r.detail).join('\n')).toMatch(/SEARCH sessions USING COVERING INDEX sessions_account_live \(account_id=\? AND revoked_at=\? AND expires_at>\?\)/);

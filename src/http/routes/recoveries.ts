@@ -5,7 +5,7 @@ import { approveRoleChange, cancelRoleChange } from '../../services/roles.ts';
 import { route, type ApiRoute, type SessionRouteInput } from '../declare.ts';
 import { sendFailure } from '../reply.ts';
 import { emptyBody, idParams } from '../schemas.ts';
-import { isoTimeOrNull } from '../../core/time.ts';
+import { isoTime, isoTimeOrNull } from '../../core/time.ts';
 
 /**
  * Two-person approvals (README "Recovery", "Account lifecycle"; issue 12): assisted recovery, and
@@ -119,7 +119,7 @@ export const recoveryAdminRoutes: readonly ApiRoute[] = [
     handler: async (input) => {
       const result = await issueRecoveryLink(input.deps, { id: input.params.id, actor: actorOf(input), context: input.context });
       if (!result.ok) return sendFailure(input.reply, result);
-      return input.reply.code(201).header('cache-control', 'no-store').send({ url: result.value.url, expiresAt: new Date(result.value.expiresAt).toISOString() });
+      return input.reply.code(201).header('cache-control', 'no-store').send({ url: result.value.url, expiresAt: isoTime(result.value.expiresAt) });
     },
   }),
   route<unknown, Id>({

@@ -9,7 +9,7 @@ import { requireFresh } from '../freshness.ts';
 import type { ActiveSession } from '../sessions.ts';
 import { boundChannels } from '../devices/announce.ts';
 import { joinChannels, notifyHolder } from './notify.ts';
-import { isoTimeOrNull } from '../../core/time.ts';
+import { isoTime, isoTimeOrNull } from '../../core/time.ts';
 
 const NO_CHANNEL = { email: [], sms: [] } as const;
 
@@ -34,7 +34,6 @@ export interface FactorSummary {
   readonly lastUsedAt: string | null;
 }
 
-
 export function maskDestination(destination: string | null): string | null {
   if (destination === null) return null;
   const at = destination.indexOf('@');
@@ -56,7 +55,7 @@ export async function summariseCodeFactor(deps: Deps, a: CodeAuthenticator, role
     destination: maskDestination(a.destination),
     allowed: codeFactorBindable(deps.policies[role], factor) === null,
     ...(factor === 'recovery' ? { recoveryCodesLeft: await deps.store.recoveryCodes.countUnused(a.id) } : {}),
-    createdAt: new Date(a.createdAt).toISOString(),
+    createdAt: isoTime(a.createdAt),
     lastUsedAt: isoTimeOrNull(a.lastUsedAt),
   };
 }

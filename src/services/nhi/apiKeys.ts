@@ -7,7 +7,7 @@ import type { ApiKeyRow } from '../../store/ports.ts';
 import type { Deps } from '../deps.ts';
 import { checkReason } from '../lifecycle.ts';
 import { activeOwner, ownerNames } from './owner.ts';
-import { isoTimeOrNull } from '../../core/time.ts';
+import { isoTime, isoTimeOrNull } from '../../core/time.ts';
 
 /**
  * API keys (issue 15; docs/nhi.md), for integrations that cannot hold a key pair. The key
@@ -78,7 +78,7 @@ export async function createApiKey(deps: Deps, input: { owner: string; name: str
     const { row, key } = mint(deps, { ownerId: owner.value.id, name, scopes: scopes.value, at, lifetime: lifetime.value });
     await tx.apiKeys.create(row);
     await tx.audit.append({ type: 'api_key.created', outcome: 'success', accountId: owner.value.id, at, details: { by: input.by, id: row.id, name, owner: owner.value.username, scopes: row.scopes, expiresAt: isoTimeOrNull(row.expiresAt) } });
-    return ok({ id: row.id, key, expiresAt: isoTimeOrNull(row.expiresAt)! });
+    return ok({ id: row.id, key, expiresAt: isoTime(row.expiresAt) });
   });
 }
 
@@ -106,8 +106,8 @@ function describe(k: ApiKeyRow, owner: string, now: number): ApiKeyDetails {
     scopes: k.scopes,
     status: k.status === 'revoked' ? 'revoked' : k.expiresAt <= now ? 'expired' : 'active',
     revoked_reason: k.revokedReason,
-    created_at: isoTimeOrNull(k.createdAt)!,
-    expires_at: isoTimeOrNull(k.expiresAt)!,
+    created_at: isoTime(k.createdAt),
+    expires_at: isoTime(k.expiresAt),
     revoked_at: isoTimeOrNull(k.revokedAt),
     last_used_at: isoTimeOrNull(k.lastUsedAt),
     replaced_by: k.replacedBy,
@@ -173,7 +173,7 @@ export async function rotateApiKey(deps: Deps, input: { id: string; overlapMs: n
     if (!(await tx.apiKeys.supersede(old.id, row.id, until))) throw new Error('API key changed during its rotation');
     if (input.overlapMs === 0) await tx.apiKeys.revoke(old.id, `rotated to ${row.id}`, at);
     await tx.audit.append({ type: 'api_key.rotated', outcome: 'success', accountId: old.ownerId, at, details: { by: input.by, id: old.id, successor: row.id, previousValidUntil: isoTimeOrNull(until), expiresAt: isoTimeOrNull(row.expiresAt) } });
-    return ok({ id: row.id, key, expiresAt: isoTimeOrNull(row.expiresAt)!, replaces: old.id, previousValidUntil: isoTimeOrNull(until)! });
+    return ok({ id: row.id, key, expiresAt: isoTime(row.expiresAt), replaces: old.id, previousValidUntil: isoTime(until) });
   });
 }
 

@@ -7,7 +7,7 @@ import type { Deps } from '../deps.ts';
 import { requireFresh } from '../freshness.ts';
 import type { ActiveSession } from '../sessions.ts';
 import { authorize, type Actor } from '../adminAccess.ts';
-import { isoTimeOrNull } from '../../core/time.ts';
+import { isoTime, isoTimeOrNull } from '../../core/time.ts';
 
 /**
  * Delegations (issue 15; docs/nhi.md "Delegation to agents"): a person lets an agent workload act
@@ -152,8 +152,8 @@ function summarise(r: DelegationRow, agentName: string, now: number): Delegation
     clientId: r.clientId,
     agentName,
     scopes: r.scopes,
-    createdAt: isoTimeOrNull(r.createdAt)!,
-    expiresAt: isoTimeOrNull(r.expiresAt)!,
+    createdAt: isoTime(r.createdAt),
+    expiresAt: isoTime(r.expiresAt),
     lastUsedAt: isoTimeOrNull(r.lastUsedAt),
     status: r.revokedAt !== null ? 'revoked' : r.expiresAt <= now ? 'expired' : 'active',
     revokedReason: r.revokedReason,

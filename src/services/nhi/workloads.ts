@@ -6,7 +6,7 @@ import type { Store } from '../../store/index.ts';
 import type { Deps } from '../deps.ts';
 import { checkReason } from '../lifecycle.ts';
 import { activeOwner, ownerNames } from './owner.ts';
-import { isoTimeOrNull } from '../../core/time.ts';
+import { isoTime, isoTimeOrNull } from '../../core/time.ts';
 
 /**
  * Workloads (issue 15; docs/nhi.md): services and AI agents as OpenID clients that authenticate
@@ -138,7 +138,7 @@ function describe(w: WorkloadRow, client: OidcClientRow, owner: string, now: num
     previous_keys: overlapping ? keyIds(w.previousJwks) : [],
     previous_keys_valid_until: overlapping ? isoTimeOrNull(w.previousJwksUntil) : null,
     keys_rotated_at: isoTimeOrNull(w.keysRotatedAt),
-    created_at: isoTimeOrNull(w.createdAt)!,
+    created_at: isoTime(w.createdAt),
     last_used_at: isoTimeOrNull(w.lastUsedAt),
   };
 }
@@ -222,7 +222,7 @@ export async function rotateWorkloadKeys(deps: Deps, input: { clientId: string; 
     const previous = (client.metadata.jwks as Jwks | undefined) ?? { keys: [] };
     await tx.oidcClients.updateMetadata(w.clientId, { ...client.metadata, jwks: { keys: [...input.jwks.keys] } });
     await tx.workloads.recordRotation(w.clientId, input.overlapMs > 0 ? { keys: [...previous.keys] } : null, input.overlapMs > 0 ? at + input.overlapMs : null, at);
-    return ok({ type: 'workload.keys_rotated', details: { by: input.by, keys: keyIds(input.jwks), previousKeys: keyIds(previous), previousValidUntil: input.overlapMs > 0 ? isoTimeOrNull(at + input.overlapMs) : null } });
+    return ok({ type: 'workload.keys_rotated', details: { by: input.by, keys: keyIds(input.jwks), previousKeys: keyIds(previous), previousValidUntil: input.overlapMs > 0 ? isoTime(at + input.overlapMs) : null } });
   });
 }
 

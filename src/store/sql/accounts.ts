@@ -3,7 +3,7 @@ import type { Account, AccountStatus, Role } from '../../core/model.ts';
 import type { Dialect } from '../db.ts';
 import type { AccountStore } from '../ports.ts';
 import { prepared } from '../prepared.ts';
-import { countLiveOfAccount } from './sessions.ts';
+import { countLiveOfAccount, liveAt } from './sessions.ts';
 import type { AccountsTable, Database } from '../schema.ts';
 
 const byId = prepared((db, id: string) => db.selectFrom('accounts').selectAll().where('id', '=', id));
@@ -46,10 +46,8 @@ const holdCounting = prepared((db, id: string, now: number) =>
       eb
         .selectFrom('sessions')
         .select(eb.fn.countAll<number>().as('n'))
-        .where('account_id', '=', id)
-        .where('revoked_at', 'is', null)
-        .where('expires_at', '>', now)
-        .where('idle_expires_at', '>', now)
+        .where('sessions.account_id', '=', id)
+        .where(liveAt(now))
         .as('live_sessions'),
     ])
     .where('id', '=', id)

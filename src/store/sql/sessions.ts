@@ -1,9 +1,19 @@
-import type { Kysely, Selectable } from 'kysely';
+import type { ExpressionBuilder, Kysely, Selectable } from 'kysely';
 import type { Acr } from '../../core/assurance/level.ts';
 import type { Session } from '../../core/model.ts';
 import type { SessionStore } from '../ports.ts';
 import { prepared } from '../prepared.ts';
 import type { Database, SessionsTable } from '../schema.ts';
+
+/**
+ * What makes a session live at `now`: not revoked, and past neither its absolute nor its idle
+ * expiry. One definition for every statement that counts, lists or touches live sessions; with the
+ * account first it is the index `sessions_account_live` (migration 29).
+ */
+export const liveAt =
+  (now: number) =>
+  (eb: ExpressionBuilder<Database, 'sessions'>) =>
+    eb.and([eb('sessions.revoked_at', 'is', null), eb('sessions.expires_at', '>', now), eb('sessions.idle_expires_at', '>', now)]);
 
 const insertSession = prepared((db, row: Selectable<SessionsTable>) => db.insertInto('sessions').values(row));
 const byId = prepared((db, id: string) => db.selectFrom('sessions').selectAll().where('id', '=', id));
@@ -12,10 +22,8 @@ const touch = prepared((db, id: string, now: number, idleExpiresAt: number) =>
     .updateTable('sessions')
     .set({ last_seen_at: now, idle_expires_at: idleExpiresAt })
     .where('id', '=', id)
-    .where('revoked_at', 'is', null)
     // Live means unexpired too: touching an idle-expired session would bring it back to life.
-    .where('expires_at', '>', now)
-    .where('idle_expires_at', '>', now),
+    .where(liveAt(now)),
 );
 
 // Every sign-in counts them (the per-account session limit, services/sessions.ts): compiled once.
@@ -24,18 +32,14 @@ export const countLiveOfAccount = prepared((db, accountId: string, now: number) 
     .selectFrom('sessions')
     .select((eb) => eb.fn.countAll().as('n'))
     .where('account_id', '=', accountId)
-    .where('revoked_at', 'is', null)
-    .where('expires_at', '>', now)
-    .where('idle_expires_at', '>', now),
+    .where(liveAt(now)),
 );
 const liveOfAccount = prepared((db, accountId: string, now: number) =>
   db
     .selectFrom('sessions')
     .selectAll()
     .where('account_id', '=', accountId)
-    .where('revoked_at', 'is', null)
-    .where('expires_at', '>', now)
-    .where('idle_expires_at', '>', now)
+    .where(liveAt(now))
     .orderBy('created_at', 'desc'),
 );
 
