@@ -76,11 +76,11 @@ function openSqlite(path: string, options: OpenOptions): Db {
   const memory = path === ':memory:';
   if (!memory) prepareSqliteFile(resolve(path));
   const sqlite = new BetterSqlite3(path);
+  sqlite.pragma('busy_timeout = 5000');
   // WAL lets the CLI and readers work beside the server; a committed transaction survives a crash of
   // the process (synchronous=NORMAL only risks the last commits on power loss, not on kill -9).
-  sqlite.pragma('journal_mode = WAL');
+  if (!memory) switchToWal(sqlite);
   sqlite.pragma('synchronous = NORMAL');
-  sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
   // A WAL file that grew (a long reader held checkpoints back) is cut back to this when it is reset.
   sqlite.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
@@ -118,6 +118,33 @@ function openSqlite(path: string, options: OpenOptions): Db {
       await kysely.destroy();
     },
   };
+}
+
+/** How long opening a file waits for another process that is switching it to WAL at the same moment. */
+const WAL_SWITCH_WAIT_MS = 5000;
+
+/**
+ * `journal_mode = WAL`, waiting for another process that switches the same file at the same moment
+ * (instances starting together on a new file). Both read the file, then each needs it alone to
+ * switch: SQLite answers the second SQLITE_BUSY at once rather than calling the busy handler, since
+ * waiting there could deadlock. A moment later the first has switched, and the file is in WAL.
+ * Opening is synchronous (better-sqlite3), so the pause between tries blocks this thread: 20 ms at
+ * a time, only while the file is being switched.
+ */
+function switchToWal(sqlite: BetterSqlite3.Database): void {
+  const deadline = Date.now() + WAL_SWITCH_WAIT_MS;
+  for (;;) {
+    let mode: unknown;
+    try {
+      mode = sqlite.pragma('journal_mode = WAL', { simple: true });
+    } catch (error) {
+      if ((error as { code?: unknown }).code !== 'SQLITE_BUSY' || Date.now() > deadline) throw error;
+    }
+    if (mode === 'wal') return;
+    // A mode that did not change (SQLite returns the old one when it cannot switch) is tried again too.
+    if (mode !== undefined && Date.now() > deadline) throw new Error(`SQLite did not switch to WAL (journal mode stays ${String(mode)})`);
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+  }
 }
 
 function backgroundCheckpoints(sqlite: BetterSqlite3.Database, file: string, onError?: (error: Error) => void): Checkpointer {

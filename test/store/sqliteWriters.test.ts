@@ -7,10 +7,11 @@
  * Keybound begins them IMMEDIATE (src/store/groupCommit.ts), so the transaction waits for the write
  * lock and reads current data.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import BetterSqlite3 from 'better-sqlite3';
 import { sql } from 'kysely';
@@ -97,6 +98,57 @@ describe('SQLite with another writer on the same file', () => {
     expect(counts.cli).toBe(30);
     expect(counts.server).toBe(serverWrites);
     expect(serverWrites).toBeGreaterThan(30);
+  });
+
+  it('processes opening one new file at the same moment all get it in WAL (instances starting together)', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'keybound-open-'));
+    const folder = dir;
+    // Each child opens the file named on each line it reads, the way `keybound serve` opens its
+    // database, and answers with the journal mode it got (or the error).
+    const script = `
+      const { openDatabase } = await import(process.env.KB_DB_MODULE);
+      const { sql } = await import('kysely');
+      process.stdout.write('ready\\n');
+      for await (const line of (await import('node:readline')).createInterface({ input: process.stdin })) {
+        try {
+          const db = openDatabase('sqlite:' + line);
+          const { rows } = await sql\`pragma journal_mode\`.execute(db.kysely);
+          await db.close();
+          process.stdout.write(rows[0].journal_mode + '\\n');
+        } catch (error) {
+          process.stdout.write('error ' + error.code + '\\n');
+        }
+      }
+    `;
+    const env = { ...process.env, KB_DB_MODULE: new URL('../../src/store/db.ts', import.meta.url).href };
+    const cwd = fileURLToPath(new URL('../..', import.meta.url));
+    const children = Array.from({ length: 6 }, () => spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd, env, stdio: ['pipe', 'pipe', 'inherit'] }));
+    try {
+      const lines = children.map((child) => {
+        const queue: string[] = [];
+        const waiting: ((line: string) => void)[] = [];
+        let buffered = '';
+        child.stdout.on('data', (chunk: Buffer) => {
+          buffered += chunk.toString();
+          for (let i = buffered.indexOf('\n'); i >= 0; i = buffered.indexOf('\n')) {
+            const line = buffered.slice(0, i);
+            buffered = buffered.slice(i + 1);
+            const next = waiting.shift();
+            if (next) next(line);
+            else queue.push(line);
+          }
+        });
+        return () => new Promise<string>((resolve) => (queue.length > 0 ? resolve(queue.shift()!) : waiting.push(resolve)));
+      });
+      expect(await Promise.all(lines.map((next) => next()))).toEqual(children.map(() => 'ready'));
+      for (let round = 0; round < 8; round++) {
+        const file = join(folder, `new-${round}.db`);
+        for (const child of children) child.stdin.write(`${file}\n`);
+        expect(await Promise.all(lines.map((next) => next()))).toEqual(children.map(() => 'wal'));
+      }
+    } finally {
+      for (const child of children) child.kill();
+    }
   });
 
   it('busy and locked codes, extended ones too, are "unavailable" (503), never a 500', () => {
