@@ -4,7 +4,7 @@ import { isErrorCode, type ErrorCode } from '../core/errors.ts';
 import type { Deps } from '../services/deps.ts';
 import { isDatabaseUnavailable } from '../store/db.ts';
 import { sendFailure } from './reply.ts';
-import { securityHeaders } from './security.ts';
+import { securityHeaders, setSecurityHeaders } from './security.ts';
 import { securityEvents } from './securityEvents.ts';
 import { registerOpsRoutes } from './routes/ops.ts';
 import { API_ROUTES } from './routes/index.ts';
@@ -68,7 +68,7 @@ export async function buildApp(deps: Deps, options: AppOptions = {}): Promise<Fa
       const reply = rawReply as unknown as FastifyReply;
       const api = request.url.startsWith('/api/');
       reply.type(api ? 'application/json; charset=utf-8' : 'text/html; charset=utf-8');
-      await (securityHeaders(config) as (request: FastifyRequest, reply: FastifyReply, payload: unknown) => Promise<unknown>)(request, reply, null);
+      setSecurityHeaders(reply, config);
       if (api) return sendFailure(reply, { code: 'invalid_request', message: 'The request address is malformed.' });
       return reply.code(400).send(renderErrorPage({ code: 'invalid_request', message: 'This address is malformed.' }));
     },
@@ -81,10 +81,12 @@ export async function buildApp(deps: Deps, options: AppOptions = {}): Promise<Fa
   });
   await app.register(cookie);
   requireDeclaredApiRoutes(app);
-  app.addHook('onRequest', async (request, reply) => {
-    if (request.url.length <= MAX_URL_BYTES) return;
-    if (answersInJson(request.url)) return sendFailure(reply, { code: 'uri_too_long' });
-    return reply.code(414).type('text/html; charset=utf-8').send(renderErrorPage({ code: 'uri_too_long' }));
+  // Hooks that run on every request take Fastify's callback form where they do no I/O (see
+  // securityHeaders in security.ts); one that answers early does not call `done`.
+  app.addHook('onRequest', (request, reply, done) => {
+    if (request.url.length <= MAX_URL_BYTES) done();
+    else if (answersInJson(request.url)) sendFailure(reply, { code: 'uri_too_long' });
+    else reply.code(414).type('text/html; charset=utf-8').send(renderErrorPage({ code: 'uri_too_long' }));
   });
   app.addHook('onSend', securityHeaders(config));
   // Refusals (authorization, origin, rate limit, invalid input) as security events (OWASP ASVS 5.0 16.3.2, 16.3.3).
@@ -95,13 +97,14 @@ export async function buildApp(deps: Deps, options: AppOptions = {}): Promise<Fa
   app.addHook('preClose', async () => {
     closing = true;
   });
-  app.addHook('onSend', async (_request, reply, payload) => {
+  app.addHook('onSend', (_request, reply, payload, done) => {
     if (closing) reply.header('connection', 'close');
-    return payload;
+    done(null, payload);
   });
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
     deps.metrics.httpDuration.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    done();
   });
 
   app.setNotFoundHandler(async (request, reply) => {

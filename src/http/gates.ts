@@ -1,4 +1,4 @@
-import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
+import type { FastifyRequest, onRequestHookHandler } from 'fastify';
 import { fail, type Result } from '../core/errors.ts';
 import type { Deps } from '../services/deps.ts';
 import { requireAdmin } from '../services/adminAccess.ts';
@@ -10,7 +10,9 @@ import { sendFailure } from './reply.ts';
 
 /** The media type of a Content-Type header, without parameters, in lower case. */
 export function mediaType(header: string | undefined): string {
-  return (header ?? '').split(';')[0]!.trim().toLowerCase();
+  if (header === undefined) return '';
+  const semicolon = header.indexOf(';');
+  return (semicolon < 0 ? header : header.slice(0, semicolon)).trim().toLowerCase();
 }
 
 /** Whether a request carries a body (a positive Content-Length, or a chunked one). */
@@ -25,12 +27,12 @@ function hasBody(request: FastifyRequest): boolean {
  * of another site can send without asking (no CORS preflight), so it never reaches a handler.
  * Runs before the body is read.
  */
-export function contentTypeGate(types: readonly string[]): onRequestAsyncHookHandler {
-  return async (request: FastifyRequest, reply: FastifyReply) => {
-    if (!hasBody(request)) return;
-    if (!types.includes(mediaType(request.headers['content-type']))) {
-      return sendFailure(reply, { code: 'unsupported_media_type', message: `Send the request body as ${types.join(' or ')}.` });
-    }
+export function contentTypeGate(types: readonly string[]): onRequestHookHandler {
+  const message = `Send the request body as ${types.join(' or ')}.`;
+  // Callback form (security.ts, securityHeaders): a refusal answers and does not call `done`.
+  return (request, reply, done) => {
+    if (hasBody(request) && !types.includes(mediaType(request.headers['content-type']))) sendFailure(reply, { code: 'unsupported_media_type', message });
+    else done();
   };
 }
 

@@ -1,4 +1,4 @@
-import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler, onSendAsyncHookHandler } from 'fastify';
+import type { FastifyReply, FastifyRequest, onRequestHookHandler, onSendHookHandler } from 'fastify';
 import type { Config } from '../config/load.ts';
 import { sendFailure } from './reply.ts';
 import { sessionCookieName } from './context.ts';
@@ -15,25 +15,33 @@ const PAGE_CSP = [
 ].join('; ');
 const API_CSP = "default-src 'none'; frame-ancestors 'none'";
 
-/** Headers every answer carries; pages get a strict CSP, JSON is never cached. */
-export function securityHeaders(config: Config): onSendAsyncHookHandler {
-  return async (_request: FastifyRequest, reply: FastifyReply, payload) => {
-    const type = String(reply.getHeader('content-type') ?? '');
-    reply.header('x-content-type-options', 'nosniff');
-    reply.header('referrer-policy', 'no-referrer');
-    reply.header('x-frame-options', 'DENY');
-    reply.header('cross-origin-opener-policy', 'same-origin');
-    reply.header('cross-origin-resource-policy', 'same-origin');
-    reply.header('permissions-policy', 'publickey-credentials-get=(self), publickey-credentials-create=(self), camera=(), microphone=(), geolocation=()');
-    if (config.secureCookies) reply.header('strict-transport-security', 'max-age=31536000; includeSubDomains');
-    if (type.startsWith('text/html')) {
-      reply.header('content-security-policy', PAGE_CSP);
-      reply.header('cache-control', 'no-store');
-    } else if (!reply.hasHeader('content-security-policy')) {
-      reply.header('content-security-policy', API_CSP);
-    }
-    if (type.startsWith('application/json') && !reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
-    return payload;
+/** Sets the headers every answer carries; pages get a strict CSP, JSON is never cached. */
+export function setSecurityHeaders(reply: FastifyReply, config: Config): void {
+  const type = String(reply.getHeader('content-type') ?? '');
+  reply.header('x-content-type-options', 'nosniff');
+  reply.header('referrer-policy', 'no-referrer');
+  reply.header('x-frame-options', 'DENY');
+  reply.header('cross-origin-opener-policy', 'same-origin');
+  reply.header('cross-origin-resource-policy', 'same-origin');
+  reply.header('permissions-policy', 'publickey-credentials-get=(self), publickey-credentials-create=(self), camera=(), microphone=(), geolocation=()');
+  if (config.secureCookies) reply.header('strict-transport-security', 'max-age=31536000; includeSubDomains');
+  if (type.startsWith('text/html')) {
+    reply.header('content-security-policy', PAGE_CSP);
+    reply.header('cache-control', 'no-store');
+  } else if (!reply.hasHeader('content-security-policy')) {
+    reply.header('content-security-policy', API_CSP);
+  }
+  if (type.startsWith('application/json') && !reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
+}
+
+/**
+ * `setSecurityHeaders` on every answer. Hooks on every request take Fastify's callback form where
+ * they do no I/O: an async hook costs each request a promise and a turn of the microtask queue.
+ */
+export function securityHeaders(config: Config): onSendHookHandler {
+  return (_request, reply, payload, done) => {
+    setSecurityHeaders(reply, config);
+    done(null, payload);
   };
 }
 
@@ -44,16 +52,19 @@ export function securityHeaders(config: Config): onSendAsyncHookHandler {
  * The registrar attaches it to each route that declares the rule, so it runs on the route the
  * router chose: a path spelt differently (`/%61pi/v1/...`, which the router decodes) still meets it.
  */
-export function originCheck(config: Config): onRequestAsyncHookHandler {
+export function originCheck(config: Config): onRequestHookHandler {
   const cookieName = sessionCookieName(config);
-  return async (request: FastifyRequest, reply: FastifyReply) => {
-    const origin = request.headers.origin;
-    if (origin !== undefined) {
-      if (!config.origins.includes(origin)) return sendFailure(reply, { code: 'origin_not_allowed' });
-      return;
-    }
-    const cookieHeader = request.headers.cookie ?? '';
-    const hasSession = cookieHeader.split(';').some((part) => part.trim().startsWith(`${cookieName}=`));
-    if (hasSession && request.headers['sec-fetch-site'] !== 'same-origin') return sendFailure(reply, { code: 'origin_not_allowed' });
+  // Callback form (see securityHeaders): a refusal answers and does not call `done`.
+  return (request, reply, done) => {
+    if (crossSite(request, config, cookieName)) sendFailure(reply, { code: 'origin_not_allowed' });
+    else done();
   };
+}
+
+function crossSite(request: FastifyRequest, config: Config, cookieName: string): boolean {
+  const origin = request.headers.origin;
+  if (origin !== undefined) return !config.origins.includes(origin);
+  const cookieHeader = request.headers.cookie ?? '';
+  const hasSession = cookieHeader.split(';').some((part) => part.trim().startsWith(`${cookieName}=`));
+  return hasSession && request.headers['sec-fetch-site'] !== 'same-origin';
 }

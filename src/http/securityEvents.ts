@@ -1,4 +1,4 @@
-import type { FastifyReply, FastifyRequest, onSendAsyncHookHandler } from 'fastify';
+import type { FastifyRequest, onSendHookHandler } from 'fastify';
 import type { Deps } from '../services/deps.ts';
 import { auditRefusal, liveSessionAccount } from '../services/securityAudit.ts';
 import { authenticatedAs } from './auth.ts';
@@ -55,36 +55,41 @@ const EVENTS: Readonly<Record<string, SecurityEvent>> = {
  * logs it at warn with a stable `event`, the request id, client address, method and route pattern,
  * never a body, header or token, and audits it where `EVENTS` says so.
  */
-export function securityEvents(deps: Deps): onSendAsyncHookHandler {
-  return async (request: FastifyRequest, _reply: FastifyReply, payload) => {
+export function securityEvents(deps: Deps): onSendHookHandler {
+  // Callback form (security.ts, securityHeaders): an answer that is no refusal, nearly all of them,
+  // passes without a promise; a refusal is logged, and audited where EVENTS says, before it is sent.
+  return (request, _reply, payload, done) => {
     const code = refusalOf(request);
     const kind = code === undefined ? undefined : EVENTS[code];
-    if (!code || !kind) return payload;
-    const route = request.routeOptions.url ?? 'unmatched';
-    let account = authenticatedAs(request)?.account.id ?? null;
-    let audited = false;
-    try {
-      // The origin check runs before any session is looked at: find out whose browser sent it.
-      if (kind.audit && !account) account = await liveSessionAccount(deps, sessionToken(request, deps.config));
-      if (kind.audit && account) {
-        audited = await auditRefusal(deps, `account:${account}`, {
-          type: 'authorization.refused',
-          outcome: 'failure',
-          reason: code,
-          accountId: account,
-          context: requestContext(request),
-          details: { method: request.method, route },
-          at: deps.clock(),
-        });
-      }
-    } catch (error) {
-      deps.log.warn({ event: 'audit.failed', reason: code, err: { message: (error as Error).message } }, 'a refusal could not be audited');
-    }
-    deps.metrics.securityEvents.inc({ event: kind.event, reason: code });
-    deps.log.warn(
-      { event: kind.event, reason: code, reqId: request.id, ip: clientAddress(request), method: request.method, route, ...(account ? { account, audited } : {}) },
-      kind.message,
-    );
-    return payload;
+    if (!code || !kind) return done(null, payload);
+    recordRefusal(deps, request, code, kind).then(() => done(null, payload), done);
   };
+}
+
+async function recordRefusal(deps: Deps, request: FastifyRequest, code: string, kind: SecurityEvent): Promise<void> {
+  const route = request.routeOptions.url ?? 'unmatched';
+  let account = authenticatedAs(request)?.account.id ?? null;
+  let audited = false;
+  try {
+    // The origin check runs before any session is looked at: find out whose browser sent it.
+    if (kind.audit && !account) account = await liveSessionAccount(deps, sessionToken(request, deps.config));
+    if (kind.audit && account) {
+      audited = await auditRefusal(deps, `account:${account}`, {
+        type: 'authorization.refused',
+        outcome: 'failure',
+        reason: code,
+        accountId: account,
+        context: requestContext(request),
+        details: { method: request.method, route },
+        at: deps.clock(),
+      });
+    }
+  } catch (error) {
+    deps.log.warn({ event: 'audit.failed', reason: code, err: { message: (error as Error).message } }, 'a refusal could not be audited');
+  }
+  deps.metrics.securityEvents.inc({ event: kind.event, reason: code });
+  deps.log.warn(
+    { event: kind.event, reason: code, reqId: request.id, ip: clientAddress(request), method: request.method, route, ...(account ? { account, audited } : {}) },
+    kind.message,
+  );
 }

@@ -72,9 +72,7 @@ const maySignIn = (status: AccountStatus | undefined, method: SignInMethod) => s
 export async function completeSignIn(deps: Deps, request: SignInRequest): Promise<Result<SignedIn>> {
   const { account, context } = request;
   const now = deps.clock();
-  const refuse = (failure: Failure) =>
-    recordSignInFailure(deps, failure, { method: request.method, accountId: account.id, context, details: { passkey: request.passkeyId } });
-  if (!maySignIn(account.status, request.method)) return refuse(fail('account_not_active'));
+  if (!maySignIn(account.status, request.method)) return refuseRequest(deps, request, fail('account_not_active'));
   // Role policy is enforced here, where every path passes, not only in the paths that know of it.
   const policy = deps.policies[account.role];
   const purpose = request.purpose ?? 'sign_in';
@@ -83,17 +81,17 @@ export async function completeSignIn(deps: Deps, request: SignInRequest): Promis
     // The role's migration window is its policy for this path (README "Importing accounts"),
     // checked here too so no caller can open a migration session after the date.
     const closed = migrationClosed(deps, account.role);
-    if (closed) return refuse(closed);
+    if (closed) return refuseRequest(deps, request, closed);
   } else if (purpose === 'recovery') {
     // A recovery is judged by the role's recovery policy (NIST SP 800-63B-4 §4.2.1), not its
     // sign-in policy: what it opens can only bind a passkey, which is then the sign-in.
     const problem = recoveryProofsMet(policy, request.factors);
-    if (problem) return refuse(fail(problem));
+    if (problem) return refuseRequest(deps, request, fail(problem));
   } else {
     // The role's checks in the policy engine (core/risk/checks.ts); the first reason is the
     // error code answered, as before, and the audit event keeps them all.
     const roleDecision = evaluate(ROLE_CHECKS, { policy, factors: request.factors, aal: assurance.aal });
-    if (roleDecision.decision !== 'allow') return refuse(fail(roleDecision.reasons[0] as ErrorCode));
+    if (roleDecision.decision !== 'allow') return refuseRequest(deps, request, fail(roleDecision.reasons[0] as ErrorCode));
   }
   // The risk policy (services/risk, docs/risk.md) has its word on every path, after the role's.
   const assessed = await assessSignIn(deps, { accountId: account.id, role: account.role, method: request.method, passkeyId: request.passkeyId, context, acr: assurance.acr, now });
@@ -183,10 +181,15 @@ export async function completeSignIn(deps: Deps, request: SignInRequest): Promis
     });
     return ok(null);
   });
-  if (!committed.ok) return refuse(committed);
+  if (!committed.ok) return refuseRequest(deps, request, committed);
   deps.metrics.signIns.inc({ method: request.method, result: 'success' });
   const activated = request.method === 'enrolment' || request.method === 'migration_passkey';
   return ok({ account: activated ? { ...account, status: 'active' } : account, session, token: token.token, assurance });
+}
+
+/** A refused sign-in request, recorded with the passkey it named. */
+function refuseRequest(deps: Deps, request: SignInRequest, failure: Failure): Promise<Failure> {
+  return recordSignInFailure(deps, failure, { method: request.method, accountId: request.account.id, context: request.context, details: { passkey: request.passkeyId } });
 }
 
 /** Records a refused sign-in (with its reason) in the audit trail and the metrics. */

@@ -47,38 +47,39 @@ export function createStore(db: Db, options: StoreOptions = {}): Store {
 /**
  * The store over one connection or one transaction. Each table's store is made when first used:
  * a transaction (every sign-in is one) touches a few of the tables, and making all of them for
- * each would allocate some thirty objects per transaction for nothing.
+ * each would allocate some thirty objects per transaction for nothing. The fields are `declare`d,
+ * so a new store does not define thirty of them as `undefined` either.
  */
 class SqlStore implements Store {
-  private _accounts: SqlAccountStore | undefined;
-  private _pathFacts: SqlPathFactStore | undefined;
-  private _invitations: SqlInvitationStore | undefined;
-  private _approvals: SqlApprovalStore | undefined;
-  private _passkeys: SqlPasskeyStore | undefined;
-  private _ceremonies: SqlCeremonyStore | undefined;
-  private _sessions: SqlSessionStore | undefined;
-  private _audit: SqlAuditStore | undefined;
-  private _rateLimits: SqlRateLimitStore | undefined;
-  private _settings: SqlSettingsStore | undefined;
-  private _oidcPayloads: SqlOidcPayloadStore | undefined;
-  private _oidcClients: SqlOidcClientStore | undefined;
-  private _oidcKeys: SqlOidcKeyStore | undefined;
-  private _authenticators: SqlAuthenticatorStore | undefined;
-  private _codeAttempts: SqlCodeAttemptStore | undefined;
-  private _recoveryCodes: SqlRecoveryCodeStore | undefined;
-  private _codeThrottles: SqlCodeThrottleStore | undefined;
-  private _attestationMetadata: SqlAttestationMetadataStore | undefined;
-  private _oidcGrantSessions: SqlOidcGrantSessionStore | undefined;
-  private _oidcLogoutOutbox: SqlOidcLogoutOutboxStore | undefined;
-  private _workloads: SqlWorkloadStore | undefined;
-  private _apiKeys: SqlApiKeyStore | undefined;
-  private _delegations: SqlDelegationStore | undefined;
-  private _ssfStreams: SqlSsfStreamStore | undefined;
-  private _ssfOutbox: SqlSsfOutboxStore | undefined;
-  private _imports: SqlImportStore | undefined;
-  private _posture: SqlPostureStore | undefined;
-  private _scim: SqlScimStore | undefined;
-  private _adoptionReminders: SqlAdoptionReminderStore | undefined;
+  declare private _accounts: SqlAccountStore | undefined;
+  declare private _pathFacts: SqlPathFactStore | undefined;
+  declare private _invitations: SqlInvitationStore | undefined;
+  declare private _approvals: SqlApprovalStore | undefined;
+  declare private _passkeys: SqlPasskeyStore | undefined;
+  declare private _ceremonies: SqlCeremonyStore | undefined;
+  declare private _sessions: SqlSessionStore | undefined;
+  declare private _audit: SqlAuditStore | undefined;
+  declare private _rateLimits: SqlRateLimitStore | undefined;
+  declare private _settings: SqlSettingsStore | undefined;
+  declare private _oidcPayloads: SqlOidcPayloadStore | undefined;
+  declare private _oidcClients: SqlOidcClientStore | undefined;
+  declare private _oidcKeys: SqlOidcKeyStore | undefined;
+  declare private _authenticators: SqlAuthenticatorStore | undefined;
+  declare private _codeAttempts: SqlCodeAttemptStore | undefined;
+  declare private _recoveryCodes: SqlRecoveryCodeStore | undefined;
+  declare private _codeThrottles: SqlCodeThrottleStore | undefined;
+  declare private _attestationMetadata: SqlAttestationMetadataStore | undefined;
+  declare private _oidcGrantSessions: SqlOidcGrantSessionStore | undefined;
+  declare private _oidcLogoutOutbox: SqlOidcLogoutOutboxStore | undefined;
+  declare private _workloads: SqlWorkloadStore | undefined;
+  declare private _apiKeys: SqlApiKeyStore | undefined;
+  declare private _delegations: SqlDelegationStore | undefined;
+  declare private _ssfStreams: SqlSsfStreamStore | undefined;
+  declare private _ssfOutbox: SqlSsfOutboxStore | undefined;
+  declare private _imports: SqlImportStore | undefined;
+  declare private _posture: SqlPostureStore | undefined;
+  declare private _scim: SqlScimStore | undefined;
+  declare private _adoptionReminders: SqlAdoptionReminderStore | undefined;
 
   constructor(
     private readonly db: Db,
@@ -90,8 +91,9 @@ class SqlStore implements Store {
   ) {}
 
   /** Runs work in a transaction when this store is not already inside one (the audit chain's appends). */
-  private readonly inTransaction = <T>(work: (k: Kysely<Database>) => Promise<T>): Promise<T> =>
-    this.tx ? work(this.tx) : this.db.kysely.transaction().execute((t) => work(t));
+  private inTransaction<T>(work: (k: Kysely<Database>) => Promise<T>): Promise<T> {
+    return this.tx ? work(this.tx) : this.db.kysely.transaction().execute((t) => work(t));
+  }
 
   get accounts(): SqlAccountStore {
     return (this._accounts ??= new SqlAccountStore(this.k, this.db.dialect));
@@ -122,7 +124,7 @@ class SqlStore implements Store {
   }
 
   get audit(): SqlAuditStore {
-    return (this._audit ??= new SqlAuditStore(this.k, this.db.dialect, this.inTransaction, this.options.auditAnchor ?? null, this.auditHead));
+    return (this._audit ??= new SqlAuditStore(this.k, this.db.dialect, (work) => this.inTransaction(work), this.options.auditAnchor ?? null, this.auditHead));
   }
 
   get rateLimits(): SqlRateLimitStore {
@@ -162,7 +164,7 @@ class SqlStore implements Store {
   }
 
   get attestationMetadata(): SqlAttestationMetadataStore {
-    return (this._attestationMetadata ??= new SqlAttestationMetadataStore(this.k, this.inTransaction));
+    return (this._attestationMetadata ??= new SqlAttestationMetadataStore(this.k, (work) => this.inTransaction(work)));
   }
 
   get oidcGrantSessions(): SqlOidcGrantSessionStore {
