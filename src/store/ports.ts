@@ -79,6 +79,11 @@ export interface PasskeyStore {
 
 export interface CeremonyStore {
   create(ceremony: Ceremony): Promise<void>;
+  /**
+   * The pending ceremony, left pending. Only to decide whether an answer is worth checking: what the
+   * ceremony allows is taken by `consume`, in the transaction that acts on it.
+   */
+  find(challengeHash: string): Promise<Ceremony | undefined>;
   /** Deletes and returns the ceremony: whoever gets it back is the only one who ever will. */
   consume(challengeHash: string): Promise<Ceremony | undefined>;
   purgeExpired(now: number): Promise<number>;

@@ -8,6 +8,18 @@ const insertCeremony = prepared((db, row: Selectable<CeremoniesTable>) => db.ins
 // DELETE ... RETURNING is one atomic statement on both backends: of any number of concurrent
 // callers, exactly one gets the row.
 const deleteCeremony = prepared((db, challengeHash: string) => db.deleteFrom('ceremonies').where('challenge_hash', '=', challengeHash).returningAll());
+const selectCeremony = prepared((db, challengeHash: string) => db.selectFrom('ceremonies').selectAll().where('challenge_hash', '=', challengeHash));
+
+function toCeremony(row: Selectable<CeremoniesTable>): Ceremony {
+  return {
+    challengeHash: row.challenge_hash,
+    kind: row.kind as CeremonyKind,
+    accountId: row.account_id,
+    invitationId: row.invitation_id,
+    createdAt: Number(row.created_at),
+    expiresAt: Number(row.expires_at),
+  };
+}
 
 export class SqlCeremonyStore implements CeremonyStore {
   constructor(private readonly db: Kysely<Database>) {}
@@ -23,18 +35,14 @@ export class SqlCeremonyStore implements CeremonyStore {
     });
   }
 
+  async find(challengeHash: string): Promise<Ceremony | undefined> {
+    const [row] = (await selectCeremony(this.db, challengeHash)).rows;
+    return row && toCeremony(row);
+  }
+
   async consume(challengeHash: string): Promise<Ceremony | undefined> {
     const [row] = (await deleteCeremony(this.db, challengeHash)).rows;
-    return (
-      row && {
-        challengeHash: row.challenge_hash,
-        kind: row.kind as CeremonyKind,
-        accountId: row.account_id,
-        invitationId: row.invitation_id,
-        createdAt: Number(row.created_at),
-        expiresAt: Number(row.expires_at),
-      }
-    );
+    return row && toCeremony(row);
   }
 
   async purgeExpired(now: number): Promise<number> {
