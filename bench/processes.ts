@@ -4,6 +4,7 @@
  */
 import { execFile, fork, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { FromLoadgen, PhaseResult, ToLoadgen } from './protocol.ts';
@@ -135,12 +136,14 @@ export async function startKeybound(input: {
   /** Options for node itself (V8 flags such as `--single-threaded`). */
   nodeFlags?: readonly string[];
   readyTimeoutMs?: number;
+  /** Another checkout of Keybound to run instead of this one (bench/paired.ts). */
+  root?: string;
 }): Promise<ServerProcess> {
   const port = input.port ?? (await freePort());
   const baseUrl = `http://localhost:${port}`;
   const profile = input.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${input.cpuProfDir}`] : [];
   return launch(
-    [...(input.nodeFlags ?? []), ...profile, BIN, 'serve'],
+    [...(input.nodeFlags ?? []), ...profile, input.root ? join(input.root, 'bin', 'keybound.js') : BIN, 'serve'],
     {
       NODE_ENV: 'production',
       KEYBOUND_PORT: String(port),
