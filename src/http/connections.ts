@@ -41,7 +41,11 @@ export function clientErrorHandler(error: Error & { code?: string }, socket: Soc
   const code: ErrorCode = error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'request_timeout' : error.code === 'HPE_HEADER_OVERFLOW' ? 'request_headers_too_large' : 'invalid_request';
   const status = errorStatus(code);
   const body = JSON.stringify(errorBody(code));
-  if (socket.writable) {
+  // As Node.js's own handler does: no second answer on a connection whose request already has one
+  // under way. A route may answer before its body has arrived (an unknown path, a refused origin);
+  // a body that then breaks the parser only closes the connection after that answer.
+  const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (socket.writable && !inFlight?.headersSent) {
     socket.write(
       `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n` +
         'Content-Type: application/json; charset=utf-8\r\n' +

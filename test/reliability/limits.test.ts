@@ -76,6 +76,16 @@ describe('limits on a real server', () => {
     record(task, tally.figures());
   });
 
+  it('a body that breaks the parser after the request was answered ends the connection, with that one answer only', async () => {
+    // Answered from the headers alone (no such route), then a chunk size that is not hexadecimal.
+    const connection = await RawConnection.open(server.port);
+    connection.write('POST /api/v1/session HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n');
+    expect(await connection.untilClosed(5_000)).toBe(true);
+    expect(connection.responses).toBe(1);
+    expect(connection.status).toBe(404);
+    expect(connection.json?.error).toBe('not_found');
+  });
+
   it('cuts off slow clients after KEYBOUND_REQUEST_TIMEOUT while serving the others', async ({ task }) => {
     const tally = new Tally();
     const SLOW = 30;
