@@ -142,7 +142,7 @@ function switchToWal(sqlite: BetterSqlite3.Database): void {
     }
     if (mode === 'wal') return;
     // A mode that did not change (SQLite returns the old one when it cannot switch) is tried again too.
-    if (mode !== undefined && Date.now() > deadline) throw new Error(`SQLite did not switch to WAL (journal mode stays ${String(mode)})`);
+    if (mode !== undefined && Date.now() > deadline) throw new Error(`SQLite could not switch ${sqlite.name} to WAL (its journal mode stays ${String(mode)}); Keybound needs WAL, which needs a local file system`);
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
   }
 }
