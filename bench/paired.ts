@@ -23,7 +23,7 @@
  * accounts. The loop runs in this process; its CPU is not counted.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { generateDataKey } from '../src/crypto/dataKeys.ts';
@@ -62,7 +62,6 @@ const credentials = Array.from({ length: accounts }, (_, i) => {
 
 interface Side {
   readonly name: string;
-  readonly root: string;
   readonly server: ServerProcess;
   readonly http: HttpClient;
   signCount: number;
@@ -93,7 +92,7 @@ async function start(name: string, root: string, folder: string): Promise<Side> 
   const seed = (await import(pathToFileURL(join(root, 'bench', 'seed.ts')).href)) as typeof import('./seed.ts');
   await seed.seedKeybound({ databaseUrl: `sqlite:${file}`, secret, count: accounts });
   const server = await startKeybound({ databaseUrl: `sqlite:${file}`, dataKeys, root });
-  return { name, root, server, http: new HttpClient(server.baseUrl, 1), signCount: 0, next: 0, micros: [], threads: new Map() };
+  return { name, server, http: new HttpClient(server.baseUrl, 1), signCount: 0, next: 0, micros: [], threads: new Map() };
 }
 
 /**
@@ -142,7 +141,6 @@ const median = (values: readonly number[]): number => {
 };
 
 const folder = runFolder();
-mkdirSync(folder, { recursive: true });
 const sides: Side[] = [];
 try {
   const here = await start('this', ROOT, folder);

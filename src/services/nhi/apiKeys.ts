@@ -77,7 +77,7 @@ export async function createApiKey(deps: Deps, input: { owner: string; name: str
     if (!owner.ok) return owner;
     const { row, key } = mint(deps, { ownerId: owner.value.id, name, scopes: scopes.value, at, lifetime: lifetime.value });
     await tx.apiKeys.create(row);
-    await tx.audit.append({ type: 'api_key.created', outcome: 'success', accountId: owner.value.id, at, details: { by: input.by, id: row.id, name, owner: owner.value.username, scopes: row.scopes, expiresAt: isoTimeOrNull(row.expiresAt) } });
+    await tx.audit.append({ type: 'api_key.created', outcome: 'success', accountId: owner.value.id, at, details: { by: input.by, id: row.id, name, owner: owner.value.username, scopes: row.scopes, expiresAt: isoTime(row.expiresAt) } });
     return ok({ id: row.id, key, expiresAt: isoTime(row.expiresAt) });
   });
 }
@@ -172,7 +172,7 @@ export async function rotateApiKey(deps: Deps, input: { id: string; overlapMs: n
     // Compare-and-set on the old key (still active, not yet rotated): of two racing rotations one wins.
     if (!(await tx.apiKeys.supersede(old.id, row.id, until))) throw new Error('API key changed during its rotation');
     if (input.overlapMs === 0) await tx.apiKeys.revoke(old.id, `rotated to ${row.id}`, at);
-    await tx.audit.append({ type: 'api_key.rotated', outcome: 'success', accountId: old.ownerId, at, details: { by: input.by, id: old.id, successor: row.id, previousValidUntil: isoTimeOrNull(until), expiresAt: isoTimeOrNull(row.expiresAt) } });
+    await tx.audit.append({ type: 'api_key.rotated', outcome: 'success', accountId: old.ownerId, at, details: { by: input.by, id: old.id, successor: row.id, previousValidUntil: isoTime(until), expiresAt: isoTime(row.expiresAt) } });
     return ok({ id: row.id, key, expiresAt: isoTime(row.expiresAt), replaces: old.id, previousValidUntil: isoTime(until) });
   });
 }

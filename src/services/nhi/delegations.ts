@@ -88,7 +88,7 @@ export async function grantDelegation(deps: Deps, active: ActiveSession, input: 
   await deps.store.transaction(async (tx) => {
     const replaced = await tx.delegations.revokeForAgent(active.account.id, workload.clientId, 'replaced', at);
     await tx.delegations.create(row);
-    await tx.audit.append({ type: 'delegation.granted', outcome: 'success', accountId: active.account.id, context, at, details: { id: row.id, clientId: row.clientId, agent: workload.name, scopes, expiresAt: isoTimeOrNull(row.expiresAt), replaced, by: active.session.id } });
+    await tx.audit.append({ type: 'delegation.granted', outcome: 'success', accountId: active.account.id, context, at, details: { id: row.id, clientId: row.clientId, agent: workload.name, scopes, expiresAt: isoTime(row.expiresAt), replaced, by: active.session.id } });
   });
   return ok(summarise(row, workload.name, at));
 }
