@@ -8,7 +8,7 @@
  * node_modules when the lockfiles match). Each checkout seeds its own SQLite database with its own
  * migrations and this bench's seeder (bench/seed.ts, loaded from that checkout), and runs its own
  * `keybound serve`. Both servers stay up; after `--warmup` sequential sign-ins on each (by default
- * one for every account, as `npm run bench` warms up), windows of `--window` sequential sign-ins
+ * one for every account, as `npm run bench` warms up; taken in turns of one window), windows of `--window` sequential sign-ins
  * alternate between them (A B, B A, ...) for `--pairs` pairs, and each window reads how long its
  * server's threads ran (user and system time).
  *
@@ -106,8 +106,10 @@ function runNanos(pid: number): Map<string, number> {
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
     try {
       const nanos = Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
-      // Threads by name (V8's helpers share one), the main thread as "main".
-      const name = tid === String(pid) ? 'main' : readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+      // The main thread as "main"; the others all call themselves "node" (V8's four helpers,
+      // libuv's pool, the checkpoint worker), so each is named by its order of creation too:
+      // "node+2" is the second thread the process started.
+      const name = tid === String(pid) ? 'main' : `${readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim()}+${Number(tid) - pid}`;
       byThread.set(name, (byThread.get(name) ?? 0) + nanos);
     } catch {
       // The thread ended between the listing and the read.
@@ -147,9 +149,14 @@ try {
   sides.push(here);
   const other = await start('other', resolve(against), folder);
   sides.push(other);
-  log(`warm-up: ${warmup} sign-ins on each`);
-  await signIns(here, warmup);
-  await signIns(other, warmup);
+  log(`warm-up: ${warmup} sign-ins on each, in turns of ${window}`);
+  // In turns, as the windows run: a server that idled through the other's whole warm-up had its
+  // young generation shrunk by V8 meanwhile (8 MB instead of 32 MB here), and then collected
+  // garbage about three times as often in the windows (BENCHMARKS.md, eleventh look).
+  for (let done = 0; done < warmup; done += window) {
+    await signIns(here, Math.min(window, warmup - done));
+    await signIns(other, Math.min(window, warmup - done));
+  }
   const ratios: number[] = [];
   for (let p = 0; p < pairs; p++) {
     const [first, second] = p % 2 === 0 ? [here, other] : [other, here];

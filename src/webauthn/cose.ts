@@ -99,6 +99,13 @@ export function importCoseKey(cose: Uint8Array, options: { transient?: boolean }
   return importCoseMap(map, options);
 }
 
+/** A byte-string parameter of a COSE key, base64url-encoded for a JWK. */
+function coseBytes(map: CborMap, label: number): string {
+  const value = map.get(label);
+  if (!(value instanceof Uint8Array)) throw new CoseKeyError('malformed', `COSE key parameter ${label} missing`);
+  return base64url.encode(value);
+}
+
 export function importCoseMap(map: CborMap, options: { transient?: boolean } = {}): PublicKey {
   const kty = map.get(1);
   const alg = map.get(3);
@@ -106,11 +113,6 @@ export function importCoseMap(map: CborMap, options: { transient?: boolean } = {
   const params = PARAMS[alg];
   if (!params) throw new CoseKeyError('unsupported_algorithm', `COSE algorithm ${alg} is not supported`);
   if (kty !== params.kty) throw new CoseKeyError('malformed', `COSE key type ${String(kty)} does not fit algorithm ${alg}`);
-  const bytes = (label: number): string => {
-    const value = map.get(label);
-    if (!(value instanceof Uint8Array)) throw new CoseKeyError('malformed', `COSE key parameter ${label} missing`);
-    return base64url.encode(value);
-  };
   let jwk: Record<string, string>;
   if (kty === 2) {
     const crv = map.get(-1);
@@ -132,7 +134,7 @@ export function importCoseMap(map: CborMap, options: { transient?: boolean } = {
     if (options.transient && curve.name === 'Ed25519') return { alg, key: Buffer.concat([SPKI_ED25519, x]) };
     jwk = { kty: 'OKP', crv: curve.name, x: base64url.encode(x) };
   } else {
-    jwk = { kty: 'RSA', n: bytes(-1), e: bytes(-2) };
+    jwk = { kty: 'RSA', n: coseBytes(map, -1), e: coseBytes(map, -2) };
   }
   try {
     // node:crypto refuses EC points that are not on the curve.
@@ -153,7 +155,13 @@ export function verifyWithKey(publicKey: PublicKey, data: Uint8Array, signature:
   if (!params) return false;
   const key = publicKey.key instanceof KeyObject ? { key: publicKey.key } : { key: publicKey.key, format: 'der' as const, type: 'spki' as const };
   try {
-    if (params.kty === 2) return verifySignature(params.hash, data, { ...key, dsaEncoding: 'der' }, signature);
+    // The ECDSA options are written out rather than spread from `key`: a spread's copy has a shape
+    // of its own, and adding a property to it makes a new hidden class (and descriptor array, in
+    // the old generation) on every call. BENCHMARKS.md, eleventh look.
+    if (params.kty === 2) {
+      const options = publicKey.key instanceof KeyObject ? { key: publicKey.key, dsaEncoding: 'der' as const } : { key: publicKey.key, format: 'der' as const, type: 'spki' as const, dsaEncoding: 'der' as const };
+      return verifySignature(params.hash, data, options, signature);
+    }
     if (params.kty === 1) return verifySignature(null, data, key, signature);
     if (params.pss) {
       const saltLength = params.hash === 'sha256' ? 32 : params.hash === 'sha384' ? 48 : 64;
