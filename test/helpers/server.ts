@@ -28,6 +28,8 @@ export interface ServerOptions {
   readonly port?: number;
   /** How long to wait for `/readyz` (default 30 s). */
   readonly readyTimeoutMs?: number;
+  /** Options for node itself, before the script (V8 flags such as `--log-maps`). */
+  readonly nodeFlags?: readonly string[];
 }
 
 export interface CliResult {
@@ -114,7 +116,7 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerPr
   };
 
   let output = '';
-  const child = spawn(process.execPath, [BIN, 'serve'], { cwd: ROOT, env: { ...baseEnv(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...(options.nodeFlags ?? []), BIN, 'serve'], { cwd: ROOT, env: { ...baseEnv(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const collect = (chunk: Buffer) => {
     output = (output + chunk.toString('utf8')).slice(-OUTPUT_LIMIT);
   };
