@@ -153,25 +153,31 @@ export function importCoseMap(map: CborMap, options: { transient?: boolean } = {
 export function verifyWithKey(publicKey: PublicKey, data: Uint8Array, signature: Uint8Array): boolean {
   const params = PARAMS[publicKey.alg];
   if (!params) return false;
-  const key = publicKey.key instanceof KeyObject ? { key: publicKey.key } : { key: publicKey.key, format: 'der' as const, type: 'spki' as const };
   try {
-    // The ECDSA options are written out rather than spread from `key`: a spread's copy has a shape
-    // of its own, and adding a property to it makes a new hidden class (and descriptor array, in
-    // the old generation) on every call. BENCHMARKS.md, eleventh look.
-    if (params.kty === 2) {
-      const options = publicKey.key instanceof KeyObject ? { key: publicKey.key, dsaEncoding: 'der' as const } : { key: publicKey.key, format: 'der' as const, type: 'spki' as const, dsaEncoding: 'der' as const };
-      return verifySignature(params.hash, data, options, signature);
-    }
-    if (params.kty === 1) return verifySignature(null, data, key, signature);
-    if (params.pss) {
-      const saltLength = params.hash === 'sha256' ? 32 : params.hash === 'sha384' ? 48 : 64;
-      return verifySignature(params.hash, data, { ...key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength }, signature);
-    }
-    return verifySignature(params.hash, data, key, signature);
+    return verifySignature(params.kty === 1 ? null : params.hash, data, verifyOptions(publicKey, params), signature);
   } catch {
     // A signature of the wrong shape for the key (say, DER ECDSA against RSA) is simply not valid.
     return false;
   }
+}
+
+/**
+ * node:crypto's options for one verification, each written out whole rather than as
+ * `{ ...key, extra }`: a property added to a spread's copy makes a new hidden class (and a
+ * descriptor array, in the old generation) on every call (BENCHMARKS.md, eleventh look).
+ */
+function verifyOptions(publicKey: PublicKey, params: AlgorithmParams) {
+  const key = publicKey.key;
+  if (params.kty === 2) {
+    // ECDSA signatures are DER-encoded in WebAuthn (§6.5.5).
+    return key instanceof KeyObject ? { key, dsaEncoding: 'der' as const } : { key, format: 'der' as const, type: 'spki' as const, dsaEncoding: 'der' as const };
+  }
+  if (params.pss) {
+    const padding = constants.RSA_PKCS1_PSS_PADDING;
+    const saltLength = params.hash === 'sha256' ? 32 : params.hash === 'sha384' ? 48 : 64;
+    return key instanceof KeyObject ? { key, padding, saltLength } : { key, format: 'der' as const, type: 'spki' as const, padding, saltLength };
+  }
+  return key instanceof KeyObject ? { key } : { key, format: 'der' as const, type: 'spki' as const };
 }
 
 /**
