@@ -100,6 +100,19 @@ export const RESOURCE_SERVER_METADATA = 'keybound_resource_server';
 /** Client metadata property with the lifetime of a workload's access tokens, in seconds (configuration.ts `ttl`). */
 export const TOKEN_TTL_METADATA = 'keybound_token_ttl';
 
+
+/**
+ * A new client's id: 16 random bytes, base64url. It never starts with "-": the CLI takes client ids
+ * as arguments (`keybound clients ...`, `keybound workloads rotate-keys <client_id>`), where a
+ * leading "-" reads as an option. One id in 64 would start with it; those get "e" instead (the
+ * first byte's top bit flipped), so every id stays 22 characters of the same alphabet.
+ */
+export function newClientId(random: (size: number) => Uint8Array): string {
+  const bytes = Uint8Array.from(random(16));
+  if (bytes[0]! >> 2 === 62) bytes[0] = bytes[0]! ^ 0x80;
+  return base64url.encode(bytes);
+}
+
 /** A client's own access-token lifetime, if it has one. */
 export function clientTokenTtl(client: object): number | undefined {
   const ttl = (client as Record<string, unknown>)[TOKEN_TTL_METADATA];
@@ -134,7 +147,7 @@ export async function createClient(deps: Deps, input: ClientInput, validate: Met
   if (sharedSecret && !deps.config.oidc.allowSharedSecrets) {
     return invalid('A confidential client needs --jwks <file> (private_key_jwt); shared secrets are off (KEYBOUND_OIDC_ALLOW_SHARED_SECRETS).');
   }
-  const clientId = base64url.encode(deps.random(16));
+  const clientId = newClientId(deps.random);
   const secret = sharedSecret ? base64url.encode(deps.random(32)) : null;
   const metadata: Record<string, unknown> = {
     client_id: clientId,
