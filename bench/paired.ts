@@ -27,10 +27,11 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { generateDataKey } from '../src/crypto/dataKeys.ts';
-import { assertion, benchCredential, signingKey, type BenchCredential } from './authenticator.ts';
+import { benchCredential, signingKey } from './authenticator.ts';
 import { log } from './callgrind.ts';
 import { removeRunFolder, runFolder } from './databases.ts';
-import { cookieFrom, HttpClient } from './http.ts';
+import { keyboundFlow, type Flow } from './flows.ts';
+import { HttpClient } from './http.ts';
 import { ROOT, startKeybound, type ServerProcess } from './processes.ts';
 
 const args = process.argv.slice(2);
@@ -52,7 +53,6 @@ const warmup = num('warmup', accounts);
 const window = num('window', 1000);
 const pairs = num('pairs', 10);
 
-const UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
 const secret = randomBytes(32);
 const dataKeys = generateDataKey('bench');
 const credentials = Array.from({ length: accounts }, (_, i) => {
@@ -64,26 +64,16 @@ interface Side {
   readonly name: string;
   readonly server: ServerProcess;
   readonly http: HttpClient;
-  signCount: number;
+  /** `npm run bench`'s own passkey sign-in (bench/flows.ts). */
+  readonly flow: Flow;
   next: number;
   readonly micros: number[];
   /** Nanoseconds each thread (by name) ran in the measured windows. */
   readonly threads: Map<string, number>;
 }
 
-async function signIn(side: Side, account: { credential: BenchCredential; key: ReturnType<typeof signingKey> }): Promise<void> {
-  const origin = new URL(side.server.baseUrl).origin;
-  const headers = { origin, 'user-agent': UA };
-  const options = await side.http.send('POST', '/api/v1/passkeys/authentication/options', headers, '{}');
-  if (options.status !== 200) throw new Error(`${side.name} options: ${options.status} ${options.body}`);
-  const { challenge } = JSON.parse(options.body) as { challenge: string };
-  const response = assertion(account.credential, account.key, { challenge, origin, rpId: new URL(side.server.baseUrl).hostname, signCount: ++side.signCount });
-  const verified = await side.http.send('POST', '/api/v1/passkeys/authentication/verify', headers, JSON.stringify({ response }));
-  if (verified.status !== 200 || !cookieFrom(verified, 'keybound_session')) throw new Error(`${side.name} verify: ${verified.status} ${verified.body}`);
-}
-
 async function signIns(side: Side, count: number): Promise<void> {
-  for (let i = 0; i < count; i++) await signIn(side, credentials[side.next++ % accounts]!);
+  for (let i = 0; i < count; i++) await side.flow.signIn(side.http, credentials[side.next++ % accounts]!);
 }
 
 async function start(name: string, root: string, folder: string): Promise<Side> {
@@ -92,7 +82,9 @@ async function start(name: string, root: string, folder: string): Promise<Side> 
   const seed = (await import(pathToFileURL(join(root, 'bench', 'seed.ts')).href)) as typeof import('./seed.ts');
   await seed.seedKeybound({ databaseUrl: `sqlite:${file}`, secret, count: accounts });
   const server = await startKeybound({ databaseUrl: `sqlite:${file}`, dataKeys, root });
-  return { name, server, http: new HttpClient(server.baseUrl, 1), signCount: 0, next: 0, micros: [], threads: new Map() };
+  let signCount = 0;
+  const flow = keyboundFlow({ origin: new URL(server.baseUrl).origin, rpId: new URL(server.baseUrl).hostname, nextSignCount: () => ++signCount });
+  return { name, server, http: new HttpClient(server.baseUrl, 1), flow, next: 0, micros: [], threads: new Map() };
 }
 
 /**
